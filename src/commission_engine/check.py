@@ -1,0 +1,578 @@
+"""Check a parsed plan: resolve every name, infer every type, report every error.
+
+The checker never reads records. It returns a ``CheckedPlan`` that records the
+type of each expression and how each name resolves, or raises ``PlanError``
+with all diagnostics of the file at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from . import money, schema
+from . import tree as t
+from .errors import Diagnostic, PlanError
+
+__all__ = ["CheckedPlan", "Resolution", "check_plan"]
+
+SUBJECTS = ("contract",)
+DEFAULT_ROUNDING = "half-up"
+
+# Roots a rule on a contract may start a path from, besides the contract's own
+# fields, which may be named bare (``product`` is ``contract.product``).
+_CONTRACT_ROOTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "contract": ("record:contract", ()),
+    "customer": ("record:customer", ("customer",)),
+    "rep": ("record:rep", ("rep",)),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """How a path reads its value: from which root, then which fields in turn.
+
+    ``root`` is ``subject`` (the rule's record), ``element`` (the member of a
+    ``count ... where``) or ``metric`` (a cohort metric such as ``retention``).
+    """
+
+    root: str
+    steps: tuple[str, ...]
+    type: str
+
+
+@dataclass
+class CheckedPlan:
+    """A plan that parsed and type-checked, ready to compile."""
+
+    tree: t.PlanTree
+    source: str
+    currency: str
+    rounding: str
+    types: dict[int, str] = field(repr=False)
+    resolutions: dict[int, Resolution] = field(repr=False)
+    labels: dict[int, str] = field(repr=False)
+    warnings: tuple[Diagnostic, ...] = ()
+
+
+@dataclass
+class _Scope:
+    subject: str
+    collections: dict[str, str]
+    element: tuple[str, str] | None = None  # (name, record type) inside ``where``
+    metrics: dict[str, str] = field(default_factory=dict)
+    cohort: bool = False
+
+
+class _Checker:
+    def __init__(self, plan: t.PlanTree, source: str):
+        self.plan = plan
+        self.lines = source.splitlines()
+        self.source = source
+        self.diagnostics: list[Diagnostic] = []
+        self.types: dict[int, str] = {}
+        self.resolutions: dict[int, Resolution] = {}
+        self.labels: dict[int, str] = {}
+        self.commission_rules = {
+            rule.name: rule for rule in plan.rules if isinstance(rule, t.CommissionRule)
+        }
+
+    # ---- reporting
+
+    def error(self, message: str, pos: t.Pos, hint: str | None = None,
+              severity: str = "error") -> None:
+        source = self.lines[pos.line - 1] if 0 < pos.line <= len(self.lines) else None
+        end = pos.end_column if pos.end_line == pos.line else None
+        if end is None and source is not None:
+            end = len(source) + 1
+        self.diagnostics.append(Diagnostic(message, pos.line, pos.column, end, hint, severity, source))
+
+    def text_of(self, pos: t.Pos) -> str:
+        if pos.line != pos.end_line or not (0 < pos.line <= len(self.lines)):
+            line = self.lines[pos.line - 1] if 0 < pos.line <= len(self.lines) else ""
+            return line[pos.column - 1 :].strip()
+        return self.lines[pos.line - 1][pos.column - 1 : pos.end_column - 1].strip()
+
+    # ---- plan
+
+    def run(self) -> CheckedPlan:
+        currency = self.check_settings()
+        rounding = self.plan.rounding or DEFAULT_ROUNDING
+        seen: dict[str, t.Rule] = {}
+        for rule in self.plan.rules:
+            if rule.name in seen:
+                other = seen[rule.name]
+                self.error(f"rule name {rule.name!r} is used twice (also on line {other.pos.line})",
+                           rule.name_pos, "give every rule its own name")
+            else:
+                seen[rule.name] = rule
+            self.check_rule(rule)
+        errors = [d for d in self.diagnostics if d.severity == "error"]
+        if errors:
+            raise PlanError(tuple(sorted(self.diagnostics, key=lambda d: (d.line, d.column))))
+        return CheckedPlan(
+            self.plan, self.source, currency, rounding, self.types, self.resolutions,
+            self.labels, tuple(self.diagnostics),
+        )
+
+    def check_settings(self) -> str:
+        positions = dict(self.plan.settings_positions)
+        if self.plan.currency is None:
+            self.error("the plan has no currency", self.plan.pos,
+                       "add a line such as 'currency CNY' after the plan line")
+            return "XXX"
+        if not money.is_known_currency(self.plan.currency):
+            suggestion = _suggest(self.plan.currency.upper(), money.known_currencies())
+            self.error(f"unknown currency {self.plan.currency!r}", positions["currency"],
+                       suggestion or "write an ISO 4217 code such as CNY, USD or JPY")
+        if self.plan.rounding is not None and self.plan.rounding not in money.ROUNDING_MODES:
+            self.error(f"unknown rounding mode {self.plan.rounding!r}", positions["rounding"],
+                       "write 'rounding half-up' or 'rounding half-even'")
+        return self.plan.currency
+
+    # ---- rules
+
+    def check_rule(self, rule: t.Rule) -> None:
+        if rule.subject not in SUBJECTS:
+            suggestion = _suggest(rule.subject, SUBJECTS)
+            self.error(f"rules on {rule.subject!r} records are not supported", rule.pos,
+                       suggestion or "write 'on contract'")
+            return
+        scope = _Scope(rule.subject, dict(schema.COLLECTIONS))
+        self.check_common(rule, scope)
+        if isinstance(rule, t.CommissionRule):
+            self.check_commission(rule, scope)
+        elif isinstance(rule, t.OneTimeRule):
+            self.check_onetime(rule, scope)
+        else:
+            self.check_cohort(rule, scope)
+
+    def check_common(self, rule: t.Rule, scope: _Scope) -> None:
+        if rule.payee is None:
+            self.error(f"rule {rule.name!r} does not say who is paid", rule.name_pos,
+                       "add a line such as 'paid to contract.rep'")
+        else:
+            self.expect(rule.payee, scope, "record:rep", "the payee ('paid to')")
+        if rule.dated_by is not None:
+            self.expect(rule.dated_by, scope, "timestamp", "the governing date ('dated by')")
+        if rule.effective is not None:
+            self.check_effective(rule.effective)
+
+    def check_effective(self, effective: t.Effective) -> None:
+        if effective.start and effective.end and effective.end < effective.start:
+            self.error(
+                f"the range ends ({effective.end}) before it starts ({effective.start})",
+                effective.pos, "swap the dates or correct one of them")
+
+    def check_commission(self, rule: t.CommissionRule, scope: _Scope) -> None:
+        if rule.base is None:
+            self.error(f"commission rule {rule.name!r} has no rate", rule.name_pos,
+                       "add 'rate 8% of contract.amount' or a rate table")
+            return
+        self.expect(rule.base, scope, "money", "the commission base ('rate of ...')")
+        for row in rule.rows:
+            self.check_rate(row.rate)
+            if row.condition is not None:
+                self.expect(row.condition, scope, "boolean", "a rate row's condition")
+                self.labels[id(row)] = self.text_of(row.condition.pos)
+            if row.effective is not None:
+                self.check_effective(row.effective)
+        if rule.installments is not None:
+            self.expect(rule.installments, scope, "count", "the number of installments")
+            if isinstance(rule.installments, t.Number) and rule.installments.value < 1:
+                self.error("the number of installments must be at least 1",
+                           rule.installments.pos, "write 'pay in 1 monthly installments' or more")
+
+    def check_rate(self, rate: t.Percent) -> None:
+        if rate.value > 100:
+            self.error(f"rate {rate.value}% is above 100%", rate.pos,
+                       "a commission rate is a share of the base; check for a missing decimal point")
+
+    def check_onetime(self, rule: t.OneTimeRule, scope: _Scope) -> None:
+        if rule.condition is not None:
+            self.expect(rule.condition, scope, "boolean", "the condition ('when')")
+        if rule.amount is None:
+            self.error(f"{rule.kind} rule {rule.name!r} has no amount", rule.name_pos,
+                       "add a line such as 'amount 2% of contract.amount'")
+        else:
+            self.expect(rule.amount, scope, "money", "the amount")
+
+    def check_cohort(self, rule: t.CohortRule, scope: _Scope) -> None:
+        if rule.members is not None:
+            self.expect(rule.members, scope, "boolean", "the cohort's members ('members when')")
+        if rule.retained is None:
+            self.error(f"cohort rule {rule.name!r} does not say which members are retained",
+                       rule.name_pos,
+                       "add a line such as 'retained when not fully refunded within 3 months'")
+        else:
+            self.expect(rule.retained, scope, "boolean", "the retention test ('retained when')")
+        cohort_scope = _Scope(
+            rule.subject,
+            {"members": "contract", "retained": "contract"},
+            metrics={"retention": "percentage"},
+            cohort=True,
+        )
+        if rule.condition is not None:
+            self.expect(rule.condition, cohort_scope, "boolean", "the condition ('when')")
+        if rule.amount is None:
+            self.error(f"cohort rule {rule.name!r} has no amount", rule.name_pos,
+                       "add a line such as 'amount 1% of total retained.amount'")
+        else:
+            self.expect(rule.amount, cohort_scope, "money", "the amount")
+
+    # ---- expressions
+
+    def expect(self, expr: t.Expr, scope: _Scope, wanted: str, what: str) -> None:
+        found = self.infer(expr, scope)
+        if found is None:
+            return
+        if found == wanted or (found == "number" and wanted in ("count", "money")
+                               and isinstance(expr, t.Number)):
+            if isinstance(expr, t.Number):
+                self.types[id(expr)] = wanted
+            return
+        self.error(f"{what} must be {_article(wanted)}, but this is {_article(found)}",
+                   expr.pos, _conversion_hint(found, wanted))
+
+    def infer(self, expr: t.Expr, scope: _Scope) -> str | None:
+        found = self._infer(expr, scope)
+        if found is not None:
+            self.types[id(expr)] = found
+        return found
+
+    def _infer(self, expr: t.Expr, scope: _Scope) -> str | None:  # noqa: PLR0911, PLR0912
+        if isinstance(expr, t.Number):
+            return "number"
+        if isinstance(expr, t.Percent):
+            return "percentage"
+        if isinstance(expr, t.Text):
+            return "text"
+        if isinstance(expr, t.DateLiteral):
+            return "date"
+        if isinstance(expr, t.Boolean):
+            return "boolean"
+        if isinstance(expr, t.Duration):
+            return "duration"
+        if isinstance(expr, t.Path):
+            return self.resolve(expr, scope)
+        if isinstance(expr, t.CustomerStatus):
+            if scope.cohort:
+                self.error("'new customer' cannot be used in a cohort's condition or amount",
+                           expr.pos, "put it in the 'members when' line")
+                return None
+            return "boolean"
+        if isinstance(expr, t.FullyRefunded):
+            if scope.cohort:
+                self.error("'fully refunded' cannot be used in a cohort's condition or amount",
+                           expr.pos, "put it in the 'retained when' line")
+                return None
+            if expr.within is not None and expr.within.amount < 0:
+                self.error("the window must not be negative", expr.within.pos)
+            return "boolean"
+        if isinstance(expr, t.Aggregate):
+            return self.infer_aggregate(expr, scope)
+        if isinstance(expr, t.Count):
+            return self.infer_count(expr, scope)
+        if isinstance(expr, t.CommissionRef):
+            return self.infer_commission_ref(expr, scope)
+        if isinstance(expr, t.Unary):
+            return self.infer_unary(expr, scope)
+        if isinstance(expr, t.IsSet):
+            self.infer(expr.operand, scope)
+            return "boolean"
+        if isinstance(expr, t.InList):
+            return self.infer_in(expr, scope)
+        if isinstance(expr, t.Binary):
+            return self.infer_binary(expr, scope)
+        raise TypeError(f"unknown expression node {expr!r}")  # pragma: no cover
+
+    def resolve(self, path: t.Path, scope: _Scope) -> str | None:
+        first, *rest = path.names
+        if first.startswith("__"):
+            self.error(f"name {first!r} is not allowed", path.pos,
+                       "names starting with two underscores are reserved")
+            return None
+        root: str
+        steps: tuple[str, ...]
+        if scope.element is not None and first == scope.element[0]:
+            root, current, steps = "element", f"record:{scope.element[1]}", ()
+        elif scope.element is not None and first in schema.FIELDS[scope.element[1]]:
+            root, current, steps = "element", f"record:{scope.element[1]}", ()
+            rest = [first, *rest]
+        elif first in scope.metrics and not rest:
+            self.resolutions[id(path)] = Resolution("metric", (first,), scope.metrics[first])
+            return scope.metrics[first]
+        elif not scope.cohort and first in _CONTRACT_ROOTS:
+            current, steps = _CONTRACT_ROOTS[first]
+            root = "subject"
+        elif not scope.cohort and first in schema.FIELDS[scope.subject]:
+            root, current, steps = "subject", f"record:{scope.subject}", ()
+            rest = [first, *rest]
+        else:
+            self.error_unknown_name(first, path, scope)
+            return None
+        for name in rest:
+            record_type = schema.record_type_of(current)
+            if record_type is None:
+                self.error(f"{'.'.join(path.names)}: {_article(current)} has no field {name!r}",
+                           path.pos, "remove the last part of the name")
+                return None
+            fields = schema.FIELDS[record_type]
+            if name not in fields:
+                suggestion = _suggest(name, fields)
+                self.error(f"a {record_type} has no field {name!r}", path.pos,
+                           suggestion or f"the fields of a {record_type} are {', '.join(fields)}")
+                return None
+            current = fields[name].type
+            steps = (*steps, name)
+        self.resolutions[id(path)] = Resolution(root, steps, current)
+        return current
+
+    def error_unknown_name(self, name: str, path: t.Path, scope: _Scope) -> None:
+        candidates: list[str] = list(scope.metrics)
+        if not scope.cohort:
+            candidates += list(_CONTRACT_ROOTS) + list(schema.FIELDS[scope.subject])
+        if scope.element is not None:
+            candidates += [scope.element[0], *schema.FIELDS[scope.element[1]]]
+        suggestion = _suggest(name, candidates)
+        where = "in a cohort's condition or amount" if scope.cohort else "here"
+        self.error(f"unknown name {name!r} {where}", path.pos,
+                   suggestion or f"the names in scope are {', '.join(sorted(set(candidates)))}")
+
+    def collection_type(self, name: str, pos: t.Pos, scope: _Scope) -> str | None:
+        if name in scope.collections:
+            return scope.collections[name]
+        suggestion = _suggest(name, scope.collections)
+        self.error(f"unknown collection {name!r}", pos,
+                   suggestion or f"the collections here are {', '.join(sorted(scope.collections))}")
+        return None
+
+    def infer_aggregate(self, expr: t.Aggregate, scope: _Scope) -> str | None:
+        member = self.collection_type(expr.collection, expr.pos, scope)
+        if member is None:
+            return None
+        fields = schema.FIELDS[member]
+        if expr.field not in fields:
+            suggestion = _suggest(expr.field, fields)
+            self.error(f"a {member} has no field {expr.field!r}", expr.pos,
+                       suggestion or f"the fields of a {member} are {', '.join(fields)}")
+            return None
+        field_type = fields[expr.field].type
+        if expr.function in ("first", "latest"):
+            return field_type
+        if expr.function in ("minimum", "maximum"):
+            if field_type in schema.NUMERIC_TYPES or field_type == "timestamp":
+                return field_type
+        elif field_type in schema.NUMERIC_TYPES:
+            if expr.function == "average" and field_type == "count":
+                return "number"
+            return field_type
+        self.error(f"cannot take the {expr.function} of {_article(field_type)}", expr.pos,
+                   "use first or latest, or a numeric field")
+        return None
+
+    def infer_count(self, expr: t.Count, scope: _Scope) -> str | None:
+        member = self.collection_type(expr.collection, expr.pos, scope)
+        if member is None:
+            return None
+        if expr.where is not None:
+            singular = expr.collection.rstrip("s") if expr.collection != "members" else "member"
+            element = _Scope(scope.subject, scope.collections, (singular, member),
+                             scope.metrics, scope.cohort)
+            if scope.cohort:
+                element = _Scope("contract", {}, (singular, member), {}, True)
+            self.expect(expr.where, element, "boolean", "the 'where' condition")
+        return "count"
+
+    def infer_commission_ref(self, expr: t.CommissionRef, scope: _Scope) -> str | None:
+        if scope.cohort:
+            self.error("a cohort's amount cannot refer to a commission", expr.pos)
+            return None
+        if expr.rule not in self.commission_rules:
+            suggestion = _suggest(expr.rule, self.commission_rules)
+            self.error(f"no commission rule is named {expr.rule!r}", expr.pos,
+                       suggestion or "name a commission rule of this plan")
+            return None
+        return "money"
+
+    def infer_unary(self, expr: t.Unary, scope: _Scope) -> str | None:
+        operand = self.infer(expr.operand, scope)
+        if operand is None:
+            return None
+        if expr.op == "not":
+            if operand != "boolean":
+                self.error(f"'not' needs a condition, but this is {_article(operand)}",
+                           expr.operand.pos)
+                return None
+            return "boolean"
+        if operand in schema.NUMERIC_TYPES or operand == "percentage":
+            return operand
+        self.error(f"cannot negate {_article(operand)}", expr.pos)
+        return None
+
+    def infer_in(self, expr: t.InList, scope: _Scope) -> str | None:
+        operand = self.infer(expr.operand, scope)
+        for item in expr.items:
+            item_type = self.infer(item, scope)
+            if operand is None or item_type is None:
+                continue
+            if _equality_type(operand, item_type, item) is None:
+                self.error(f"cannot compare {operand} with {item_type}", item.pos,
+                           "make every listed value the same type as the value tested")
+        return "boolean"
+
+    def infer_binary(self, expr: t.Binary, scope: _Scope) -> str | None:  # noqa: PLR0911
+        left = self.infer(expr.left, scope)
+        right = self.infer(expr.right, scope)
+        if left is None or right is None:
+            return None
+        op = expr.op
+        if op in ("and", "or"):
+            for side, side_type in ((expr.left, left), (expr.right, right)):
+                if side_type != "boolean":
+                    self.error(f"'{op}' joins conditions, but this is {_article(side_type)}",
+                               side.pos)
+                    return None
+            return "boolean"
+        if op in ("is", "is not", "=", "!="):
+            if _equality_type(left, right, expr.right) is None:
+                self.error(f"cannot compare {left} with {right} ({left} {op} {right})", expr.pos,
+                           _conversion_hint(right, left))
+                return None
+            return "boolean"
+        if op in ("<", "<=", ">", ">="):
+            if _order_type(left, right, expr.left, expr.right) is None:
+                self.error(f"cannot compare {left} with {right} ({left} {op} {right})", expr.pos,
+                           _conversion_hint(right, left))
+                return None
+            return "boolean"
+        result = _arithmetic_type(op, left, right, expr.left, expr.right)
+        if result is None:
+            word = "of" if op == "of" else op
+            self.error(f"cannot compute {left} {word} {right}", expr.pos,
+                       _arithmetic_hint(op, left, right))
+        return result
+
+
+# ---------------------------------------------------------------- type rules
+
+
+def _literal_adapts(node: t.Expr) -> bool:
+    return isinstance(node, t.Number) or (
+        isinstance(node, t.Unary) and node.op == "-" and isinstance(node.operand, t.Number)
+    )
+
+
+def _equality_type(left: str, right: str, right_node: t.Expr) -> str | None:
+    if left == right:
+        return left
+    numeric = schema.NUMERIC_TYPES
+    if left in numeric and right in numeric and ("number" in (left, right) or _literal_adapts(right_node)):
+        return left
+    if schema.record_type_of(left) and right == "text":
+        return "text"
+    if left == "timestamp" and right == "date":
+        return "date"
+    return None
+
+
+def _order_type(left: str, right: str, left_node: t.Expr, right_node: t.Expr) -> str | None:
+    if left in ("boolean", "text") or schema.record_type_of(left):
+        return None
+    if left == right:
+        return left
+    numeric = schema.NUMERIC_TYPES
+    if left in numeric and right in numeric:
+        if "number" in (left, right) or _literal_adapts(left_node) or _literal_adapts(right_node):
+            return left
+        if {left, right} == {"count", "number"}:
+            return "number"
+        return None
+    if {left, right} == {"timestamp", "date"}:
+        return "date"
+    return None
+
+
+def _arithmetic_type(op: str, left: str, right: str, left_node: t.Expr,
+                     right_node: t.Expr) -> str | None:
+    numeric = schema.NUMERIC_TYPES
+    if op == "of":
+        if left == "percentage" and right in numeric:
+            return right if right == "money" else "number"
+        return None
+    if op in ("+", "-"):
+        if left == right and left in (*numeric, "percentage"):
+            return left
+        if left in numeric and right in numeric:
+            if _literal_adapts(right_node):
+                return left
+            if _literal_adapts(left_node):
+                return right
+            if {left, right} == {"count", "number"}:
+                return "number"
+        return None
+    if op == "*":
+        if "money" in (left, right):
+            other = right if left == "money" else left
+            return "money" if other in ("number", "count", "percentage") else None
+        if left in numeric and right in numeric:
+            return "count" if left == right == "count" else "number"
+        if "percentage" in (left, right):
+            other = right if left == "percentage" else left
+            return "number" if other in ("number", "count") else None
+        return None
+    if op == "/":
+        if left == "money" and right == "money":
+            return "number"
+        if left == "money" and right in ("number", "count"):
+            return "money"
+        if left in numeric and right in numeric and "money" not in (left, right):
+            return "number"
+        return None
+    return None
+
+
+def _article(type_name: str) -> str:
+    record_type = schema.record_type_of(type_name)
+    if record_type is not None:
+        return f"a {record_type} record"
+    if type_name in ("money", "text"):
+        return f"{type_name}"
+    return f"a {type_name}" if type_name[0] not in "aeiou" else f"an {type_name}"
+
+
+def _conversion_hint(found: str, wanted: str) -> str | None:
+    if wanted == "money" and found == "percentage":
+        return "a percentage needs a base: write '8% of contract.amount'"
+    if wanted == "boolean":
+        return "write a condition, such as 'contract.amount >= 10000'"
+    if wanted == "record:rep":
+        return "name a rep, such as contract.rep or customer.owner"
+    if wanted == "timestamp":
+        return "name a timestamp field, such as contract.signed_at"
+    if found == "text" and wanted not in ("text",):
+        return "text compares only with text"
+    return None
+
+
+def _arithmetic_hint(op: str, left: str, right: str) -> str:
+    if op in ("+", "-") and "percentage" in (left, right) and "money" in (left, right):
+        return "a percentage needs a base: write '2% of contract.amount' to get money"
+    if op == "of":
+        return "write a percentage before 'of' and an amount after it, as in '8% of contract.amount'"
+    return "both sides must be amounts of the same kind"
+
+
+def _suggest(name: str, candidates: Iterable[str]) -> str | None:
+    matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return f"did you mean {matches[0]!r}?" if matches else None
+
+
+def check_plan(plan: t.PlanTree, source: str, filename: str = "<plan>") -> CheckedPlan:
+    """Type-check a parsed plan; raise ``PlanError`` listing every error in it."""
+    try:
+        return _Checker(plan, source).run()
+    except PlanError as exc:
+        raise PlanError(exc.diagnostics, filename) from None
+

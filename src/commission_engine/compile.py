@@ -1,0 +1,547 @@
+"""Compile a checked plan into plain Python closures: the runnable ``Plan``.
+
+Closures are built only from the checked syntax tree, never from raw text, so
+a plan cannot reach anything but the record fields the schema names.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from . import periods, schema
+from . import tree as t
+from .check import CheckedPlan, Resolution
+from .context import Context, Fn
+
+if TYPE_CHECKING:
+    from .records import RecordSet
+    from .results import Result
+
+__all__ = [
+    "CompiledCohort",
+    "CompiledCommission",
+    "CompiledOneTime",
+    "CompiledPlan",
+    "CompiledRow",
+    "compile_plan",
+]
+
+_HUNDRED = Decimal(100)
+
+_TABLE_OF: dict[str, str] = {
+    "rep": "reps",
+    "customer": "customers",
+    "contract": "contracts",
+    "payment": "payments",
+    "refund": "refunds",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRow:
+    rate: Decimal
+    percent_text: str
+    condition: Fn | None
+    label: str | None
+    start: date | None
+    end: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledCommission:
+    name: str
+    index: int
+    payee: Fn
+    governing: Fn
+    start: date | None
+    end: date | None
+    base: Fn
+    base_label: str
+    rows: tuple[CompiledRow, ...]
+    installments: Fn | None
+    refund_action: str
+    clawback: str
+    clawback_days: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledOneTime:
+    kind: str
+    name: str
+    index: int
+    payee: Fn
+    governing: Fn
+    start: date | None
+    end: date | None
+    condition: Fn | None
+    condition_label: str | None
+    amount: Fn
+    amount_label: str
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledCohort:
+    name: str
+    index: int
+    payee: Fn
+    governing: Fn
+    start: date | None
+    end: date | None
+    members: Fn | None
+    retained: Fn
+    retained_label: str
+    condition: Fn | None
+    condition_label: str | None
+    amount: Fn
+    amount_label: str
+    payout_offset_months: int
+    windows: tuple[tuple[int, str], ...]
+
+
+CompiledRule = CompiledCommission | CompiledOneTime | CompiledCohort
+
+
+@dataclass(frozen=True)
+class CompiledPlan:
+    """The runnable form of a plan; ``evaluate`` in ``evaluate`` runs it."""
+
+    name: str
+    version: str
+    currency: str
+    rounding: str
+    source: str
+    rules: tuple[CompiledRule, ...]
+    checked: CheckedPlan
+
+    def evaluate(self, records: RecordSet, as_of: datetime,
+                 rounding: str | None = None) -> Result:
+        """Evaluate the plan over validated records as seen at ``as_of``."""
+        from .evaluate import evaluate
+
+        return evaluate(self, records, as_of, rounding)
+
+
+def compile_plan(checked: CheckedPlan) -> CompiledPlan:
+    """Build closures for every rule of a checked plan."""
+    compiler = _Compiler(checked)
+    rules = tuple(compiler.rule(rule, index) for index, rule in enumerate(checked.tree.rules))
+    tree = checked.tree
+    return CompiledPlan(tree.name, tree.version, checked.currency, checked.rounding,
+                        checked.source, rules, checked)
+
+
+def _signed_at(ctx: Context) -> Any:
+    assert ctx.contract is not None
+    return ctx.contract.signed_at
+
+
+class _Compiler:
+    def __init__(self, checked: CheckedPlan):
+        self.checked = checked
+        self.lines = checked.source.splitlines()
+
+    def label(self, node: Any) -> str:
+        pos: t.Pos = node.pos
+        line = self.lines[pos.line - 1] if 0 < pos.line <= len(self.lines) else ""
+        if pos.end_line == pos.line:
+            return line[pos.column - 1 : pos.end_column - 1].strip()
+        return line[pos.column - 1 :].strip()
+
+    # ---- rules
+
+    def rule(self, rule: t.Rule, index: int) -> CompiledRule:
+        assert rule.payee is not None
+        payee = self.expr(rule.payee)
+        governing = self.expr(rule.dated_by) if rule.dated_by is not None else _signed_at
+        start = rule.effective.start if rule.effective else None
+        end = rule.effective.end if rule.effective else None
+        if isinstance(rule, t.CommissionRule):
+            return self.commission(rule, index, payee, governing, start, end)
+        if isinstance(rule, t.OneTimeRule):
+            assert rule.amount is not None
+            return CompiledOneTime(
+                rule.kind, rule.name, index, payee, governing, start, end,
+                self.optional(rule.condition),
+                self.label(rule.condition) if rule.condition is not None else None,
+                self.expr(rule.amount), self.label(rule.amount),
+            )
+        assert rule.retained is not None and rule.amount is not None
+        return CompiledCohort(
+            rule.name, index, payee, governing, start, end, self.optional(rule.members),
+            self.expr(rule.retained), self.label(rule.retained),
+            self.optional(rule.condition),
+            self.label(rule.condition) if rule.condition is not None else None,
+            self.expr(rule.amount), self.label(rule.amount), rule.payout_offset_months or 0,
+            tuple(sorted(set(_windows(rule.retained)))),
+        )
+
+    def commission(self, rule: t.CommissionRule, index: int, payee: Fn, governing: Fn,
+                   start: date | None, end: date | None) -> CompiledCommission:
+        assert rule.base is not None
+        rows = tuple(
+            CompiledRow(
+                row.rate.value / _HUNDRED,
+                f"{_plain(row.rate.value)}%",
+                self.optional(row.condition),
+                self.label(row.condition) if row.condition is not None else None,
+                row.effective.start if row.effective else None,
+                row.effective.end if row.effective else None,
+            )
+            for row in rule.rows
+        )
+        policy = rule.refund
+        return CompiledCommission(
+            rule.name, index, payee, governing, start, end, self.expr(rule.base),
+            self.label(rule.base), rows, self.optional(rule.installments),
+            policy.action if policy else "stop",
+            policy.clawback if policy else "never",
+            policy.clawback_days if policy else None,
+        )
+
+    def optional(self, expr: t.Expr | None) -> Fn | None:
+        return None if expr is None else self.expr(expr)
+
+    # ---- expressions
+
+    def type_of(self, expr: t.Expr) -> str:
+        return self.checked.types.get(id(expr), "unknown")
+
+    def expr(self, expr: t.Expr) -> Fn:  # noqa: PLR0911, PLR0912
+        if isinstance(expr, t.Number):
+            value = expr.value
+            return lambda ctx: value
+        if isinstance(expr, t.Percent):
+            fraction = expr.value / _HUNDRED
+            return lambda ctx: fraction
+        if isinstance(expr, (t.Text, t.DateLiteral, t.Boolean)):
+            constant = expr.value
+            return lambda ctx: constant
+        if isinstance(expr, t.Duration):
+            duration = (expr.amount, expr.unit)
+            return lambda ctx: duration
+        if isinstance(expr, t.Path):
+            return self.path(self.checked.resolutions[id(expr)])
+        if isinstance(expr, t.CustomerStatus):
+            return self.customer_status(expr.new)
+        if isinstance(expr, t.FullyRefunded):
+            return self.fully_refunded(expr.within)
+        if isinstance(expr, t.Aggregate):
+            return self.aggregate(expr)
+        if isinstance(expr, t.Count):
+            return self.count(expr)
+        if isinstance(expr, t.CommissionRef):
+            rule_name = expr.rule
+
+            def commission_ref(ctx: Context) -> Any:
+                assert ctx.commission_of is not None and ctx.contract is not None
+                return ctx.commission_of(rule_name, ctx.contract)
+
+            return commission_ref
+        if isinstance(expr, t.Unary):
+            return self.unary(expr)
+        if isinstance(expr, t.IsSet):
+            operand = self.expr(expr.operand)
+            if expr.negated:
+                return lambda ctx: operand(ctx) is None
+            return lambda ctx: operand(ctx) is not None
+        if isinstance(expr, t.InList):
+            return self.in_list(expr)
+        if isinstance(expr, t.Binary):
+            return self.binary(expr)
+        raise TypeError(f"cannot compile {expr!r}")  # pragma: no cover
+
+    def path(self, resolution: Resolution) -> Fn:
+        if resolution.root == "metric":
+            name = resolution.steps[0]
+            return lambda ctx: ctx.metrics.get(name)
+        steps = tuple((name, _REFERENCE_FIELDS.get(name)) for name in resolution.steps)
+        element = resolution.root == "element"
+
+        def walk(ctx: Context) -> Any:
+            value: Any = ctx.element if element else ctx.contract
+            for name, table_name in steps:
+                if value is None:
+                    return None
+                value = getattr(value, name)
+                if table_name is not None and value is not None:
+                    value = getattr(ctx.records, table_name).get(value)
+            return value
+
+        return walk
+
+    def customer_status(self, new: bool) -> Fn:
+        def status(ctx: Context) -> bool:
+            assert ctx.contract is not None
+            return ctx.records.is_new_customer(ctx.contract) is new
+
+        return status
+
+    def fully_refunded(self, within: t.Duration | None) -> Fn:
+        def refunded(ctx: Context) -> bool:
+            contract = ctx.contract
+            assert contract is not None
+            refunds = ctx.records.refunds_of.get(contract.id, ())
+            if within is None:
+                limit = None
+            else:
+                signed = periods.local_date(contract.signed_at, ctx.zone)
+                if within.unit == "months":
+                    end_day = periods.add_months(signed, within.amount)
+                else:
+                    end_day = date.fromordinal(signed.toordinal() + within.amount)
+                limit = periods.start_of_day(end_day, ctx.zone)
+            total = Decimal(0)
+            for refund in refunds:
+                if limit is not None and refund.refunded_at >= limit:
+                    break
+                total += refund.amount
+                if total >= contract.amount:
+                    ctx.sources.add(refund.id)
+                    return True
+            return False
+
+        return refunded
+
+    def aggregate(self, expr: t.Aggregate) -> Fn:
+        member_type = self._collection_type(expr.collection)
+        name, field_name, function = expr.collection, expr.field, expr.function
+        time_field = schema.EVENT_TIME[member_type]
+        return _AGGREGATES[function](member_type, name, field_name, time_field)
+
+    def _collection_type(self, name: str) -> str:
+        if name in ("members", "retained"):
+            return "contract"
+        return schema.COLLECTIONS[name]
+
+    def count(self, expr: t.Count) -> Fn:
+        member_type = self._collection_type(expr.collection)
+        name = expr.collection
+        time_field = schema.EVENT_TIME[member_type]
+        where = self.optional(expr.where)
+
+        def count(ctx: Context) -> int:
+            total = 0
+            saved = ctx.element
+            try:
+                for member in ctx.collection(member_type, name):
+                    if where is not None:
+                        ctx.element = member
+                        if where(ctx) is not True:
+                            continue
+                    total += 1
+                    ctx.touch(getattr(member, time_field), member.id)
+            finally:
+                ctx.element = saved
+            return total
+
+        return count
+
+    def unary(self, expr: t.Unary) -> Fn:
+        operand = self.expr(expr.operand)
+        if expr.op == "not":
+            return lambda ctx: not _truth(operand(ctx))
+
+        def negate(ctx: Context) -> Any:
+            value = operand(ctx)
+            return None if value is None else -value
+
+        return negate
+
+    def in_list(self, expr: t.InList) -> Fn:
+        operand = self.expr(expr.operand)
+        items = tuple(self.expr(item) for item in expr.items)
+        as_text = schema.record_type_of(self.type_of(expr.operand)) is not None
+        negated = expr.negated
+
+        def contains(ctx: Context) -> bool:
+            value = operand(ctx)
+            if value is None:
+                return False
+            if as_text:
+                value = value.id
+            found = any(value == item(ctx) for item in items)
+            return found is not negated
+
+        return contains
+
+    def binary(self, expr: t.Binary) -> Fn:
+        op = expr.op
+        left = self.expr(expr.left)
+        right = self.expr(expr.right)
+        if op == "and":
+            return lambda ctx: _truth(left(ctx)) and _truth(right(ctx))
+        if op == "or":
+            return lambda ctx: _truth(left(ctx)) or _truth(right(ctx))
+        left_type, right_type = self.type_of(expr.left), self.type_of(expr.right)
+        if op in _COMPARISONS:
+            return _comparison(_COMPARISONS[op], left, right, left_type, right_type)
+        arithmetic = _ARITHMETIC[op]
+
+        def compute(ctx: Context) -> Any:
+            a = left(ctx)
+            b = right(ctx)
+            if a is None or b is None:
+                return None
+            return arithmetic(a, b)
+
+        return compute
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _windows(expr: Any) -> list[tuple[int, str]]:
+    """Collect the ``fully refunded within`` windows an expression reads."""
+    found: list[tuple[int, str]] = []
+    if isinstance(expr, t.FullyRefunded) and expr.within is not None:
+        found.append((expr.within.amount, expr.within.unit))
+    for name in getattr(expr, "__slots__", ()):
+        child = getattr(expr, name)
+        if isinstance(child, tuple):
+            for item in child:
+                found += _windows(item)
+        elif hasattr(child, "pos") and not isinstance(child, t.Pos):
+            found += _windows(child)
+    return found
+
+
+def _truth(value: Any) -> bool:
+    return value is True
+
+
+def _plain(value: Decimal) -> str:
+    text = format(value.normalize(), "f")
+    return text
+
+
+# Fields whose value is the id of another record, and the table it lives in.
+_REFERENCE_FIELDS: dict[str, str] = {
+    name: _TABLE_OF[schema.record_type_of(field.type) or ""]
+    for fields in schema.FIELDS.values()
+    for name, field in fields.items()
+    if schema.record_type_of(field.type) is not None
+}
+
+
+def _local_if_timestamp(value: Any, type_name: str, other_type: str, zone: str) -> Any:
+    if type_name == "timestamp" and other_type == "date" and value is not None:
+        return periods.local_date(value, zone)
+    return value
+
+
+def _comparison(compare: Callable[[Any, Any], bool], left: Fn, right: Fn,
+                left_type: str, right_type: str) -> Fn:
+    left_record = schema.record_type_of(left_type) is not None
+    right_record = schema.record_type_of(right_type) is not None
+
+    def test(ctx: Context) -> bool:
+        a = left(ctx)
+        b = right(ctx)
+        if a is None or b is None:
+            return False
+        a = _local_if_timestamp(a, left_type, right_type, ctx.zone)
+        b = _local_if_timestamp(b, right_type, left_type, ctx.zone)
+        if left_record:
+            a = a.id
+        if right_record:
+            b = b.id
+        return compare(a, b)
+
+    return test
+
+
+_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "is": operator.eq,
+    "=": operator.eq,
+    "is not": operator.ne,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+_ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "of": operator.mul,
+    "/": lambda a, b: None if b == 0 else Decimal(a) / Decimal(b),
+}
+
+
+def _first(member_type: str, name: str, field_name: str, time_field: str) -> Fn:
+    def first(ctx: Context) -> Any:
+        members = ctx.collection(member_type, name)
+        if not members:
+            return None
+        member = members[0]
+        ctx.touch(getattr(member, time_field), member.id)
+        return getattr(member, field_name)
+
+    return first
+
+
+def _latest(member_type: str, name: str, field_name: str, time_field: str) -> Fn:
+    def latest(ctx: Context) -> Any:
+        members = ctx.collection(member_type, name)
+        if not members:
+            return None
+        member = members[-1]
+        ctx.touch(getattr(member, time_field), member.id)
+        return getattr(member, field_name)
+
+    return latest
+
+
+def _extreme(pick_max: bool) -> Callable[[str, str, str, str], Fn]:
+    def build(member_type: str, name: str, field_name: str, time_field: str) -> Fn:
+        def extreme(ctx: Context) -> Any:
+            best: Any = None
+            for member in ctx.collection(member_type, name):
+                value = getattr(member, field_name)
+                # Ties keep the earliest member, which is the record that set the value.
+                if best is None or (value > getattr(best, field_name) if pick_max
+                                    else value < getattr(best, field_name)):
+                    best = member
+            if best is None:
+                return None
+            ctx.touch(getattr(best, time_field), best.id)
+            return getattr(best, field_name)
+
+        return extreme
+
+    return build
+
+
+def _summing(average: bool) -> Callable[[str, str, str, str], Fn]:
+    def build(member_type: str, name: str, field_name: str, time_field: str) -> Fn:
+        def summary(ctx: Context) -> Any:
+            members = ctx.collection(member_type, name)
+            if not members:
+                return None if average else Decimal(0)
+            total = Decimal(0)
+            for member in members:
+                total += getattr(member, field_name)
+                ctx.touch(getattr(member, time_field), member.id)
+            # Exact: the average is never rounded before it is compared.
+            return total / len(members) if average else total
+
+        return summary
+
+    return build
+
+
+_AGGREGATES: dict[str, Callable[[str, str, str, str], Fn]] = {
+    "first": _first,
+    "latest": _latest,
+    "minimum": _extreme(False),
+    "maximum": _extreme(True),
+    "average": _summing(True),
+    "total": _summing(False),
+}

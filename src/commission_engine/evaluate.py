@@ -1,0 +1,342 @@
+"""Evaluate a compiled plan over a record set at an as-of time: a pure function.
+
+No file, clock, environment or global state is read. All Decimal arithmetic
+runs in the library's own context, records are visited in a canonical order,
+and lines are sorted by a total key, so the same plan, records and as-of time
+give byte-identical results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, localcontext
+from typing import Any
+
+from . import explain, money, periods, schedule
+from .compile import CompiledCohort, CompiledCommission, CompiledOneTime, CompiledPlan, CompiledRow
+from .context import Context
+from .errors import EvaluationError, Problem, RecordError
+from .records import Contract, RecordSet, Rep
+from .results import PayoutLine, Result, build_statements, compute_digest
+
+__all__ = ["evaluate"]
+
+# The longest schedule a plan may produce, in installments (50 years monthly).
+MAX_INSTALLMENTS = 600
+
+
+def evaluate(plan: CompiledPlan, records: RecordSet, as_of: datetime,
+             rounding: str | None = None) -> Result:
+    """Compute every payout line of ``plan`` over ``records`` as seen at ``as_of``.
+
+    ``rounding`` overrides the plan's rounding mode (``half-up`` or
+    ``half-even``). Lines due after ``as_of`` form the schedule.
+    """
+    if as_of.tzinfo is None or as_of.utcoffset() is None:
+        msg = f"as_of {as_of.isoformat()} has no UTC offset; pass an aware datetime"
+        raise EvaluationError(msg)
+    mode = rounding or plan.rounding
+    if mode not in money.ROUNDING_MODES:
+        msg = f"unknown rounding mode {mode!r}; use half-up or half-even"
+        raise EvaluationError(msg)
+    _check_currencies(plan, records)
+    with localcontext(money.EVALUATION_CONTEXT):
+        run = _Run(plan, records.visible_at(as_of), as_of, mode)
+        produced = run.lines()
+        produced.sort(key=_line_key)
+        lines = tuple(line for line in produced if line.due <= as_of)
+        future = tuple(line for line in produced if line.due > as_of)
+        digest = compute_digest(plan.source, records.canonical(), as_of, mode, lines, future)
+    return Result(plan.name, plan.version, as_of, plan.currency, mode, lines,
+                  build_statements(lines), future, digest)
+
+
+def _line_key(line: PayoutLine) -> tuple[Any, ...]:
+    return (line.payee, line.period, line.due, line.rule, line.kind, line.sources, line.amount)
+
+
+def _check_currencies(plan: CompiledPlan, records: RecordSet) -> None:
+    problems = []
+    for contract_id in sorted(records.contracts):
+        contract = records.contracts[contract_id]
+        if contract.currency != plan.currency:
+            position = records.positions.get(("contract", contract_id), f"contract {contract_id}")
+            problems.append(Problem(
+                position, f"contract {contract_id}", "currency",
+                f"currency {contract.currency} differs from the plan's currency {plan.currency}",
+                "evaluate it under a plan in its own currency, or convert the amount before"
+                " loading it",
+            ))
+    if problems:
+        raise RecordError(tuple(problems))
+
+
+@dataclass(frozen=True, slots=True)
+class _Selection:
+    """A commission rule's choice for one contract: who is paid, at which rate."""
+
+    payee: Rep
+    row: CompiledRow
+    base: Decimal
+    commission: Decimal
+    signing_day: date
+
+
+class _Run:
+    """One evaluation: the visible records and the caches it builds."""
+
+    def __init__(self, plan: CompiledPlan, records: RecordSet, as_of: datetime, rounding: str):
+        self.plan = plan
+        self.records = records
+        self.as_of = as_of
+        self.rounding = rounding
+        self.currency = plan.currency
+        self.commissions = {r.name: r for r in plan.rules if isinstance(r, CompiledCommission)}
+        self.selections: dict[tuple[str, str], _Selection | None] = {}
+        self.contracts = [records.contracts[key] for key in sorted(records.contracts)]
+
+    def round(self, amount: Decimal) -> Decimal:
+        return money.round_money(amount, self.currency, self.rounding)
+
+    def context(self, contract: Contract) -> Context:
+        return Context(self.records, contract, "UTC", self.as_of, self.commission_of)
+
+    def payee_of(self, rule: Any, ctx: Context) -> Rep | None:
+        payee = rule.payee(ctx)
+        if payee is not None:
+            ctx.zone = payee.timezone
+        return payee  # type: ignore[no-any-return]
+
+    def in_force(self, rule: Any, ctx: Context) -> date | None:
+        """Return the governing local date when the rule is in force on it, else None."""
+        moment = rule.governing(ctx)
+        if moment is None:
+            return None
+        day = periods.local_date(moment, ctx.zone)
+        if rule.start is not None and day < rule.start:
+            return None
+        if rule.end is not None and day > rule.end:
+            return None
+        return day
+
+    def lines(self) -> list[PayoutLine]:
+        produced: list[PayoutLine] = []
+        for rule in self.plan.rules:
+            if isinstance(rule, CompiledCommission):
+                for contract in self.contracts:
+                    produced.extend(self.commission_lines(rule, contract))
+            elif isinstance(rule, CompiledOneTime):
+                for contract in self.contracts:
+                    produced.extend(self.onetime_lines(rule, contract))
+            else:
+                produced.extend(self.cohort_lines(rule))
+        return produced
+
+    # ---- commission rules
+
+    def commission_of(self, rule_name: str, contract: Contract) -> Decimal | None:
+        """Return a commission rule's commission on a contract as signed, rounded once."""
+        selection = self.select(self.commissions[rule_name], contract)
+        return None if selection is None else selection.commission
+
+    def select(self, rule: CompiledCommission, contract: Contract) -> _Selection | None:
+        key = (rule.name, contract.id)
+        if key not in self.selections:
+            self.selections[key] = self._select(rule, contract)
+        return self.selections[key]
+
+    def _select(self, rule: CompiledCommission, contract: Contract) -> _Selection | None:
+        ctx = self.context(contract)
+        payee = self.payee_of(rule, ctx)
+        if payee is None:
+            return None
+        day = self.in_force(rule, ctx)
+        if day is None:
+            return None
+        for row in rule.rows:
+            if row.start is not None and day < row.start:
+                continue
+            if row.end is not None and day > row.end:
+                continue
+            if row.condition is None or row.condition(ctx) is True:
+                base = rule.base(ctx)
+                if base is None:
+                    return None
+                signing_day = periods.local_date(contract.signed_at, payee.timezone)
+                return _Selection(payee, row, base, self.round(row.rate * base), signing_day)
+        return None
+
+    def installment_count(self, rule: CompiledCommission, contract: Contract) -> int:
+        if rule.installments is None:
+            return 1
+        value = rule.installments(self.context(contract))
+        if value is None or value != int(value) or not 1 <= value <= MAX_INSTALLMENTS:
+            msg = (f"rule {rule.name!r} asks for {value} installments on contract"
+                   f" {contract.id}; the count must be a whole number from 1 to"
+                   f" {MAX_INSTALLMENTS}")
+            raise EvaluationError(msg)
+        return int(value)
+
+    def commission_lines(self, rule: CompiledCommission, contract: Contract) -> list[PayoutLine]:
+        selection = self.select(rule, contract)
+        if selection is None:
+            return []
+        zone = selection.payee.timezone
+        count = self.installment_count(rule, contract)
+        dues = schedule.due_dates(selection.signing_day, count, zone)
+        refunds = []
+        if rule.refund_action == "stop":
+            refunds = [schedule.RefundEvent(r.id, r.refunded_at, r.amount)
+                       for r in self.records.refunds_of.get(contract.id, ())]
+        rate, base = selection.row.rate, selection.base
+
+        def entitlement_after(refunded: Decimal) -> Decimal:
+            return self.round(rate * max(base - refunded, Decimal(0)))
+
+        def clawback_allowed(at: datetime) -> bool:
+            if rule.clawback == "always":
+                return True
+            if rule.clawback == "never":
+                return False
+            days = (periods.local_date(at, zone) - selection.signing_day).days
+            return days <= (rule.clawback_days or 0)
+
+        installments, respreads, clawbacks = schedule.run_schedule(
+            selection.commission, dues, refunds, entitlement_after, clawback_allowed,
+            self.currency)
+        rate_step = explain.rate_step(rule.name, selection.row.percent_text, selection.row.label,
+                                      base, selection.commission, self.currency)
+        by_refund = {r.refund_id: r for r in respreads}
+        kind = "installment" if rule.installments is not None else "commission"
+        out = []
+        for item in installments:
+            steps = [rate_step]
+            sources = [contract.id]
+            if rule.installments is not None:
+                due_day = periods.local_date(item.due, zone).isoformat()
+                steps.append(explain.installment_step(item.index, item.count, due_day))
+            if item.respread_by is not None:
+                spread = by_refund[item.respread_by]
+                steps.append(explain.respread_step(spread.refund_id, spread.refunded_total,
+                                                   spread.entitlement, spread.paid,
+                                                   spread.remaining, self.currency))
+                sources.append(spread.refund_id)
+            out.append(PayoutLine(selection.payee.id, periods.period_of(item.due, zone), kind,
+                                  rule.name, item.amount, self.currency, tuple(sources),
+                                  tuple(steps), item.due))
+        for claw in clawbacks:
+            days = (periods.local_date(claw.at, zone) - selection.signing_day).days
+            step = explain.clawback_step(claw.refund_id, claw.entitlement, claw.paid,
+                                         claw.amount, days, self.currency)
+            out.append(PayoutLine(selection.payee.id, periods.period_of(claw.at, zone),
+                                  "clawback", rule.name, -claw.amount, self.currency,
+                                  (contract.id, claw.refund_id), (rate_step, step), claw.at))
+        return out
+
+    # ---- one-time rules
+
+    def onetime_lines(self, rule: CompiledOneTime, contract: Contract) -> list[PayoutLine]:
+        ctx = self.context(contract)
+        payee = self.payee_of(rule, ctx)
+        if payee is None or self.in_force(rule, ctx) is None:
+            return []
+        governing = rule.governing(ctx)
+        ctx.trigger = None
+        ctx.sources = set()
+        if rule.condition is not None and rule.condition(ctx) is not True:
+            return []
+        exact = rule.amount(ctx)
+        if exact is None:
+            return []
+        rounded = self.round(exact)
+        if rounded == 0:
+            return []
+        due = ctx.trigger or governing
+        steps = []
+        if rule.condition_label is not None:
+            steps.append(explain.condition_step(rule.condition_label))
+        steps.append(explain.amount_step(rule.kind, rule.name, rule.amount_label, exact,
+                                         rounded, self.currency))
+        amount = -rounded if rule.kind == "penalty" else rounded
+        sources = (contract.id, *sorted(ctx.sources - {contract.id}))
+        return [PayoutLine(payee.id, periods.period_of(due, payee.timezone), rule.kind,
+                           rule.name, amount, self.currency, sources, tuple(steps), due)]
+
+    # ---- cohort rules
+
+    def cohort_lines(self, rule: CompiledCohort) -> list[PayoutLine]:
+        cohorts: dict[tuple[str, str], list[Contract]] = {}
+        payees: dict[str, Rep] = {}
+        for contract in self.contracts:
+            ctx = self.context(contract)
+            payee = self.payee_of(rule, ctx)
+            if payee is None:
+                continue
+            day = self.in_force(rule, ctx)
+            if day is None:
+                continue
+            if rule.members is not None and rule.members(ctx) is not True:
+                continue
+            payees[payee.id] = payee
+            cohorts.setdefault((payee.id, periods.period_of_date(day)), []).append(contract)
+        out = []
+        for (payee_id, period), members in sorted(cohorts.items()):
+            line = self.cohort_line(rule, payees[payee_id], period, members)
+            if line is not None:
+                out.append(line)
+        return out
+
+    def cohort_decided_at(self, rule: CompiledCohort, zone: str, period: str,
+                          members: Iterable[Contract]) -> datetime:
+        """Return when the last member's retention window closes."""
+        if not rule.windows:
+            next_month = periods.shift_period(period, 1)
+            return periods.start_of_day(date(int(next_month[:4]), int(next_month[5:]), 1), zone)
+        ends = []
+        for contract in members:
+            signed = periods.local_date(contract.signed_at, zone)
+            for amount, unit in rule.windows:
+                if unit == "months":
+                    end_day = periods.add_months(signed, amount)
+                else:
+                    end_day = date.fromordinal(signed.toordinal() + amount)
+                ends.append(periods.start_of_day(end_day, zone))
+        return max(ends)
+
+    def cohort_line(self, rule: CompiledCohort, payee: Rep, period: str,
+                    members: list[Contract]) -> PayoutLine | None:
+        zone = payee.timezone
+        decided = self.cohort_decided_at(rule, zone, period, members)
+        if decided > self.as_of:
+            return None
+        retained = []
+        for contract in members:
+            ctx = self.context(contract)
+            ctx.zone = zone
+            if rule.retained(ctx) is True:
+                retained.append(contract)
+        retention = Decimal(len(retained)) / Decimal(len(members))
+        ctx = Context(self.records, None, zone, self.as_of)
+        ctx.cohort_collections = {"members": tuple(members), "retained": tuple(retained)}
+        ctx.metrics = {"retention": retention}
+        if rule.condition is not None and rule.condition(ctx) is not True:
+            return None
+        exact = rule.amount(ctx)
+        if exact is None:
+            return None
+        rounded = self.round(exact)
+        if rounded == 0:
+            return None
+        payout_period = periods.shift_period(period, rule.payout_offset_months)
+        period_start = periods.start_of_day(
+            date(int(payout_period[:4]), int(payout_period[5:]), 1), zone)
+        steps = [explain.cohort_step(period, len(members), len(retained), retention)]
+        if rule.condition_label is not None:
+            steps.append(explain.condition_step(rule.condition_label))
+        steps.append(explain.amount_step("bonus", rule.name, rule.amount_label, exact, rounded,
+                                         self.currency))
+        sources = tuple(sorted(c.id for c in members))
+        return PayoutLine(payee.id, payout_period, "bonus", rule.name, rounded, self.currency,
+                          sources, tuple(steps), max(decided, period_start))

@@ -1,0 +1,108 @@
+"""Structured explanations of payout lines, and their English payslip text.
+
+An explanation is a tuple of ``Step`` values: a code naming the kind of step,
+the values it used (as exact strings), and the English sentence built from
+them. Explanations cite record ids, never customer names or free text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from . import money
+
+__all__ = ["Step", "render", "show_money"]
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    code: str
+    text: str
+    values: tuple[tuple[str, str], ...]
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the step as JSON-ready data."""
+        return {"step": self.code, "text": self.text, "values": dict(self.values)}
+
+
+def show_money(amount: Decimal, currency: str) -> str:
+    """Write an amount for a person: thousands separators and the minor digits."""
+    digits = money.minor_digits(currency)
+    return f"{Decimal(money.format_amount(amount, currency)):,.{digits}f}"
+
+
+def render(steps: tuple[Step, ...]) -> str:
+    """Join the steps' English text into one payslip line."""
+    return "; ".join(step.text for step in steps)
+
+
+def rate_step(rule: str, percent: str, label: str | None, base: Decimal, commission: Decimal,
+              currency: str) -> Step:
+    """Explain the rate chosen and the commission it gives, rounded once."""
+    reason = f" ({label})" if label else ""
+    text = (f"{rule.capitalize()} rate {percent}{reason} x {show_money(base, currency)}"
+            f" = {show_money(commission, currency)}")
+    values = (("rule", rule), ("rate", percent), ("condition", label or ""),
+              ("base", money.format_amount(base, currency)),
+              ("commission", money.format_amount(commission, currency)))
+    return Step("rate", text, values)
+
+
+def installment_step(index: int, count: int, due: str) -> Step:
+    """Explain which installment of how many, due on which local date."""
+    return Step("installment", f"installment {index + 1} of {count}, due {due}",
+                (("number", str(index + 1)), ("count", str(count)), ("due", due)))
+
+
+def respread_step(refund_id: str, refunded: Decimal, entitlement: Decimal, paid: Decimal,
+                  remaining: int, currency: str) -> Step:
+    """Explain how a refund re-spread the unpaid installments."""
+    text = (f"after refund {refund_id} (refunded {show_money(refunded, currency)} in all)"
+            f" the entitlement is {show_money(entitlement, currency)}, of which"
+            f" {show_money(paid, currency)} was paid; the rest is spread over"
+            f" {remaining} installments")
+    values = (("refund", refund_id), ("refunded", money.format_amount(refunded, currency)),
+              ("entitlement", money.format_amount(entitlement, currency)),
+              ("paid", money.format_amount(paid, currency)), ("remaining", str(remaining)))
+    return Step("respread", text, values)
+
+
+def clawback_step(refund_id: str, entitlement: Decimal, paid: Decimal, amount: Decimal,
+                  days: int, currency: str) -> Step:
+    """Explain an overpayment clawed back after a refund."""
+    text = (f"refund {refund_id}, {days} days after signing, lowers the entitlement to"
+            f" {show_money(entitlement, currency)} while {show_money(paid, currency)} was paid:"
+            f" {show_money(amount, currency)} clawed back")
+    values = (("refund", refund_id), ("days_after_signing", str(days)),
+              ("entitlement", money.format_amount(entitlement, currency)),
+              ("paid", money.format_amount(paid, currency)),
+              ("clawback", money.format_amount(amount, currency)))
+    return Step("clawback", text, values)
+
+
+def condition_step(label: str) -> Step:
+    """Explain the condition that made a one-time line due."""
+    return Step("condition", f"because {label}", (("condition", label),))
+
+
+def amount_step(kind: str, rule: str, label: str, exact: Decimal, rounded: Decimal,
+                currency: str) -> Step:
+    """Explain a bonus, penalty or referral amount and its single rounding."""
+    exact_text = format(exact.normalize(), "f") if exact != rounded else None
+    tail = f" = {exact_text} -> {show_money(rounded, currency)}" if exact_text else (
+        f" = {show_money(rounded, currency)}")
+    text = f"{rule.capitalize()} {kind}: {label}{tail}"
+    values = (("rule", rule), ("kind", kind), ("formula", label),
+              ("exact", format(exact, "f")),
+              ("amount", money.format_amount(rounded, currency)))
+    return Step(kind, text, values)
+
+
+def cohort_step(period: str, members: int, retained: int, retention: Decimal) -> Step:
+    """Explain a cohort's size and retention."""
+    share = format((retention * 100).normalize(), "f")
+    text = (f"cohort of {period}: {retained} of {members} contracts retained ({share}%)")
+    values = (("cohort", period), ("members", str(members)), ("retained", str(retained)),
+              ("retention", share + "%"))
+    return Step("cohort", text, values)

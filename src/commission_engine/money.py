@@ -1,0 +1,109 @@
+"""Exact money: currencies, rounding once per line, and exact allocation.
+
+Every Decimal operation of an evaluation runs inside ``EVALUATION_CONTEXT``,
+so a caller's own ``decimal`` context never changes a result.
+"""
+
+from __future__ import annotations
+
+from decimal import (
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+)
+
+__all__ = [
+    "EVALUATION_CONTEXT",
+    "ROUNDING_MODES",
+    "allocate",
+    "format_amount",
+    "is_known_currency",
+    "known_currencies",
+    "minor_digits",
+    "round_money",
+]
+
+# 60 significant digits hold any product of a money amount below 10**30 and a
+# rate with 20 decimals without rounding; traps turn silent NaN or infinity
+# into errors.
+EVALUATION_CONTEXT = Context(
+    prec=60,
+    rounding=ROUND_HALF_EVEN,
+    Emax=10**6,
+    Emin=-(10**6),
+    traps=[InvalidOperation, DivisionByZero, Overflow],
+)
+
+ROUNDING_MODES: dict[str, str] = {
+    "half-up": ROUND_HALF_UP,
+    "half-even": ROUND_HALF_EVEN,
+}
+
+# Minor units from ISO 4217 (the digits after the decimal point). Babel and
+# CLDR use cash rounding for some of these (HUF 0, IDR 0); ISO is the contract.
+_MINOR_DIGITS: dict[str, int] = {
+    "AED": 2, "ARS": 2, "AUD": 2, "BHD": 3, "BRL": 2, "CAD": 2, "CHF": 2,
+    "CLP": 0, "CNY": 2, "COP": 2, "CZK": 2, "DKK": 2, "EGP": 2, "EUR": 2,
+    "GBP": 2, "HKD": 2, "HUF": 2, "IDR": 2, "ILS": 2, "INR": 2, "IQD": 3,
+    "ISK": 0, "JOD": 3, "JPY": 0, "KRW": 0, "KWD": 3, "LYD": 3, "MXN": 2,
+    "MYR": 2, "NOK": 2, "NZD": 2, "OMR": 3, "PHP": 2, "PLN": 2, "QAR": 2,
+    "RUB": 2, "SAR": 2, "SEK": 2, "SGD": 2, "THB": 2, "TND": 3, "TRY": 2,
+    "TWD": 2, "UGX": 0, "USD": 2, "VND": 0, "XAF": 0, "XOF": 0, "ZAR": 2,
+}
+
+_QUANTA: dict[str, Decimal] = {
+    code: Decimal(1).scaleb(-digits) for code, digits in _MINOR_DIGITS.items()
+}
+
+
+def is_known_currency(code: str) -> bool:
+    """Tell whether ``code`` is an ISO 4217 code this library knows the minor unit of."""
+    return code in _MINOR_DIGITS
+
+
+def known_currencies() -> tuple[str, ...]:
+    """Return the ISO 4217 codes the library knows, sorted."""
+    return tuple(sorted(_MINOR_DIGITS))
+
+
+def minor_digits(currency: str) -> int:
+    """Return the number of decimals of ``currency`` (CNY 2, JPY 0, KWD 3)."""
+    return _MINOR_DIGITS[currency]
+
+
+def round_money(amount: Decimal, currency: str, rounding: str) -> Decimal:
+    """Round an exact amount to the currency's minor unit, ``half-up`` or ``half-even``."""
+    return amount.quantize(
+        _QUANTA[currency], rounding=ROUNDING_MODES[rounding], context=EVALUATION_CONTEXT
+    )
+
+
+def allocate(total: Decimal, count: int, currency: str) -> tuple[Decimal, ...]:
+    """Split a rounded ``total`` into ``count`` parts that differ by at most one minor unit.
+
+    The parts sum exactly to ``total`` and the earliest parts take the extra
+    minor units. A negative total is split by the same rule on its magnitude.
+    """
+    if count < 1:
+        msg = f"cannot allocate {total} over {count} parts; the count must be at least 1"
+        raise ValueError(msg)
+    quantum = _QUANTA[currency]
+    sign = -1 if total < 0 else 1
+    units = int((abs(total) / quantum).to_integral_value(context=EVALUATION_CONTEXT))
+    base, extra = divmod(units, count)
+    return tuple(
+        (quantum * (base + (1 if index < extra else 0))) * sign for index in range(count)
+    )
+
+
+def format_amount(amount: Decimal, currency: str) -> str:
+    """Write an amount with exactly the currency's minor digits and never in exponent form."""
+    digits = _MINOR_DIGITS[currency]
+    quantized = amount.quantize(_QUANTA[currency], context=EVALUATION_CONTEXT)
+    if quantized == 0:
+        quantized = abs(quantized)
+    return f"{quantized:.{digits}f}"

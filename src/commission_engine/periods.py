@@ -1,0 +1,68 @@
+"""Calendar arithmetic in the payee's time zone: local dates, periods, month steps.
+
+A period is a calendar month written ``YYYY-MM`` in the payee's own zone.
+Month steps are always counted from the anchor date (``anchor + k months``),
+never chained, and clip to the month's last day: Jan 31 -> Feb 28 -> Mar 31.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import date, datetime, time, timezone
+from zoneinfo import ZoneInfo
+
+from dateutil.relativedelta import relativedelta
+
+__all__ = [
+    "add_months",
+    "local_date",
+    "period_of",
+    "period_of_date",
+    "shift_period",
+    "start_of_day",
+    "zone",
+]
+
+
+@functools.cache
+def zone(name: str) -> ZoneInfo:
+    """Return the ``ZoneInfo`` for an IANA name (validated when records load)."""
+    return ZoneInfo(name)
+
+
+def local_date(moment: datetime, zone_name: str) -> date:
+    """Return the calendar date of ``moment`` in the named zone."""
+    return moment.astimezone(zone(zone_name)).date()
+
+
+def period_of(moment: datetime, zone_name: str) -> str:
+    """Return the ``YYYY-MM`` period that ``moment`` falls in for a payee in the zone."""
+    return period_of_date(local_date(moment, zone_name))
+
+
+def period_of_date(day: date) -> str:
+    """Return the ``YYYY-MM`` period of a local date."""
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def add_months(anchor: date, months: int) -> date:
+    """Add whole months to ``anchor``, clipping to the last day of the target month."""
+    result: date = anchor + relativedelta(months=months)
+    return result
+
+
+def start_of_day(day: date, zone_name: str) -> datetime:
+    """Return the first instant of a local date in the zone, as an aware UTC datetime.
+
+    Where a zone skips midnight for daylight saving, the day starts at the
+    first wall-clock time that exists, which the UTC round trip yields.
+    """
+    local = datetime.combine(day, time(0, 0), tzinfo=zone(zone_name))
+    return local.astimezone(timezone.utc).astimezone(zone(zone_name)).astimezone(timezone.utc)
+
+
+def shift_period(period: str, months: int) -> str:
+    """Move a ``YYYY-MM`` period by a number of months."""
+    year, month = int(period[:4]), int(period[5:7])
+    index = year * 12 + (month - 1) + months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"

@@ -1,0 +1,700 @@
+"""Typed customer-lifecycle records, their validation, and the indexed ``RecordSet``.
+
+Records arrive as dictionaries (or JSON Lines read by the CLI with JSON numbers
+as ``Decimal``). Each is a frozen pydantic model. ``load_records`` validates a
+whole batch, checks every reference and cross-record rule, and raises one
+``RecordError`` that lists every problem; nothing half-validated is returned.
+"""
+
+from __future__ import annotations
+
+import gc
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal, Union
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
+
+from . import money
+from .errors import Problem, RecordError
+
+__all__ = [
+    "Complaint",
+    "Contract",
+    "Customer",
+    "Payment",
+    "Record",
+    "RecordSet",
+    "Refund",
+    "Rep",
+    "Satisfaction",
+    "Session",
+    "Target",
+    "load_records",
+]
+
+# Validation stops listing problems after this many and reports a count.
+MAX_REPORTED_PROBLEMS = 100
+
+_MONEY_TEXT = re.compile(r"-?\d+(\.\d+)?")
+_PERIOD_TEXT = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+
+
+def _parse_money(value: Any) -> Decimal:
+    if isinstance(value, bool):
+        msg = f"amount {value!r} is a boolean; write the amount as a string such as \"12000.00\""
+        raise ValueError(msg)
+    if isinstance(value, float):
+        msg = (
+            f"amount {value!r} is a float, which cannot hold cents exactly;"
+            f" pass it as a string such as \"{value:.2f}\" or as a Decimal"
+        )
+        raise ValueError(msg)
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            msg = f"amount {value} is not a finite number"
+            raise ValueError(msg)
+        return value
+    if isinstance(value, str):
+        if not _MONEY_TEXT.fullmatch(value) or len(value) > 40:
+            msg = f"amount {value!r} is not a decimal number; write it like \"12000.00\""
+            raise ValueError(msg)
+        return Decimal(value)
+    msg = f"amount {value!r} is not a number; write it as a string such as \"12000.00\""
+    raise ValueError(msg)
+
+
+def _parse_timestamp(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            msg = f"timestamp {value.isoformat()} has no UTC offset; attach a time zone"
+            raise ValueError(msg)
+        return value
+    if not isinstance(value, str):
+        msg = (
+            f"timestamp {value!r} is not text; write it as ISO 8601 with an offset,"
+            " such as \"2025-03-01T10:00:00+08:00\""
+        )
+        raise ValueError(msg)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        msg = (
+            f"timestamp {value!r} is not ISO 8601; write it like"
+            " \"2025-03-01T10:00:00+08:00\""
+        )
+        raise ValueError(msg) from None
+    if parsed.tzinfo is None:
+        msg = (
+            f"timestamp {value!r} has no UTC offset; add one, such as"
+            f" \"{value}+08:00\" or \"{value}Z\", because a time without one is ambiguous"
+        )
+        raise ValueError(msg)
+    return parsed
+
+
+def _parse_timezone(value: Any) -> str:
+    if not isinstance(value, str):
+        msg = f"time zone {value!r} is not text; write an IANA name such as \"Asia/Shanghai\""
+        raise ValueError(msg)
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        msg = f"time zone {value!r} is unknown; write an IANA name such as \"Asia/Shanghai\""
+        raise ValueError(msg) from None
+    return value
+
+
+def _parse_period(value: Any) -> str:
+    if not isinstance(value, str) or not _PERIOD_TEXT.fullmatch(value):
+        msg = f"period {value!r} is not a month; write it as YYYY-MM, such as \"2025-03\""
+        raise ValueError(msg)
+    return value
+
+
+def _parse_currency(value: Any) -> str:
+    if not isinstance(value, str) or not money.is_known_currency(value):
+        msg = f"currency {value!r} is not a known ISO 4217 code; write one such as \"CNY\""
+        raise ValueError(msg)
+    return value
+
+
+Money = Annotated[Decimal, BeforeValidator(_parse_money)]
+Timestamp = Annotated[datetime, BeforeValidator(_parse_timestamp)]
+TimeZoneName = Annotated[str, BeforeValidator(_parse_timezone)]
+PeriodText = Annotated[str, BeforeValidator(_parse_period)]
+CurrencyCode = Annotated[str, BeforeValidator(_parse_currency)]
+Identifier = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+class Rep(_Record):
+    """A payee: a member of staff or an agent, in one IANA time zone."""
+
+    type: Literal["rep"] = "rep"
+    id: Identifier
+    name: str
+    timezone: TimeZoneName
+    kind: Literal["staff", "agent"]
+    team: str
+    region: str
+    manager: Identifier | None = None
+
+
+class Customer(_Record):
+    type: Literal["customer"] = "customer"
+    id: Identifier
+    owner: Identifier
+    referred_by: Identifier | None = None
+    created_at: Timestamp
+
+
+class Contract(_Record):
+    type: Literal["contract"] = "contract"
+    id: Identifier
+    customer: Identifier
+    rep: Identifier
+    product: str
+    amount: Money
+    currency: CurrencyCode
+    signed_at: Timestamp
+    term_months: Annotated[int, Field(ge=1, le=600)]
+
+
+class Payment(_Record):
+    type: Literal["payment"] = "payment"
+    id: Identifier
+    contract: Identifier
+    amount: Money
+    paid_at: Timestamp
+
+
+class Refund(_Record):
+    type: Literal["refund"] = "refund"
+    id: Identifier
+    contract: Identifier
+    amount: Money
+    refunded_at: Timestamp
+    reason: str
+    payment: Identifier | None = None
+
+
+class Session(_Record):
+    type: Literal["session"] = "session"
+    id: Identifier
+    contract: Identifier
+    held_at: Timestamp
+    minutes: Annotated[int, Field(ge=0, le=24 * 60)]
+
+
+class Satisfaction(_Record):
+    """A satisfaction survey of a contract's customer, scored 0 to 100."""
+
+    type: Literal["satisfaction"] = "satisfaction"
+    id: Identifier
+    contract: Identifier
+    score: Annotated[int, Field(ge=0, le=100)]
+    surveyed_at: Timestamp
+
+
+class Complaint(_Record):
+    type: Literal["complaint"] = "complaint"
+    id: Identifier
+    contract: Identifier
+    filed_at: Timestamp
+    upheld: bool
+
+
+class Target(_Record):
+    """A payee's target for one metric in one period (``YYYY-MM``)."""
+
+    type: Literal["target"] = "target"
+    rep: Identifier
+    period: PeriodText
+    metric: Identifier
+    value: Money
+
+
+Record = Annotated[
+    Union[Rep, Customer, Contract, Payment, Refund, Session, Satisfaction, Complaint, Target],
+    Field(discriminator="type"),
+]
+
+RECORD_TYPES: dict[str, type[_Record]] = {
+    "rep": Rep,
+    "customer": Customer,
+    "contract": Contract,
+    "payment": Payment,
+    "refund": Refund,
+    "session": Session,
+    "satisfaction": Satisfaction,
+    "complaint": Complaint,
+    "target": Target,
+}
+
+# The time each kind of record happens at; a record is seen by an evaluation
+# only when this time is at or before the as-of time.
+EVENT_TIME_FIELD: dict[str, str] = {
+    "customer": "created_at",
+    "contract": "signed_at",
+    "payment": "paid_at",
+    "refund": "refunded_at",
+    "session": "held_at",
+    "satisfaction": "surveyed_at",
+    "complaint": "filed_at",
+}
+
+# Built once: building adapters repeatedly leaks memory in pydantic 2.
+_RECORD_LIST = TypeAdapter(list[Record])
+
+
+# ---------------------------------------------------------------- the record set
+
+
+@dataclass(frozen=True)
+class RecordSet:
+    """Validated records, indexed by id and by contract.
+
+    Each per-contract tuple is sorted by event time, then id, which is the
+    order "first survey" and "earlier contract" refer to.
+    """
+
+    reps: Mapping[str, Rep]
+    customers: Mapping[str, Customer]
+    contracts: Mapping[str, Contract]
+    payments: Mapping[str, Payment]
+    refunds: Mapping[str, Refund]
+    sessions: Mapping[str, Session]
+    surveys: Mapping[str, Satisfaction]
+    complaints: Mapping[str, Complaint]
+    targets: tuple[Target, ...]
+    contracts_of_customer: Mapping[str, tuple[Contract, ...]] = field(repr=False)
+    payments_of: Mapping[str, tuple[Payment, ...]] = field(repr=False)
+    refunds_of: Mapping[str, tuple[Refund, ...]] = field(repr=False)
+    sessions_of: Mapping[str, tuple[Session, ...]] = field(repr=False)
+    surveys_of: Mapping[str, tuple[Satisfaction, ...]] = field(repr=False)
+    complaints_of: Mapping[str, tuple[Complaint, ...]] = field(repr=False)
+    positions: Mapping[tuple[str, str], str] = field(default_factory=dict, repr=False)
+
+    def all_records(self) -> Iterable[_Record]:
+        """Yield every record in a canonical order: by type, then by id."""
+        for group in (
+            self.reps, self.customers, self.contracts, self.payments, self.refunds,
+            self.sessions, self.surveys, self.complaints,
+        ):
+            for key in sorted(group):
+                yield group[key]
+        yield from sorted(self.targets, key=lambda r: (r.rep, r.period, r.metric))
+
+    def visible_at(self, as_of: datetime) -> RecordSet:
+        """Return the records dated at or before ``as_of``; reps and targets have no date."""
+
+        def seen(table: Mapping[str, Any], time_field: str) -> dict[str, Any]:
+            return {k: r for k, r in table.items() if getattr(r, time_field) <= as_of}
+
+        contracts = seen(self.contracts, "signed_at")
+
+        def seen_of(index: Mapping[str, tuple[Any, ...]], time_field: str) -> dict[str, Any]:
+            visible: dict[str, tuple[Any, ...]] = {}
+            for key, items in index.items():
+                if key not in contracts:
+                    continue
+                kept = tuple(r for r in items if getattr(r, time_field) <= as_of)
+                if kept:
+                    visible[key] = kept
+            return visible
+
+        return RecordSet(
+            reps=self.reps,
+            customers=seen(self.customers, "created_at"),
+            contracts=contracts,
+            payments=seen(self.payments, "paid_at"),
+            refunds=seen(self.refunds, "refunded_at"),
+            sessions=seen(self.sessions, "held_at"),
+            surveys=seen(self.surveys, "surveyed_at"),
+            complaints=seen(self.complaints, "filed_at"),
+            targets=self.targets,
+            contracts_of_customer={
+                key: kept
+                for key, items in self.contracts_of_customer.items()
+                if (kept := tuple(c for c in items if c.id in contracts))
+            },
+            payments_of=seen_of(self.payments_of, "paid_at"),
+            refunds_of=seen_of(self.refunds_of, "refunded_at"),
+            sessions_of=seen_of(self.sessions_of, "held_at"),
+            surveys_of=seen_of(self.surveys_of, "surveyed_at"),
+            complaints_of=seen_of(self.complaints_of, "filed_at"),
+            positions=self.positions,
+        )
+
+    def canonical(self) -> list[dict[str, Any]]:
+        """Return every record as plain JSON data, in the canonical order."""
+        return [_canonical_record(record) for record in self.all_records()]
+
+    def is_new_customer(self, contract: Contract) -> bool:
+        """Tell whether ``contract`` is its customer's first (by signing time, then id)."""
+        first = self.contracts_of_customer[contract.customer][0]
+        return first.id == contract.id
+
+
+def _canonical_record(record: _Record) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for name in type(record).model_fields:
+        value = getattr(record, name)
+        if isinstance(value, Decimal):
+            value = format(value, "f")
+        elif isinstance(value, datetime):
+            value = value.isoformat()
+        data[name] = value
+    return data
+
+
+def _instant_key(moment: datetime, record_id: str) -> tuple[datetime, str]:
+    return (moment, record_id)
+
+
+def _by_contract(records: Iterable[Any], time_field: str) -> dict[str, tuple[Any, ...]]:
+    grouped: dict[str, list[Any]] = defaultdict(list)
+    for record in records:
+        grouped[record.contract].append(record)
+    return {
+        key: tuple(sorted(items, key=lambda r: _instant_key(getattr(r, time_field), r.id)))
+        for key, items in grouped.items()
+    }
+
+
+# ---------------------------------------------------------------- loading
+
+
+@dataclass
+class _Collector:
+    positions: Sequence[str]
+    problems: list[Problem] = field(default_factory=list)
+    omitted: int = 0
+
+    def add(self, position: str, record_id: str | None, field_name: str | None,
+            message: str, fix: str | None = None) -> None:
+        if len(self.problems) >= MAX_REPORTED_PROBLEMS:
+            self.omitted += 1
+            return
+        self.problems.append(Problem(position, record_id, field_name, message, fix))
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            order = {position: index for index, position in enumerate(self.positions)}
+            ordered = sorted(self.problems, key=lambda p: order.get(p.position, len(order)))
+            raise RecordError(tuple(ordered), self.omitted)
+
+
+def load_records(
+    raw: Sequence[Mapping[str, Any]] | Sequence[_Record],
+    positions: Sequence[str] | None = None,
+) -> RecordSet:
+    """Validate records and index them; raise ``RecordError`` listing every problem.
+
+    ``positions`` names where each record came from (``"line 3"``); by default
+    a record is named by its 1-based place in the sequence (``"record 3"``).
+    """
+    if positions is None:
+        positions = [f"record {index + 1}" for index in range(len(raw))]
+    collector = _Collector(positions)
+    models = _validate_models(raw, positions, collector)
+    if collector.problems:
+        # References cannot be checked among invalid records, but duplicate
+        # ids can, so the first report already names them.
+        _check_duplicate_ids(_raw_keys(raw), positions, collector)
+        collector.raise_if_any()
+    where = _check_duplicate_ids(
+        [(m.type, getattr(m, "id", None)) for m in models], positions, collector
+    )
+    record_set = _index(models, positions, collector, where)
+    _check_references(record_set, where, collector)
+    collector.raise_if_any()
+    return record_set
+
+
+def _validate_models(
+    raw: Sequence[Any], positions: Sequence[str], collector: _Collector
+) -> list[_Record]:
+    # The cyclic collector dominates bulk validation; pause it and always
+    # restore the caller's setting.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        items = [item.model_dump() if isinstance(item, _Record) else item for item in raw]
+        for index, item in enumerate(items):
+            if not isinstance(item, Mapping):
+                collector.add(positions[index], None, None,
+                              f"a record must be an object with a 'type' field, not {type(item).__name__}")
+        if collector.problems:
+            return []
+        try:
+            return list(_RECORD_LIST.validate_python(items))
+        except ValidationError as exc:
+            _translate(exc, items, positions, collector)
+            return []
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _label(item: Mapping[str, Any]) -> str | None:
+    record_type = item.get("type")
+    record_id = item.get("id")
+    if isinstance(record_type, str) and isinstance(record_id, str):
+        return f"{record_type} {record_id}"
+    if isinstance(record_type, str) and record_type == "target":
+        return f"target of {item.get('rep')} for {item.get('period')}"
+    return None
+
+
+def _translate(exc: ValidationError, items: Sequence[Any], positions: Sequence[str],
+               collector: _Collector) -> None:
+    for error in exc.errors(include_url=False):
+        location = error["loc"]
+        index = int(location[0])
+        item = items[index]
+        label = _label(item)
+        kind = error["type"]
+        field_path = ".".join(str(part) for part in location[2:])
+        if kind == "union_tag_not_found":
+            collector.add(positions[index], label, "type", "the record has no 'type' field",
+                          f"add \"type\": one of {', '.join(RECORD_TYPES)}")
+        elif kind == "union_tag_invalid":
+            collector.add(positions[index], label, "type",
+                          f"unknown record type {item.get('type')!r}",
+                          f"use one of {', '.join(RECORD_TYPES)}")
+        elif kind == "missing":
+            collector.add(positions[index], label, field_path, "the field is missing",
+                          "add it; every field of the record type is required")
+        elif kind == "extra_forbidden":
+            known = ", ".join(RECORD_TYPES[item["type"]].model_fields)
+            collector.add(positions[index], label, field_path, "unknown field",
+                          f"remove it or check its spelling; the fields are {known}")
+        elif kind == "value_error":
+            message = str(error["ctx"]["error"]) if "ctx" in error else error["msg"]
+            collector.add(positions[index], label, field_path, message)
+        else:
+            value = error.get("input")
+            collector.add(positions[index], label, field_path,
+                          f"invalid value {value!r}: {error['msg'].lower()}")
+
+
+def _raw_keys(raw: Sequence[Any]) -> list[tuple[Any, Any]]:
+    keys: list[tuple[Any, Any]] = []
+    for item in raw:
+        if isinstance(item, Mapping):
+            keys.append((item.get("type"), item.get("id")))
+        else:
+            keys.append((None, None))
+    return keys
+
+
+def _check_duplicate_ids(
+    keys: Sequence[tuple[Any, Any]], positions: Sequence[str], collector: _Collector
+) -> dict[tuple[str, str], str]:
+    """Report every id used twice within a record type; return where each id first appears."""
+    first_seen: dict[tuple[str, str], str] = {}
+    for (record_type, record_id), position in zip(keys, positions):
+        if not isinstance(record_type, str) or not isinstance(record_id, str):
+            continue
+        key = (record_type, record_id)
+        if key in first_seen:
+            collector.add(position, f"{record_type} {record_id}", "id",
+                          f"duplicate id {record_id!r}, also at {first_seen[key]}",
+                          "give each record its own id, or remove the copy")
+            continue
+        first_seen[key] = position
+    return first_seen
+
+
+def _index(models: list[_Record], positions: Sequence[str], collector: _Collector,
+           where: dict[tuple[str, str], str]) -> RecordSet:
+    tables: dict[str, dict[str, Any]] = {name: {} for name in RECORD_TYPES if name != "target"}
+    targets: list[Target] = []
+    target_keys: dict[tuple[str, str, str], str] = {}
+    for model, position in zip(models, positions):
+        if isinstance(model, Target):
+            key = (model.rep, model.period, model.metric)
+            if key in target_keys:
+                collector.add(position, f"target of {model.rep} for {model.period}", "metric",
+                              f"duplicate target {model.metric!r}, first given at {target_keys[key]}",
+                              "keep one target per rep, period and metric")
+                continue
+            target_keys[key] = position
+            targets.append(model)
+            continue
+        # The first record with an id wins; the duplicate was already reported.
+        tables[model.type].setdefault(model.id, model)  # type: ignore[attr-defined]
+    for target, position in zip(targets, target_keys.values()):
+        if target.rep not in tables["rep"]:
+            collector.add(position, f"target of {target.rep} for {target.period}", "rep",
+                          f"rep {target.rep!r} is not in the records",
+                          "add the rep record or correct the id")
+    contracts_of_customer: dict[str, list[Contract]] = defaultdict(list)
+    for contract in tables["contract"].values():
+        contracts_of_customer[contract.customer].append(contract)
+    record_set = RecordSet(
+        reps=tables["rep"],
+        customers=tables["customer"],
+        contracts=tables["contract"],
+        payments=tables["payment"],
+        refunds=tables["refund"],
+        sessions=tables["session"],
+        surveys=tables["satisfaction"],
+        complaints=tables["complaint"],
+        targets=tuple(targets),
+        contracts_of_customer={
+            key: tuple(sorted(items, key=lambda c: (c.signed_at, c.id)))
+            for key, items in contracts_of_customer.items()
+        },
+        payments_of=_by_contract(tables["payment"].values(), "paid_at"),
+        refunds_of=_by_contract(tables["refund"].values(), "refunded_at"),
+        sessions_of=_by_contract(tables["session"].values(), "held_at"),
+        surveys_of=_by_contract(tables["satisfaction"].values(), "surveyed_at"),
+        complaints_of=_by_contract(tables["complaint"].values(), "filed_at"),
+        positions=where,
+    )
+    return record_set
+
+
+def _check_references(
+    records: RecordSet, where: dict[tuple[str, str], str], collector: _Collector
+) -> None:
+    """Check that every reference resolves and every cross-record rule holds."""
+
+    def report(record_type: str, record_id: str, field_name: str, message: str,
+               fix: str | None = None) -> None:
+        collector.add(where[(record_type, record_id)], f"{record_type} {record_id}",
+                      field_name, message, fix)
+
+    def missing(record_type: str, record_id: str, field_name: str, target: str,
+                value: str) -> None:
+        report(record_type, record_id, field_name, f"{target} {value!r} is not in the records",
+               f"add the {target} record or correct the id")
+
+    for rep in records.reps.values():
+        if rep.manager is not None and rep.manager not in records.reps:
+            missing("rep", rep.id, "manager", "rep", rep.manager)
+    _check_manager_cycles(records, report)
+
+    for customer in records.customers.values():
+        if customer.owner not in records.reps:
+            missing("customer", customer.id, "owner", "rep", customer.owner)
+        if customer.referred_by is not None:
+            if customer.referred_by == customer.id:
+                report("customer", customer.id, "referred_by", "a customer cannot refer itself",
+                       "set referred_by to the referring customer's id or null")
+            elif customer.referred_by not in records.customers:
+                missing("customer", customer.id, "referred_by", "customer", customer.referred_by)
+
+    for contract in records.contracts.values():
+        if contract.customer not in records.customers:
+            missing("contract", contract.id, "customer", "customer", contract.customer)
+        if contract.rep not in records.reps:
+            missing("contract", contract.id, "rep", "rep", contract.rep)
+        _check_decimals("contract", contract.id, "amount", contract.amount, contract.currency, report)
+        if contract.amount <= 0:
+            report("contract", contract.id, "amount",
+                   f"amount {contract.amount} is not positive", "a contract amount must be above zero")
+
+    _check_events(records, report, missing)
+
+
+def _check_manager_cycles(records: RecordSet, report: Any) -> None:
+    reported: set[str] = set()
+    for start in sorted(records.reps):
+        chain: list[str] = []
+        current: str | None = start
+        while current is not None and current in records.reps and current not in chain:
+            chain.append(current)
+            current = records.reps[current].manager
+        if current is not None and current in chain and current not in reported:
+            cycle = chain[chain.index(current):]
+            reported.update(cycle)
+            loop = " -> ".join(cycle + [current])
+            report("rep", current, "manager", f"the manager chain is a cycle: {loop}",
+                   "break the cycle: someone at the top has manager null")
+
+
+def _check_decimals(record_type: str, record_id: str, field_name: str, amount: Decimal,
+                    currency: str, report: Any) -> None:
+    digits = money.minor_digits(currency)
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > digits:
+        report(record_type, record_id, field_name,
+               f"amount {amount} has more decimals than {currency} allows ({digits})",
+               f"round it to {digits} decimals before sending it")
+
+
+def _check_events(records: RecordSet, report: Any, missing: Any) -> None:
+    event_tables: tuple[tuple[str, Mapping[str, Any], str], ...] = (
+        ("payment", records.payments, "paid_at"),
+        ("refund", records.refunds, "refunded_at"),
+        ("session", records.sessions, "held_at"),
+        ("satisfaction", records.surveys, "surveyed_at"),
+        ("complaint", records.complaints, "filed_at"),
+    )
+    for record_type, table, time_field in event_tables:
+        for record in table.values():
+            contract = records.contracts.get(record.contract)
+            if contract is None:
+                missing(record_type, record.id, "contract", "contract", record.contract)
+                continue
+            moment = getattr(record, time_field)
+            if moment < contract.signed_at:
+                report(record_type, record.id, time_field,
+                       f"{moment.isoformat()} is before contract {contract.id} was signed"
+                       f" ({contract.signed_at.isoformat()})",
+                       "correct the timestamp or the contract")
+            if record_type in ("payment", "refund"):
+                _check_decimals(record_type, record.id, "amount", record.amount,
+                                contract.currency, report)
+                if record.amount <= 0:
+                    report(record_type, record.id, "amount",
+                           f"amount {record.amount} is not positive",
+                           f"a {record_type} amount must be above zero")
+    _check_refund_totals(records, report, missing)
+
+
+def _check_refund_totals(records: RecordSet, report: Any, missing: Any) -> None:
+    for contract_id, refunds in records.refunds_of.items():
+        contract = records.contracts.get(contract_id)
+        if contract is None:
+            continue
+        total = sum((refund.amount for refund in refunds), Decimal(0))
+        if total > contract.amount:
+            last = refunds[-1]
+            report("refund", last.id, "amount",
+                   f"the refunds of contract {contract_id} sum to {total},"
+                   f" more than its amount {contract.amount}",
+                   "check for a duplicated or mistyped refund")
+        per_payment: dict[str, Decimal] = defaultdict(Decimal)
+        for refund in refunds:
+            if refund.payment is None:
+                continue
+            payment = records.payments.get(refund.payment)
+            if payment is None:
+                missing("refund", refund.id, "payment", "payment", refund.payment)
+                continue
+            if payment.contract != contract_id:
+                report("refund", refund.id, "payment",
+                       f"payment {payment.id} belongs to contract {payment.contract},"
+                       f" not to {contract_id}", "name a payment of the refunded contract")
+                continue
+            per_payment[payment.id] += refund.amount
+            if per_payment[payment.id] > payment.amount:
+                report("refund", refund.id, "amount",
+                       f"the refunds of payment {payment.id} sum to {per_payment[payment.id]},"
+                       f" more than the payment's {payment.amount}",
+                       "check for a duplicated or mistyped refund")

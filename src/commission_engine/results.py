@@ -1,0 +1,181 @@
+"""Results of an evaluation: payout lines, statements, the schedule, the digest.
+
+Every amount is already rounded to the currency's minor unit. ``to_dict``
+writes money as strings with exactly the minor digits, so results serialise
+to JSON without loss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from . import money
+from .explain import Step, render
+
+__all__ = ["LINE_KINDS", "PayoutLine", "Result", "ScheduledLine", "Statement"]
+
+LINE_KINDS = (
+    "commission",
+    "installment",
+    "bonus",
+    "penalty",
+    "clawback",
+    "referral",
+    "override",
+    "draw",
+    "adjustment",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutLine:
+    """One amount owed to (or, when negative, taken from) a payee in a period."""
+
+    payee: str
+    period: str
+    kind: str
+    rule: str
+    amount: Decimal
+    currency: str
+    sources: tuple[str, ...]
+    explanation: tuple[Step, ...]
+    due: datetime
+
+    def explain(self) -> str:
+        """Return the explanation as one English payslip line."""
+        return render(self.explanation)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the line as JSON-ready data."""
+        return {
+            "payee": self.payee,
+            "period": self.period,
+            "kind": self.kind,
+            "rule": self.rule,
+            "amount": money.format_amount(self.amount, self.currency),
+            "currency": self.currency,
+            "due": _instant(self.due),
+            "sources": list(self.sources),
+            "explanation": [step.to_dict() for step in self.explanation],
+            "text": self.explain(),
+        }
+
+
+# A line due after the as-of time has the same shape; it is simply not owed yet.
+ScheduledLine = PayoutLine
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One payee's lines in one period, with their total."""
+
+    payee: str
+    period: str
+    currency: str
+    lines: tuple[PayoutLine, ...]
+    total: Decimal
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the statement as JSON-ready data; lines are listed by index."""
+        return {
+            "payee": self.payee,
+            "period": self.period,
+            "currency": self.currency,
+            "total": money.format_amount(self.total, self.currency),
+            "lines": len(self.lines),
+        }
+
+
+@dataclass(frozen=True)
+class Result:
+    """The complete, reproducible outcome of one evaluation."""
+
+    plan_name: str
+    plan_version: str
+    as_of: datetime
+    currency: str
+    rounding: str
+    lines: tuple[PayoutLine, ...]
+    statements: tuple[Statement, ...]
+    schedule: tuple[ScheduledLine, ...]
+    digest: str
+
+    def statement(self, payee: str, period: str) -> Statement | None:
+        """Return the statement of one payee and period, or None when it has no lines."""
+        for statement in self.statements:
+            if statement.payee == payee and statement.period == period:
+                return statement
+        return None
+
+    def totals(self) -> dict[tuple[str, str, str], Decimal]:
+        """Sum the lines by payee, period and kind."""
+        sums: dict[tuple[str, str, str], Decimal] = {}
+        for line in self.lines:
+            key = (line.payee, line.period, line.kind)
+            sums[key] = sums.get(key, Decimal(0)) + line.amount
+        return dict(sorted(sums.items()))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the whole result as JSON-ready data."""
+        return {
+            "plan": {"name": self.plan_name, "version": self.plan_version},
+            "as_of": _instant(self.as_of),
+            "currency": self.currency,
+            "rounding": self.rounding,
+            "lines": [line.to_dict() for line in self.lines],
+            "statements": [
+                {**statement.to_dict(), "lines": [line.to_dict() for line in statement.lines]}
+                for statement in self.statements
+            ],
+            "schedule": [line.to_dict() for line in self.schedule],
+            "digest": self.digest,
+        }
+
+    def to_json(self) -> str:
+        """Serialise to JSON text, keys in a fixed order."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=1)
+
+
+def _instant(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def build_statements(lines: Iterable[PayoutLine]) -> tuple[Statement, ...]:
+    """Group lines (already sorted by payee and period) into statements."""
+    grouped: dict[tuple[str, str], list[PayoutLine]] = {}
+    for line in lines:
+        grouped.setdefault((line.payee, line.period), []).append(line)
+    statements = []
+    for (payee, period), members in grouped.items():
+        total = sum((line.amount for line in members), Decimal(0))
+        statements.append(Statement(payee, period, members[0].currency, tuple(members), total))
+    return tuple(statements)
+
+
+def compute_digest(plan_source: str, records: Iterable[dict[str, Any]], as_of: datetime,
+                   rounding: str, lines: Iterable[PayoutLine],
+                   schedule: Iterable[PayoutLine]) -> str:
+    """Hash the plan text, the canonical records, the as-of time and the results (SHA-256)."""
+    document = {
+        "plan": plan_source,
+        "records": list(records),
+        "as_of": as_of.astimezone(timezone.utc).isoformat(),
+        "rounding": rounding,
+        "lines": [_digest_line(line) for line in lines],
+        "schedule": [_digest_line(line) for line in schedule],
+    }
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _digest_line(line: PayoutLine) -> list[Any]:
+    return [line.payee, line.period, line.kind, line.rule,
+            money.format_amount(line.amount, line.currency), line.currency,
+            line.due.astimezone(timezone.utc).isoformat(), list(line.sources),
+            [[step.code, list(map(list, step.values))] for step in line.explanation]]

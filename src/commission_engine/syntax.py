@@ -1,0 +1,690 @@
+"""Parse plan text into the syntax tree of ``tree``, with a position on every node.
+
+The grammar file is loaded once, on first use, and parsed with LALR. Lark's
+errors and trees stay inside this module: callers get ``PlanTree`` or a
+``PlanError`` listing every diagnostic.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from importlib import resources
+from pathlib import Path as FilePath
+from typing import Any
+
+from lark import Lark, Token, Transformer, Tree, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
+from lark.indenter import Indenter
+
+from . import tree as t
+from .errors import Diagnostic, PlanError
+
+__all__ = ["grammar_text", "parse_plan"]
+
+# Longest number literal accepted, in digits; keeps Decimal arithmetic bounded.
+MAX_NUMBER_DIGITS = 30
+
+# How the parser's terminals read in an error message.
+_TERMINAL_WORDS: dict[str, str] = {
+    "NAME": "a name",
+    "STRING": 'a quoted text such as "family"',
+    "NUMBER": "a number such as 12000.00",
+    "PERCENT": "a percentage such as 8%",
+    "DATE": "a date such as 2025-03-01",
+    "DATETIME": "a timestamp such as 2025-03-01T10:00:00+08:00",
+    "PERIOD": "a period such as 2025-03",
+    "ROUNDING": "a rounding mode (half-up or half-even)",
+    "COMPARE": "a comparison such as >=",
+    "_NL": "the end of the line",
+    "_INDENT": "an indented block",
+    "_DEDENT": "the end of the block",
+    "$END": "the end of the file",
+    "COLON": "':'",
+    "COMMA": "','",
+    "DOT": "'.'",
+    "LPAR": "'('",
+    "RPAR": "')'",
+    "LSQB": "'['",
+    "RSQB": "']'",
+    "PLUS": "'+'",
+    "MINUS": "'-'",
+    "STAR": "'*'",
+    "SLASH": "'/'",
+}
+
+
+class _PlanIndenter(Indenter):
+    NL_type = "_NL"
+    OPEN_PAREN_types = ["LPAR", "LSQB"]
+    CLOSE_PAREN_types = ["RPAR", "RSQB"]
+    INDENT_type = "_INDENT"
+    DEDENT_type = "_DEDENT"
+    tab_len = 8
+
+
+def grammar_text() -> str:
+    """Return the text of the Lark grammar that ships inside the package."""
+    packaged = resources.files("commission_engine").joinpath("grammar/commission.lark")
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    # A source checkout run without installing keeps the grammar at the top.
+    checkout = FilePath(__file__).resolve().parents[2] / "grammar" / "commission.lark"
+    return checkout.read_text(encoding="utf-8")
+
+
+@functools.cache
+def _parser() -> Lark:
+    # No cache=True: lark's cache file has a predictable name in the temporary
+    # folder and is unpickled before it is checked.
+    return Lark(
+        grammar_text(),
+        parser="lalr",
+        postlex=_PlanIndenter(),
+        propagate_positions=True,
+        maybe_placeholders=False,
+    )
+
+
+def parse_plan(text: str, filename: str = "<plan>") -> t.PlanTree:
+    """Parse plan text; raise ``PlanError`` with every diagnostic found."""
+    lines = text.splitlines()
+    source = text if text.endswith("\n") else text + "\n"
+    try:
+        lark_tree = _parser().parse(source)
+    except UnexpectedInput as exc:
+        raise PlanError((_syntax_diagnostic(exc, lines),), filename) from None
+    builder = _TreeBuilder(lines)
+    try:
+        plan = builder.transform(lark_tree)
+    except VisitError as exc:
+        if isinstance(exc.orig_exc, _NodeError):
+            builder.diagnostics.append(exc.orig_exc.diagnostic)
+            raise PlanError(tuple(builder.diagnostics), filename) from None
+        raise
+    if builder.diagnostics:
+        raise PlanError(tuple(builder.diagnostics), filename)
+    assert isinstance(plan, t.PlanTree)
+    return plan
+
+
+# ---------------------------------------------------------------- syntax errors
+
+
+def _describe_expected(expected: set[str]) -> str:
+    words = sorted({_TERMINAL_WORDS.get(name, _keyword_word(name)) for name in expected})
+    if len(words) > 6:
+        words = words[:6] + ["..."]
+    return ", ".join(words)
+
+
+def _keyword_word(terminal: str) -> str:
+    # Lark names a keyword terminal after its text in capitals ("WHEN").
+    return f"'{terminal.lower()}'" if terminal.isupper() else terminal
+
+
+def _syntax_diagnostic(exc: UnexpectedInput, lines: list[str]) -> Diagnostic:
+    line = getattr(exc, "line", None) or len(lines) or 1
+    column = getattr(exc, "column", None) or 1
+    if isinstance(exc, UnexpectedToken) and exc.token.type == "$END":
+        line = max(len(lines), 1)
+        column = len(lines[line - 1]) + 1 if lines else 1
+    source_line = lines[line - 1] if 0 < line <= len(lines) else ""
+    if isinstance(exc, UnexpectedCharacters):
+        found = source_line[column - 1 : column] if source_line else "?"
+        message = f"unexpected character {found!r}"
+        expected = _describe_expected(set(exc.allowed or ()))
+        end = column + 1
+    elif isinstance(exc, UnexpectedToken):
+        token = exc.token
+        found = _describe_token(token)
+        message = f"unexpected {found}"
+        expected = _describe_expected(set(exc.expected or ()))
+        end = column + max(len(str(token)), 1) if token.type not in ("_NL", "$END") else column + 1
+    else:  # pragma: no cover - lark raises only the two kinds above for LALR
+        message = "the plan does not parse"
+        expected = ""
+        end = column + 1
+    hint = f"expected {expected}" if expected else None
+    return Diagnostic(message, line, column, end, hint, "error", source_line)
+
+
+def _describe_token(token: Token) -> str:
+    if token.type == "_NL":
+        return "end of line"
+    if token.type == "$END":
+        return "end of file"
+    if token.type == "_INDENT":
+        return "indentation"
+    if token.type == "_DEDENT":
+        return "end of an indented block"
+    return repr(str(token))
+
+
+# ---------------------------------------------------------------- tree building
+
+
+class _NodeError(Exception):
+    def __init__(self, diagnostic: Diagnostic):
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
+
+
+def _token_pos(token: Token) -> t.Pos:
+    line = token.line or 1
+    column = token.column or 1
+    end_line = token.end_line or line
+    end_column = token.end_column or column + len(str(token))
+    return t.Pos(line, column, end_line, end_column)
+
+
+def _meta_pos(meta: Any) -> t.Pos:
+    if getattr(meta, "empty", True):
+        return t.Pos(1, 1, 1, 1)
+    return t.Pos(meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+def _unquote(token: Token) -> str:
+    body = str(token)[1:-1]
+    out: list[str] = []
+    index = 0
+    while index < len(body):
+        char = body[index]
+        if char == "\\":
+            out.append(body[index + 1])
+            index += 2
+        else:
+            out.append(char)
+            index += 1
+    return "".join(out)
+
+
+@v_args(meta=True)
+class _TreeBuilder(Transformer[Token, Any]):
+    """Turn Lark's parse tree into ``tree`` nodes, collecting diagnostics."""
+
+    def __init__(self, lines: list[str]):
+        super().__init__()
+        self.lines = lines
+        self.diagnostics: list[Diagnostic] = []
+
+    # ---- helpers
+
+    def _diagnostic(self, message: str, pos: t.Pos, hint: str | None = None) -> Diagnostic:
+        source = self.lines[pos.line - 1] if 0 < pos.line <= len(self.lines) else None
+        end = pos.end_column if pos.end_line == pos.line else None
+        return Diagnostic(message, pos.line, pos.column, end, hint, "error", source)
+
+    def _report(self, message: str, pos: t.Pos, hint: str | None = None) -> None:
+        self.diagnostics.append(self._diagnostic(message, pos, hint))
+
+    def _decimal(self, token: Token) -> Decimal:
+        text = str(token).rstrip("%").replace(",", "")
+        digits = len(text.replace(".", ""))
+        if digits > MAX_NUMBER_DIGITS:
+            self._report(
+                f"number {str(token)[:20]}... has {digits} digits; at most"
+                f" {MAX_NUMBER_DIGITS} are allowed",
+                _token_pos(token),
+                "write a smaller number",
+            )
+            return Decimal(0)
+        return Decimal(text)
+
+    def _date(self, token: Token) -> date:
+        try:
+            return date.fromisoformat(str(token))
+        except ValueError:
+            self._report(
+                f"{token} is not a calendar date",
+                _token_pos(token),
+                "write a real date as YYYY-MM-DD, such as 2025-02-28",
+            )
+            return date(1970, 1, 1)
+
+    # ---- plan
+
+    def start(self, meta: Any, children: list[Any]) -> t.PlanTree:
+        name, version, header_pos = children[0]
+        currency = rounding = None
+        settings: list[tuple[str, t.Pos]] = []
+        rules: list[t.Rule] = []
+        examples: list[t.Example] = []
+        for item in children[1:]:
+            if isinstance(item, t.Example):
+                examples.append(item)
+            elif isinstance(item, tuple) and item[0] == "currency":
+                if currency is not None:
+                    self._report("the currency is set twice", item[2], "keep one currency line")
+                currency = item[1]
+                settings.append(("currency", item[2]))
+            elif isinstance(item, tuple) and item[0] == "rounding":
+                if rounding is not None:
+                    self._report("the rounding is set twice", item[2], "keep one rounding line")
+                rounding = item[1]
+                settings.append(("rounding", item[2]))
+            else:
+                rules.append(item)
+        return t.PlanTree(
+            name, version, currency, rounding, tuple(rules), tuple(examples),
+            header_pos, tuple(settings),
+        )
+
+    def plan_decl(self, meta: Any, children: list[Token]) -> tuple[str, str, t.Pos]:
+        return _unquote(children[0]), _unquote(children[1]), _meta_pos(meta)
+
+    def currency_decl(self, meta: Any, children: list[Token]) -> tuple[str, str, t.Pos]:
+        return ("currency", str(children[0]), _token_pos(children[0]))
+
+    def rounding_decl(self, meta: Any, children: list[Any]) -> tuple[str, str, t.Pos]:
+        return ("rounding", str(children[0]), _token_pos(children[0]))
+
+    def per_line(self, meta: Any, children: list[Any]) -> None:
+        return None
+
+    # ---- rules
+
+    def _clauses(self, children: list[Any], allowed: set[str]) -> tuple[dict[str, Any], list[tuple[str, t.Pos]]]:
+        found: dict[str, Any] = {}
+        positions: list[tuple[str, t.Pos]] = []
+        for clause in children:
+            key, value, pos = clause
+            if key not in allowed:
+                self._report(f"'{_CLAUSE_WORDS[key]}' cannot appear in this kind of rule", pos,
+                             f"the clauses allowed here are: {', '.join(sorted(_CLAUSE_WORDS[k] for k in allowed))}")
+                continue
+            if key in found:
+                self._report(f"the rule has two '{_CLAUSE_WORDS[key]}' clauses", pos,
+                             "keep one of them")
+                continue
+            found[key] = value
+            positions.append((key, pos))
+        return found, positions
+
+    def commission_rule(self, meta: Any, children: list[Any]) -> t.CommissionRule:
+        name, subject, *clauses = children
+        found, positions = self._clauses(
+            clauses, {"payee", "dated", "effective", "rate_table", "rate_line", "installments", "refund"}
+        )
+        pos = _meta_pos(meta)
+        if "rate_table" in found and "rate_line" in found:
+            self._report("the rule has both a rate line and a rate table", pos, "keep one of them")
+        base, rows = found.get("rate_table") or found.get("rate_line") or (None, ())
+        return t.CommissionRule(
+            str(name), str(subject), found.get("payee"), found.get("dated"),
+            found.get("effective"), base, tuple(rows), found.get("installments"),
+            found.get("refund"), pos, _token_pos(name), tuple(positions),
+        )
+
+    def onetime_rule(self, meta: Any, children: list[Any]) -> t.OneTimeRule:
+        kind, name, subject, *clauses = children
+        found, positions = self._clauses(clauses, {"payee", "dated", "effective", "when", "amount"})
+        return t.OneTimeRule(
+            kind, str(name), str(subject), found.get("payee"), found.get("dated"),
+            found.get("effective"), found.get("when"), found.get("amount"),
+            _meta_pos(meta), _token_pos(name), tuple(positions),
+        )
+
+    def cohort_rule(self, meta: Any, children: list[Any]) -> t.CohortRule:
+        name, subject, *clauses = children
+        found, positions = self._clauses(
+            clauses, {"payee", "dated", "effective", "members", "retained", "when", "amount", "cohort_payout"}
+        )
+        return t.CohortRule(
+            str(name), str(subject), found.get("payee"), found.get("dated"),
+            found.get("effective"), found.get("members"), found.get("retained"),
+            found.get("when"), found.get("amount"), found.get("cohort_payout"),
+            _meta_pos(meta), _token_pos(name), tuple(positions),
+        )
+
+    def kind_bonus(self, meta: Any, children: list[Any]) -> str:
+        return "bonus"
+
+    def kind_penalty(self, meta: Any, children: list[Any]) -> str:
+        return "penalty"
+
+    def kind_referral(self, meta: Any, children: list[Any]) -> str:
+        return "referral"
+
+    def payee_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        return ("payee", children[0], _meta_pos(meta))
+
+    def dated_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        return ("dated", children[0], _meta_pos(meta))
+
+    def effective_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        return ("effective", children[0], _meta_pos(meta))
+
+    def effective_from(self, meta: Any, children: list[Any]) -> t.Effective:
+        end = children[1] if len(children) > 1 else None
+        return t.Effective(self._date(children[0]), end, _meta_pos(meta))
+
+    def effective_until(self, meta: Any, children: list[Any]) -> t.Effective:
+        return t.Effective(None, children[0], _meta_pos(meta))
+
+    def until(self, meta: Any, children: list[Token]) -> date:
+        return self._date(children[0])
+
+    def row_range(self, meta: Any, children: list[Any]) -> t.Effective:
+        effective: t.Effective = children[0]
+        return effective
+
+    def rate_table(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        base, *rows = children
+        return ("rate_table", (base, tuple(rows)), _meta_pos(meta))
+
+    def rate_row_when(self, meta: Any, children: list[Any]) -> t.RateRow:
+        rate = self.percent(None, [children[0]])
+        effective = children[2] if len(children) > 2 else None
+        return t.RateRow(rate, children[1], effective, _meta_pos(meta))
+
+    def rate_row_otherwise(self, meta: Any, children: list[Any]) -> t.RateRow:
+        rate = self.percent(None, [children[0]])
+        effective = children[1] if len(children) > 1 else None
+        return t.RateRow(rate, None, effective, _meta_pos(meta))
+
+    def rate_line(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        rate = self.percent(None, [children[0]])
+        row = t.RateRow(rate, None, None, rate.pos)
+        return ("rate_line", (children[1], (row,)), _meta_pos(meta))
+
+    def installments_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        return ("installments", children[0], _meta_pos(meta))
+
+    def refund_block(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        pos = _meta_pos(meta)
+        action = None
+        clawback: tuple[str, int | None] | None = None
+        for kind, value, stmt_pos in children:
+            if kind == "action":
+                if action is not None:
+                    self._report("the refund block says twice what a refund does", stmt_pos,
+                                 "keep either 'stop unpaid installments' or 'ignore refunds'")
+                action = value
+            else:
+                if clawback is not None:
+                    self._report("the refund block has two clawback lines", stmt_pos, "keep one of them")
+                clawback = value
+        mode, days = clawback or ("never", None)
+        return ("refund", t.RefundPolicy(action or "stop", mode, days, pos), pos)
+
+    def refund_stop(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        return ("action", "stop", _meta_pos(meta))
+
+    def refund_ignore(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        return ("action", "ignore", _meta_pos(meta))
+
+    def refund_clawback(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        return ("clawback", children[-1], _meta_pos(meta))
+
+    def clawback_object(self, meta: Any, children: list[Any]) -> None:
+        return None
+
+    def clawback_always(self, meta: Any, children: list[Any]) -> tuple[str, None]:
+        return ("always", None)
+
+    def clawback_never(self, meta: Any, children: list[Any]) -> tuple[str, None]:
+        return ("never", None)
+
+    def clawback_within(self, meta: Any, children: list[Token]) -> tuple[str, int]:
+        return ("within", int(self._whole(children[0], "days")))
+
+    def when_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        return ("when", children[0], _meta_pos(meta))
+
+    def amount_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        return ("amount", children[0], _meta_pos(meta))
+
+    def members_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        return ("members", children[0], _meta_pos(meta))
+
+    def retained_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        return ("retained", children[0], _meta_pos(meta))
+
+    def cohort_payout_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        months = children[0] if children else 0
+        return ("cohort_payout", months, _meta_pos(meta))
+
+    def cohort_offset(self, meta: Any, children: list[Token]) -> int:
+        return self._whole(children[0], "months")
+
+    def _whole(self, token: Token, unit: str) -> int:
+        value = self._decimal(token)
+        if value != value.to_integral_value() or value > 10**6:
+            self._report(f"{token} is not a whole number of {unit}", _token_pos(token),
+                         f"write a whole number of {unit}, such as 3")
+            return 0
+        return int(value)
+
+    # ---- expressions
+
+    def _binary(self, op: str, meta: Any, children: list[Any]) -> t.Binary:
+        return t.Binary(op, children[0], children[-1], _meta_pos(meta))
+
+    def or_(self, meta: Any, children: list[Any]) -> t.Binary:
+        return self._binary("or", meta, children)
+
+    def and_(self, meta: Any, children: list[Any]) -> t.Binary:
+        return self._binary("and", meta, children)
+
+    def not_(self, meta: Any, children: list[Any]) -> t.Unary:
+        return t.Unary("not", children[0], _meta_pos(meta))
+
+    def compare(self, meta: Any, children: list[Any]) -> t.Binary:
+        return t.Binary(str(children[1]), children[0], children[2], _meta_pos(meta))
+
+    def is_(self, meta: Any, children: list[Any]) -> t.Binary:
+        return self._binary("is", meta, children)
+
+    def is_not(self, meta: Any, children: list[Any]) -> t.Binary:
+        return self._binary("is not", meta, children)
+
+    def is_set(self, meta: Any, children: list[Any]) -> t.IsSet:
+        return t.IsSet(children[0], False, _meta_pos(meta))
+
+    def is_not_set(self, meta: Any, children: list[Any]) -> t.IsSet:
+        return t.IsSet(children[0], True, _meta_pos(meta))
+
+    def in_(self, meta: Any, children: list[Any]) -> t.InList:
+        return t.InList(children[0], children[1], False, _meta_pos(meta))
+
+    def not_in(self, meta: Any, children: list[Any]) -> t.InList:
+        return t.InList(children[0], children[1], True, _meta_pos(meta))
+
+    def list(self, meta: Any, children: list[Any]) -> tuple[Any, ...]:
+        return tuple(children)
+
+    def add(self, meta: Any, children: list[Any]) -> t.Binary:
+        return self._binary("+", meta, children)
+
+    def sub(self, meta: Any, children: list[Any]) -> t.Binary:
+        return self._binary("-", meta, children)
+
+    def mul(self, meta: Any, children: list[Any]) -> t.Binary:
+        return self._binary("*", meta, children)
+
+    def div(self, meta: Any, children: list[Any]) -> t.Binary:
+        return self._binary("/", meta, children)
+
+    def of(self, meta: Any, children: list[Any]) -> t.Binary:
+        return self._binary("of", meta, children)
+
+    def neg(self, meta: Any, children: list[Any]) -> t.Unary:
+        return t.Unary("-", children[0], _meta_pos(meta))
+
+    def number(self, meta: Any, children: list[Token]) -> t.Number:
+        return t.Number(self._decimal(children[0]), _token_pos(children[0]))
+
+    def percent(self, meta: Any, children: list[Token]) -> t.Percent:
+        return t.Percent(self._decimal(children[0]), _token_pos(children[0]))
+
+    def text(self, meta: Any, children: list[Token]) -> t.Text:
+        return t.Text(_unquote(children[0]), _token_pos(children[0]))
+
+    def date(self, meta: Any, children: list[Token]) -> t.DateLiteral:
+        return t.DateLiteral(self._date(children[0]), _token_pos(children[0]))
+
+    def true(self, meta: Any, children: list[Any]) -> t.Boolean:
+        return t.Boolean(True, _meta_pos(meta))
+
+    def false(self, meta: Any, children: list[Any]) -> t.Boolean:
+        return t.Boolean(False, _meta_pos(meta))
+
+    def path(self, meta: Any, children: list[Token]) -> t.Path:
+        return t.Path(tuple(str(c) for c in children), _meta_pos(meta))
+
+    def new_customer(self, meta: Any, children: list[Any]) -> t.CustomerStatus:
+        return t.CustomerStatus(True, _meta_pos(meta))
+
+    def returning_customer(self, meta: Any, children: list[Any]) -> t.CustomerStatus:
+        return t.CustomerStatus(False, _meta_pos(meta))
+
+    def fully_refunded(self, meta: Any, children: list[Any]) -> t.FullyRefunded:
+        return t.FullyRefunded(children[0] if children else None, _meta_pos(meta))
+
+    def within(self, meta: Any, children: list[Any]) -> t.Duration:
+        duration: t.Duration = children[0]
+        return duration
+
+    def where(self, meta: Any, children: list[Any]) -> Any:
+        return children[0]
+
+    def duration(self, meta: Any, children: list[Any]) -> t.Duration:
+        unit = children[1]
+        return t.Duration(self._whole(children[0], unit), unit, _meta_pos(meta))
+
+    def unit_days(self, meta: Any, children: list[Any]) -> str:
+        return "days"
+
+    def unit_months(self, meta: Any, children: list[Any]) -> str:
+        return "months"
+
+    def aggregate(self, meta: Any, children: list[Any]) -> t.Aggregate:
+        function, collection, field = children
+        return t.Aggregate(function, str(collection), str(field), _meta_pos(meta))
+
+    def agg_first(self, meta: Any, children: list[Any]) -> str:
+        return "first"
+
+    def agg_latest(self, meta: Any, children: list[Any]) -> str:
+        return "latest"
+
+    def agg_average(self, meta: Any, children: list[Any]) -> str:
+        return "average"
+
+    def agg_minimum(self, meta: Any, children: list[Any]) -> str:
+        return "minimum"
+
+    def agg_maximum(self, meta: Any, children: list[Any]) -> str:
+        return "maximum"
+
+    def agg_total(self, meta: Any, children: list[Any]) -> str:
+        return "total"
+
+    def count(self, meta: Any, children: list[Any]) -> t.Count:
+        where = children[1] if len(children) > 1 else None
+        return t.Count(str(children[0]), where, _meta_pos(meta))
+
+    def commission_ref(self, meta: Any, children: list[Token]) -> t.CommissionRef:
+        return t.CommissionRef(str(children[0]), _meta_pos(meta))
+
+    # ---- examples
+
+    def example(self, meta: Any, children: list[Any]) -> t.Example:
+        name_token, as_of_token, *rest = children
+        rounding = None
+        if len(rest) == 3:
+            rounding = rest.pop(0)
+        records, expected = rest
+        as_of = datetime.fromisoformat(str(as_of_token).replace("Z", "+00:00"))
+        return t.Example(_unquote(name_token), as_of, rounding, records, expected, _meta_pos(meta))
+
+    def example_rounding(self, meta: Any, children: list[Token]) -> str:
+        return str(children[0])
+
+    def example_records(self, meta: Any, children: list[Any]) -> tuple[t.RecordLiteral, ...]:
+        return tuple(children)
+
+    def record_literal(self, meta: Any, children: list[Any]) -> t.RecordLiteral:
+        record_type, *fields = children
+        return t.RecordLiteral(str(record_type), tuple(fields), _meta_pos(meta))
+
+    def record_field(self, meta: Any, children: list[Any]) -> tuple[str, t.FieldValue]:
+        return (str(children[0]), children[1])
+
+    def _value(self, kind: str, meta: Any, children: list[Token]) -> t.FieldValue:
+        if children:
+            text = str(children[0])
+            if kind == "text":
+                text = _unquote(children[0])
+            return t.FieldValue(kind, text, _token_pos(children[0]))
+        return t.FieldValue(kind, kind, _meta_pos(meta))
+
+    def value_word(self, meta: Any, children: list[Token]) -> t.FieldValue:
+        return self._value("word", meta, children)
+
+    def value_text(self, meta: Any, children: list[Token]) -> t.FieldValue:
+        return self._value("text", meta, children)
+
+    def value_number(self, meta: Any, children: list[Token]) -> t.FieldValue:
+        value = self._value("number", meta, children)
+        return t.FieldValue("number", value.text.replace(",", ""), value.pos)
+
+    def value_negative(self, meta: Any, children: list[Token]) -> t.FieldValue:
+        value = self._value("number", meta, children)
+        return t.FieldValue("number", "-" + value.text.replace(",", ""), _meta_pos(meta))
+
+    def value_timestamp(self, meta: Any, children: list[Token]) -> t.FieldValue:
+        return self._value("timestamp", meta, children)
+
+    def value_period(self, meta: Any, children: list[Token]) -> t.FieldValue:
+        return self._value("period", meta, children)
+
+    def value_null(self, meta: Any, children: list[Token]) -> t.FieldValue:
+        return t.FieldValue("null", "null", _meta_pos(meta))
+
+    def value_true(self, meta: Any, children: list[Token]) -> t.FieldValue:
+        return t.FieldValue("boolean", "true", _meta_pos(meta))
+
+    def value_false(self, meta: Any, children: list[Token]) -> t.FieldValue:
+        return t.FieldValue("boolean", "false", _meta_pos(meta))
+
+    def example_expect(self, meta: Any, children: list[Any]) -> tuple[t.ExpectedLine, ...]:
+        return tuple(child for child in children if child is not None)
+
+    def expect_line(self, meta: Any, children: list[Any]) -> t.ExpectedLine:
+        payee, period, kind, amount = children
+        return t.ExpectedLine(payee, str(period), str(kind), amount, _meta_pos(meta))
+
+    def expect_nothing(self, meta: Any, children: list[Any]) -> None:
+        return None
+
+    def payee_id(self, meta: Any, children: list[Token]) -> str:
+        token = children[0]
+        return _unquote(token) if token.type == "STRING" else str(token)
+
+    def amount_positive(self, meta: Any, children: list[Token]) -> Decimal:
+        return self._decimal(children[0])
+
+    def amount_negative(self, meta: Any, children: list[Token]) -> Decimal:
+        return -self._decimal(children[0])
+
+
+_CLAUSE_WORDS: dict[str, str] = {
+    "payee": "paid to",
+    "dated": "dated by",
+    "effective": "effective",
+    "rate_table": "rate of ...:",
+    "rate_line": "rate",
+    "installments": "pay in ... monthly installments",
+    "refund": "on refund",
+    "when": "when",
+    "amount": "amount",
+    "members": "members when",
+    "retained": "retained when",
+    "cohort_payout": "paid in the cohort month",
+}
+
+# Kept for type checkers: Tree is part of the Transformer's generic signature.
+_ = Tree

@@ -1,0 +1,311 @@
+"""The plan's syntax tree: immutable nodes, each with its place in the source.
+
+Nothing outside ``syntax`` sees Lark objects; everything downstream works on
+these nodes, which are plain frozen dataclasses and pickle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Pos:
+    """A span of source text: 1-based line and columns, end column exclusive."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+# ---------------------------------------------------------------- expressions
+
+
+@dataclass(frozen=True, slots=True)
+class Number:
+    value: Decimal
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Percent:
+    """A percentage literal; ``value`` is the number before ``%`` (8 for 8%)."""
+
+    value: Decimal
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    value: str
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class DateLiteral:
+    value: date
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Boolean:
+    value: bool
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Duration:
+    """A length of time in whole ``days`` or ``months``."""
+
+    amount: int
+    unit: str
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Path:
+    """A dotted name such as ``contract.customer.owner``."""
+
+    names: tuple[str, ...]
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerStatus:
+    """``new customer`` or ``returning customer``."""
+
+    new: bool
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class FullyRefunded:
+    """``fully refunded`` (by the as-of time) or ``fully refunded within 3 months`` of signing."""
+
+    within: Duration | None
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Aggregate:
+    """``first survey.score``: a function over one of the subject's collections."""
+
+    function: str
+    collection: str
+    field: str
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    """``count of complaints where upheld``."""
+
+    collection: str
+    where: Expr | None
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class CommissionRef:
+    """``commission base``: the named rule's commission on the subject, as signed."""
+
+    rule: str
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Unary:
+    op: str
+    operand: Expr
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Binary:
+    """Arithmetic, ``and``/``or``, comparison and ``is``; ``op`` is the operator's text."""
+
+    op: str
+    left: Expr
+    right: Expr
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class IsSet:
+    operand: Expr
+    negated: bool
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class InList:
+    operand: Expr
+    items: tuple[Expr, ...]
+    negated: bool
+    pos: Pos
+
+
+Expr = (
+    Number
+    | Percent
+    | Text
+    | DateLiteral
+    | Boolean
+    | Duration
+    | Path
+    | CustomerStatus
+    | FullyRefunded
+    | Aggregate
+    | Count
+    | CommissionRef
+    | Unary
+    | Binary
+    | IsSet
+    | InList
+)
+
+
+# ---------------------------------------------------------------- rules
+
+
+@dataclass(frozen=True, slots=True)
+class Effective:
+    """An inclusive range of local dates; either end may be open."""
+
+    start: date | None
+    end: date | None
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class RateRow:
+    """One row of a first-match rate table; ``condition`` None means otherwise."""
+
+    rate: Percent
+    condition: Expr | None
+    effective: Effective | None
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class RefundPolicy:
+    """What a refund does: ``stop`` re-spreads the entitlement, ``ignore`` keeps all.
+
+    ``clawback`` is ``always``, ``never`` or ``within`` ``clawback_days`` of signing.
+    """
+
+    action: str
+    clawback: str
+    clawback_days: int | None
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class CommissionRule:
+    name: str
+    subject: str
+    payee: Path | None
+    dated_by: Path | None
+    effective: Effective | None
+    base: Expr | None
+    rows: tuple[RateRow, ...]
+    installments: Expr | None
+    refund: RefundPolicy | None
+    pos: Pos
+    name_pos: Pos
+    clause_positions: tuple[tuple[str, Pos], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OneTimeRule:
+    """A bonus, penalty or referral line paid once per subject when a condition holds."""
+
+    kind: str
+    name: str
+    subject: str
+    payee: Path | None
+    dated_by: Path | None
+    effective: Effective | None
+    condition: Expr | None
+    amount: Expr | None
+    pos: Pos
+    name_pos: Pos
+    clause_positions: tuple[tuple[str, Pos], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CohortRule:
+    """A bonus decided over a payee's cohort of subjects from one period."""
+
+    name: str
+    subject: str
+    payee: Path | None
+    dated_by: Path | None
+    effective: Effective | None
+    members: Expr | None
+    retained: Expr | None
+    condition: Expr | None
+    amount: Expr | None
+    payout_offset_months: int | None
+    pos: Pos
+    name_pos: Pos
+    clause_positions: tuple[tuple[str, Pos], ...] = ()
+
+
+Rule = CommissionRule | OneTimeRule | CohortRule
+
+
+# ---------------------------------------------------------------- examples
+
+
+@dataclass(frozen=True, slots=True)
+class FieldValue:
+    """A value in an example record, kept as its literal kind and text."""
+
+    kind: str
+    text: str
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class RecordLiteral:
+    record_type: str
+    fields: tuple[tuple[str, FieldValue], ...]
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectedLine:
+    payee: str
+    period: str
+    kind: str
+    amount: Decimal
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    name: str
+    as_of: datetime
+    rounding: str | None
+    records: tuple[RecordLiteral, ...]
+    expected: tuple[ExpectedLine, ...]
+    pos: Pos
+
+
+# ---------------------------------------------------------------- plan
+
+
+@dataclass(frozen=True, slots=True)
+class PlanTree:
+    name: str
+    version: str
+    currency: str | None
+    rounding: str | None
+    rules: tuple[Rule, ...]
+    examples: tuple[Example, ...]
+    pos: Pos
+    settings_positions: tuple[tuple[str, Pos], ...] = ()
