@@ -17,6 +17,7 @@ from . import periods, schema
 from . import tree as t
 from .check import CheckedPlan, Resolution
 from .context import Context, Fn
+from .explain import show_money
 
 if TYPE_CHECKING:
     from .records import RecordSet
@@ -82,6 +83,7 @@ class CompiledOneTime:
     condition_label: str | None
     amount: Fn
     amount_label: str
+    describe_amount: Fn
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +101,7 @@ class CompiledCohort:
     condition_label: str | None
     amount: Fn
     amount_label: str
+    describe_amount: Fn
     payout_offset_months: int
     windows: tuple[tuple[int, str], ...]
 
@@ -168,7 +171,7 @@ class _Compiler:
                 rule.kind, rule.name, index, payee, governing, start, end,
                 self.optional(rule.condition),
                 self.label(rule.condition) if rule.condition is not None else None,
-                self.expr(rule.amount), self.label(rule.amount),
+                self.expr(rule.amount), self.label(rule.amount), self.describe(rule.amount),
             )
         assert rule.retained is not None and rule.amount is not None
         return CompiledCohort(
@@ -176,7 +179,8 @@ class _Compiler:
             self.expr(rule.retained), self.label(rule.retained),
             self.optional(rule.condition),
             self.label(rule.condition) if rule.condition is not None else None,
-            self.expr(rule.amount), self.label(rule.amount), rule.payout_offset_months or 0,
+            self.expr(rule.amount), self.label(rule.amount), self.describe(rule.amount),
+            rule.payout_offset_months or 0,
             tuple(sorted(set(_windows(rule.retained)))),
         )
 
@@ -205,6 +209,38 @@ class _Compiler:
 
     def optional(self, expr: t.Expr | None) -> Fn | None:
         return None if expr is None else self.expr(expr)
+
+    # ---- explanations
+
+    def describe(self, expr: t.Expr) -> Fn:
+        """Build a closure that writes an amount's formula with its values filled in.
+
+        ``10% of commission base`` becomes ``10% of 96.00 (commission base)``.
+        """
+        if isinstance(expr, t.Binary) and expr.op in ("of", "*", "/", "+", "-"):
+            left, right = self.describe(expr.left), self.describe(expr.right)
+            word = expr.op if expr.op != "*" else "x"
+            return lambda ctx: f"{left(ctx)} {word} {right(ctx)}"
+        if isinstance(expr, t.Percent):
+            text = f"{_plain(expr.value)}%"
+            return lambda ctx: text
+        if isinstance(expr, t.Number):
+            text = _plain(expr.value)
+            return lambda ctx: text
+        value = self.expr(expr)
+        label = self.label(expr)
+        is_money = self.type_of(expr) == "money"
+        currency = self.checked.currency
+
+        def show(ctx: Context) -> str:
+            result = value(ctx)
+            if result is None:
+                return f"({label})"
+            if is_money and isinstance(result, Decimal):
+                return f"{show_money(result, currency)} ({label})"
+            return f"{result} ({label})"
+
+        return show
 
     # ---- expressions
 

@@ -257,7 +257,7 @@ class _Run:
         steps = []
         if rule.condition_label is not None:
             steps.append(explain.condition_step(rule.condition_label))
-        steps.append(explain.amount_step(rule.kind, rule.name, rule.amount_label, exact,
+        steps.append(explain.amount_step(rule.kind, rule.name, rule.describe_amount(ctx), exact,
                                          rounded, self.currency))
         amount = -rounded if rule.kind == "penalty" else rounded
         sources = (contract.id, *sorted(ctx.sources - {contract.id}))
@@ -335,8 +335,8 @@ class _Run:
         steps = [explain.cohort_step(period, len(members), len(retained), retention)]
         if rule.condition_label is not None:
             steps.append(explain.condition_step(rule.condition_label))
-        steps.append(explain.amount_step("bonus", rule.name, rule.amount_label, exact, rounded,
-                                         self.currency))
+        steps.append(explain.amount_step("bonus", rule.name, rule.describe_amount(ctx), exact,
+                                         rounded, self.currency))
         sources = tuple(sorted(c.id for c in members))
         return PayoutLine(payee.id, payout_period, "bonus", rule.name, rounded, self.currency,
                           sources, tuple(steps), max(decided, period_start))

@@ -86,17 +86,21 @@ def condition_step(label: str) -> Step:
     return Step("condition", f"because {label}", (("condition", label),))
 
 
-def amount_step(kind: str, rule: str, label: str, exact: Decimal, rounded: Decimal,
+def amount_step(kind: str, rule: str, formula: str, exact: Decimal, rounded: Decimal,
                 currency: str) -> Step:
-    """Explain a bonus, penalty or referral amount and its single rounding."""
-    exact_text = format(exact.normalize(), "f") if exact != rounded else None
-    tail = f" = {exact_text} -> {show_money(rounded, currency)}" if exact_text else (
-        f" = {show_money(rounded, currency)}")
-    text = f"{rule.capitalize()} {kind}: {label}{tail}"
-    values = (("rule", rule), ("kind", kind), ("formula", label),
+    """Explain a bonus, penalty or referral amount and its single rounding.
+
+    ``formula`` is the amount's expression with its values filled in.
+    """
+    title = kind.capitalize() if rule == kind else f"{rule.capitalize()} {kind}"
+    if exact != rounded:
+        tail = f" = {format(exact.normalize(), 'f')} -> {show_money(rounded, currency)}"
+    else:
+        tail = f" = {show_money(rounded, currency)}"
+    values = (("rule", rule), ("kind", kind), ("formula", formula),
               ("exact", format(exact, "f")),
               ("amount", money.format_amount(rounded, currency)))
-    return Step(kind, text, values)
+    return Step(kind, f"{title} {formula}{tail}", values)
 
 
 def cohort_step(period: str, members: int, retained: int, retention: Decimal) -> Step:

@@ -1,0 +1,219 @@
+"""The ``commission-engine`` command: the only module that reads files, the clock or stdout.
+
+Exit status: 0 on success, 1 for an invalid plan, invalid records or a
+failing example, 2 for a usage error (a bad option, a file that cannot be read).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+from . import __version__, load_plan
+from .compile import CompiledPlan
+from .errors import CommissionError, Problem, RecordError
+from .explain import show_money
+from .records import RecordSet, load_records
+from .results import Result
+
+__all__ = ["main"]
+
+
+class _UsageError(Exception):
+    """A command line that cannot run: exit status 2."""
+
+
+def _reject_constant(name: str) -> NoReturn:
+    msg = f"{name} is not a number a record may hold"
+    raise ValueError(msg)
+
+
+def _read_text(path: str) -> str:
+    try:
+        if path == "-":
+            return sys.stdin.read()
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise _UsageError(f"cannot read {path}: no such file") from None
+    except IsADirectoryError:
+        raise _UsageError(f"cannot read {path}: it is a folder, not a file") from None
+    except UnicodeDecodeError as exc:
+        raise _UsageError(f"cannot read {path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise _UsageError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def read_jsonl(text: str) -> RecordSet:
+    """Parse JSON Lines with numbers as Decimal (never float) and validate the records."""
+    rows: list[Any] = []
+    positions: list[str] = []
+    problems: list[Problem] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line, parse_float=Decimal, parse_constant=_reject_constant)
+        except ValueError as exc:
+            detail = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+            problems.append(Problem(f"line {number}", None, None, f"not valid JSON: {detail}",
+                                    "write one JSON object per line"))
+            continue
+        rows.append(value)
+        positions.append(f"line {number}")
+    if problems:
+        raise RecordError(tuple(problems))
+    return load_records(rows, positions)
+
+
+def _parse_as_of(text: str | None) -> tuple[datetime, bool]:
+    if text is None:
+        return datetime.now(timezone.utc).replace(microsecond=0), True
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise _UsageError(
+            f"--as-of {text!r} is not an ISO 8601 timestamp; write it like"
+            " 2025-06-30T00:00:00+08:00"
+        ) from None
+    if moment.tzinfo is None:
+        raise _UsageError(f"--as-of {text!r} has no UTC offset; add one, such as {text}+08:00")
+    return moment, False
+
+
+def _load_plan_file(path: str) -> CompiledPlan:
+    return load_plan(_read_text(path), path)
+
+
+# ---------------------------------------------------------------- output
+
+
+def _write_table(result: Result, out: TextIO, as_of_is_now: bool) -> None:
+    currency = result.currency
+    source = " (the current time)" if as_of_is_now else ""
+    out.write(f"plan {result.plan_name} version {result.plan_version}, as of"
+              f" {result.as_of.isoformat()}{source}\n")
+    out.write(f"currency {currency}, rounding {result.rounding}\n")
+    for statement in result.statements:
+        out.write(f"\n{statement.payee}  {statement.period}"
+                  f"  total {show_money(statement.total, currency)} {currency}\n")
+        for line in statement.lines:
+            amount = show_money(line.amount, currency)
+            out.write(f"  {line.kind:<11} {line.rule:<16} {amount:>12}  {line.explain()}\n")
+    total = sum((line.amount for line in result.lines), Decimal(0))
+    future = sum((line.amount for line in result.schedule), Decimal(0))
+    out.write(f"\n{len(result.statements)} statements, {len(result.lines)} lines,"
+              f" total {show_money(total, currency)} {currency};"
+              f" {len(result.schedule)} lines scheduled after the as-of time"
+              f" ({show_money(future, currency)} {currency})\n")
+    out.write(f"digest {result.digest}\n")
+
+
+def _write_csv(result: Result, out: TextIO) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["payee", "period", "kind", "rule", "amount", "currency", "due",
+                     "sources", "explanation"])
+    for line in result.lines:
+        data = line.to_dict()
+        writer.writerow([data["payee"], data["period"], data["kind"], data["rule"],
+                         data["amount"], data["currency"], data["due"],
+                         " ".join(line.sources), data["text"]])
+    out.write(buffer.getvalue())
+
+
+# ---------------------------------------------------------------- commands
+
+
+def _command_check(args: argparse.Namespace) -> int:
+    plan = _load_plan_file(args.plan)
+    for warning in plan.checked.warnings:
+        sys.stderr.write(warning.render(args.plan) + "\n")
+    sys.stdout.write(f"{args.plan}: ok\n")
+    return 0
+
+
+def _command_run(args: argparse.Namespace) -> int:
+    plan = _load_plan_file(args.plan)
+    as_of, is_now = _parse_as_of(args.as_of)
+    records = read_jsonl(_read_text(args.records))
+    result = plan.evaluate(records, as_of, args.rounding)
+    if args.format == "json":
+        sys.stdout.write(result.to_json() + "\n")
+    elif args.format == "csv":
+        _write_csv(result, sys.stdout)
+    else:
+        _write_table(result, sys.stdout, is_now)
+    return 0
+
+
+def _command_test(args: argparse.Namespace) -> int:
+    from .examples import run_examples
+
+    plan = _load_plan_file(args.plan)
+    outcomes = run_examples(plan, args.plan)
+    failed = 0
+    for outcome in outcomes:
+        sys.stdout.write(outcome.report(plan.currency) + "\n")
+        failed += not outcome.passed
+    sys.stdout.write(f"{args.plan}: {len(outcomes) - failed} passed, {failed} failed\n")
+    return 1 if failed else 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="commission-engine",
+        description="Check commission plans and compute payouts from lifecycle records.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = commands.add_parser("check", help="parse and type-check a plan file")
+    check.add_argument("plan", metavar="PLAN", help="the plan file")
+    check.set_defaults(handler=_command_check)
+
+    run = commands.add_parser("run", help="evaluate a plan over JSON Lines records")
+    run.add_argument("plan", metavar="PLAN", help="the plan file")
+    run.add_argument("records", metavar="RECORDS", help="JSON Lines records, or - for stdin")
+    run.add_argument("--as-of", metavar="TIMESTAMP",
+                     help="evaluate as seen at this ISO 8601 time with a UTC offset"
+                          " (default: now)")
+    run.add_argument("--format", choices=("table", "json", "csv"), default="table",
+                     help="output format (default: table)")
+    run.add_argument("--rounding", choices=("half-up", "half-even"),
+                     help="override the plan's rounding mode")
+    run.set_defaults(handler=_command_run)
+
+    test = commands.add_parser("test", help="run the examples written in a plan file")
+    test.add_argument("plan", metavar="PLAN", help="the plan file")
+    test.set_defaults(handler=_command_test)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        status: int = args.handler(args)
+    except _UsageError as exc:
+        sys.stderr.write(f"commission-engine: error: {exc}\n")
+        return 2
+    except CommissionError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 1
+    except BrokenPipeError:
+        return 0
+    sys.stdout.flush()
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

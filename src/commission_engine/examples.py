@@ -1,0 +1,150 @@
+"""Run the examples written inside a plan file and compare their expected lines.
+
+An example lists records in a compact ``type field value ...`` form and the
+lines expected at an as-of time. Computed lines are summed by payee, period
+and kind and compared with the expected ones as a whole set: a line that is
+missing, extra or different fails the example.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from . import money, schema
+from . import tree as t
+from .compile import CompiledPlan
+from .errors import Diagnostic, PlanError, RecordError
+from .records import load_records
+
+__all__ = ["ExampleOutcome", "LineDifference", "example_records", "run_example", "run_examples"]
+
+# Fields an example may leave out, with the value they take.
+_DEFAULTS: dict[str, dict[str, Any]] = {
+    "rep": {"kind": "staff", "team": "", "region": "", "manager": None},
+    "customer": {"referred_by": None},
+    "refund": {"reason": ""},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LineDifference:
+    """A (payee, period, kind) whose expected and computed sums differ; None is absent."""
+
+    payee: str
+    period: str
+    kind: str
+    expected: Decimal | None
+    computed: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleOutcome:
+    name: str
+    line: int
+    differences: tuple[LineDifference, ...]
+
+    @property
+    def passed(self) -> bool:
+        """Tell whether every expected line matched and no other line was computed."""
+        return not self.differences
+
+    def report(self, currency: str) -> str:
+        """Describe the outcome: ``ok`` or each differing line, expected against computed."""
+        if self.passed:
+            return f'example "{self.name}": ok'
+        count = len(self.differences)
+        noun = "line differs" if count == 1 else "lines differ"
+        rows = [f'example "{self.name}" (line {self.line}) failed: {count} {noun}']
+        for diff in self.differences:
+            expected = "-" if diff.expected is None else money.format_amount(diff.expected, currency)
+            computed = "-" if diff.computed is None else money.format_amount(diff.computed, currency)
+            rows.append(f"  {diff.payee} {diff.period} {diff.kind}: expected {expected},"
+                        f" computed {computed}")
+        return "\n".join(rows)
+
+
+def _value(record_type: str, name: str, value: t.FieldValue) -> Any:
+    if value.kind == "null":
+        return None
+    if value.kind == "boolean":
+        return value.text == "true"
+    if value.kind == "number":
+        field = schema.FIELDS.get(record_type, {}).get(name)
+        if field is not None and field.type in ("count", "number"):
+            number = Decimal(value.text)
+            return int(number) if number == number.to_integral_value() else number
+        return value.text
+    return value.text
+
+
+def example_records(plan: CompiledPlan, example: t.Example) -> list[dict[str, Any]]:
+    """Turn an example's compact records into canonical record dictionaries."""
+    records: list[dict[str, Any]] = []
+    for literal in example.records:
+        record: dict[str, Any] = {"type": literal.record_type}
+        record.update(_DEFAULTS.get(literal.record_type, {}))
+        for name, value in literal.fields:
+            record[name] = _value(literal.record_type, name, value)
+        if literal.record_type == "rep":
+            record.setdefault("name", record.get("id", ""))
+        if literal.record_type == "contract":
+            record.setdefault("currency", plan.currency)
+        records.append(record)
+    signed: dict[str, str] = {}
+    for record in records:
+        if record["type"] == "contract" and isinstance(record.get("signed_at"), str):
+            customer = record.get("customer")
+            if isinstance(customer, str):
+                earlier = signed.get(customer)
+                if earlier is None or record["signed_at"] < earlier:
+                    signed[customer] = record["signed_at"]
+    for record in records:
+        if record["type"] == "customer" and "created_at" not in record:
+            record["created_at"] = signed.get(record.get("id", ""), example.as_of.isoformat())
+    return records
+
+
+def run_example(plan: CompiledPlan, example: t.Example, filename: str = "<plan>") -> ExampleOutcome:
+    """Evaluate one example; raise ``PlanError`` when its records are invalid."""
+    raw = example_records(plan, example)
+    try:
+        records = load_records(raw)
+    except RecordError as exc:
+        raise PlanError(_record_diagnostics(plan, example, exc), filename) from None
+    result = plan.evaluate(records, example.as_of, example.rounding)
+    computed = result.totals()
+    expected: dict[tuple[str, str, str], Decimal] = {}
+    for line in example.expected:
+        key = (line.payee, line.period, line.kind)
+        expected[key] = expected.get(key, Decimal(0)) + line.amount
+    differences = tuple(
+        LineDifference(*key, expected.get(key), computed.get(key))
+        for key in sorted(set(expected) | set(computed))
+        if expected.get(key) != computed.get(key)
+    )
+    return ExampleOutcome(example.name, example.pos.line, differences)
+
+
+def run_examples(plan: CompiledPlan, filename: str = "<plan>") -> list[ExampleOutcome]:
+    """Run every example of a plan, in file order."""
+    return [run_example(plan, example, filename) for example in plan.checked.tree.examples]
+
+
+def _record_diagnostics(plan: CompiledPlan, example: t.Example,
+                        error: RecordError) -> tuple[Diagnostic, ...]:
+    lines = plan.source.splitlines()
+    out = []
+    for problem in error.problems:
+        pos = example.pos
+        if problem.position.startswith("record "):
+            index = int(problem.position.split()[1]) - 1
+            if 0 <= index < len(example.records):
+                pos = example.records[index].pos
+        source = lines[pos.line - 1] if 0 < pos.line <= len(lines) else None
+        message = f"example {example.name!r}: invalid record: {problem.message}"
+        if problem.field:
+            message += f" (field {problem.field})"
+        out.append(Diagnostic(message, pos.line, pos.column, None, problem.fix, "error", source))
+    return tuple(out)

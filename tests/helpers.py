@@ -1,0 +1,33 @@
+"""Helpers for the tests: paths to the bundled plans and worked cases, a CLI runner."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKED = ROOT / "tests" / "cases" / "worked"
+REFERENCE_PLAN = ROOT / "examples" / "counselling" / "counselling-2025.plan"
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Read JSON Lines the way the CLI does: numbers as Decimal."""
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line, parse_float=Decimal) for line in handle if line.strip()]
+
+
+def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the real command line in a subprocess."""
+    return subprocess.run(
+        [sys.executable, "-m", "commission_engine", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+        timeout=120,
+    )
