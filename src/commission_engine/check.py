@@ -314,14 +314,15 @@ class _Checker:
             return None
         for name in rest:
             record_type = schema.record_type_of(current)
+            part = _name_pos(path, name)
             if record_type is None:
                 self.error(f"{'.'.join(path.names)}: {_article(current)} has no field {name!r}",
-                           path.pos, "remove the last part of the name")
+                           part, "remove the last part of the name")
                 return None
             fields = schema.FIELDS[record_type]
             if name not in fields:
                 suggestion = _suggest(name, fields)
-                self.error(f"a {record_type} has no field {name!r}", path.pos,
+                self.error(f"a {record_type} has no field {name!r}", part,
                            suggestion or f"the fields of a {record_type} are {', '.join(fields)}")
                 return None
             current = fields[name].type
@@ -451,7 +452,7 @@ class _Checker:
         if result is None:
             word = "of" if op == "of" else op
             self.error(f"cannot compute {left} {word} {right}", expr.pos,
-                       _arithmetic_hint(op, left, right))
+                       _arithmetic_hint(expr, left, right))
         return result
 
 
@@ -556,12 +557,24 @@ def _conversion_hint(found: str, wanted: str) -> str | None:
     return None
 
 
-def _arithmetic_hint(op: str, left: str, right: str) -> str:
-    if op in ("+", "-") and "percentage" in (left, right) and "money" in (left, right):
-        return "a percentage needs a base: write '2% of contract.amount' to get money"
-    if op == "of":
+def _arithmetic_hint(expr: t.Binary, left: str, right: str) -> str:
+    if expr.op in ("+", "-") and {left, right} == {"percentage", "money"}:
+        rate, amount = (expr.left, expr.right) if left == "percentage" else (expr.right, expr.left)
+        rate_text = f"{rate.value.normalize():f}%" if isinstance(rate, t.Percent) else "2%"
+        amount_text = ".".join(amount.names) if isinstance(amount, t.Path) else "contract.amount"
+        return f"a percentage needs a base: write '{rate_text} of {amount_text}' to get money"
+    if expr.op == "of":
         return "write a percentage before 'of' and an amount after it, as in '8% of contract.amount'"
     return "both sides must be amounts of the same kind"
+
+
+def _name_pos(path: t.Path, name: str) -> t.Pos:
+    """Return the span of one name inside a dotted path, for the caret."""
+    if path.pos.line != path.pos.end_line:
+        return path.pos
+    index = path.names.index(name)
+    column = path.pos.column + sum(len(part) + 1 for part in path.names[:index])
+    return t.Pos(path.pos.line, column, path.pos.line, column + len(name))
 
 
 def _suggest(name: str, candidates: Iterable[str]) -> str | None:

@@ -56,15 +56,24 @@ def read_jsonl(text: str) -> RecordSet:
     rows: list[Any] = []
     positions: list[str] = []
     problems: list[Problem] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # A byte order mark is harmless; split only at newlines, because
+    # str.splitlines also breaks at U+2028 and others, which JSON strings may hold.
+    text = text.removeprefix("\ufeff")
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = line.removesuffix("\r")
         if not line.strip():
             continue
         try:
             value = json.loads(line, parse_float=Decimal, parse_constant=_reject_constant)
-        except ValueError as exc:
-            detail = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        except json.JSONDecodeError as exc:
+            detail = exc.msg[0].lower() + exc.msg[1:]
+            detail += f" column {exc.colno}" if detail.endswith(" at") else f" at column {exc.colno}"
             problems.append(Problem(f"line {number}", None, None, f"not valid JSON: {detail}",
                                     "write one JSON object per line"))
+            continue
+        except ValueError as exc:
+            problems.append(Problem(f"line {number}", None, None, f"not valid JSON: {exc}",
+                                    "write one JSON object per line, with numbers as digits"))
             continue
         rows.append(value)
         positions.append(f"line {number}")

@@ -40,90 +40,123 @@ __all__ = [
 
 # Validation stops listing problems after this many and reports a count.
 MAX_REPORTED_PROBLEMS = 100
+# Amounts are below 10**18 (a quintillion), so every product with a rate fits
+# the evaluation context's 60 digits; longer texts are rejected before parsing.
+MAX_AMOUNT_DIGITS = 18
+MAX_AMOUNT_TEXT = 40
 
 _MONEY_TEXT = re.compile(r"-?\d+(\.\d+)?")
 _PERIOD_TEXT = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
+class FieldError(ValueError):
+    """A field value that failed validation, with the fix kept apart from the message."""
+
+    def __init__(self, message: str, fix: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fix = fix
+
+
 def _parse_money(value: Any) -> Decimal:
     if isinstance(value, bool):
-        msg = f"amount {value!r} is a boolean; write the amount as a string such as \"12000.00\""
-        raise ValueError(msg)
+        raise FieldError(f"amount {value!r} is a boolean, not a number",
+                         'write the amount as a string such as "12000.00"')
     if isinstance(value, float):
-        msg = (
-            f"amount {value!r} is a float, which cannot hold cents exactly;"
-            f" pass it as a string such as \"{value:.2f}\" or as a Decimal"
+        raise FieldError(
+            f"amount {value!r} is a float, which cannot hold cents exactly",
+            f'pass it as a string such as "{value:.2f}" or as a Decimal',
         )
-        raise ValueError(msg)
     if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, Decimal):
+        amount = Decimal(value)
+    elif isinstance(value, Decimal):
         if not value.is_finite():
-            msg = f"amount {value} is not a finite number"
-            raise ValueError(msg)
-        return value
-    if isinstance(value, str):
-        if not _MONEY_TEXT.fullmatch(value) or len(value) > 40:
-            msg = f"amount {value!r} is not a decimal number; write it like \"12000.00\""
-            raise ValueError(msg)
-        return Decimal(value)
-    msg = f"amount {value!r} is not a number; write it as a string such as \"12000.00\""
-    raise ValueError(msg)
+            raise FieldError(f"amount {value} is not a finite number",
+                             'write a number such as "12000.00"')
+        amount = value
+    elif isinstance(value, str):
+        if len(value) > MAX_AMOUNT_TEXT:
+            raise FieldError(
+                f"amount {value[:20]!r}... is {len(value)} characters long,"
+                f" more than the {MAX_AMOUNT_TEXT} allowed",
+                f"amounts must be below 10**{MAX_AMOUNT_DIGITS}",
+            )
+        if not _MONEY_TEXT.fullmatch(value):
+            raise FieldError(f"amount {value!r} is not a decimal number",
+                             'write it like "12000.00", with a point and no separators')
+        amount = Decimal(value)
+    else:
+        raise FieldError(f"amount {value!r} is not a number",
+                         'write it as a string such as "12000.00"')
+    if amount and amount.adjusted() >= MAX_AMOUNT_DIGITS:
+        raise FieldError(f"amount {amount} is too large",
+                         f"amounts must be below 10**{MAX_AMOUNT_DIGITS}")
+    return amount
 
 
 def _parse_timestamp(value: Any) -> datetime:
+    example = "2025-03-01T10:00:00+08:00"
     if isinstance(value, datetime):
         if value.tzinfo is None or value.utcoffset() is None:
-            msg = f"timestamp {value.isoformat()} has no UTC offset; attach a time zone"
-            raise ValueError(msg)
+            raise FieldError(f"timestamp {value.isoformat()} has no UTC offset",
+                             "attach a time zone to the datetime")
         return value
     if not isinstance(value, str):
-        msg = (
-            f"timestamp {value!r} is not text; write it as ISO 8601 with an offset,"
-            " such as \"2025-03-01T10:00:00+08:00\""
-        )
-        raise ValueError(msg)
+        raise FieldError(f"timestamp {value!r} is not text",
+                         f'write it as ISO 8601 with an offset, such as "{example}"')
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        msg = (
-            f"timestamp {value!r} is not ISO 8601; write it like"
-            " \"2025-03-01T10:00:00+08:00\""
-        )
-        raise ValueError(msg) from None
+        raise FieldError(f"timestamp {value!r} is not ISO 8601",
+                         f'write it like "{example}"') from None
     if parsed.tzinfo is None:
-        msg = (
-            f"timestamp {value!r} has no UTC offset; add one, such as"
-            f" \"{value}+08:00\" or \"{value}Z\", because a time without one is ambiguous"
+        written = value if "T" in value else f"{value}T00:00:00"
+        raise FieldError(
+            f"timestamp {value!r} has no UTC offset, so the time it names is ambiguous",
+            f'add one, such as "{written}+08:00" or "{written}Z"',
         )
-        raise ValueError(msg)
     return parsed
 
 
 def _parse_timezone(value: Any) -> str:
+    fix = 'write an IANA name such as "Asia/Shanghai"'
     if not isinstance(value, str):
-        msg = f"time zone {value!r} is not text; write an IANA name such as \"Asia/Shanghai\""
-        raise ValueError(msg)
+        raise FieldError(f"time zone {value!r} is not text", fix)
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        msg = f"time zone {value!r} is unknown; write an IANA name such as \"Asia/Shanghai\""
-        raise ValueError(msg) from None
+        raise FieldError(f"time zone {value!r} is unknown", fix) from None
     return value
 
 
 def _parse_period(value: Any) -> str:
     if not isinstance(value, str) or not _PERIOD_TEXT.fullmatch(value):
-        msg = f"period {value!r} is not a month; write it as YYYY-MM, such as \"2025-03\""
-        raise ValueError(msg)
+        raise FieldError(f"period {value!r} is not a month",
+                         'write it as YYYY-MM, such as "2025-03"')
     return value
 
 
 def _parse_currency(value: Any) -> str:
     if not isinstance(value, str) or not money.is_known_currency(value):
-        msg = f"currency {value!r} is not a known ISO 4217 code; write one such as \"CNY\""
-        raise ValueError(msg)
+        raise FieldError(f"currency {value!r} is not a known ISO 4217 code",
+                         'write one such as "CNY", "USD" or "JPY"')
     return value
+
+
+def _whole_number(field_name: str, low: int, high: int, unit: str) -> Any:
+    def parse(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, (int, Decimal)) or (
+            isinstance(value, Decimal) and value != value.to_integral_value()
+        ):
+            raise FieldError(f"{field_name} {_show(value)} is not a whole number",
+                             f"write a whole number of {unit} from {low} to {high}")
+        number = int(value)
+        if not low <= number <= high:
+            raise FieldError(f"{field_name} {number} is out of range",
+                             f"write a whole number of {unit} from {low} to {high}")
+        return number
+
+    return BeforeValidator(parse)
 
 
 Money = Annotated[Decimal, BeforeValidator(_parse_money)]
@@ -168,7 +201,7 @@ class Contract(_Record):
     amount: Money
     currency: CurrencyCode
     signed_at: Timestamp
-    term_months: Annotated[int, Field(ge=1, le=600)]
+    term_months: Annotated[int, _whole_number("term_months", 1, 600, "months")]
 
 
 class Payment(_Record):
@@ -194,7 +227,7 @@ class Session(_Record):
     id: Identifier
     contract: Identifier
     held_at: Timestamp
-    minutes: Annotated[int, Field(ge=0, le=24 * 60)]
+    minutes: Annotated[int, _whole_number("minutes", 0, 24 * 60, "minutes")]
 
 
 class Satisfaction(_Record):
@@ -203,7 +236,7 @@ class Satisfaction(_Record):
     type: Literal["satisfaction"] = "satisfaction"
     id: Identifier
     contract: Identifier
-    score: Annotated[int, Field(ge=0, le=100)]
+    score: Annotated[int, _whole_number("score", 0, 100, "points")]
     surveyed_at: Timestamp
 
 
@@ -476,18 +509,20 @@ def _translate(exc: ValidationError, items: Sequence[Any], positions: Sequence[s
                           f"use one of {', '.join(RECORD_TYPES)}")
         elif kind == "missing":
             collector.add(positions[index], label, field_path, "the field is missing",
-                          "add it; every field of the record type is required")
+                          f"add it; a {item.get('type')} record requires it")
         elif kind == "extra_forbidden":
             known = ", ".join(RECORD_TYPES[item["type"]].model_fields)
             collector.add(positions[index], label, field_path, "unknown field",
                           f"remove it or check its spelling; the fields are {known}")
         elif kind == "value_error":
-            message = str(error["ctx"]["error"]) if "ctx" in error else error["msg"]
-            collector.add(positions[index], label, field_path, message)
+            cause = error.get("ctx", {}).get("error")
+            if isinstance(cause, FieldError):
+                collector.add(positions[index], label, field_path, cause.message, cause.fix)
+            else:
+                collector.add(positions[index], label, field_path, str(cause or error["msg"]))
         else:
-            value = error.get("input")
             collector.add(positions[index], label, field_path,
-                          f"invalid value {value!r}: {error['msg'].lower()}")
+                          _describe_invalid(error), _fix_for(error))
 
 
 def _raw_keys(raw: Sequence[Any]) -> list[tuple[Any, Any]]:
@@ -516,6 +551,57 @@ def _check_duplicate_ids(
             continue
         first_seen[key] = position
     return first_seen
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, (Decimal, int, float)) and not isinstance(value, bool):
+        return str(value)
+    return json_repr(value)
+
+
+def json_repr(value: Any) -> str:
+    """Write a value the way it looks in JSON, for messages about JSON input."""
+    import json
+
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _describe_invalid(error: Any) -> str:
+    value = _show(error.get("input"))
+    kind = error["type"]
+    context = error.get("ctx") or {}
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        low = context.get("ge", context.get("gt"))
+        high = context.get("le", context.get("lt"))
+        return f"{value} is out of range" + (f" (at least {low})" if low is not None else "") + (
+            f" (at most {high})" if high is not None else "")
+    if kind in ("int_type", "int_from_float", "int_parsing"):
+        return f"{value} is not a whole number"
+    if kind in ("string_type",):
+        return f"{value} is not text"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"{value} is not true or false"
+    if kind == "literal_error":
+        return f"{value} is not one of the allowed values ({context.get('expected', '')})"
+    if kind in ("string_too_short", "string_too_long"):
+        return f"{value} has the wrong length: {error['msg'].lower()}"
+    return f"{value} is invalid: {error['msg'].lower()}"
+
+
+def _fix_for(error: Any) -> str | None:
+    kind = error["type"]
+    if kind in ("int_type", "int_from_float", "int_parsing"):
+        return "write a whole number without quotes, such as 12"
+    if kind in ("string_type",):
+        return "write it in quotes"
+    if kind in ("bool_type", "bool_parsing"):
+        return "write true or false without quotes"
+    if kind == "literal_error":
+        return "use one of the listed values"
+    return None
 
 
 def _index(models: list[_Record], positions: Sequence[str], collector: _Collector,

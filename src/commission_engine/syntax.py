@@ -35,7 +35,7 @@ _TERMINAL_WORDS: dict[str, str] = {
     "DATE": "a date such as 2025-03-01",
     "DATETIME": "a timestamp such as 2025-03-01T10:00:00+08:00",
     "PERIOD": "a period such as 2025-03",
-    "ROUNDING": "a rounding mode (half-up or half-even)",
+    "ROUNDING_MODE": "a rounding mode (half-up or half-even)",
     "COMPARE": "a comparison such as >=",
     "_NL": "the end of the line",
     "_INDENT": "an indented block",
@@ -62,6 +62,10 @@ class _PlanIndenter(Indenter):
     INDENT_type = "_INDENT"
     DEDENT_type = "_DEDENT"
     tab_len = 8
+    # NAME is lexed in every parser state, so a misspelled keyword such as
+    # "payed" arrives as one unexpected word instead of the keyword "pay"
+    # followed by "ed"; a word is still read as a keyword where one fits.
+    always_accept = ("_NL", "NAME")
 
 
 def grammar_text() -> str:
