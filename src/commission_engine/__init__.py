@@ -46,7 +46,11 @@ def load_plan(text: str, filename: str = "<plan>") -> Plan:
     """Parse, check and compile plan text; raise ``PlanError`` listing every problem."""
     from .check import check_plan
     from .compile import compile_plan
-    from .syntax import parse_plan
+    from .syntax import parse_partial
 
-    tree = parse_plan(text, filename)
-    return compile_plan(check_plan(tree, text, filename))
+    outcome = parse_partial(text)
+    if outcome.tree is None:
+        raise PlanError(outcome.diagnostics, filename)
+    checked = check_plan(outcome.tree, text, filename, outcome.diagnostics,
+                         outcome.unparsed_rules)
+    return compile_plan(checked)

@@ -66,11 +66,13 @@ class _Scope:
 
 
 class _Checker:
-    def __init__(self, plan: t.PlanTree, source: str):
+    def __init__(self, plan: t.PlanTree, source: str,
+                 prior: tuple[Diagnostic, ...] = (), unparsed: frozenset[str] = frozenset()):
         self.plan = plan
-        self.lines = source.splitlines()
+        self.lines = source.split("\n")
         self.source = source
-        self.diagnostics: list[Diagnostic] = []
+        self.diagnostics: list[Diagnostic] = list(prior)
+        self.unparsed = unparsed
         self.types: dict[int, str] = {}
         self.resolutions: dict[int, Resolution] = {}
         self.labels: dict[int, str] = {}
@@ -356,7 +358,10 @@ class _Checker:
         fields = schema.FIELDS[member]
         if expr.field not in fields:
             suggestion = _suggest(expr.field, fields)
-            self.error(f"a {member} has no field {expr.field!r}", expr.pos,
+            pos = expr.pos
+            if pos.line == pos.end_line:
+                pos = t.Pos(pos.line, pos.end_column - len(expr.field), pos.line, pos.end_column)
+            self.error(f"a {member} has no field {expr.field!r}", pos,
                        suggestion or f"the fields of a {member} are {', '.join(fields)}")
             return None
         field_type = fields[expr.field].type
@@ -389,6 +394,8 @@ class _Checker:
     def infer_commission_ref(self, expr: t.CommissionRef, scope: _Scope) -> str | None:
         if scope.cohort:
             self.error("a cohort's amount cannot refer to a commission", expr.pos)
+            return None
+        if expr.rule in self.unparsed:
             return None
         if expr.rule not in self.commission_rules:
             suggestion = _suggest(expr.rule, self.commission_rules)
@@ -582,10 +589,20 @@ def _suggest(name: str, candidates: Iterable[str]) -> str | None:
     return f"did you mean {matches[0]!r}?" if matches else None
 
 
-def check_plan(plan: t.PlanTree, source: str, filename: str = "<plan>") -> CheckedPlan:
-    """Type-check a parsed plan; raise ``PlanError`` listing every error in it."""
+def check_plan(
+    plan: t.PlanTree,
+    source: str,
+    filename: str = "<plan>",
+    prior: tuple[Diagnostic, ...] = (),
+    unparsed: frozenset[str] = frozenset(),
+) -> CheckedPlan:
+    """Type-check a parsed plan; raise ``PlanError`` listing every error in it.
+
+    ``prior`` holds the parser's diagnostics, reported together with the
+    checker's; ``unparsed`` names rules whose text did not parse.
+    """
     try:
-        return _Checker(plan, source).run()
+        return _Checker(plan, source, prior, unparsed).run()
     except PlanError as exc:
         raise PlanError(exc.diagnostics, filename) from None
 

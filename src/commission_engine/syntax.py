@@ -8,6 +8,8 @@ errors and trees stay inside this module: callers get ``PlanTree`` or a
 from __future__ import annotations
 
 import functools
+import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from importlib import resources
@@ -15,45 +17,17 @@ from pathlib import Path as FilePath
 from typing import Any
 
 from lark import Lark, Token, Transformer, Tree, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
+from lark.exceptions import UnexpectedInput, VisitError
 from lark.indenter import Indenter
 
 from . import tree as t
 from .errors import Diagnostic, PlanError
+from .syntax_errors import describe_syntax_error
 
-__all__ = ["grammar_text", "parse_plan"]
+__all__ = ["ParseOutcome", "grammar_text", "parse_partial", "parse_plan"]
 
 # Longest number literal accepted, in digits; keeps Decimal arithmetic bounded.
 MAX_NUMBER_DIGITS = 30
-
-# How the parser's terminals read in an error message.
-_TERMINAL_WORDS: dict[str, str] = {
-    "NAME": "a name",
-    "STRING": 'a quoted text such as "family"',
-    "NUMBER": "a number such as 12000.00",
-    "PERCENT": "a percentage such as 8%",
-    "DATE": "a date such as 2025-03-01",
-    "DATETIME": "a timestamp such as 2025-03-01T10:00:00+08:00",
-    "PERIOD": "a period such as 2025-03",
-    "ROUNDING_MODE": "a rounding mode (half-up or half-even)",
-    "COMPARE": "a comparison such as >=",
-    "_NL": "the end of the line",
-    "_INDENT": "an indented block",
-    "_DEDENT": "the end of the block",
-    "$END": "the end of the file",
-    "COLON": "':'",
-    "COMMA": "','",
-    "DOT": "'.'",
-    "LPAR": "'('",
-    "RPAR": "')'",
-    "LSQB": "'['",
-    "RSQB": "']'",
-    "PLUS": "'+'",
-    "MINUS": "'-'",
-    "STAR": "'*'",
-    "SLASH": "'/'",
-}
-
 
 class _PlanIndenter(Indenter):
     NL_type = "_NL"
@@ -88,82 +62,126 @@ def _parser() -> Lark:
         postlex=_PlanIndenter(),
         propagate_positions=True,
         maybe_placeholders=False,
+        start=["start", "chunk"],
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Header:
+    name: str
+    version: str
+    pos: t.Pos
+
+
+@dataclass(frozen=True)
+class ParseOutcome:
+    """What parsing found: the tree of every piece that parsed, and the problems.
+
+    ``tree`` is None when even the plan header is missing. ``unparsed_rules``
+    names the rules whose text did not parse, so the checker does not report
+    references to them as unknown.
+    """
+
+    tree: t.PlanTree | None
+    diagnostics: tuple[Diagnostic, ...]
+    unparsed_rules: frozenset[str]
+
+
 def parse_plan(text: str, filename: str = "<plan>") -> t.PlanTree:
-    """Parse plan text; raise ``PlanError`` with every diagnostic found."""
-    lines = text.splitlines()
+    """Parse plan text; raise ``PlanError`` with every syntax problem found."""
+    outcome = parse_partial(text)
+    if outcome.diagnostics or outcome.tree is None:
+        raise PlanError(outcome.diagnostics, filename)
+    return outcome.tree
+
+
+def parse_partial(text: str) -> ParseOutcome:
+    """Parse plan text, recovering after an error at the next top-level line.
+
+    A file that parses whole is built in one pass. Otherwise each top-level
+    piece (the header, a setting, a rule, an example) is parsed alone, so
+    one run reports the first error of every piece.
+    """
+    lines = text.split("\n")
     source = text if text.endswith("\n") else text + "\n"
     try:
-        lark_tree = _parser().parse(source)
-    except UnexpectedInput as exc:
-        raise PlanError((_syntax_diagnostic(exc, lines),), filename) from None
+        lark_tree = _parser().parse(source, start="start")
+    except UnexpectedInput:
+        return _parse_pieces(lines)
     builder = _TreeBuilder(lines)
+    plan = _build(builder, lark_tree)
+    return ParseOutcome(plan, tuple(builder.diagnostics), frozenset())
+
+
+def _build(builder: _TreeBuilder, lark_tree: Tree[Token]) -> Any:
     try:
-        plan = builder.transform(lark_tree)
+        return builder.transform(lark_tree)
     except VisitError as exc:
         if isinstance(exc.orig_exc, _NodeError):
             builder.diagnostics.append(exc.orig_exc.diagnostic)
-            raise PlanError(tuple(builder.diagnostics), filename) from None
+            return None
         raise
-    if builder.diagnostics:
-        raise PlanError(tuple(builder.diagnostics), filename)
-    assert isinstance(plan, t.PlanTree)
-    return plan
 
 
-# ---------------------------------------------------------------- syntax errors
+# The name of a rule whose text did not parse, even when its keyword is misspelled.
+_RULE_HEAD = re.compile(r"\S+\s+([A-Za-z_][A-Za-z0-9_]*)\s+on\b")
 
 
-def _describe_expected(expected: set[str]) -> str:
-    words = sorted({_TERMINAL_WORDS.get(name, _keyword_word(name)) for name in expected})
-    if len(words) > 6:
-        words = words[:6] + ["..."]
-    return ", ".join(words)
+def _pieces(lines: list[str]) -> list[tuple[int, list[str]]]:
+    """Split a file into top-level pieces: (index of first line, the lines)."""
+    pieces: list[tuple[int, list[str]]] = []
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            if pieces:
+                pieces[-1][1].append(line)
+            continue
+        if line[0] not in " \t" or not pieces:
+            pieces.append((index, [line]))
+        else:
+            pieces[-1][1].append(line)
+    return pieces
 
 
-def _keyword_word(terminal: str) -> str:
-    # Lark names a keyword terminal after its text in capitals ("WHEN").
-    return f"'{terminal.lower()}'" if terminal.isupper() else terminal
+def _parse_pieces(lines: list[str]) -> ParseOutcome:
+    parser = _parser()
 
+    def parse_piece(piece: str) -> object:
+        return parser.parse(piece, start="chunk")
 
-def _syntax_diagnostic(exc: UnexpectedInput, lines: list[str]) -> Diagnostic:
-    line = getattr(exc, "line", None) or len(lines) or 1
-    column = getattr(exc, "column", None) or 1
-    if isinstance(exc, UnexpectedToken) and exc.token.type == "$END":
-        line = max(len(lines), 1)
-        column = len(lines[line - 1]) + 1 if lines else 1
-    source_line = lines[line - 1] if 0 < line <= len(lines) else ""
-    if isinstance(exc, UnexpectedCharacters):
-        found = source_line[column - 1 : column] if source_line else "?"
-        message = f"unexpected character {found!r}"
-        expected = _describe_expected(set(exc.allowed or ()))
-        end = column + 1
-    elif isinstance(exc, UnexpectedToken):
-        token = exc.token
-        found = _describe_token(token)
-        message = f"unexpected {found}"
-        expected = _describe_expected(set(exc.expected or ()))
-        end = column + max(len(str(token)), 1) if token.type not in ("_NL", "$END") else column + 1
-    else:  # pragma: no cover - lark raises only the two kinds above for LALR
-        message = "the plan does not parse"
-        expected = ""
-        end = column + 1
-    hint = f"expected {expected}" if expected else None
-    return Diagnostic(message, line, column, end, hint, "error", source_line)
-
-
-def _describe_token(token: Token) -> str:
-    if token.type == "_NL":
-        return "end of line"
-    if token.type == "$END":
-        return "end of file"
-    if token.type == "_INDENT":
-        return "indentation"
-    if token.type == "_DEDENT":
-        return "end of an indented block"
-    return repr(str(token))
+    diagnostics: list[Diagnostic] = []
+    header: _Header | None = None
+    items: list[Any] = []
+    unparsed: set[str] = set()
+    builder = _TreeBuilder(lines)
+    for first, piece_lines in _pieces(lines):
+        piece = "\n".join(piece_lines) + "\n"
+        try:
+            lark_tree = parser.parse(piece, start="chunk")
+        except UnexpectedInput as exc:
+            diagnostics.append(describe_syntax_error(exc, lines, parser, parse_piece, first))
+            head = _RULE_HEAD.match(piece_lines[0])
+            if head:
+                unparsed.add(head.group(1))
+            continue
+        builder.line_offset = first
+        item = _build(builder, lark_tree)
+        if isinstance(item, _Header):
+            header = item
+        elif item is not None:
+            items.append(item)
+    diagnostics.extend(builder.diagnostics)
+    diagnostics.sort(key=lambda d: (d.line, d.column))
+    if header is None:
+        diagnostics.insert(0, Diagnostic(
+            "the plan has no header line", 1, 1, None,
+            'start the file with a line such as: plan "counselling-2025" version "2025.1"',
+            "error", lines[0] if lines else ""))
+        return ParseOutcome(None, tuple(diagnostics), frozenset(unparsed))
+    builder.line_offset = 0
+    plan = builder.assemble(header, items)
+    diagnostics.extend(d for d in builder.diagnostics if d not in diagnostics)
+    return ParseOutcome(plan, tuple(diagnostics), frozenset(unparsed))
 
 
 # ---------------------------------------------------------------- tree building
@@ -175,18 +193,18 @@ class _NodeError(Exception):
         self.diagnostic = diagnostic
 
 
-def _token_pos(token: Token) -> t.Pos:
-    line = token.line or 1
+def _token_pos(token: Token, offset: int = 0) -> t.Pos:
+    line = (token.line or 1) + offset
     column = token.column or 1
-    end_line = token.end_line or line
+    end_line = (token.end_line or token.line or 1) + offset
     end_column = token.end_column or column + len(str(token))
     return t.Pos(line, column, end_line, end_column)
 
 
-def _meta_pos(meta: Any) -> t.Pos:
+def _meta_pos(meta: Any, offset: int = 0) -> t.Pos:
     if getattr(meta, "empty", True):
-        return t.Pos(1, 1, 1, 1)
-    return t.Pos(meta.line, meta.column, meta.end_line, meta.end_column)
+        return t.Pos(1 + offset, 1, 1 + offset, 1)
+    return t.Pos(meta.line + offset, meta.column, meta.end_line + offset, meta.end_column)
 
 
 def _unquote(token: Token) -> str:
@@ -208,10 +226,17 @@ def _unquote(token: Token) -> str:
 class _TreeBuilder(Transformer[Token, Any]):
     """Turn Lark's parse tree into ``tree`` nodes, collecting diagnostics."""
 
-    def __init__(self, lines: list[str]):
+    def __init__(self, lines: list[str], line_offset: int = 0):
         super().__init__()
         self.lines = lines
+        self.line_offset = line_offset
         self.diagnostics: list[Diagnostic] = []
+
+    def _tpos(self, token: Token) -> t.Pos:
+        return _token_pos(token, self.line_offset)
+
+    def _mpos(self, meta: Any) -> t.Pos:
+        return _meta_pos(meta, self.line_offset)
 
     # ---- helpers
 
@@ -230,7 +255,7 @@ class _TreeBuilder(Transformer[Token, Any]):
             self._report(
                 f"number {str(token)[:20]}... has {digits} digits; at most"
                 f" {MAX_NUMBER_DIGITS} are allowed",
-                _token_pos(token),
+                self._tpos(token),
                 "write a smaller number",
             )
             return Decimal(0)
@@ -242,7 +267,7 @@ class _TreeBuilder(Transformer[Token, Any]):
         except ValueError:
             self._report(
                 f"{token} is not a calendar date",
-                _token_pos(token),
+                self._tpos(token),
                 "write a real date as YYYY-MM-DD, such as 2025-02-28",
             )
             return date(1970, 1, 1)
@@ -250,12 +275,16 @@ class _TreeBuilder(Transformer[Token, Any]):
     # ---- plan
 
     def start(self, meta: Any, children: list[Any]) -> t.PlanTree:
-        name, version, header_pos = children[0]
+        return self.assemble(children[0], children[1:])
+
+    def assemble(self, header: _Header, items: list[Any]) -> t.PlanTree:
+        """Build the plan from its header and its top-level items, in file order."""
+        name, version, header_pos = header.name, header.version, header.pos
         currency = rounding = None
         settings: list[tuple[str, t.Pos]] = []
         rules: list[t.Rule] = []
         examples: list[t.Example] = []
-        for item in children[1:]:
+        for item in items:
             if isinstance(item, t.Example):
                 examples.append(item)
             elif isinstance(item, tuple) and item[0] == "currency":
@@ -275,14 +304,17 @@ class _TreeBuilder(Transformer[Token, Any]):
             header_pos, tuple(settings),
         )
 
-    def plan_decl(self, meta: Any, children: list[Token]) -> tuple[str, str, t.Pos]:
-        return _unquote(children[0]), _unquote(children[1]), _meta_pos(meta)
+    def chunk(self, meta: Any, children: list[Any]) -> Any:
+        return children[0]
+
+    def plan_decl(self, meta: Any, children: list[Token]) -> _Header:
+        return _Header(_unquote(children[0]), _unquote(children[1]), self._mpos(meta))
 
     def currency_decl(self, meta: Any, children: list[Token]) -> tuple[str, str, t.Pos]:
-        return ("currency", str(children[0]), _token_pos(children[0]))
+        return ("currency", str(children[0]), self._tpos(children[0]))
 
     def rounding_decl(self, meta: Any, children: list[Any]) -> tuple[str, str, t.Pos]:
-        return ("rounding", str(children[0]), _token_pos(children[0]))
+        return ("rounding", str(children[0]), self._tpos(children[0]))
 
     def per_line(self, meta: Any, children: list[Any]) -> None:
         return None
@@ -311,14 +343,14 @@ class _TreeBuilder(Transformer[Token, Any]):
         found, positions = self._clauses(
             clauses, {"payee", "dated", "effective", "rate_table", "rate_line", "installments", "refund"}
         )
-        pos = _meta_pos(meta)
+        pos = self._mpos(meta)
         if "rate_table" in found and "rate_line" in found:
             self._report("the rule has both a rate line and a rate table", pos, "keep one of them")
         base, rows = found.get("rate_table") or found.get("rate_line") or (None, ())
         return t.CommissionRule(
             str(name), str(subject), found.get("payee"), found.get("dated"),
             found.get("effective"), base, tuple(rows), found.get("installments"),
-            found.get("refund"), pos, _token_pos(name), tuple(positions),
+            found.get("refund"), pos, self._tpos(name), tuple(positions),
         )
 
     def onetime_rule(self, meta: Any, children: list[Any]) -> t.OneTimeRule:
@@ -327,7 +359,7 @@ class _TreeBuilder(Transformer[Token, Any]):
         return t.OneTimeRule(
             kind, str(name), str(subject), found.get("payee"), found.get("dated"),
             found.get("effective"), found.get("when"), found.get("amount"),
-            _meta_pos(meta), _token_pos(name), tuple(positions),
+            self._mpos(meta), self._tpos(name), tuple(positions),
         )
 
     def cohort_rule(self, meta: Any, children: list[Any]) -> t.CohortRule:
@@ -339,7 +371,7 @@ class _TreeBuilder(Transformer[Token, Any]):
             str(name), str(subject), found.get("payee"), found.get("dated"),
             found.get("effective"), found.get("members"), found.get("retained"),
             found.get("when"), found.get("amount"), found.get("cohort_payout"),
-            _meta_pos(meta), _token_pos(name), tuple(positions),
+            self._mpos(meta), self._tpos(name), tuple(positions),
         )
 
     def kind_bonus(self, meta: Any, children: list[Any]) -> str:
@@ -352,20 +384,20 @@ class _TreeBuilder(Transformer[Token, Any]):
         return "referral"
 
     def payee_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
-        return ("payee", children[0], _meta_pos(meta))
+        return ("payee", children[0], self._mpos(meta))
 
     def dated_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
-        return ("dated", children[0], _meta_pos(meta))
+        return ("dated", children[0], self._mpos(meta))
 
     def effective_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
-        return ("effective", children[0], _meta_pos(meta))
+        return ("effective", children[0], self._mpos(meta))
 
     def effective_from(self, meta: Any, children: list[Any]) -> t.Effective:
         end = children[1] if len(children) > 1 else None
-        return t.Effective(self._date(children[0]), end, _meta_pos(meta))
+        return t.Effective(self._date(children[0]), end, self._mpos(meta))
 
     def effective_until(self, meta: Any, children: list[Any]) -> t.Effective:
-        return t.Effective(None, children[0], _meta_pos(meta))
+        return t.Effective(None, children[0], self._mpos(meta))
 
     def until(self, meta: Any, children: list[Token]) -> date:
         return self._date(children[0])
@@ -376,28 +408,28 @@ class _TreeBuilder(Transformer[Token, Any]):
 
     def rate_table(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
         base, *rows = children
-        return ("rate_table", (base, tuple(rows)), _meta_pos(meta))
+        return ("rate_table", (base, tuple(rows)), self._mpos(meta))
 
     def rate_row_when(self, meta: Any, children: list[Any]) -> t.RateRow:
         rate = self.percent(None, [children[0]])
         effective = children[2] if len(children) > 2 else None
-        return t.RateRow(rate, children[1], effective, _meta_pos(meta))
+        return t.RateRow(rate, children[1], effective, self._mpos(meta))
 
     def rate_row_otherwise(self, meta: Any, children: list[Any]) -> t.RateRow:
         rate = self.percent(None, [children[0]])
         effective = children[1] if len(children) > 1 else None
-        return t.RateRow(rate, None, effective, _meta_pos(meta))
+        return t.RateRow(rate, None, effective, self._mpos(meta))
 
     def rate_line(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
         rate = self.percent(None, [children[0]])
         row = t.RateRow(rate, None, None, rate.pos)
-        return ("rate_line", (children[1], (row,)), _meta_pos(meta))
+        return ("rate_line", (children[1], (row,)), self._mpos(meta))
 
     def installments_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
-        return ("installments", children[0], _meta_pos(meta))
+        return ("installments", children[0], self._mpos(meta))
 
     def refund_block(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
-        pos = _meta_pos(meta)
+        pos = self._mpos(meta)
         action = None
         clawback: tuple[str, int | None] | None = None
         for kind, value, stmt_pos in children:
@@ -414,13 +446,13 @@ class _TreeBuilder(Transformer[Token, Any]):
         return ("refund", t.RefundPolicy(action or "stop", mode, days, pos), pos)
 
     def refund_stop(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
-        return ("action", "stop", _meta_pos(meta))
+        return ("action", "stop", self._mpos(meta))
 
     def refund_ignore(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
-        return ("action", "ignore", _meta_pos(meta))
+        return ("action", "ignore", self._mpos(meta))
 
     def refund_clawback(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
-        return ("clawback", children[-1], _meta_pos(meta))
+        return ("clawback", children[-1], self._mpos(meta))
 
     def clawback_object(self, meta: Any, children: list[Any]) -> None:
         return None
@@ -435,20 +467,20 @@ class _TreeBuilder(Transformer[Token, Any]):
         return ("within", int(self._whole(children[0], "days")))
 
     def when_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
-        return ("when", children[0], _meta_pos(meta))
+        return ("when", children[0], self._mpos(meta))
 
     def amount_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
-        return ("amount", children[0], _meta_pos(meta))
+        return ("amount", children[0], self._mpos(meta))
 
     def members_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
-        return ("members", children[0], _meta_pos(meta))
+        return ("members", children[0], self._mpos(meta))
 
     def retained_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
-        return ("retained", children[0], _meta_pos(meta))
+        return ("retained", children[0], self._mpos(meta))
 
     def cohort_payout_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
         months = children[0] if children else 0
-        return ("cohort_payout", months, _meta_pos(meta))
+        return ("cohort_payout", months, self._mpos(meta))
 
     def cohort_offset(self, meta: Any, children: list[Token]) -> int:
         return self._whole(children[0], "months")
@@ -456,7 +488,7 @@ class _TreeBuilder(Transformer[Token, Any]):
     def _whole(self, token: Token, unit: str) -> int:
         value = self._decimal(token)
         if value != value.to_integral_value() or value > 10**6:
-            self._report(f"{token} is not a whole number of {unit}", _token_pos(token),
+            self._report(f"{token} is not a whole number of {unit}", self._tpos(token),
                          f"write a whole number of {unit}, such as 3")
             return 0
         return int(value)
@@ -464,7 +496,7 @@ class _TreeBuilder(Transformer[Token, Any]):
     # ---- expressions
 
     def _binary(self, op: str, meta: Any, children: list[Any]) -> t.Binary:
-        return t.Binary(op, children[0], children[-1], _meta_pos(meta))
+        return t.Binary(op, children[0], children[-1], self._mpos(meta))
 
     def or_(self, meta: Any, children: list[Any]) -> t.Binary:
         return self._binary("or", meta, children)
@@ -473,10 +505,10 @@ class _TreeBuilder(Transformer[Token, Any]):
         return self._binary("and", meta, children)
 
     def not_(self, meta: Any, children: list[Any]) -> t.Unary:
-        return t.Unary("not", children[0], _meta_pos(meta))
+        return t.Unary("not", children[0], self._mpos(meta))
 
     def compare(self, meta: Any, children: list[Any]) -> t.Binary:
-        return t.Binary(str(children[1]), children[0], children[2], _meta_pos(meta))
+        return t.Binary(str(children[1]), children[0], children[2], self._mpos(meta))
 
     def is_(self, meta: Any, children: list[Any]) -> t.Binary:
         return self._binary("is", meta, children)
@@ -485,16 +517,16 @@ class _TreeBuilder(Transformer[Token, Any]):
         return self._binary("is not", meta, children)
 
     def is_set(self, meta: Any, children: list[Any]) -> t.IsSet:
-        return t.IsSet(children[0], False, _meta_pos(meta))
+        return t.IsSet(children[0], False, self._mpos(meta))
 
     def is_not_set(self, meta: Any, children: list[Any]) -> t.IsSet:
-        return t.IsSet(children[0], True, _meta_pos(meta))
+        return t.IsSet(children[0], True, self._mpos(meta))
 
     def in_(self, meta: Any, children: list[Any]) -> t.InList:
-        return t.InList(children[0], children[1], False, _meta_pos(meta))
+        return t.InList(children[0], children[1], False, self._mpos(meta))
 
     def not_in(self, meta: Any, children: list[Any]) -> t.InList:
-        return t.InList(children[0], children[1], True, _meta_pos(meta))
+        return t.InList(children[0], children[1], True, self._mpos(meta))
 
     def list(self, meta: Any, children: list[Any]) -> tuple[Any, ...]:
         return tuple(children)
@@ -515,37 +547,37 @@ class _TreeBuilder(Transformer[Token, Any]):
         return self._binary("of", meta, children)
 
     def neg(self, meta: Any, children: list[Any]) -> t.Unary:
-        return t.Unary("-", children[0], _meta_pos(meta))
+        return t.Unary("-", children[0], self._mpos(meta))
 
     def number(self, meta: Any, children: list[Token]) -> t.Number:
-        return t.Number(self._decimal(children[0]), _token_pos(children[0]))
+        return t.Number(self._decimal(children[0]), self._tpos(children[0]))
 
     def percent(self, meta: Any, children: list[Token]) -> t.Percent:
-        return t.Percent(self._decimal(children[0]), _token_pos(children[0]))
+        return t.Percent(self._decimal(children[0]), self._tpos(children[0]))
 
     def text(self, meta: Any, children: list[Token]) -> t.Text:
-        return t.Text(_unquote(children[0]), _token_pos(children[0]))
+        return t.Text(_unquote(children[0]), self._tpos(children[0]))
 
     def date(self, meta: Any, children: list[Token]) -> t.DateLiteral:
-        return t.DateLiteral(self._date(children[0]), _token_pos(children[0]))
+        return t.DateLiteral(self._date(children[0]), self._tpos(children[0]))
 
     def true(self, meta: Any, children: list[Any]) -> t.Boolean:
-        return t.Boolean(True, _meta_pos(meta))
+        return t.Boolean(True, self._mpos(meta))
 
     def false(self, meta: Any, children: list[Any]) -> t.Boolean:
-        return t.Boolean(False, _meta_pos(meta))
+        return t.Boolean(False, self._mpos(meta))
 
     def path(self, meta: Any, children: list[Token]) -> t.Path:
-        return t.Path(tuple(str(c) for c in children), _meta_pos(meta))
+        return t.Path(tuple(str(c) for c in children), self._mpos(meta))
 
     def new_customer(self, meta: Any, children: list[Any]) -> t.CustomerStatus:
-        return t.CustomerStatus(True, _meta_pos(meta))
+        return t.CustomerStatus(True, self._mpos(meta))
 
     def returning_customer(self, meta: Any, children: list[Any]) -> t.CustomerStatus:
-        return t.CustomerStatus(False, _meta_pos(meta))
+        return t.CustomerStatus(False, self._mpos(meta))
 
     def fully_refunded(self, meta: Any, children: list[Any]) -> t.FullyRefunded:
-        return t.FullyRefunded(children[0] if children else None, _meta_pos(meta))
+        return t.FullyRefunded(children[0] if children else None, self._mpos(meta))
 
     def within(self, meta: Any, children: list[Any]) -> t.Duration:
         duration: t.Duration = children[0]
@@ -556,7 +588,7 @@ class _TreeBuilder(Transformer[Token, Any]):
 
     def duration(self, meta: Any, children: list[Any]) -> t.Duration:
         unit = children[1]
-        return t.Duration(self._whole(children[0], unit), unit, _meta_pos(meta))
+        return t.Duration(self._whole(children[0], unit), unit, self._mpos(meta))
 
     def unit_days(self, meta: Any, children: list[Any]) -> str:
         return "days"
@@ -566,7 +598,7 @@ class _TreeBuilder(Transformer[Token, Any]):
 
     def aggregate(self, meta: Any, children: list[Any]) -> t.Aggregate:
         function, collection, field = children
-        return t.Aggregate(function, str(collection), str(field), _meta_pos(meta))
+        return t.Aggregate(function, str(collection), str(field), self._mpos(meta))
 
     def agg_first(self, meta: Any, children: list[Any]) -> str:
         return "first"
@@ -588,10 +620,10 @@ class _TreeBuilder(Transformer[Token, Any]):
 
     def count(self, meta: Any, children: list[Any]) -> t.Count:
         where = children[1] if len(children) > 1 else None
-        return t.Count(str(children[0]), where, _meta_pos(meta))
+        return t.Count(str(children[0]), where, self._mpos(meta))
 
     def commission_ref(self, meta: Any, children: list[Token]) -> t.CommissionRef:
-        return t.CommissionRef(str(children[0]), _meta_pos(meta))
+        return t.CommissionRef(str(children[0]), self._mpos(meta))
 
     # ---- examples
 
@@ -602,7 +634,7 @@ class _TreeBuilder(Transformer[Token, Any]):
             rounding = rest.pop(0)
         records, expected = rest
         as_of = datetime.fromisoformat(str(as_of_token).replace("Z", "+00:00"))
-        return t.Example(_unquote(name_token), as_of, rounding, records, expected, _meta_pos(meta))
+        return t.Example(_unquote(name_token), as_of, rounding, records, expected, self._mpos(meta))
 
     def example_rounding(self, meta: Any, children: list[Token]) -> str:
         return str(children[0])
@@ -612,7 +644,7 @@ class _TreeBuilder(Transformer[Token, Any]):
 
     def record_literal(self, meta: Any, children: list[Any]) -> t.RecordLiteral:
         record_type, *fields = children
-        return t.RecordLiteral(str(record_type), tuple(fields), _meta_pos(meta))
+        return t.RecordLiteral(str(record_type), tuple(fields), self._mpos(meta))
 
     def record_field(self, meta: Any, children: list[Any]) -> tuple[str, t.FieldValue]:
         return (str(children[0]), children[1])
@@ -622,8 +654,8 @@ class _TreeBuilder(Transformer[Token, Any]):
             text = str(children[0])
             if kind == "text":
                 text = _unquote(children[0])
-            return t.FieldValue(kind, text, _token_pos(children[0]))
-        return t.FieldValue(kind, kind, _meta_pos(meta))
+            return t.FieldValue(kind, text, self._tpos(children[0]))
+        return t.FieldValue(kind, kind, self._mpos(meta))
 
     def value_word(self, meta: Any, children: list[Token]) -> t.FieldValue:
         return self._value("word", meta, children)
@@ -637,7 +669,7 @@ class _TreeBuilder(Transformer[Token, Any]):
 
     def value_negative(self, meta: Any, children: list[Token]) -> t.FieldValue:
         value = self._value("number", meta, children)
-        return t.FieldValue("number", "-" + value.text.replace(",", ""), _meta_pos(meta))
+        return t.FieldValue("number", "-" + value.text.replace(",", ""), self._mpos(meta))
 
     def value_timestamp(self, meta: Any, children: list[Token]) -> t.FieldValue:
         return self._value("timestamp", meta, children)
@@ -646,20 +678,20 @@ class _TreeBuilder(Transformer[Token, Any]):
         return self._value("period", meta, children)
 
     def value_null(self, meta: Any, children: list[Token]) -> t.FieldValue:
-        return t.FieldValue("null", "null", _meta_pos(meta))
+        return t.FieldValue("null", "null", self._mpos(meta))
 
     def value_true(self, meta: Any, children: list[Token]) -> t.FieldValue:
-        return t.FieldValue("boolean", "true", _meta_pos(meta))
+        return t.FieldValue("boolean", "true", self._mpos(meta))
 
     def value_false(self, meta: Any, children: list[Token]) -> t.FieldValue:
-        return t.FieldValue("boolean", "false", _meta_pos(meta))
+        return t.FieldValue("boolean", "false", self._mpos(meta))
 
     def example_expect(self, meta: Any, children: list[Any]) -> tuple[t.ExpectedLine, ...]:
         return tuple(child for child in children if child is not None)
 
     def expect_line(self, meta: Any, children: list[Any]) -> t.ExpectedLine:
         payee, period, kind, amount = children
-        return t.ExpectedLine(payee, str(period), str(kind), amount, _meta_pos(meta))
+        return t.ExpectedLine(payee, str(period), str(kind), amount, self._mpos(meta))
 
     def expect_nothing(self, meta: Any, children: list[Any]) -> None:
         return None
