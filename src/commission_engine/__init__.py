@@ -52,5 +52,5 @@ def load_plan(text: str, filename: str = "<plan>") -> Plan:
     if outcome.tree is None:
         raise PlanError(outcome.diagnostics, filename)
     checked = check_plan(outcome.tree, text, filename, outcome.diagnostics,
-                         outcome.unparsed_rules)
+                         outcome.unparsed_rules, outcome.incomplete_rules)
     return compile_plan(checked)

@@ -67,12 +67,14 @@ class _Scope:
 
 class _Checker:
     def __init__(self, plan: t.PlanTree, source: str,
-                 prior: tuple[Diagnostic, ...] = (), unparsed: frozenset[str] = frozenset()):
+                 prior: tuple[Diagnostic, ...] = (), unparsed: frozenset[str] = frozenset(),
+                 incomplete: frozenset[str] = frozenset()):
         self.plan = plan
         self.lines = source.split("\n")
         self.source = source
         self.diagnostics: list[Diagnostic] = list(prior)
         self.unparsed = unparsed
+        self.incomplete = incomplete
         self.types: dict[int, str] = {}
         self.resolutions: dict[int, Resolution] = {}
         self.labels: dict[int, str] = {}
@@ -135,6 +137,11 @@ class _Checker:
 
     # ---- rules
 
+    def missing(self, rule: t.Rule, message: str, hint: str) -> None:
+        """Report a missing clause, unless the clause was lost to a syntax error."""
+        if rule.name not in self.incomplete:
+            self.error(message, rule.name_pos, hint)
+
     def check_rule(self, rule: t.Rule) -> None:
         if rule.subject not in SUBJECTS:
             suggestion = _suggest(rule.subject, SUBJECTS)
@@ -152,8 +159,8 @@ class _Checker:
 
     def check_common(self, rule: t.Rule, scope: _Scope) -> None:
         if rule.payee is None:
-            self.error(f"rule {rule.name!r} does not say who is paid", rule.name_pos,
-                       "add a line such as 'paid to contract.rep'")
+            self.missing(rule, f"rule {rule.name!r} does not say who is paid",
+                         "add a line such as 'paid to contract.rep'")
         else:
             self.expect(rule.payee, scope, "record:rep", "the payee ('paid to')")
         if rule.dated_by is not None:
@@ -169,8 +176,8 @@ class _Checker:
 
     def check_commission(self, rule: t.CommissionRule, scope: _Scope) -> None:
         if rule.base is None:
-            self.error(f"commission rule {rule.name!r} has no rate", rule.name_pos,
-                       "add 'rate 8% of contract.amount' or a rate table")
+            self.missing(rule, f"commission rule {rule.name!r} has no rate",
+                         "add 'rate 8% of contract.amount' or a rate table")
             return
         self.expect(rule.base, scope, "money", "the commission base ('rate of ...')")
         for row in rule.rows:
@@ -195,8 +202,8 @@ class _Checker:
         if rule.condition is not None:
             self.expect(rule.condition, scope, "boolean", "the condition ('when')")
         if rule.amount is None:
-            self.error(f"{rule.kind} rule {rule.name!r} has no amount", rule.name_pos,
-                       "add a line such as 'amount 2% of contract.amount'")
+            self.missing(rule, f"{rule.kind} rule {rule.name!r} has no amount",
+                         "add a line such as 'amount 2% of contract.amount'")
         else:
             self.expect(rule.amount, scope, "money", "the amount")
 
@@ -204,9 +211,8 @@ class _Checker:
         if rule.members is not None:
             self.expect(rule.members, scope, "boolean", "the cohort's members ('members when')")
         if rule.retained is None:
-            self.error(f"cohort rule {rule.name!r} does not say which members are retained",
-                       rule.name_pos,
-                       "add a line such as 'retained when not fully refunded within 3 months'")
+            self.missing(rule, f"cohort rule {rule.name!r} does not say which members are retained",
+                         "add a line such as 'retained when not fully refunded within 3 months'")
         else:
             self.expect(rule.retained, scope, "boolean", "the retention test ('retained when')")
         cohort_scope = _Scope(
@@ -218,8 +224,8 @@ class _Checker:
         if rule.condition is not None:
             self.expect(rule.condition, cohort_scope, "boolean", "the condition ('when')")
         if rule.amount is None:
-            self.error(f"cohort rule {rule.name!r} has no amount", rule.name_pos,
-                       "add a line such as 'amount 1% of total retained.amount'")
+            self.missing(rule, f"cohort rule {rule.name!r} has no amount",
+                         "add a line such as 'amount 1% of total retained.amount'")
         else:
             self.expect(rule.amount, cohort_scope, "money", "the amount")
 
@@ -595,6 +601,7 @@ def check_plan(
     filename: str = "<plan>",
     prior: tuple[Diagnostic, ...] = (),
     unparsed: frozenset[str] = frozenset(),
+    incomplete: frozenset[str] = frozenset(),
 ) -> CheckedPlan:
     """Type-check a parsed plan; raise ``PlanError`` listing every error in it.
 
@@ -602,7 +609,7 @@ def check_plan(
     checker's; ``unparsed`` names rules whose text did not parse.
     """
     try:
-        return _Checker(plan, source, prior, unparsed).run()
+        return _Checker(plan, source, prior, unparsed, incomplete).run()
     except PlanError as exc:
         raise PlanError(exc.diagnostics, filename) from None
 

@@ -22,7 +22,9 @@ from lark.indenter import Indenter
 
 from . import tree as t
 from .errors import Diagnostic, PlanError
-from .syntax_errors import describe_syntax_error
+from .syntax_errors import CATALOGUE, describe_syntax_error
+
+CLAUSE_OUTSIDE_RULE = CATALOGUE["clause outside a rule"].message
 
 __all__ = ["ParseOutcome", "grammar_text", "parse_partial", "parse_plan"]
 
@@ -85,6 +87,7 @@ class ParseOutcome:
     tree: t.PlanTree | None
     diagnostics: tuple[Diagnostic, ...]
     unparsed_rules: frozenset[str]
+    incomplete_rules: frozenset[str] = frozenset()
 
 
 def parse_plan(text: str, filename: str = "<plan>") -> t.PlanTree:
@@ -153,16 +156,23 @@ def _parse_pieces(lines: list[str]) -> ParseOutcome:
     header: _Header | None = None
     items: list[Any] = []
     unparsed: set[str] = set()
+    # Rules followed by a clause that lost its indentation: their missing
+    # clauses are that mistake's consequence, not a mistake of their own.
+    incomplete: set[str] = set()
+    last_rule: str | None = None
     builder = _TreeBuilder(lines)
     for first, piece_lines in _pieces(lines):
         piece = "\n".join(piece_lines) + "\n"
         try:
             lark_tree = parser.parse(piece, start="chunk")
         except UnexpectedInput as exc:
-            diagnostics.append(describe_syntax_error(exc, lines, parser, parse_piece, first))
+            diagnostic = describe_syntax_error(exc, lines, parser, parse_piece, first)
+            diagnostics.append(diagnostic)
             head = _RULE_HEAD.match(piece_lines[0])
             if head:
                 unparsed.add(head.group(1))
+            elif last_rule is not None and diagnostic.message == CLAUSE_OUTSIDE_RULE:
+                incomplete.add(last_rule)
             continue
         builder.line_offset = first
         item = _build(builder, lark_tree)
@@ -170,6 +180,7 @@ def _parse_pieces(lines: list[str]) -> ParseOutcome:
             header = item
         elif item is not None:
             items.append(item)
+            last_rule = getattr(item, "name", None)
     diagnostics.extend(builder.diagnostics)
     diagnostics.sort(key=lambda d: (d.line, d.column))
     if header is None:
@@ -181,7 +192,7 @@ def _parse_pieces(lines: list[str]) -> ParseOutcome:
     builder.line_offset = 0
     plan = builder.assemble(header, items)
     diagnostics.extend(d for d in builder.diagnostics if d not in diagnostics)
-    return ParseOutcome(plan, tuple(diagnostics), frozenset(unparsed))
+    return ParseOutcome(plan, tuple(diagnostics), frozenset(unparsed), frozenset(incomplete))
 
 
 # ---------------------------------------------------------------- tree building

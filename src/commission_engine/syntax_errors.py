@@ -82,6 +82,7 @@ CATALOGUE: dict[str, Mistake] = {
         "{suggestion}",
         (
             "comission base on contract:\n    paid to contract.rep\n",
+            "commission base on contract:\n    payed to contract.rep\n",
             _RULE + "    payed to contract.rep\n",
             _RULE + "    rate of contract.amount:\n        8% wen new customer\n",
             _RULE + "    on refund:\n        stop unpayed installments\n",
@@ -142,7 +143,9 @@ def _describe_expected(exc: UnexpectedInput, words: dict[str, str]) -> str:
     expected = set(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ())
     if len(expected) > 1:
         expected.discard("_NL")
-    phrases = sorted({words.get(name, name) for name in expected if not name.startswith("__")})
+    found = {words.get(name, name) for name in expected if not name.startswith("__")}
+    # Kinds of value ("a percentage such as 8%") read better first, then keywords.
+    phrases = sorted(found, key=lambda phrase: (phrase.startswith("'"), phrase))
     if len(phrases) > 8:
         phrases = phrases[:8] + ["..."]
     if len(phrases) > 1:
@@ -198,7 +201,8 @@ def describe_syntax_error(
     expected = _describe_expected(exc, words)
     if label is not None:
         mistake = CATALOGUE[label]
-        suggestion = _suggest_keyword(found.strip("'"), _expected_keywords(exc, words))
+        suggestion = _suggest_keyword(found.strip("'"), _expected_keywords(exc, words),
+                                      _next_word(source_line, column, width))
         if label == "misspelled keyword" and suggestion is None:
             hint = f"expected {expected}" if expected else "check the spelling"
         else:
@@ -207,15 +211,35 @@ def describe_syntax_error(
     else:
         suggestion = None
         if isinstance(exc, UnexpectedToken) and exc.token.type == "NAME":
-            suggestion = _suggest_keyword(str(exc.token), _expected_keywords(exc, words))
+            suggestion = _suggest_keyword(str(exc.token), _expected_keywords(exc, words),
+                                          _next_word(source_line, column, width))
         message = f"unexpected {found}"
         hint = suggestion or (f"expected {expected}" if expected else None)
     return Diagnostic(message, line, column, column + width, hint, "error", source_line)
 
 
-def _suggest_keyword(word: str, keywords: list[str]) -> str | None:
+# Keywords that come in pairs; the word after a misspelling tells them apart,
+# as in "payed to" (paid to) against "pay in".
+_PHRASES = (
+    "paid to", "pay in", "dated by", "claw back", "stop unpaid", "ignore refunds",
+    "new customer", "returning customer", "fully refunded", "count of", "per line",
+    "on refund", "members when", "retained when", "as of",
+)
+
+
+def _suggest_keyword(word: str, keywords: list[str], next_word: str = "") -> str | None:
+    if next_word:
+        phrases = [p for p in _PHRASES if p.split()[0] in keywords]
+        matches = difflib.get_close_matches(f"{word} {next_word}", phrases, n=1, cutoff=0.6)
+        if matches:
+            return f"did you mean '{matches[0].split()[0]}'?"
     matches = difflib.get_close_matches(word, keywords, n=1, cutoff=0.6)
     return f"did you mean '{matches[0]}'?" if matches else None
+
+
+def _next_word(source_line: str, column: int, width: int) -> str:
+    rest = source_line[column - 1 + width :].split()
+    return rest[0] if rest else ""
 
 
 def _match(exc: UnexpectedInput, parse_piece: Callable[[str], object]) -> str | None:
