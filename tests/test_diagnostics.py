@@ -165,3 +165,55 @@ def test_unexpected_token_names_expectation() -> None:
     assert "a percentage such as 8%" in hint
     assert "NAME" not in hint
     assert "_NL" not in hint
+
+
+def test_shadowed_and_overlapping_rows_warn() -> None:
+    from commission_engine import load_plan as load
+
+    text = HEADER + (
+        "commission base on contract:\n"
+        "    paid to contract.rep\n"
+        "    rate of contract.amount:\n"
+        "        8% when new customer, from 2025-01-01 until 2025-06-30\n"   # 7
+        "        9% when new customer, from 2025-06-01\n"                    # 8
+        "        12% otherwise\n"                                            # 9
+        "        5% when returning customer\n"                               # 10
+    )
+
+    plan = load(text)
+
+    warnings = [(w.line, w.severity, w.message) for w in plan.checked.warnings]
+    assert warnings == [
+        (8, "warning", "the dates of this row overlap the row on line 7, which has the same"
+                       " condition: from 2025-06-01 until 2025-06-30 the earlier row wins"),
+        (10, "warning", "this row can never match: the 'otherwise' row on line 9 matches"
+                        " every contract first"),
+    ]
+
+
+def test_inverted_range_is_error() -> None:
+    found = diagnostics_of(HEADER + RULE + "    rate 8% of contract.amount\n"
+                           "    effective from 2025-06-01 until 2025-01-01\n")
+
+    assert found[0][0] == 7
+    assert found[0][3] == "the range ends (2025-01-01) before it starts (2025-06-01)"
+
+
+def test_rate_above_hundred_is_error() -> None:
+    found = diagnostics_of(HEADER + RULE + "    rate 800% of contract.amount\n")
+
+    assert found[0][:4] == (6, 10, 14, "rate 800% is above 100%")
+
+
+def test_zero_installments_is_error() -> None:
+    found = diagnostics_of(HEADER + RULE + "    rate 8% of contract.amount\n"
+                           "    pay in 0 monthly installments\n")
+
+    assert found[0][3] == "the number of installments must be at least 1"
+
+
+def test_unknown_subject_is_error() -> None:
+    found = diagnostics_of(HEADER + "commission base on invoice:\n    paid to contract.rep\n"
+                           "    rate 8% of contract.amount\n")
+
+    assert found[0][3] == "rules on 'invoice' records are not supported"

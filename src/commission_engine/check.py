@@ -180,6 +180,7 @@ class _Checker:
                          "add 'rate 8% of contract.amount' or a rate table")
             return
         self.expect(rule.base, scope, "money", "the commission base ('rate of ...')")
+        self.check_row_reach(rule.rows)
         for row in rule.rows:
             self.check_rate(row.rate)
             if row.condition is not None:
@@ -192,6 +193,36 @@ class _Checker:
             if isinstance(rule.installments, t.Number) and rule.installments.value < 1:
                 self.error("the number of installments must be at least 1",
                            rule.installments.pos, "write 'pay in 1 monthly installments' or more")
+
+    def check_row_reach(self, rows: tuple[t.RateRow, ...]) -> None:
+        """Warn about rows that an earlier row always shadows, and about overlaps."""
+        for index, row in enumerate(rows):
+            for earlier in rows[:index]:
+                covers = _range_covers(earlier.effective, row.effective)
+                if earlier.condition is None and covers:
+                    self.error(
+                        "this row can never match: the 'otherwise' row on line"
+                        f" {earlier.pos.line} matches every contract first",
+                        row.pos, "move this row above the 'otherwise' row, or remove it",
+                        severity="warning")
+                    break
+                if _shape(earlier.condition) == _shape(row.condition):
+                    if covers:
+                        self.error(
+                            "this row can never match: the row on line"
+                            f" {earlier.pos.line} has the same condition, comes first, and its dates cover this row's",
+                            row.pos, "remove one of the two rows", severity="warning")
+                        break
+                    overlap = _range_overlap(earlier.effective, row.effective)
+                    if overlap is not None:
+                        start, end = overlap
+                        self.error(
+                            f"the dates of this row overlap the row on line {earlier.pos.line},"
+                            f" which has the same condition: from {start or 'the start'}"
+                            f" until {end or 'the end'} the earlier row wins",
+                            row.pos, "make the date ranges meet without overlapping",
+                            severity="warning")
+                        break
 
     def check_rate(self, rate: t.Percent) -> None:
         if rate.value > 100:
@@ -470,6 +501,47 @@ class _Checker:
 
 
 # ---------------------------------------------------------------- type rules
+
+
+def _shape(node: object) -> object:
+    """Return a node's structure without positions, to compare two conditions."""
+    if isinstance(node, tuple):
+        return tuple(_shape(item) for item in node)
+    slots = getattr(node, "__slots__", None)
+    if slots is None or isinstance(node, t.Pos):
+        return node
+    return (type(node).__name__,) + tuple(
+        _shape(getattr(node, name)) for name in slots if name != "pos"
+    )
+
+
+def _bounds(effective: t.Effective | None) -> tuple[object, object]:
+    if effective is None:
+        return None, None
+    return effective.start, effective.end
+
+
+def _range_covers(outer: t.Effective | None, inner: t.Effective | None) -> bool:
+    """Tell whether every date of ``inner`` lies in ``outer`` (None is unbounded)."""
+    outer_start, outer_end = _bounds(outer)
+    inner_start, inner_end = _bounds(inner)
+    starts_before = outer_start is None or (inner_start is not None and outer_start <= inner_start)
+    ends_after = outer_end is None or (inner_end is not None and inner_end <= outer_end)
+    return starts_before and ends_after
+
+
+def _range_overlap(first: t.Effective | None,
+                   second: t.Effective | None) -> tuple[object, object] | None:
+    """Return the shared part of two date ranges, or None when they are disjoint."""
+    a_start, a_end = _bounds(first)
+    b_start, b_end = _bounds(second)
+    starts = [d for d in (a_start, b_start) if d is not None]
+    ends = [d for d in (a_end, b_end) if d is not None]
+    start = max(starts) if starts else None  # type: ignore[type-var]
+    end = min(ends) if ends else None  # type: ignore[type-var]
+    if start is not None and end is not None and start > end:  # type: ignore[operator]
+        return None
+    return start, end
 
 
 def _literal_adapts(node: t.Expr) -> bool:
