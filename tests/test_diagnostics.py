@@ -145,7 +145,7 @@ def test_rendered_diagnostic_has_caret_and_hint() -> None:
         "        rate 8 of contract.amount",
         "             ^",
         "hint: write the rate as a percentage, such as 8%",
-        "p.plan: 1 error; the plan was not run",
+        "p.plan: 1 error; the plan cannot run until it is fixed",
     ]
 
 

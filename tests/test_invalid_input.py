@@ -497,7 +497,7 @@ def test_plan_fault_api(replacement: str, caret_at: str, message: str, hint: str
     rendered = str(error)
     assert f"bad.plan:{line}:{column}: error: {message}" in rendered
     assert hint in rendered
-    assert "bad.plan: 1 error; the plan was not run" in rendered
+    assert "bad.plan: 1 error; the plan cannot run until it is fixed" in rendered
 
 
 @pytest.mark.parametrize("command", ["check", "run"])
@@ -515,7 +515,7 @@ def test_plan_fault_cli(
     stderr = rejected_stderr(run_cli(tmp_path, *args))
     assert f"bad.plan:{line}:{column}: error: {message}" in stderr
     assert hint in stderr
-    assert "bad.plan: 1 error; the plan was not run" in stderr
+    assert "bad.plan: 1 error; the plan cannot run until it is fixed" in stderr
 
 
 def test_several_plan_errors() -> None:
@@ -528,7 +528,7 @@ def test_several_plan_errors() -> None:
     assert diagnostics[0].line < diagnostics[1].line
     assert "no field 'amout'" in diagnostics[0].message
     assert "money + percentage" in diagnostics[1].message
-    assert "bad.plan: 2 errors; the plan was not run" in str(caught.value)
+    assert "bad.plan: 2 errors; the plan cannot run until they are fixed" in str(caught.value)
 
 
 def test_error_classes_are_valueerrors() -> None:

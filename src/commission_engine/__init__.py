@@ -43,14 +43,26 @@ __version__ = "0.1.0"
 
 
 def load_plan(text: str, filename: str = "<plan>") -> Plan:
-    """Parse, check and compile plan text; raise ``PlanError`` listing every problem."""
+    """Parse, check and compile plan text; raise ``PlanError`` listing every problem.
+
+    The records and expected lines of the plan's examples are checked too, so a
+    plan that loads has examples that can run.
+    """
     from .check import check_plan
     from .compile import compile_plan
+    from .examples import check_examples
     from .syntax import parse_partial
 
+    if not isinstance(text, str):
+        msg = f"plan text must be str, not {type(text).__name__}; decode the file first"
+        raise TypeError(msg)
     outcome = parse_partial(text)
     if outcome.tree is None:
         raise PlanError(outcome.diagnostics, filename)
     checked = check_plan(outcome.tree, text, filename, outcome.diagnostics,
                          outcome.unparsed_rules, outcome.incomplete_rules)
-    return compile_plan(checked)
+    plan = compile_plan(checked)
+    problems = check_examples(plan)
+    if problems:
+        raise PlanError(problems, filename)
+    return plan

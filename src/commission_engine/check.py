@@ -18,6 +18,8 @@ from .errors import Diagnostic, PlanError
 __all__ = ["CheckedPlan", "Resolution", "check_plan"]
 
 SUBJECTS = ("contract",)
+# The longest installment schedule a plan may ask for (50 years of months).
+MAX_INSTALLMENTS = 600
 DEFAULT_ROUNDING = "half-up"
 
 # Roots a rule on a contract may start a path from, besides the contract's own
@@ -190,9 +192,16 @@ class _Checker:
                 self.check_effective(row.effective)
         if rule.installments is not None:
             self.expect(rule.installments, scope, "count", "the number of installments")
-            if isinstance(rule.installments, t.Number) and rule.installments.value < 1:
+            count = rule.installments
+            if isinstance(count, t.Number) and count.value < 1:
                 self.error("the number of installments must be at least 1",
-                           rule.installments.pos, "write 'pay in 1 monthly installments' or more")
+                           count.pos, "write 'pay in 1 monthly installments' or more")
+            elif isinstance(count, t.Number) and (
+                count.value != count.value.to_integral_value() or count.value > MAX_INSTALLMENTS
+            ):
+                self.error(f"{count.value} is not a whole number of installments from 1 to"
+                           f" {MAX_INSTALLMENTS}", count.pos,
+                           "write a whole number, such as 'pay in 12 monthly installments'")
 
     def check_row_reach(self, rows: tuple[t.RateRow, ...]) -> None:
         """Warn about rows that an earlier row always shadows, and about overlaps."""
@@ -487,11 +496,18 @@ class _Checker:
                 return None
             return "boolean"
         if op in ("<", "<=", ">", ">="):
+            if left == right == "text":
+                self.error(f"text cannot be ordered with {op!r}", expr.pos,
+                           "compare text with 'is', 'is not' or 'in [...]'")
+                return None
             if _order_type(left, right, expr.left, expr.right) is None:
                 self.error(f"cannot compare {left} with {right} ({left} {op} {right})", expr.pos,
                            _conversion_hint(right, left))
                 return None
             return "boolean"
+        if op == "/" and isinstance(expr.right, t.Number) and expr.right.value == 0:
+            self.error("division by zero", expr.right.pos, "divide by a number other than 0")
+            return None
         result = _arithmetic_type(op, left, right, expr.left, expr.right)
         if result is None:
             word = "of" if op == "of" else op

@@ -10,6 +10,7 @@ import argparse
 import csv
 import io
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -17,11 +18,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from . import __version__, load_plan
+from . import __version__, load_plan, money
 from .compile import CompiledPlan
 from .errors import CommissionError, Problem, RecordError
 from .explain import show_money
-from .records import RecordSet, load_records
+from .records import MAX_YEAR, MIN_YEAR, RecordSet, load_records
 from .results import Result
 
 __all__ = ["main"]
@@ -29,6 +30,23 @@ __all__ = ["main"]
 
 class _UsageError(Exception):
     """A command line that cannot run: exit status 2."""
+
+
+class _InputError(Exception):
+    """An input file that is not text the command can read: exit status 1."""
+
+
+class _DuplicateKeyError(ValueError):
+    pass
+
+
+def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise _DuplicateKeyError(key)
+        data[key] = value
+    return data
 
 
 def _reject_constant(name: str) -> NoReturn:
@@ -46,7 +64,10 @@ def _read_text(path: str) -> str:
     except IsADirectoryError:
         raise _UsageError(f"cannot read {path}: it is a folder, not a file") from None
     except UnicodeDecodeError as exc:
-        raise _UsageError(f"cannot read {path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise _InputError(
+            f"cannot read {path}: not UTF-8 text ({exc.reason} at byte {exc.start});"
+            " save the file as UTF-8"
+        ) from None
     except OSError as exc:
         raise _UsageError(f"cannot read {path}: {exc.strerror}") from None
 
@@ -64,7 +85,18 @@ def read_jsonl(text: str) -> RecordSet:
         if not line.strip():
             continue
         try:
-            value = json.loads(line, parse_float=Decimal, parse_constant=_reject_constant)
+            value = json.loads(line, parse_float=Decimal, parse_constant=_reject_constant,
+                               object_pairs_hook=_object_without_duplicates)
+        except _DuplicateKeyError as exc:
+            problems.append(Problem(f"line {number}", None, str(exc),
+                                    "the field is given twice in one record",
+                                    "keep one value; JSON readers disagree on which one wins"))
+            continue
+        except RecursionError:
+            problems.append(Problem(f"line {number}", None, None,
+                                    "the JSON nests too deeply to be a record",
+                                    "write one flat JSON object per line"))
+            continue
         except json.JSONDecodeError as exc:
             detail = exc.msg[0].lower() + exc.msg[1:]
             detail += f" column {exc.colno}" if detail.endswith(" at") else f" at column {exc.colno}"
@@ -75,11 +107,30 @@ def read_jsonl(text: str) -> RecordSet:
             problems.append(Problem(f"line {number}", None, None, f"not valid JSON: {exc}",
                                     "write one JSON object per line, with numbers as digits"))
             continue
+        if "\\ud" in line.lower() and _has_lone_surrogate(value):
+            problems.append(Problem(f"line {number}", None, None,
+                                    "a string holds a lone UTF-16 surrogate escape (\\ud800 to \\udfff)",
+                                    "escape characters outside the basic plane as a surrogate pair"))
+            continue
         rows.append(value)
         positions.append(f"line {number}")
     if problems:
         raise RecordError(tuple(problems))
     return load_records(rows, positions)
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(item) for item in value)
+    return False
 
 
 def _parse_as_of(text: str | None) -> tuple[datetime, bool]:
@@ -93,7 +144,10 @@ def _parse_as_of(text: str | None) -> tuple[datetime, bool]:
             " 2025-06-30T00:00:00+08:00"
         ) from None
     if moment.tzinfo is None:
-        raise _UsageError(f"--as-of {text!r} has no UTC offset; add one, such as {text}+08:00")
+        written = text if "T" in text else f"{text}T00:00:00"
+        raise _UsageError(f"--as-of {text!r} has no UTC offset; add one, such as {written}+08:00")
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        raise _UsageError(f"--as-of {text!r} is out of range; use a year from {MIN_YEAR} to {MAX_YEAR}")
     return moment, False
 
 
@@ -116,13 +170,23 @@ def _write_table(result: Result, out: TextIO, as_of_is_now: bool) -> None:
         for line in statement.lines:
             amount = show_money(line.amount, currency)
             out.write(f"  {line.kind:<11} {line.rule:<16} {amount:>12}  {line.explain()}\n")
-    total = sum((line.amount for line in result.lines), Decimal(0))
-    future = sum((line.amount for line in result.schedule), Decimal(0))
-    out.write(f"\n{len(result.statements)} statements, {len(result.lines)} lines,"
+    total = money.total(line.amount for line in result.lines)
+    future = money.total(line.amount for line in result.schedule)
+    out.write(f"\n{_count(len(result.statements), 'statement')},"
+              f" {_count(len(result.lines), 'line')},"
               f" total {show_money(total, currency)} {currency};"
-              f" {len(result.schedule)} lines scheduled after the as-of time"
+              f" {_count(len(result.schedule), 'line')} scheduled after the as-of time"
               f" ({show_money(future, currency)} {currency})\n")
     out.write(f"digest {result.digest}\n")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def _cell(text: str) -> str:
+    """Keep a text cell from being read as a formula by a spreadsheet."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _write_csv(result: Result, out: TextIO) -> None:
@@ -132,9 +196,9 @@ def _write_csv(result: Result, out: TextIO) -> None:
                      "sources", "explanation"])
     for line in result.lines:
         data = line.to_dict()
-        writer.writerow([data["payee"], data["period"], data["kind"], data["rule"],
+        writer.writerow([_cell(data["payee"]), data["period"], data["kind"], _cell(data["rule"]),
                          data["amount"], data["currency"], data["due"],
-                         " ".join(line.sources), data["text"]])
+                         _cell(" ".join(line.sources)), _cell(data["text"])])
     out.write(buffer.getvalue())
 
 
@@ -208,20 +272,40 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
+    for stream in (sys.stdout, sys.stderr):
+        # A terminal that cannot show a character gets an escape, not a crash.
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     parser = _parser()
     args = parser.parse_args(argv)
     try:
         status: int = args.handler(args)
+        sys.stdout.flush()
     except _UsageError as exc:
         sys.stderr.write(f"commission-engine: error: {exc}\n")
         return 2
+    except _InputError as exc:
+        sys.stderr.write(f"commission-engine: error: {exc}\n")
+        return 1
     except CommissionError as exc:
         sys.stderr.write(f"{exc}\n")
         return 1
     except BrokenPipeError:
+        _silence_stdout()
         return 0
-    sys.stdout.flush()
+    except OSError as exc:
+        _silence_stdout()
+        sys.stderr.write(f"commission-engine: error: cannot write the output: {exc.strerror}\n")
+        return 1
     return status
+
+
+def _silence_stdout() -> None:
+    # Python flushes stdout again at exit; point it at the null device so that
+    # flush cannot fail a second time with a traceback.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 if __name__ == "__main__":

@@ -380,7 +380,7 @@ class _Compiler:
     def unary(self, expr: t.Unary) -> Fn:
         operand = self.expr(expr.operand)
         if expr.op == "not":
-            return lambda ctx: not _truth(operand(ctx))
+            return lambda ctx: _not(operand(ctx))
 
         def negate(ctx: Context) -> Any:
             value = operand(ctx)
@@ -394,10 +394,10 @@ class _Compiler:
         as_text = schema.record_type_of(self.type_of(expr.operand)) is not None
         negated = expr.negated
 
-        def contains(ctx: Context) -> bool:
+        def contains(ctx: Context) -> bool | None:
             value = operand(ctx)
             if value is None:
-                return False
+                return None
             if as_text:
                 value = value.id
             found = any(value == item(ctx) for item in items)
@@ -410,9 +410,9 @@ class _Compiler:
         left = self.expr(expr.left)
         right = self.expr(expr.right)
         if op == "and":
-            return lambda ctx: _truth(left(ctx)) and _truth(right(ctx))
+            return lambda ctx: _and(left(ctx), right(ctx))
         if op == "or":
-            return lambda ctx: _truth(left(ctx)) or _truth(right(ctx))
+            return lambda ctx: _or(left(ctx), right(ctx))
         left_type, right_type = self.type_of(expr.left), self.type_of(expr.right)
         if op in _COMPARISONS:
             return _comparison(_COMPARISONS[op], left, right, left_type, right_type)
@@ -446,12 +446,34 @@ def _windows(expr: Any) -> list[tuple[int, str]]:
     return found
 
 
-def _truth(value: Any) -> bool:
-    return value is True
+# Conditions use three-valued logic: a comparison that reads an absent value
+# (an empty collection, a missing reference) is unknown (None), "not unknown"
+# is still unknown, and a rule pays only when its condition is true.
+def _not(value: Any) -> bool | None:
+    return None if value is None else not value
+
+
+def _and(left: Any, right: Any) -> bool | None:
+    if left is False or right is False:
+        return False
+    if left is None or right is None:
+        return None
+    return True
+
+
+def _or(left: Any, right: Any) -> bool | None:
+    if left is True or right is True:
+        return True
+    if left is None or right is None:
+        return None
+    return False
 
 
 def _plain(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
+    """Write a literal exactly as a plain decimal, without trailing zeros."""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
     return text
 
 
@@ -475,11 +497,11 @@ def _comparison(compare: Callable[[Any, Any], bool], left: Fn, right: Fn,
     left_record = schema.record_type_of(left_type) is not None
     right_record = schema.record_type_of(right_type) is not None
 
-    def test(ctx: Context) -> bool:
+    def test(ctx: Context) -> bool | None:
         a = left(ctx)
         b = right(ctx)
         if a is None or b is None:
-            return False
+            return None
         a = _local_if_timestamp(a, left_type, right_type, ctx.zone)
         b = _local_if_timestamp(b, right_type, left_type, ctx.zone)
         if left_record:
@@ -507,8 +529,18 @@ _ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
     "-": operator.sub,
     "*": operator.mul,
     "of": operator.mul,
-    "/": lambda a, b: None if b == 0 else Decimal(a) / Decimal(b),
+    "/": lambda a, b: _divide(a, b),
 }
+
+
+class DivisionByZeroError(ArithmeticError):
+    """A plan divided by a value that is zero for some record."""
+
+
+def _divide(a: Any, b: Any) -> Decimal:
+    if b == 0:
+        raise DivisionByZeroError("division by zero")
+    return Decimal(a) / Decimal(b)
 
 
 def _first(member_type: str, name: str, field_name: str, time_field: str) -> Fn:

@@ -61,7 +61,8 @@ class PlanError(CommissionError, ValueError):
         blocks = [d.render(self.filename) for d in self.diagnostics]
         errors = sum(1 for d in self.diagnostics if d.severity == "error")
         noun = "error" if errors == 1 else "errors"
-        blocks.append(f"{self.filename}: {errors} {noun}; the plan was not run")
+        blocks.append(f"{self.filename}: {errors} {noun}; the plan cannot run until"
+                      f" {'it is' if errors == 1 else 'they are'} fixed")
         return "\n".join(blocks)
 
 

@@ -8,14 +8,23 @@ give byte-identical results.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, localcontext
 from typing import Any
 
 from . import explain, money, periods, schedule
-from .compile import CompiledCohort, CompiledCommission, CompiledOneTime, CompiledPlan, CompiledRow
+from .compile import (
+    CompiledCohort,
+    CompiledCommission,
+    CompiledOneTime,
+    CompiledPlan,
+    CompiledRow,
+    DivisionByZeroError,
+)
+from .check import MAX_INSTALLMENTS
 from .context import Context
 from .errors import EvaluationError, Problem, RecordError
 from .records import Contract, RecordSet, Rep
@@ -23,8 +32,6 @@ from .results import PayoutLine, Result, build_statements, compute_digest
 
 __all__ = ["evaluate"]
 
-# The longest schedule a plan may produce, in installments (50 years monthly).
-MAX_INSTALLMENTS = 600
 
 
 def evaluate(plan: CompiledPlan, records: RecordSet, as_of: datetime,
@@ -34,6 +41,14 @@ def evaluate(plan: CompiledPlan, records: RecordSet, as_of: datetime,
     ``rounding`` overrides the plan's rounding mode (``half-up`` or
     ``half-even``). Lines due after ``as_of`` form the schedule.
     """
+    if not isinstance(records, RecordSet):
+        msg = (f"records must be a RecordSet, not {type(records).__name__};"
+               " validate them first with load_records(...)")
+        raise TypeError(msg)
+    if not isinstance(as_of, datetime):
+        msg = (f"as_of must be a datetime, not {type(as_of).__name__};"
+               " use datetime.fromisoformat('2025-06-30T00:00:00+08:00')")
+        raise TypeError(msg)
     if as_of.tzinfo is None or as_of.utcoffset() is None:
         msg = f"as_of {as_of.isoformat()} has no UTC offset; pass an aware datetime"
         raise EvaluationError(msg)
@@ -71,6 +86,21 @@ def _check_currencies(plan: CompiledPlan, records: RecordSet) -> None:
             ))
     if problems:
         raise RecordError(tuple(problems))
+
+
+@contextmanager
+def _guard(rule: str, subject: str) -> Iterator[None]:
+    """Turn arithmetic that cannot be done exactly into an error naming the rule."""
+    try:
+        yield
+    except DivisionByZeroError:
+        msg = (f"rule {rule!r} divides by zero for {subject}; guard the division with a"
+               " condition, or divide by a value that cannot be zero")
+        raise EvaluationError(msg) from None
+    except ArithmeticError:
+        msg = (f"rule {rule!r} gives an amount for {subject} too large to compute exactly"
+               f" (more than {money.EVALUATION_CONTEXT.prec} digits); check its formula")
+        raise EvaluationError(msg) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,12 +156,15 @@ class _Run:
         for rule in self.plan.rules:
             if isinstance(rule, CompiledCommission):
                 for contract in self.contracts:
-                    produced.extend(self.commission_lines(rule, contract))
+                    with _guard(rule.name, f"contract {contract.id}"):
+                        produced.extend(self.commission_lines(rule, contract))
             elif isinstance(rule, CompiledOneTime):
                 for contract in self.contracts:
-                    produced.extend(self.onetime_lines(rule, contract))
+                    with _guard(rule.name, f"contract {contract.id}"):
+                        produced.extend(self.onetime_lines(rule, contract))
             else:
-                produced.extend(self.cohort_lines(rule))
+                with _guard(rule.name, "a cohort"):
+                    produced.extend(self.cohort_lines(rule))
         return produced
 
     # ---- commission rules

@@ -17,6 +17,7 @@ from . import tree as t
 from .compile import CompiledPlan
 from .errors import Diagnostic, PlanError, RecordError
 from .records import load_records
+from .results import LINE_KINDS
 
 __all__ = ["ExampleOutcome", "LineDifference", "example_records", "run_example", "run_examples"]
 
@@ -125,6 +126,42 @@ def run_example(plan: CompiledPlan, example: t.Example, filename: str = "<plan>"
         if expected.get(key) != computed.get(key)
     )
     return ExampleOutcome(example.name, example.pos.line, differences)
+
+
+def check_examples(plan: CompiledPlan) -> tuple[Diagnostic, ...]:
+    """Check every example's records and expected lines without evaluating it."""
+    lines = plan.source.split("\n")
+    found: list[Diagnostic] = []
+    names: dict[str, int] = {}
+    digits = money.minor_digits(plan.currency)
+
+    def report(message: str, pos: t.Pos, hint: str | None) -> None:
+        source = lines[pos.line - 1] if 0 < pos.line <= len(lines) else None
+        found.append(Diagnostic(message, pos.line, pos.column, None, hint, "error", source))
+
+    for example in plan.checked.tree.examples:
+        if example.name in names:
+            report(f'example name "{example.name}" is used twice (also on line'
+                   f" {names[example.name]})", example.pos, "give every example its own name")
+        names.setdefault(example.name, example.pos.line)
+        if example.as_of.tzinfo is None:
+            report(f"the as-of time of example \"{example.name}\" has no UTC offset",
+                   example.pos, "add one, such as 2025-12-31T00:00:00+08:00")
+            continue
+        try:
+            load_records(example_records(plan, example))
+        except RecordError as exc:
+            found.extend(_record_diagnostics(plan, example, exc))
+        for line in example.expected:
+            exponent = line.amount.as_tuple().exponent
+            if isinstance(exponent, int) and -exponent > digits:
+                report(f"expected amount {line.amount} has more decimals than"
+                       f" {plan.currency} allows ({digits})", line.pos,
+                       f"write it with {digits} decimals")
+            if line.kind not in LINE_KINDS:
+                report(f"unknown line kind {line.kind!r}", line.pos,
+                       f"use one of {', '.join(LINE_KINDS)}")
+    return tuple(found)
 
 
 def run_examples(plan: CompiledPlan, filename: str = "<plan>") -> list[ExampleOutcome]:

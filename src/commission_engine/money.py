@@ -6,6 +6,7 @@ so a caller's own ``decimal`` context never changes a result.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import (
     ROUND_HALF_EVEN,
     ROUND_HALF_UP,
@@ -25,6 +26,7 @@ __all__ = [
     "known_currencies",
     "minor_digits",
     "round_money",
+    "total",
 ]
 
 # 60 significant digits hold any product of a money amount below 10**30 and a
@@ -98,6 +100,14 @@ def allocate(total: Decimal, count: int, currency: str) -> tuple[Decimal, ...]:
     return tuple(
         (quantum * (base + (1 if index < extra else 0))) * sign for index in range(count)
     )
+
+
+def total(amounts: Iterable[Decimal]) -> Decimal:
+    """Add amounts exactly, in the evaluation context, whatever the caller's context is."""
+    result = Decimal(0)
+    for amount in amounts:
+        result = EVALUATION_CONTEXT.add(result, amount)
+    return result
 
 
 def format_amount(amount: Decimal, currency: str) -> str:

@@ -45,8 +45,12 @@ MAX_REPORTED_PROBLEMS = 100
 MAX_AMOUNT_DIGITS = 18
 MAX_AMOUNT_TEXT = 40
 
-_MONEY_TEXT = re.compile(r"-?\d+(\.\d+)?")
-_PERIOD_TEXT = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+_MONEY_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+_PERIOD_TEXT = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
+# Timestamps outside these years are typing mistakes, and calendar arithmetic
+# near year 1 or 9999 overflows Python's datetime.
+MIN_YEAR = 1900
+MAX_YEAR = 2200
 
 
 class FieldError(ValueError):
@@ -100,7 +104,7 @@ def _parse_timestamp(value: Any) -> datetime:
         if value.tzinfo is None or value.utcoffset() is None:
             raise FieldError(f"timestamp {value.isoformat()} has no UTC offset",
                              "attach a time zone to the datetime")
-        return value
+        return _in_range(value, value.isoformat())
     if not isinstance(value, str):
         raise FieldError(f"timestamp {value!r} is not text",
                          f'write it as ISO 8601 with an offset, such as "{example}"')
@@ -115,6 +119,13 @@ def _parse_timestamp(value: Any) -> datetime:
             f"timestamp {value!r} has no UTC offset, so the time it names is ambiguous",
             f'add one, such as "{written}+08:00" or "{written}Z"',
         )
+    return _in_range(parsed, value)
+
+
+def _in_range(parsed: datetime, value: object) -> datetime:
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise FieldError(f"timestamp {value} is out of range",
+                         f"use a year from {MIN_YEAR} to {MAX_YEAR}")
     return parsed
 
 
@@ -164,7 +175,8 @@ Timestamp = Annotated[datetime, BeforeValidator(_parse_timestamp)]
 TimeZoneName = Annotated[str, BeforeValidator(_parse_timezone)]
 PeriodText = Annotated[str, BeforeValidator(_parse_period)]
 CurrencyCode = Annotated[str, BeforeValidator(_parse_currency)]
-Identifier = Annotated[str, Field(min_length=1, max_length=200)]
+# Ids are printed in statements and terminals: no control characters.
+Identifier = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
 
 
 class _Record(BaseModel):
@@ -330,7 +342,12 @@ class RecordSet:
         yield from sorted(self.targets, key=lambda r: (r.rep, r.period, r.metric))
 
     def visible_at(self, as_of: datetime) -> RecordSet:
-        """Return the records dated at or before ``as_of``; reps and targets have no date."""
+        """Return the records dated at or before ``as_of``.
+
+        Reps, customers and targets are reference data and always visible: a
+        customer's ``created_at`` is an attribute, since a CRM may record it
+        after the customer's first contract.
+        """
 
         def seen(table: Mapping[str, Any], time_field: str) -> dict[str, Any]:
             return {k: r for k, r in table.items() if getattr(r, time_field) <= as_of}
@@ -349,7 +366,7 @@ class RecordSet:
 
         return RecordSet(
             reps=self.reps,
-            customers=seen(self.customers, "created_at"),
+            customers=self.customers,
             contracts=contracts,
             payments=seen(self.payments, "paid_at"),
             refunds=seen(self.refunds, "refunded_at"),
@@ -468,7 +485,8 @@ def _validate_models(
         for index, item in enumerate(items):
             if not isinstance(item, Mapping):
                 collector.add(positions[index], None, None,
-                              f"a record must be an object with a 'type' field, not {type(item).__name__}")
+                              f"a record must be an object, not {_json_kind(item)}",
+                              "write each record as one JSON object with a 'type' field")
         if collector.problems:
             return []
         try:
@@ -479,6 +497,20 @@ def _validate_models(
     finally:
         if was_enabled:
             gc.enable()
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (list, tuple)):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (int, float, Decimal)):
+        return "a number"
+    return type(value).__name__
 
 
 def _label(item: Mapping[str, Any]) -> str | None:
@@ -588,6 +620,8 @@ def _describe_invalid(error: Any) -> str:
         return f"{value} is not one of the allowed values ({context.get('expected', '')})"
     if kind in ("string_too_short", "string_too_long"):
         return f"{value} has the wrong length: {error['msg'].lower()}"
+    if kind == "string_pattern_mismatch":
+        return f"{value} holds a control character (such as a newline or an escape)"
     return f"{value} is invalid: {error['msg'].lower()}"
 
 
@@ -601,6 +635,8 @@ def _fix_for(error: Any) -> str | None:
         return "write true or false without quotes"
     if kind == "literal_error":
         return "use one of the listed values"
+    if kind == "string_pattern_mismatch":
+        return "remove the control characters from the id"
     return None
 
 
@@ -683,8 +719,16 @@ def _check_references(
                        "set referred_by to the referring customer's id or null")
             elif customer.referred_by not in records.customers:
                 missing("customer", customer.id, "referred_by", "customer", customer.referred_by)
+            elif records.customers[customer.referred_by].created_at > customer.created_at:
+                referrer = records.customers[customer.referred_by]
+                report("customer", customer.id, "referred_by",
+                       f"customer {referrer.id} was created ({referrer.created_at.isoformat()})"
+                       f" after the customer it referred ({customer.created_at.isoformat()})",
+                       "a referrer must exist before the customer it refers")
 
     for contract in records.contracts.values():
+        # A customer's created_at may follow its first contract (a CRM entry
+        # made late), so it is not checked against signing times.
         if contract.customer not in records.customers:
             missing("contract", contract.id, "customer", "customer", contract.customer)
         if contract.rep not in records.reps:
@@ -751,6 +795,20 @@ def _check_events(records: RecordSet, report: Any, missing: Any) -> None:
                            f"amount {record.amount} is not positive",
                            f"a {record_type} amount must be above zero")
     _check_refund_totals(records, report, missing)
+    _check_payment_totals(records, report)
+
+
+def _check_payment_totals(records: RecordSet, report: Any) -> None:
+    for contract_id, payments in records.payments_of.items():
+        contract = records.contracts.get(contract_id)
+        if contract is None:
+            continue
+        total = sum((payment.amount for payment in payments), Decimal(0))
+        if total > contract.amount:
+            report("payment", payments[-1].id, "amount",
+                   f"the payments of contract {contract_id} sum to {total},"
+                   f" more than its amount {contract.amount}",
+                   "check for a duplicated or mistyped payment")
 
 
 def _check_refund_totals(records: RecordSet, report: Any, missing: Any) -> None:

@@ -115,11 +115,10 @@ class Result:
 
     def totals(self) -> dict[tuple[str, str, str], Decimal]:
         """Sum the lines by payee, period and kind."""
-        sums: dict[tuple[str, str, str], Decimal] = {}
+        grouped: dict[tuple[str, str, str], list[Decimal]] = {}
         for line in self.lines:
-            key = (line.payee, line.period, line.kind)
-            sums[key] = sums.get(key, Decimal(0)) + line.amount
-        return dict(sorted(sums.items()))
+            grouped.setdefault((line.payee, line.period, line.kind), []).append(line.amount)
+        return {key: money.total(amounts) for key, amounts in sorted(grouped.items())}
 
     def to_dict(self) -> dict[str, Any]:
         """Return the whole result as JSON-ready data."""
@@ -153,7 +152,7 @@ def build_statements(lines: Iterable[PayoutLine]) -> tuple[Statement, ...]:
         grouped.setdefault((line.payee, line.period), []).append(line)
     statements = []
     for (payee, period), members in grouped.items():
-        total = sum((line.amount for line in members), Decimal(0))
+        total = money.total(line.amount for line in members)
         statements.append(Statement(payee, period, members[0].currency, tuple(members), total))
     return tuple(statements)
 
@@ -170,8 +169,9 @@ def compute_digest(plan_source: str, records: Iterable[dict[str, Any]], as_of: d
         "lines": [_digest_line(line) for line in lines],
         "schedule": [_digest_line(line) for line in schedule],
     }
-    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+    # ASCII escapes keep the digest defined for any text the records hold.
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return "sha256:" + hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
 def _digest_line(line: PayoutLine) -> list[Any]:

@@ -242,8 +242,10 @@ def record_sets(  # noqa: PLR0913
         customer = draw(st.sampled_from(customer_records))
         rep = customer["owner"] if draw(st.integers(0, 9)) else f"R{draw(st.integers(1, rep_count))}"
         zone = zone_of[rep]
+        first = max(_instant(customer["created_at"]),
+                    datetime.combine(start, time(0, 0), tzinfo=ZoneInfo(zone)))
         last = datetime.combine(end, time(23, 59, 59), tzinfo=ZoneInfo(zone))
-        signed = _later(draw, _instant(customer["created_at"]), zone, 400, last)
+        signed = _later(draw, first, zone, 400, max(last, first))
         amount = draw(amounts(currency, Decimal(100), Decimal(50000)))
         contract_id = f"K{index + 1}"
         records.append({

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path as FilePath
@@ -18,6 +18,7 @@ from typing import Any
 
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedInput, VisitError
+from lark.indenter import DedentError
 from lark.indenter import Indenter
 
 from . import tree as t
@@ -30,6 +31,10 @@ __all__ = ["ParseOutcome", "grammar_text", "parse_partial", "parse_plan"]
 
 # Longest number literal accepted, in digits; keeps Decimal arithmetic bounded.
 MAX_NUMBER_DIGITS = 30
+# Deepest nesting of expressions the tree builder and checker recurse through.
+MAX_NESTING = 100
+# Longest window or delay a plan may name, in days or months (a century of days).
+MAX_DURATION = 36_600
 
 class _PlanIndenter(Indenter):
     NL_type = "_NL"
@@ -109,11 +114,51 @@ def parse_partial(text: str) -> ParseOutcome:
     source = text if text.endswith("\n") else text + "\n"
     try:
         lark_tree = _parser().parse(source, start="start")
-    except UnexpectedInput:
+    except (UnexpectedInput, DedentError):
         return _parse_pieces(lines)
+    except RecursionError:
+        return ParseOutcome(None, (_too_deep(lines),), frozenset())
     builder = _TreeBuilder(lines)
     plan = _build(builder, lark_tree)
+    if plan is None and not builder.diagnostics:
+        return ParseOutcome(None, (_too_deep(lines),), frozenset())
     return ParseOutcome(plan, tuple(builder.diagnostics), frozenset())
+
+
+def _too_deep(lines: list[str]) -> Diagnostic:
+    return Diagnostic(
+        "the plan nests expressions too deeply to be read", 1, 1, None,
+        "split long formulas into simpler ones; nest parentheses and signs fewer than"
+        f" {MAX_NESTING} levels deep", "error", lines[0] if lines else "")
+
+
+def _dedent_diagnostic(exc: DedentError, lines: list[str], first: int,
+                       piece_lines: list[str]) -> Diagnostic:
+    # Lark's indenter names no line; find the first line whose indentation
+    # matches none of the open blocks.
+    levels = [0]
+    for offset, line in enumerate(piece_lines):
+        if not line.strip() or line.strip().startswith("#"):
+            continue
+        indent_text = line[: len(line) - len(line.lstrip(" \t"))]
+        if "\t" in indent_text and " " in indent_text:
+            return _indent_error(first + offset, lines, "mixes tabs and spaces")
+        indent = len(indent_text.expandtabs(_PlanIndenter.tab_len))
+        if indent > levels[-1]:
+            levels.append(indent)
+            continue
+        while indent < levels[-1]:
+            levels.pop()
+        if indent != levels[-1]:
+            return _indent_error(first + offset, lines, "does not line up with any line above")
+    return _indent_error(first, lines, "is inconsistent")
+
+
+def _indent_error(index: int, lines: list[str], what: str) -> Diagnostic:
+    return Diagnostic(
+        f"the indentation of this line {what}", index + 1, 1, None,
+        "indent every line of a block by the same spaces, and do not mix tabs and spaces",
+        "error", lines[index] if index < len(lines) else "")
 
 
 def _build(builder: _TreeBuilder, lark_tree: Tree[Token]) -> Any:
@@ -124,6 +169,8 @@ def _build(builder: _TreeBuilder, lark_tree: Tree[Token]) -> Any:
             builder.diagnostics.append(exc.orig_exc.diagnostic)
             return None
         raise
+    except RecursionError:
+        return None
 
 
 # The name of a rule whose text did not parse, even when its keyword is misspelled.
@@ -165,6 +212,12 @@ def _parse_pieces(lines: list[str]) -> ParseOutcome:
         piece = "\n".join(piece_lines) + "\n"
         try:
             lark_tree = parser.parse(piece, start="chunk")
+        except DedentError as exc:
+            diagnostics.append(_dedent_diagnostic(exc, lines, first, piece_lines))
+            continue
+        except RecursionError:
+            diagnostics.append(_too_deep(lines))
+            continue
         except UnexpectedInput as exc:
             diagnostic = describe_syntax_error(exc, lines, parser, parse_piece, first)
             diagnostics.append(diagnostic)
@@ -175,7 +228,11 @@ def _parse_pieces(lines: list[str]) -> ParseOutcome:
                 incomplete.add(last_rule)
             continue
         builder.line_offset = first
+        known = len(builder.diagnostics)
         item = _build(builder, lark_tree)
+        if item is None and len(builder.diagnostics) == known:
+            diagnostics.append(_too_deep(lines))
+            continue
         if isinstance(item, _Header):
             header = item
         elif item is not None:
@@ -218,19 +275,12 @@ def _meta_pos(meta: Any, offset: int = 0) -> t.Pos:
     return t.Pos(meta.line + offset, meta.column, meta.end_line + offset, meta.end_column)
 
 
+_ESCAPE = re.compile(r"\\(.)")
+
+
 def _unquote(token: Token) -> str:
-    body = str(token)[1:-1]
-    out: list[str] = []
-    index = 0
-    while index < len(body):
-        char = body[index]
-        if char == "\\":
-            out.append(body[index + 1])
-            index += 2
-        else:
-            out.append(char)
-            index += 1
-    return "".join(out)
+    """Return a string literal's text; its only escapes are \\" and \\\\."""
+    return _ESCAPE.sub(lambda match: match.group(1), str(token)[1:-1])
 
 
 @v_args(meta=True)
@@ -250,6 +300,16 @@ class _TreeBuilder(Transformer[Token, Any]):
         return _meta_pos(meta, self.line_offset)
 
     # ---- helpers
+
+    def STRING(self, token: Token) -> Token:  # noqa: N802 - Lark calls terminal callbacks by name
+        for match in _ESCAPE.finditer(str(token)[1:-1]):
+            if match.group(1) not in ('"', "\\"):
+                self._report(
+                    f"unknown escape \\{match.group(1)} in the text {token}",
+                    self._tpos(token),
+                    'the only escapes are \\" for a quote and \\\\ for a backslash')
+                break
+        return token
 
     def _diagnostic(self, message: str, pos: t.Pos, hint: str | None = None) -> Diagnostic:
         source = self.lines[pos.line - 1] if 0 < pos.line <= len(self.lines) else None
@@ -295,9 +355,12 @@ class _TreeBuilder(Transformer[Token, Any]):
         settings: list[tuple[str, t.Pos]] = []
         rules: list[t.Rule] = []
         examples: list[t.Example] = []
+        invariants: list[t.Invariant] = []
         for item in items:
             if isinstance(item, t.Example):
                 examples.append(item)
+            elif isinstance(item, t.Invariant):
+                invariants.append(item)
             elif isinstance(item, tuple) and item[0] == "currency":
                 if currency is not None:
                     self._report("the currency is set twice", item[2], "keep one currency line")
@@ -312,7 +375,7 @@ class _TreeBuilder(Transformer[Token, Any]):
                 rules.append(item)
         return t.PlanTree(
             name, version, currency, rounding, tuple(rules), tuple(examples),
-            header_pos, tuple(settings),
+            header_pos, tuple(settings), tuple(invariants),
         )
 
     def chunk(self, meta: Any, children: list[Any]) -> Any:
@@ -498,9 +561,13 @@ class _TreeBuilder(Transformer[Token, Any]):
 
     def _whole(self, token: Token, unit: str) -> int:
         value = self._decimal(token)
-        if value != value.to_integral_value() or value > 10**6:
+        if value != value.to_integral_value():
             self._report(f"{token} is not a whole number of {unit}", self._tpos(token),
                          f"write a whole number of {unit}, such as 3")
+            return 0
+        if value > MAX_DURATION:
+            self._report(f"{token} {unit} is too long", self._tpos(token),
+                         f"write at most {MAX_DURATION} {unit}")
             return 0
         return int(value)
 
@@ -636,6 +703,13 @@ class _TreeBuilder(Transformer[Token, Any]):
     def commission_ref(self, meta: Any, children: list[Token]) -> t.CommissionRef:
         return t.CommissionRef(str(children[0]), self._mpos(meta))
 
+    # ---- invariants
+
+    def invariant(self, meta: Any, children: list[Any]) -> t.Invariant:
+        name, scope, condition = children
+        return t.Invariant(_unquote(name), str(scope), condition, self._mpos(meta),
+                           self._tpos(scope))
+
     # ---- examples
 
     def example(self, meta: Any, children: list[Any]) -> t.Example:
@@ -644,7 +718,12 @@ class _TreeBuilder(Transformer[Token, Any]):
         if len(rest) == 3:
             rounding = rest.pop(0)
         records, expected = rest
-        as_of = datetime.fromisoformat(str(as_of_token).replace("Z", "+00:00"))
+        try:
+            as_of = datetime.fromisoformat(str(as_of_token))
+        except ValueError:
+            self._report(f"{as_of_token} is not a real time", self._tpos(as_of_token),
+                         "write a real date and time, such as 2025-12-31T00:00:00+08:00")
+            as_of = datetime(2000, 1, 1, tzinfo=timezone.utc)
         return t.Example(_unquote(name_token), as_of, rounding, records, expected, self._mpos(meta))
 
     def example_rounding(self, meta: Any, children: list[Token]) -> str:

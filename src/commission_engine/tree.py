@@ -296,6 +296,17 @@ class Example:
     pos: Pos
 
 
+@dataclass(frozen=True, slots=True)
+class Invariant:
+    """A property every evaluation must satisfy, for every line, statement, period or payee."""
+
+    name: str
+    scope: str
+    condition: Expr
+    pos: Pos
+    scope_pos: Pos
+
+
 # ---------------------------------------------------------------- plan
 
 
@@ -309,3 +320,4 @@ class PlanTree:
     examples: tuple[Example, ...]
     pos: Pos
     settings_positions: tuple[tuple[str, Pos], ...] = ()
+    invariants: tuple[Invariant, ...] = ()

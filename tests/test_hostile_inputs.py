@@ -1,0 +1,321 @@
+"""Hostile and broken inputs: each gives one clear error, never a traceback or a wrong sum."""
+
+from __future__ import annotations
+
+import decimal
+import json
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import run_cli
+
+from commission_engine import EvaluationError, PlanError, RecordError, load_plan, load_records
+
+AS_OF = datetime.fromisoformat("2026-01-01T00:00:00+00:00")
+HEADER = 'plan "t" version "1"\ncurrency CNY\n\n'
+
+
+def base(amount: str = "1200.00") -> list[dict[str, Any]]:
+    return [
+        {"type": "rep", "id": "R1", "name": "Rep", "timezone": "Asia/Shanghai",
+         "kind": "staff", "team": "HQ", "region": "Beijing", "manager": None},
+        {"type": "customer", "id": "C1", "owner": "R1", "referred_by": None,
+         "created_at": "2024-12-01T10:00:00+08:00"},
+        {"type": "contract", "id": "K1", "customer": "C1", "rep": "R1", "product": "family",
+         "amount": amount, "currency": "CNY", "signed_at": "2025-01-15T10:00:00+08:00",
+         "term_months": 3},
+    ]
+
+
+def bonus_plan(amount: str, when: str | None = None) -> str:
+    condition = f"    when {when}\n" if when else ""
+    return HEADER + f"bonus b on contract:\n    paid to contract.rep\n{condition}    amount {amount}\n"
+
+
+def write(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def plan_error(text: str) -> list[str]:
+    with pytest.raises(PlanError) as caught:
+        load_plan(text)
+    return [d.message for d in caught.value.diagnostics]
+
+
+def record_messages(rows: list[Any]) -> list[str]:
+    with pytest.raises(RecordError) as caught:
+        load_records(rows)
+    return [p.message for p in caught.value.problems]
+
+
+# ---------------------------------------------------------------- exact sums
+
+
+def test_totals_ignore_caller_context() -> None:
+    plan = load_plan(HEADER + "commission c on contract:\n    paid to contract.rep\n"
+                     "    rate 10% of contract.amount\n    pay in 3 monthly installments\n")
+    records = load_records(base("12345.67"))
+
+    with decimal.localcontext() as context:
+        context.prec = 3
+        result = plan.evaluate(records, AS_OF)
+        statement = result.statement("R1", "2025-01")
+        totals = result.totals()
+
+    assert statement is not None
+    assert statement.total == Decimal("411.53")
+    assert totals[("R1", "2025-01", "installment")] == Decimal("411.53")
+
+
+def test_totals_of_huge_amounts_exact() -> None:
+    plan = load_plan(bonus_plan("100% of contract.amount"))
+    records = load_records(base("999999999999999999.99"))
+
+    result = plan.evaluate(records, AS_OF)
+
+    assert result.lines[0].amount == Decimal("999999999999999999.99")
+    assert result.statements[0].total == Decimal("999999999999999999.99")
+
+
+# ---------------------------------------------------------------- arithmetic
+
+
+def test_literal_division_by_zero_rejected() -> None:
+    assert plan_error(bonus_plan("contract.amount / 0")) == ["division by zero"]
+
+
+def test_computed_division_by_zero_names_rule() -> None:
+    plan = load_plan(bonus_plan("contract.amount / (contract.term_months - 3)"))
+
+    with pytest.raises(EvaluationError) as caught:
+        plan.evaluate(load_records(base()), AS_OF)
+
+    assert "rule 'b' divides by zero for contract K1" in str(caught.value)
+
+
+def test_huge_product_names_rule() -> None:
+    plan = load_plan(bonus_plan(
+        "contract.amount * 999999999999999999999999999999 * 999999999999999999999999999999"))
+
+    with pytest.raises(EvaluationError) as caught:
+        plan.evaluate(load_records(base()), AS_OF)
+
+    assert "too large to compute exactly" in str(caught.value)
+
+
+def test_not_of_absent_is_not_true() -> None:
+    """A contract with no survey satisfies neither a condition nor its negation."""
+    negated = load_plan(bonus_plan("1% of contract.amount", "not first survey.score >= 90"))
+    direct = load_plan(bonus_plan("1% of contract.amount", "first survey.score < 90"))
+    records = load_records(base())
+
+    assert negated.evaluate(records, AS_OF).lines == ()
+    assert direct.evaluate(records, AS_OF).lines == ()
+
+
+def test_explanation_shows_literal_exactly() -> None:
+    plan = load_plan(bonus_plan("contract.amount * 0.0000000000000001"))
+    records = load_records(base("100000000000000000.00"))
+
+    line = plan.evaluate(records, AS_OF).lines[0]
+
+    assert "x 0.0000000000000001" in line.explain()
+
+
+# ---------------------------------------------------------------- plan text
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param(HEADER + "bonus b on contract:\n  paid to contract.rep\n amount 1.00\n",
+                     "the indentation of this line does not line up with any line above",
+                     id="dedent-between-levels"),
+        pytest.param(HEADER + "bonus b on contract:\n\tpaid to contract.rep\n    amount 1.00\n",
+                     "the indentation of this line does not line up with any line above",
+                     id="tab-then-spaces"),
+        pytest.param(bonus_plan("-" * 500 + "contract.amount"),
+                     "the plan nests expressions too deeply to be read", id="deep-negation"),
+        pytest.param(bonus_plan(" + ".join(["contract.amount"] * 1500)),
+                     "the plan nests expressions too deeply to be read", id="long-sum"),
+        pytest.param(HEADER + 'example "x" as of 2026-13-01T00:00:00Z:\n    records:\n'
+                     "        rep id R1 timezone \"UTC\"\n    expect:\n        nothing\n",
+                     "2026-13-01T00:00:00Z is not a real time", id="example-month-13"),
+        pytest.param(bonus_plan("1% of contract.amount", 'product is "a\\u0041"'),
+                     'unknown escape \\u in the text "a\\u0041"', id="unknown-escape"),
+        pytest.param(HEADER + "commission c on contract:\n    paid to contract.rep\n"
+                     "    rate 8% of contract.amount\n    pay in 2.5 monthly installments\n",
+                     "2.5 is not a whole number of installments from 1 to 600",
+                     id="fractional-installments"),
+        pytest.param(bonus_plan("1% of contract.amount", '"a" < "b"'),
+                     "text cannot be ordered with '<'", id="text-ordering"),
+        pytest.param(HEADER + "cohort c on contract:\n    paid to contract.rep\n"
+                     "    retained when not fully refunded within 99999999999999999999 days\n"
+                     "    amount 1% of total retained.amount\n",
+                     "99999999999999999999 days is too long", id="huge-window"),
+    ],
+)
+def test_bad_plan_text(text: str, message: str) -> None:
+    assert message in plan_error(text)
+
+
+def test_example_records_checked_at_load() -> None:
+    text = bonus_plan("1% of contract.amount") + (
+        '\nexample "x" as of 2026-01-01T00:00:00Z:\n    records:\n'
+        '        rep id R1 timezone "Nowhere/Zone"\n    expect:\n        R1 2025-01 bonus 40.004\n'
+        '\nexample "x" as of 2026-01-01T00:00:00Z:\n    records:\n'
+        '        rep id R1 timezone "UTC"\n    expect:\n        nothing\n'
+    )
+
+    messages = plan_error(text)
+
+    assert any("time zone 'Nowhere/Zone' is unknown" in m for m in messages)
+    assert "expected amount 40.004 has more decimals than CNY allows (2)" in messages
+    assert any(m.startswith('example name "x" is used twice') for m in messages)
+
+
+def test_arabic_indic_digits_rejected() -> None:
+    assert any("is not a decimal number" in m for m in record_messages(base("١٢٠٠")))
+
+
+def test_load_plan_rejects_bytes() -> None:
+    with pytest.raises(TypeError, match="plan text must be str"):
+        load_plan(b'plan "t" version "1"')  # type: ignore[arg-type]
+
+
+def test_evaluate_rejects_raw_records() -> None:
+    plan = load_plan(bonus_plan("1.00"))
+
+    with pytest.raises(TypeError, match="load_records"):
+        plan.evaluate(base(), AS_OF)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="as_of must be a datetime"):
+        plan.evaluate(load_records(base()), "2026-01-01")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- records
+
+
+def test_referrer_created_later_rejected() -> None:
+    rows = base()
+    rows.append({"type": "customer", "id": "C2", "owner": "R1", "referred_by": "C1",
+                 "created_at": "2024-01-01T10:00:00+08:00"})
+
+    messages = record_messages(rows)
+
+    assert any("was created" in m and "after the customer it referred" in m for m in messages)
+
+
+def test_payments_above_amount_rejected() -> None:
+    rows = base()
+    rows.append({"type": "payment", "id": "P1", "contract": "K1", "amount": "99999.00",
+                 "paid_at": "2025-01-20T10:00:00+08:00"})
+
+    assert ("the payments of contract K1 sum to 99999.00, more than its amount 1200.00"
+            in record_messages(rows))
+
+
+@pytest.mark.parametrize("stamp", ["0001-01-01T00:00:00+00:00", "9999-12-15T10:00:00+00:00"])
+def test_timestamp_year_bounded(stamp: str) -> None:
+    rows = base()
+    rows[2]["signed_at"] = stamp
+
+    assert f"timestamp {stamp} is out of range" in record_messages(rows)
+
+
+def test_control_character_in_id_rejected() -> None:
+    rows = base()
+    rows[0]["id"] = "\u001b[31mRED"
+
+    assert any("control character" in m for m in record_messages(rows))
+
+
+# ---------------------------------------------------------------- the command line
+
+
+def rejected(completed: Any, status: int = 1) -> str:
+    assert completed.returncode == status, completed.stderr
+    assert "Traceback" not in completed.stderr
+    return str(completed.stderr)
+
+
+def test_duplicate_json_key_cli(tmp_path: Path) -> None:
+    lines = [json.dumps(row) for row in base()]
+    lines[2] = lines[2].replace('"amount": "1200.00"', '"amount": "1200.00", "amount": "9.00"')
+    records = write(tmp_path, "r.jsonl", "\n".join(lines) + "\n")
+    plan = write(tmp_path, "p.plan", bonus_plan("1.00"))
+
+    stderr = rejected(run_cli("run", plan, records, "--as-of", "2026-01-01T00:00:00Z"))
+
+    assert "line 3, field amount: the field is given twice in one record" in stderr
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        pytest.param("[" * 100_000, "the JSON nests too deeply to be a record", id="deep"),
+        pytest.param('{"type": "rep", "id": "\\ud800"}', "lone UTF-16 surrogate", id="surrogate"),
+        pytest.param("[1, 2]", "a record must be an object, not an array", id="array"),
+    ],
+)
+def test_bad_json_line_cli(tmp_path: Path, line: str, message: str) -> None:
+    records = write(tmp_path, "r.jsonl", "\n".join(json.dumps(r) for r in base()) + "\n" + line + "\n")
+    plan = write(tmp_path, "p.plan", bonus_plan("1.00"))
+
+    stderr = rejected(run_cli("run", plan, records, "--as-of", "2026-01-01T00:00:00Z"))
+
+    assert "line 4" in stderr
+    assert message in stderr
+
+
+def test_as_of_year_bounded_cli(tmp_path: Path) -> None:
+    records = write(tmp_path, "r.jsonl", "\n".join(json.dumps(r) for r in base()) + "\n")
+    plan = write(tmp_path, "p.plan", bonus_plan("1.00"))
+
+    stderr = rejected(run_cli("run", plan, records, "--as-of", "9999-12-31T23:59:59-12:00"), 2)
+
+    assert "is out of range; use a year from 1900 to 2200" in stderr
+
+
+def test_full_disk_cli(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    records = write(tmp_path, "r.jsonl", "\n".join(json.dumps(r) for r in base()) + "\n")
+    plan = write(tmp_path, "p.plan", bonus_plan("1.00"))
+    if not Path("/dev/full").exists():
+        pytest.skip("this system has no /dev/full")
+    with open("/dev/full", "w", encoding="utf-8") as full:
+        completed = subprocess.run(
+            [sys.executable, "-m", "commission_engine", "run", plan, records,
+             "--as-of", "2026-01-01T00:00:00Z"],
+            stdout=full, stderr=subprocess.PIPE, text=True, check=False, timeout=60)
+
+    stderr = rejected(completed)
+    assert "cannot write the output" in stderr
+
+
+def test_csv_cells_never_formulas(tmp_path: Path) -> None:
+    rows = base()
+    rows[0]["id"] = "=HYPERLINK(1)"
+    rows[1]["owner"] = rows[2]["rep"] = "=HYPERLINK(1)"
+    records = write(tmp_path, "r.jsonl", "\n".join(json.dumps(r) for r in rows) + "\n")
+    plan = write(tmp_path, "p.plan", bonus_plan("1.00"))
+
+    completed = run_cli("run", plan, records, "--as-of", "2026-01-01T00:00:00Z", "--format", "csv")
+
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.splitlines()[1].startswith("'=HYPERLINK(1)")
+
+
+def test_invalid_utf8_exits_one(tmp_path: Path) -> None:
+    plan = tmp_path / "p.plan"
+    plan.write_bytes(b'plan "t" version "\xff"\n')
+
+    stderr = rejected(run_cli("check", str(plan)))
+
+    assert "not UTF-8 text" in stderr
