@@ -31,6 +31,16 @@ _CONTRACT_ROOTS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
+# What an invariant may read in each scope it ranges over.
+INVARIANT_SCOPES: dict[str, dict[str, str]] = {
+    "line": {"amount": "money", "kind": "text", "payee": "text", "period": "text",
+             "rule": "text"},
+    "statement": {"payout": "money", "signed": "money", "payee": "text", "period": "text"},
+    "period": {"payout": "money", "signed": "money", "period": "text"},
+    "payee": {"payout": "money", "signed": "money", "payee": "text"},
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Resolution:
     """How a path reads its value: from which root, then which fields in turn.
@@ -64,7 +74,12 @@ class _Scope:
     collections: dict[str, str]
     element: tuple[str, str] | None = None  # (name, record type) inside ``where``
     metrics: dict[str, str] = field(default_factory=dict)
+    # A detached scope has no subject record: a cohort's condition and amount,
+    # or an invariant. ``place`` names it in messages; an invariant's metrics
+    # may also be written after its scope's name (``line.amount``).
     cohort: bool = False
+    place: str = "a cohort's condition or amount"
+    prefix: str | None = None
 
 
 class _Checker:
@@ -114,6 +129,14 @@ class _Checker:
             else:
                 seen[rule.name] = rule
             self.check_rule(rule)
+        seen_invariants: dict[str, int] = {}
+        for invariant in self.plan.invariants:
+            if invariant.name in seen_invariants:
+                self.error(f'invariant name "{invariant.name}" is used twice (also on line'
+                           f" {seen_invariants[invariant.name]})", invariant.pos,
+                           "give every invariant its own name")
+            seen_invariants.setdefault(invariant.name, invariant.pos.line)
+            self.check_invariant(invariant)
         errors = [d for d in self.diagnostics if d.severity == "error"]
         if errors:
             raise PlanError(tuple(sorted(self.diagnostics, key=lambda d: (d.line, d.column))))
@@ -269,6 +292,17 @@ class _Checker:
         else:
             self.expect(rule.amount, cohort_scope, "money", "the amount")
 
+    def check_invariant(self, invariant: t.Invariant) -> None:
+        metrics = INVARIANT_SCOPES.get(invariant.scope)
+        if metrics is None:
+            suggestion = _suggest(invariant.scope, INVARIANT_SCOPES)
+            self.error(f"an invariant cannot range over {invariant.scope!r}", invariant.scope_pos,
+                       suggestion or f"write 'for every' one of {', '.join(INVARIANT_SCOPES)}")
+            return
+        scope = _Scope("contract", {}, metrics=dict(metrics), cohort=True,
+                       place="an invariant", prefix=invariant.scope)
+        self.expect(invariant.condition, scope, "boolean", "an invariant")
+
     # ---- expressions
 
     def expect(self, expr: t.Expr, scope: _Scope, wanted: str, what: str) -> None:
@@ -306,14 +340,14 @@ class _Checker:
             return self.resolve(expr, scope)
         if isinstance(expr, t.CustomerStatus):
             if scope.cohort:
-                self.error("'new customer' cannot be used in a cohort's condition or amount",
-                           expr.pos, "put it in the 'members when' line")
+                self.error(f"'new customer' cannot be used in {scope.place}", expr.pos,
+                           None if scope.prefix else "put it in the 'members when' line")
                 return None
             return "boolean"
         if isinstance(expr, t.FullyRefunded):
             if scope.cohort:
-                self.error("'fully refunded' cannot be used in a cohort's condition or amount",
-                           expr.pos, "put it in the 'retained when' line")
+                self.error(f"'fully refunded' cannot be used in {scope.place}", expr.pos,
+                           None if scope.prefix else "put it in the 'retained when' line")
                 return None
             if expr.within is not None and expr.within.amount < 0:
                 self.error("the window must not be negative", expr.within.pos)
@@ -351,6 +385,15 @@ class _Checker:
         elif first in scope.metrics and not rest:
             self.resolutions[id(path)] = Resolution("metric", (first,), scope.metrics[first])
             return scope.metrics[first]
+        elif scope.prefix is not None and first == scope.prefix and len(rest) == 1:
+            if rest[0] not in scope.metrics:
+                suggestion = _suggest(rest[0], scope.metrics)
+                self.error(f"{scope.prefix} has no value {rest[0]!r}", _name_pos(path, rest[0]),
+                           suggestion or f"the values of a {scope.prefix} are"
+                           f" {', '.join(sorted(scope.metrics))}")
+                return None
+            self.resolutions[id(path)] = Resolution("metric", (rest[0],), scope.metrics[rest[0]])
+            return scope.metrics[rest[0]]
         elif not scope.cohort and first in _CONTRACT_ROOTS:
             current, steps = _CONTRACT_ROOTS[first]
             root = "subject"
@@ -385,7 +428,7 @@ class _Checker:
         if scope.element is not None:
             candidates += [scope.element[0], *schema.FIELDS[scope.element[1]]]
         suggestion = _suggest(name, candidates)
-        where = "in a cohort's condition or amount" if scope.cohort else "here"
+        where = f"in {scope.place}" if scope.cohort else "here"
         self.error(f"unknown name {name!r} {where}", path.pos,
                    suggestion or f"the names in scope are {', '.join(sorted(set(candidates)))}")
 
@@ -439,7 +482,7 @@ class _Checker:
 
     def infer_commission_ref(self, expr: t.CommissionRef, scope: _Scope) -> str | None:
         if scope.cohort:
-            self.error("a cohort's amount cannot refer to a commission", expr.pos)
+            self.error(f"{scope.place} cannot refer to a commission", expr.pos)
             return None
         if expr.rule in self.unparsed:
             return None

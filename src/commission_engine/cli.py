@@ -229,6 +229,7 @@ def _command_run(args: argparse.Namespace) -> int:
 
 def _command_test(args: argparse.Namespace) -> int:
     from .examples import run_examples
+    from .invariants import search
 
     plan = _load_plan_file(args.plan)
     outcomes = run_examples(plan, args.plan)
@@ -236,8 +237,28 @@ def _command_test(args: argparse.Namespace) -> int:
     for outcome in outcomes:
         sys.stdout.write(outcome.report(plan.currency) + "\n")
         failed += not outcome.passed
-    sys.stdout.write(f"{args.plan}: {len(outcomes) - failed} passed, {failed} failed\n")
+    for invariant in plan.invariants:
+        result = search(plan, invariant, args.max_examples)
+        if result.passed:
+            sys.stdout.write(f'invariant "{result.name}": ok ({result.examples} record sets)\n')
+            continue
+        failed += 1
+        _write_counterexample(args.plan, result, sys.stdout)
+    total = len(outcomes) + len(plan.invariants)
+    sys.stdout.write(f"{args.plan}: {total - failed} passed, {failed} failed\n")
     return 1 if failed else 0
+
+
+def _write_counterexample(plan_path: str, outcome: Any, out: TextIO) -> None:
+    assert outcome.violation is not None and outcome.counterexample is not None
+    as_of = outcome.as_of.isoformat()
+    out.write(f'invariant "{outcome.name}" (line {outcome.line}) failed:'
+              f" {outcome.violation.describe()}\n")
+    out.write(f"counterexample, shrunk, as JSON Lines (reproduce it with"
+              f" commission-engine run {plan_path} FILE --as-of {as_of}):\n")
+    for record in outcome.counterexample:
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    out.write("end of counterexample\n")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -264,8 +285,11 @@ def _parser() -> argparse.ArgumentParser:
                      help="override the plan's rounding mode")
     run.set_defaults(handler=_command_run)
 
-    test = commands.add_parser("test", help="run the examples written in a plan file")
+    test = commands.add_parser(
+        "test", help="run a plan file's examples and search for breaks of its invariants")
     test.add_argument("plan", metavar="PLAN", help="the plan file")
+    test.add_argument("--max-examples", type=int, default=200, metavar="N",
+                      help="record sets to draw for each invariant (default: 200)")
     test.set_defaults(handler=_command_test)
     return parser
 

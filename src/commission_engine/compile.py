@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CompiledCohort",
     "CompiledCommission",
+    "CompiledInvariant",
     "CompiledOneTime",
     "CompiledPlan",
     "CompiledRow",
@@ -109,6 +110,15 @@ class CompiledCohort:
 CompiledRule = CompiledCommission | CompiledOneTime | CompiledCohort
 
 
+@dataclass(frozen=True, slots=True)
+class CompiledInvariant:
+    name: str
+    scope: str
+    condition: Fn
+    label: str
+    line: int
+
+
 @dataclass(frozen=True)
 class CompiledPlan:
     """The runnable form of a plan; ``evaluate`` in ``evaluate`` runs it."""
@@ -120,6 +130,7 @@ class CompiledPlan:
     source: str
     rules: tuple[CompiledRule, ...]
     checked: CheckedPlan
+    invariants: tuple[CompiledInvariant, ...] = ()
 
     def evaluate(self, records: RecordSet, as_of: datetime,
                  rounding: str | None = None) -> Result:
@@ -134,8 +145,13 @@ def compile_plan(checked: CheckedPlan) -> CompiledPlan:
     compiler = _Compiler(checked)
     rules = tuple(compiler.rule(rule, index) for index, rule in enumerate(checked.tree.rules))
     tree = checked.tree
+    invariants = tuple(
+        CompiledInvariant(item.name, item.scope, compiler.expr(item.condition),
+                          compiler.label(item.condition), item.pos.line)
+        for item in tree.invariants
+    )
     return CompiledPlan(tree.name, tree.version, checked.currency, checked.rounding,
-                        checked.source, rules, checked)
+                        checked.source, rules, checked, invariants)
 
 
 def _signed_at(ctx: Context) -> Any:

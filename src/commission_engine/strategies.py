@@ -171,6 +171,11 @@ def targets(rep: str = "R1", currency: str = "CNY") -> st.SearchStrategy[dict[st
     })
 
 
+def _chance(draw: Any, probability: float) -> bool:
+    """Draw True with the given probability; shrinking moves toward False."""
+    return bool(draw(st.integers(0, 999)) >= 1000 - round(probability * 1000))
+
+
 def _instant(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
@@ -229,7 +234,7 @@ def record_sets(  # noqa: PLR0913
         created = draw(timestamps(zone_of[owner], start, end))
         referred_by = None
         earlier = [c for c in customer_records if _instant(c["created_at"]) <= _instant(created)]
-        if earlier and draw(st.floats(0, 1)) < referral_rate:
+        if earlier and _chance(draw, referral_rate):
             referred_by = draw(st.sampled_from([c["id"] for c in earlier]))
         customer_records.append({
             "type": "customer", "id": f"C{index + 1}", "owner": owner,
@@ -263,7 +268,7 @@ def _contract_events(draw: Any, contract_id: str, amount: str, signed: datetime,
                      refund_rate: float, digits: int) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     scale = 10**digits
-    if draw(st.floats(0, 1)) < refund_rate:
+    if _chance(draw, refund_rate):
         left = int(Decimal(amount) * scale)
         for number in range(draw(st.integers(1, 2))):
             if left <= 0:
@@ -282,7 +287,7 @@ def _contract_events(draw: Any, contract_id: str, amount: str, signed: datetime,
             "contract": contract_id, "score": draw(st.integers(0, 100)),
             "surveyed_at": _later(draw, signed, zone, 200),
         })
-    if draw(st.integers(0, 4)) == 0:
+    if _chance(draw, 0.2):
         events.append({
             "type": "complaint", "id": f"X{contract_id[1:]}", "contract": contract_id,
             "filed_at": _later(draw, signed, zone, 200), "upheld": draw(st.booleans()),
