@@ -119,7 +119,7 @@ def run_example(plan: CompiledPlan, example: t.Example, filename: str = "<plan>"
     expected: dict[tuple[str, str, str], Decimal] = {}
     for line in example.expected:
         key = (line.payee, line.period, line.kind)
-        expected[key] = expected.get(key, Decimal(0)) + line.amount
+        expected[key] = money.total((expected.get(key, Decimal(0)), line.amount))
     differences = tuple(
         LineDifference(*key, expected.get(key), computed.get(key))
         for key in sorted(set(expected) | set(computed))

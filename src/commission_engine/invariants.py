@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from . import money, periods
@@ -114,7 +114,9 @@ def violations(plan: CompiledPlan, invariant: CompiledInvariant, records: Record
     ctx = Context(records, None, "UTC", result.as_of)
     for where, values in _rows(invariant.scope, records, result, plan.currency):
         ctx.metrics = values
-        if invariant.condition(ctx) is not True:
+        with localcontext(money.EVALUATION_CONTEXT):
+            holds = invariant.condition(ctx)
+        if holds is not True:
             shown = tuple((name, _show(value, plan.currency)) for name, value in values.items()
                           if name not in ("payee", "period"))
             found.append(Violation(invariant.name, where, shown))

@@ -95,10 +95,12 @@ def allocate(total: Decimal, count: int, currency: str) -> tuple[Decimal, ...]:
         raise ValueError(msg)
     quantum = _QUANTA[currency]
     sign = -1 if total < 0 else 1
-    units = int((abs(total) / quantum).to_integral_value(context=EVALUATION_CONTEXT))
+    context = EVALUATION_CONTEXT
+    units = int(context.divide(abs(total), quantum).to_integral_value(context=context))
     base, extra = divmod(units, count)
     return tuple(
-        (quantum * (base + (1 if index < extra else 0))) * sign for index in range(count)
+        context.multiply(quantum, Decimal(sign * (base + (1 if index < extra else 0))))
+        for index in range(count)
     )
 
 

@@ -803,7 +803,7 @@ def _check_payment_totals(records: RecordSet, report: Any) -> None:
         contract = records.contracts.get(contract_id)
         if contract is None:
             continue
-        total = sum((payment.amount for payment in payments), Decimal(0))
+        total = money.total(payment.amount for payment in payments)
         if total > contract.amount:
             report("payment", payments[-1].id, "amount",
                    f"the payments of contract {contract_id} sum to {total},"
@@ -816,7 +816,7 @@ def _check_refund_totals(records: RecordSet, report: Any, missing: Any) -> None:
         contract = records.contracts.get(contract_id)
         if contract is None:
             continue
-        total = sum((refund.amount for refund in refunds), Decimal(0))
+        total = money.total(refund.amount for refund in refunds)
         if total > contract.amount:
             last = refunds[-1]
             report("refund", last.id, "amount",
@@ -836,7 +836,7 @@ def _check_refund_totals(records: RecordSet, report: Any, missing: Any) -> None:
                        f"payment {payment.id} belongs to contract {payment.contract},"
                        f" not to {contract_id}", "name a payment of the refunded contract")
                 continue
-            per_payment[payment.id] += refund.amount
+            per_payment[payment.id] = money.total((per_payment[payment.id], refund.amount))
             if per_payment[payment.id] > payment.amount:
                 report("refund", refund.id, "amount",
                        f"the refunds of payment {payment.id} sum to {per_payment[payment.id]},"
