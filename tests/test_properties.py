@@ -1,9 +1,9 @@
 """Property tests: exact allocation, installment schedules, refunds and reproducibility.
 
-The expected values are computed here from first principles (integer minor
-units, calendar month steps, a bisection for the first local instant of a
-day) rather than with the library's own helpers, so a bug in a helper cannot
-hide itself.
+The expected values come from independent models: integer minor units,
+calendar month steps and a bisection for the first local instant of a day.
+The tests never call the library's helpers for them, so a bug in a helper
+cannot hide itself.
 """
 
 from __future__ import annotations
@@ -12,13 +12,23 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import (
+    ROUND_CEILING,
+    ROUND_DOWN,
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    ROUND_UP,
+    Context,
+    Decimal,
+    localcontext,
+)
 from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import commission_engine
@@ -34,7 +44,7 @@ FAR_FUTURE = datetime(2100, 1, 1, tzinfo=timezone.utc)
 CENT = Decimal("0.01")
 
 # America/Santiago starts daylight saving at local midnight, so its first
-# instant of some days is 01:00; the other zones change clocks at 02:00 or 03:00.
+# instant of such a day is 01:00. The other zones change clocks at 02:00 or 03:00, if at all.
 ZONES = (
     "Asia/Shanghai",
     "America/Los_Angeles",
@@ -118,7 +128,7 @@ def first_instant(day: date, zone_name: str) -> datetime:
     """Find the earliest UTC second whose local date in the zone is ``day``, by bisection."""
     zone = ZoneInfo(zone_name)
     midnight_utc = int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp())
-    # Every UTC offset lies within -12:00 and +14:00, so the answer lies in this range.
+    # Current UTC offsets lie within -12:00 and +14:00, so the first instant is in this range.
     low = midnight_utc - 15 * 3600
     high = midnight_utc + 13 * 3600
 
@@ -162,9 +172,10 @@ def signing_moments(draw: st.DrawFn) -> datetime:
     month = draw(st.integers(1, 12))
     last_day = calendar.monthrange(year, month)[1]
     day = draw(st.one_of(st.integers(1, last_day), st.integers(28, last_day)))
-    hour = draw(st.one_of(st.integers(0, 23), st.sampled_from((0, 23))))
-    minute = draw(st.integers(0, 59))
-    second = draw(st.integers(0, 59))
+    hour, minute, second = draw(st.one_of(
+        st.tuples(st.integers(0, 23), st.integers(0, 59), st.integers(0, 59)),
+        st.sampled_from(((0, 0, 0), (23, 59, 59))),
+    ))
     offset = draw(st.sampled_from(OFFSETS))
     return datetime(year, month, day, hour, minute, second, tzinfo=offset)
 
@@ -263,22 +274,28 @@ event_gaps = st.one_of(st.just(0), st.integers(0, 60 * 24 * 400))
 def record_sets(draw: st.DrawFn) -> GeneratedRecords:
     """Draw reps, customers, contracts, refunds, surveys and referrals that load without error."""
     records: list[dict[str, Any]] = []
+    moments: list[datetime] = []
+
+    def moment_after(earlier: datetime) -> datetime:
+        later = earlier + timedelta(minutes=draw(event_gaps))
+        moments.append(later)
+        return later.astimezone(draw(st.sampled_from(OFFSETS)))
+
     rep_ids = [f"R{index}" for index in range(draw(st.integers(1, 3)))]
     for rep_id in rep_ids:
         records.append(rep_record(rep_id, draw(st.sampled_from(ZONES))))
 
     start = datetime(2024, 11, 1, tzinfo=timezone.utc)
     creation_minutes = sorted(
-        draw(st.lists(st.integers(0, 60 * 24 * 300), min_size=1, max_size=5, unique=True))
+        draw(st.lists(st.integers(0, 60 * 24 * 300), min_size=1, max_size=5))
     )
     customers: list[tuple[str, datetime]] = []
     for index, minutes in enumerate(creation_minutes):
-        customer_id = f"C{index}"
-        created_at = (start + timedelta(minutes=minutes)).astimezone(
-            draw(st.sampled_from(OFFSETS)))
+        created_at = moment_after(start + timedelta(minutes=minutes))
         # A customer can only be referred by one created strictly earlier.
-        referrer = draw(st.one_of(st.none(), st.sampled_from([c for c, _ in customers])))\
-            if customers else None
+        referrers = [other for other, other_created in customers if other_created < created_at]
+        referrer = draw(st.none() | st.sampled_from(referrers)) if referrers else None
+        customer_id = f"C{index}"
         records.append(customer_record(customer_id, draw(st.sampled_from(rep_ids)),
                                        created_at, referrer))
         customers.append((customer_id, created_at))
@@ -286,9 +303,8 @@ def record_sets(draw: st.DrawFn) -> GeneratedRecords:
     for contract_index in range(draw(st.integers(1, 6))):
         contract_id = f"K{contract_index}"
         customer_id, created_at = draw(st.sampled_from(customers))
-        cents = draw(st.integers(100, 5_000_000))
-        signed_at = (created_at + timedelta(minutes=draw(event_gaps))).astimezone(
-            draw(st.sampled_from(OFFSETS)))
+        cents = draw(st.one_of(st.integers(1, 200), st.integers(100, 5_000_000)))
+        signed_at = moment_after(created_at)
         records.append(contract_record(
             contract_id, customer_id, draw(st.sampled_from(rep_ids)),
             draw(st.sampled_from(PRODUCTS)), cents, signed_at, draw(st.integers(1, 24))))
@@ -299,23 +315,30 @@ def record_sets(draw: st.DrawFn) -> GeneratedRecords:
                 break
             refund_cents = draw(st.one_of(st.just(refundable), st.integers(1, refundable)))
             refundable -= refund_cents
-            refunded_at = (signed_at + timedelta(minutes=draw(event_gaps))).astimezone(
-                draw(st.sampled_from(OFFSETS)))
             records.append(refund_record(f"F{contract_index}-{refund_index}", contract_id,
-                                         refund_cents, refunded_at))
+                                         refund_cents, moment_after(signed_at)))
 
         for survey_index in range(draw(st.integers(0, 2))):
-            surveyed_at = (signed_at + timedelta(minutes=draw(event_gaps))).astimezone(
-                draw(st.sampled_from(OFFSETS)))
             records.append(survey_record(f"Q{contract_index}-{survey_index}", contract_id,
-                                         draw(st.integers(0, 100)), surveyed_at))
+                                         draw(st.integers(0, 100)), moment_after(signed_at)))
 
     as_of = draw(st.one_of(
         st.sampled_from((datetime(2025, 6, 1, tzinfo=timezone.utc), FAR_FUTURE)),
+        # Exactly at an event, where "at or before as_of" decides what is visible.
+        st.sampled_from(moments),
         st.datetimes(min_value=datetime(2024, 11, 1), max_value=datetime(2027, 12, 31),
                      timezones=st.just(timezone.utc)),
     ))
     return GeneratedRecords(records, as_of)
+
+
+# A caller's own decimal context, with too few digits for most amounts.
+low_precision_contexts = st.builds(
+    Context,
+    prec=st.integers(1, 6),
+    rounding=st.sampled_from((ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, ROUND_DOWN,
+                              ROUND_CEILING)),
+)
 
 
 # ---------------------------------------------------------------- 1. allocation
@@ -328,22 +351,48 @@ ALLOCATION_DIGITS = {"CNY": 2, "JPY": 0, "KWD": 3}
     currency=st.sampled_from(sorted(ALLOCATION_DIGITS)),
     units=st.one_of(st.integers(-2_000, 2_000), st.integers(-(10**15), 10**15)),
     count=st.integers(1, 600),
+    normalized=st.booleans(),
 )
-def test_allocate_splits_total_exactly(currency: str, units: int, count: int) -> None:
+def test_allocate_splits_total_exactly(currency: str, units: int, count: int,
+                                       normalized: bool) -> None:
     digits = ALLOCATION_DIGITS[currency]
     quantum = Decimal(1).scaleb(-digits)
     total = Decimal(units).scaleb(-digits)
+    if normalized:
+        # The same value without trailing zeros, such as 1E+2 for 100.00.
+        total = total.normalize()
 
     parts = money.allocate(total, count, currency)
 
+    assert money.minor_digits(currency) == digits
     assert len(parts) == count
     assert sum(parts, Decimal(0)) == total
     assert max(parts) - min(parts) <= quantum
     magnitudes = [abs(part) for part in parts]
-    assert magnitudes == sorted(magnitudes, reverse=True), "the earliest parts take the extra units"
+    # The earliest parts take the extra units, so magnitudes never grow along the parts.
+    assert magnitudes == sorted(magnitudes, reverse=True)
     assert all(part == 0 or (part < 0) == (units < 0) for part in parts)
     for part in parts:
         assert part.as_tuple().exponent == -digits, f"part {part} of {total} {currency}"
+
+
+@settings(max_examples=100)
+@given(
+    currency=st.sampled_from(sorted(ALLOCATION_DIGITS)),
+    units=st.integers(-(10**12), 10**12),
+    count=st.integers(1, 600),
+    caller_context=low_precision_contexts,
+)
+@example(currency="CNY", units=11, count=1, caller_context=Context(prec=1))
+def test_allocate_ignores_caller_context(currency: str, units: int, count: int,
+                                         caller_context: Context) -> None:
+    total = Decimal(units).scaleb(-ALLOCATION_DIGITS[currency])
+    expected = money.allocate(total, count, currency)
+
+    with localcontext(caller_context):
+        parts = money.allocate(total, count, currency)
+
+    assert [str(part) for part in parts] == [str(part) for part in expected]
 
 
 # ---------------------------------------------------------------- 2. installment schedule
@@ -379,7 +428,8 @@ def test_installments_sum_to_rounded_commission(contract: SingleContract) -> Non
 
     assert result.schedule == ()
     assert sum((line.amount for line in lines), Decimal(0)) == contract.commission
-    assert len(lines) == min(contract.term_months, commission_cents), "zero installments are dropped"
+    # Installments of 0.00 are dropped, so a commission below one cent a month has fewer lines.
+    assert len(lines) == min(contract.term_months, commission_cents)
     if lines:
         amounts = [line.amount for line in lines]
         assert max(amounts) - min(amounts) <= CENT
@@ -439,6 +489,62 @@ def test_digest_repeats_and_tracks_amounts(data: st.DataObject) -> None:
     # Raising a contract amount keeps its refunds within the amount, so the records stay valid.
     changed[position]["amount"] = money_text(old_cents + increase_cents)
     assert evaluate(changed, generated.as_of).digest != first.digest
+
+
+# ---------------------------------------------------------------- the caller's decimal context
+
+
+def one_refund_records(contract_cents: int, refund_cents: int) -> list[dict[str, Any]]:
+    signed_at = datetime(2025, 1, 15, 10, tzinfo=timezone(timedelta(hours=8)))
+    contract = SingleContract("Asia/Shanghai", "individual", contract_cents, 12, signed_at)
+    return [*contract.records(),
+            refund_record("F1", "K1", refund_cents, signed_at + timedelta(days=10))]
+
+
+@EVALUATION_SETTINGS
+@given(generated=record_sets(), caller_context=low_precision_contexts)
+def test_evaluate_ignores_caller_context(generated: GeneratedRecords,
+                                         caller_context: Context) -> None:
+    record_set = commission_engine.load_records(generated.records)
+    plan = compiled_plan()
+    expected = plan.evaluate(record_set, generated.as_of)
+
+    with localcontext(caller_context):
+        result = plan.evaluate(record_set, generated.as_of)
+        text = result.to_json()
+
+    assert text == expected.to_json()
+
+
+@EVALUATION_SETTINGS
+@given(generated=record_sets(), caller_context=low_precision_contexts)
+@example(
+    generated=GeneratedRecords(one_refund_records(123_500, 123_500), FAR_FUTURE),
+    caller_context=Context(prec=3),
+)
+def test_load_records_ignores_caller_context(generated: GeneratedRecords,
+                                             caller_context: Context) -> None:
+    expected = commission_engine.load_records(generated.records).canonical()
+
+    with localcontext(caller_context):
+        loaded = commission_engine.load_records(generated.records)
+
+    assert loaded.canonical() == expected
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    contract_cents=st.integers(1, 10**9),
+    excess_cents=st.integers(1, 100),
+    caller_context=low_precision_contexts,
+)
+@example(contract_cents=1_000, excess_cents=1, caller_context=Context(prec=3))
+def test_over_refund_rejected_in_any_context(contract_cents: int, excess_cents: int,
+                                             caller_context: Context) -> None:
+    records = one_refund_records(contract_cents, contract_cents + excess_cents)
+
+    with localcontext(caller_context), pytest.raises(commission_engine.RecordError):
+        commission_engine.load_records(records)
 
 
 # ---------------------------------------------------------------- 5. refund entitlement

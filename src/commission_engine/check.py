@@ -17,7 +17,7 @@ from .errors import Diagnostic, PlanError
 
 __all__ = ["CheckedPlan", "Resolution", "check_plan"]
 
-SUBJECTS = ("contract",)
+SUBJECTS = ("contract", "payment")
 # The longest installment schedule a plan may ask for (50 years of months).
 MAX_INSTALLMENTS = 600
 DEFAULT_ROUNDING = "half-up"
@@ -29,6 +29,14 @@ _CONTRACT_ROOTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "customer": ("record:customer", ("customer",)),
     "rep": ("record:rep", ("rep",)),
 }
+# A rule on payments reads its payment, and the payment's contract as above.
+_PAYMENT_ROOTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "payment": ("record:payment", ()),
+    "contract": ("record:contract", ("contract",)),
+    "customer": ("record:customer", ("contract", "customer")),
+    "rep": ("record:rep", ("contract", "rep")),
+}
+_ROOTS = {"contract": _CONTRACT_ROOTS, "payment": _PAYMENT_ROOTS}
 
 
 # What an invariant may read in each scope it ranges over.
@@ -173,6 +181,10 @@ class _Checker:
             self.error(f"rules on {rule.subject!r} records are not supported", rule.pos,
                        suggestion or "write 'on contract'")
             return
+        if rule.subject == "payment" and not isinstance(rule, t.CommissionRule):
+            self.error(f"a {_kind_word(rule)} rule runs on contracts, not on payments", rule.pos,
+                       "write 'on contract'; only commission rules may run on payments")
+            return
         scope = _Scope(rule.subject, dict(schema.COLLECTIONS))
         self.check_common(rule, scope)
         if isinstance(rule, t.CommissionRule):
@@ -199,7 +211,22 @@ class _Checker:
                 f"the range ends ({effective.end}) before it starts ({effective.start})",
                 effective.pos, "swap the dates or correct one of them")
 
+    def check_payment_rule(self, rule: t.CommissionRule) -> None:
+        """Reject the clauses that mean nothing for a commission on payments."""
+        positions = dict(rule.clause_positions)
+        if rule.installments is not None:
+            self.error("a rule on payments pays each payment when it arrives, so it has no"
+                       " installments", positions["installments"],
+                       "remove the 'pay in ... monthly installments' line")
+        if rule.refund is not None and (rule.refund.action != "ignore"
+                                        or rule.refund.clawback != "never"):
+            self.error("a rule on payments reverses each refund at its payment's rate",
+                       rule.refund.pos,
+                       "remove the 'on refund' block, or write only 'ignore refunds'")
+
     def check_commission(self, rule: t.CommissionRule, scope: _Scope) -> None:
+        if rule.subject == "payment":
+            self.check_payment_rule(rule)
         if rule.base is None:
             self.missing(rule, f"commission rule {rule.name!r} has no rate",
                          "add 'rate 8% of contract.amount' or a rate table")
@@ -394,8 +421,8 @@ class _Checker:
                 return None
             self.resolutions[id(path)] = Resolution("metric", (rest[0],), scope.metrics[rest[0]])
             return scope.metrics[rest[0]]
-        elif not scope.cohort and first in _CONTRACT_ROOTS:
-            current, steps = _CONTRACT_ROOTS[first]
+        elif not scope.cohort and first in _ROOTS[scope.subject]:
+            current, steps = _ROOTS[scope.subject][first]
             root = "subject"
         elif not scope.cohort and first in schema.FIELDS[scope.subject]:
             root, current, steps = "subject", f"record:{scope.subject}", ()
@@ -424,7 +451,7 @@ class _Checker:
     def error_unknown_name(self, name: str, path: t.Path, scope: _Scope) -> None:
         candidates: list[str] = list(scope.metrics)
         if not scope.cohort:
-            candidates += list(_CONTRACT_ROOTS) + list(schema.FIELDS[scope.subject])
+            candidates += list(_ROOTS[scope.subject]) + list(schema.FIELDS[scope.subject])
         if scope.element is not None:
             candidates += [scope.element[0], *schema.FIELDS[scope.element[1]]]
         suggestion = _suggest(name, candidates)
@@ -481,6 +508,11 @@ class _Checker:
         return "count"
 
     def infer_commission_ref(self, expr: t.CommissionRef, scope: _Scope) -> str | None:
+        referenced = self.commission_rules.get(expr.rule)
+        if referenced is not None and referenced.subject != "contract":
+            self.error(f"commission {expr.rule} is paid on payments, so it has no single"
+                       " amount per contract", expr.pos, "refer to a commission rule on contracts")
+            return None
         if scope.cohort:
             self.error(f"{scope.place} cannot refer to a commission", expr.pos)
             return None
@@ -601,6 +633,12 @@ def _range_overlap(first: t.Effective | None,
     if start is not None and end is not None and start > end:  # type: ignore[operator]
         return None
     return start, end
+
+
+def _kind_word(rule: t.Rule) -> str:
+    if isinstance(rule, t.OneTimeRule):
+        return rule.kind
+    return "cohort" if isinstance(rule, t.CohortRule) else "commission"
 
 
 def _literal_adapts(node: t.Expr) -> bool:

@@ -64,6 +64,7 @@ class CompiledCommission:
     end: date | None
     base: Fn
     base_label: str
+    subject: str
     rows: tuple[CompiledRow, ...]
     installments: Fn | None
     refund_action: str
@@ -159,6 +160,10 @@ def _signed_at(ctx: Context) -> Any:
     return ctx.contract.signed_at
 
 
+def _paid_at(ctx: Context) -> Any:
+    return ctx.subject.paid_at
+
+
 class _Compiler:
     def __init__(self, checked: CheckedPlan):
         self.checked = checked
@@ -215,9 +220,11 @@ class _Compiler:
             for row in rule.rows
         )
         policy = rule.refund
+        if rule.subject == "payment" and rule.dated_by is None:
+            governing = _paid_at
         return CompiledCommission(
             rule.name, index, payee, governing, start, end, self.expr(rule.base),
-            self.label(rule.base), rows, self.optional(rule.installments),
+            self.label(rule.base), rule.subject, rows, self.optional(rule.installments),
             policy.action if policy else "stop",
             policy.clawback if policy else "never",
             policy.clawback_days if policy else None,
@@ -315,7 +322,7 @@ class _Compiler:
         element = resolution.root == "element"
 
         def walk(ctx: Context) -> Any:
-            value: Any = ctx.element if element else ctx.contract
+            value: Any = ctx.element if element else ctx.subject
             for name, table_name in steps:
                 if value is None:
                     return None

@@ -34,7 +34,7 @@ class Context:
     """
 
     __slots__ = (
-        "records", "contract", "zone", "as_of", "element", "metrics",
+        "records", "contract", "subject", "zone", "as_of", "element", "metrics",
         "cohort_collections", "trigger", "sources", "commission_of",
     )
 
@@ -48,6 +48,8 @@ class Context:
     ):
         self.records = records
         self.contract = contract
+        # The record a rule runs on: the contract, or a payment of it.
+        self.subject: Any = contract
         self.zone = zone
         self.as_of = as_of
         self.element: Any = None

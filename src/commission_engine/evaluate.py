@@ -27,7 +27,7 @@ from .compile import (
 from .check import MAX_INSTALLMENTS
 from .context import Context
 from .errors import EvaluationError, Problem, RecordError
-from .records import Contract, RecordSet, Rep
+from .records import Contract, Payment, RecordSet, Rep
 from .results import PayoutLine, Result, build_statements, compute_digest
 
 __all__ = ["evaluate"]
@@ -86,6 +86,25 @@ def _check_currencies(plan: CompiledPlan, records: RecordSet) -> None:
             ))
     if problems:
         raise RecordError(tuple(problems))
+
+
+def _first_row(rule: CompiledCommission, ctx: Context, day: date) -> CompiledRow | None:
+    """Return the first row in force on ``day`` whose condition holds."""
+    for row in rule.rows:
+        if row.start is not None and day < row.start:
+            continue
+        if row.end is not None and day > row.end:
+            continue
+        if row.condition is None or row.condition(ctx) is True:
+            return row
+    return None
+
+
+def _reversed(selection: _Selection, paid: Decimal, refunded: Decimal) -> Decimal:
+    """Return the exact commission a refund takes back, at its payment's rate."""
+    if selection.base == paid:
+        return selection.row.rate * refunded
+    return selection.commission * refunded / paid
 
 
 @contextmanager
@@ -155,9 +174,10 @@ class _Run:
         produced: list[PayoutLine] = []
         for rule in self.plan.rules:
             if isinstance(rule, CompiledCommission):
+                lines_of = self.payment_lines if rule.subject == "payment" else self.commission_lines
                 for contract in self.contracts:
                     with _guard(rule.name, f"contract {contract.id}"):
-                        produced.extend(self.commission_lines(rule, contract))
+                        produced.extend(lines_of(rule, contract))
             elif isinstance(rule, CompiledOneTime):
                 for contract in self.contracts:
                     with _guard(rule.name, f"contract {contract.id}"):
@@ -188,18 +208,82 @@ class _Run:
         day = self.in_force(rule, ctx)
         if day is None:
             return None
-        for row in rule.rows:
-            if row.start is not None and day < row.start:
+        row = _first_row(rule, ctx, day)
+        if row is None:
+            return None
+        base = rule.base(ctx)
+        if base is None:
+            return None
+        signing_day = periods.local_date(contract.signed_at, payee.timezone)
+        return _Selection(payee, row, base, self.round(row.rate * base), signing_day)
+
+    # ---- commission rules on payments
+
+    def price_payment(self, rule: CompiledCommission, contract: Contract,
+                      payment: Payment) -> _Selection | None:
+        """Choose the payee and rate of one payment, on the rule's governing date."""
+        ctx = self.context(contract)
+        ctx.subject = payment
+        payee = self.payee_of(rule, ctx)
+        if payee is None:
+            return None
+        day = self.in_force(rule, ctx)
+        if day is None:
+            return None
+        row = _first_row(rule, ctx, day)
+        base = rule.base(ctx) if row is not None else None
+        if row is None or base is None:
+            return None
+        return _Selection(payee, row, base, row.rate * base, day)
+
+    def payment_lines(self, rule: CompiledCommission, contract: Contract) -> list[PayoutLine]:
+        """Pay each payment as it arrives and reverse each refund at its payment's rate.
+
+        Lines are differences of consecutive rounded running totals, so the
+        lines of a contract always sum to its exact commission rounded once.
+        """
+        payments = self.records.payments_of.get(contract.id, ())
+        priced = {p.id: self.price_payment(rule, contract, p) for p in payments}
+        events: list[tuple[datetime, int, str, Any]] = [
+            (p.paid_at, 0, p.id, p) for p in payments if priced[p.id] is not None]
+        if rule.refund_action != "ignore":
+            events += [(r.refunded_at, 1, r.id, r) for r in self.records.refunds_of.get(contract.id, ())]
+        events.sort(key=lambda event: event[:3])
+        running: dict[str, Decimal] = {}
+        paid: dict[str, Decimal] = {}
+        latest: Payment | None = None
+        out = []
+        for moment, _order, _id, record in events:
+            if isinstance(record, Payment):
+                latest = record
+                payment, exact = record, None
+            else:
+                payment = self.records.payments.get(record.payment) if record.payment else latest
+                exact = None
+            selection = priced.get(payment.id) if payment is not None else None
+            if payment is None or selection is None:
                 continue
-            if row.end is not None and day > row.end:
+            if record is payment:
+                exact = selection.commission
+            else:
+                exact = -_reversed(selection, payment.amount, record.amount)
+            payee = selection.payee
+            running[payee.id] = running.get(payee.id, Decimal(0)) + exact
+            rounded = self.round(running[payee.id])
+            amount = rounded - paid.get(payee.id, Decimal(0))
+            steps = (explain.payment_step(rule.name, selection.row.percent_text,
+                                          selection.row.label, selection.base, exact,
+                                          payment.id, record.id, self.currency),
+                     explain.running_step(rounded, paid.get(payee.id, Decimal(0)), amount,
+                                          self.currency))
+            paid[payee.id] = rounded
+            if amount == 0:
                 continue
-            if row.condition is None or row.condition(ctx) is True:
-                base = rule.base(ctx)
-                if base is None:
-                    return None
-                signing_day = periods.local_date(contract.signed_at, payee.timezone)
-                return _Selection(payee, row, base, self.round(row.rate * base), signing_day)
-        return None
+            kind = "commission" if record is payment else "clawback"
+            sources = tuple(dict.fromkeys((contract.id, payment.id, record.id)))
+            out.append(PayoutLine(payee.id, periods.period_of(moment, payee.timezone), kind,
+                                  rule.name, amount, self.currency, sources, steps, moment))
+        return out
 
     def installment_count(self, rule: CompiledCommission, contract: Contract) -> int:
         if rule.installments is None:

@@ -110,3 +110,30 @@ def cohort_step(period: str, members: int, retained: int, retention: Decimal) ->
     values = (("cohort", period), ("members", str(members)), ("retained", str(retained)),
               ("retention", share + "%"))
     return Step("cohort", text, values)
+
+
+def payment_step(rule: str, percent: str, label: str | None, base: Decimal, exact: Decimal,
+                 payment_id: str, record_id: str, currency: str) -> Step:
+    """Explain the commission on one payment, or a refund's reversal at its rate."""
+    reason = f" ({label})" if label else ""
+    exact_text = format(exact, "f")
+    if record_id == payment_id:
+        text = (f"{rule.capitalize()} rate {percent}{reason} x {show_money(base, currency)}"
+                f" (payment {payment_id}) = {exact_text}")
+    else:
+        text = (f"refund {record_id} reverses payment {payment_id} at its rate {percent}:"
+                f" {exact_text}")
+    values = (("rule", rule), ("rate", percent), ("condition", label or ""),
+              ("payment", payment_id), ("record", record_id),
+              ("base", money.format_amount(base, currency)), ("exact", exact_text))
+    return Step("payment", text, values)
+
+
+def running_step(running: Decimal, before: Decimal, amount: Decimal, currency: str) -> Step:
+    """Explain a line as the change of the rounded running total."""
+    text = (f"running total {show_money(running, currency)} less {show_money(before, currency)}"
+            f" already paid = {show_money(amount, currency)}")
+    values = (("running_total", money.format_amount(running, currency)),
+              ("paid_before", money.format_amount(before, currency)),
+              ("amount", money.format_amount(amount, currency)))
+    return Step("running", text, values)

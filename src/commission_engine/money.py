@@ -96,7 +96,7 @@ def allocate(total: Decimal, count: int, currency: str) -> tuple[Decimal, ...]:
     quantum = _QUANTA[currency]
     sign = -1 if total < 0 else 1
     context = EVALUATION_CONTEXT
-    units = int(context.divide(abs(total), quantum).to_integral_value(context=context))
+    units = int(context.divide(total.copy_abs(), quantum).to_integral_value(context=context))
     base, extra = divmod(units, count)
     return tuple(
         context.multiply(quantum, Decimal(sign * (base + (1 if index < extra else 0))))
