@@ -195,7 +195,9 @@ class _Checker:
             self.check_cohort(rule, scope)
 
     def check_common(self, rule: t.Rule, scope: _Scope) -> None:
-        if rule.payee is None:
+        if isinstance(rule, t.CommissionRule) and rule.split:
+            self.check_split(rule, scope)
+        elif rule.payee is None:
             self.missing(rule, f"rule {rule.name!r} does not say who is paid",
                          "add a line such as 'paid to contract.rep'")
         else:
@@ -204,6 +206,18 @@ class _Checker:
             self.expect(rule.dated_by, scope, "timestamp", "the governing date ('dated by')")
         if rule.effective is not None:
             self.check_effective(rule.effective)
+
+    def check_split(self, rule: t.CommissionRule, scope: _Scope) -> None:
+        """Check that every share names a rep and that the shares make 100%."""
+        total = sum((share.share.value for share in rule.split), start=0)
+        for share in rule.split:
+            self.expect(share.payee, scope, "record:rep", "a share's payee")
+            if share.share.value <= 0:
+                self.error(f"a share of {share.share.value}% pays nothing", share.share.pos,
+                           "remove the share or give it more than 0%")
+        if total != 100:
+            self.error(f"the shares add up to {total}%, not 100%", rule.split[0].pos,
+                       "make the shares of 'split between' add up to exactly 100%")
 
     def check_effective(self, effective: t.Effective) -> None:
         if effective.start and effective.end and effective.end < effective.start:

@@ -70,6 +70,9 @@ class CompiledCommission:
     refund_action: str
     clawback: str
     clawback_days: int | None
+    # Split credit: (payee, share as a fraction, the payee's text); empty when
+    # the whole commission goes to ``payee``.
+    split: tuple[tuple[Fn, Decimal, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,8 +182,12 @@ class _Compiler:
     # ---- rules
 
     def rule(self, rule: t.Rule, index: int) -> CompiledRule:
-        assert rule.payee is not None
-        payee = self.expr(rule.payee)
+        if isinstance(rule, t.CommissionRule) and rule.split:
+            # Dates and periods of a split rule follow its first payee's zone.
+            payee = self.expr(rule.split[0].payee)
+        else:
+            assert rule.payee is not None
+            payee = self.expr(rule.payee)
         governing = self.expr(rule.dated_by) if rule.dated_by is not None else _signed_at
         start = rule.effective.start if rule.effective else None
         end = rule.effective.end if rule.effective else None
@@ -228,6 +235,8 @@ class _Compiler:
             policy.action if policy else "stop",
             policy.clawback if policy else "never",
             policy.clawback_days if policy else None,
+            tuple((self.expr(share.payee), share.share.value / _HUNDRED,
+                   self.label(share.payee)) for share in rule.split),
         )
 
     def optional(self, expr: t.Expr | None) -> Fn | None:

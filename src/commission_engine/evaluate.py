@@ -177,7 +177,9 @@ class _Run:
                 lines_of = self.payment_lines if rule.subject == "payment" else self.commission_lines
                 for contract in self.contracts:
                     with _guard(rule.name, f"contract {contract.id}"):
-                        produced.extend(lines_of(rule, contract))
+                        lines = lines_of(rule, contract)
+                        produced.extend(self.split_lines(rule, contract, lines)
+                                        if rule.split else lines)
             elif isinstance(rule, CompiledOneTime):
                 for contract in self.contracts:
                     with _guard(rule.name, f"contract {contract.id}"):
@@ -216,6 +218,34 @@ class _Run:
             return None
         signing_day = periods.local_date(contract.signed_at, payee.timezone)
         return _Selection(payee, row, base, self.round(row.rate * base), signing_day)
+
+    def split_lines(self, rule: CompiledCommission, contract: Contract,
+                    lines: list[PayoutLine]) -> list[PayoutLine]:
+        """Share each line between the split's payees, to the minor unit."""
+        ctx = self.context(contract)
+        shares: dict[str, Decimal] = {}
+        payees: dict[str, Rep] = {}
+        for payee_of, fraction, label in rule.split:
+            payee = payee_of(ctx)
+            if payee is None:
+                msg = (f"rule {rule.name!r} splits credit to {label}, which is absent for"
+                       f" contract {contract.id}; every share needs a payee")
+                raise EvaluationError(msg)
+            payees[payee.id] = payee
+            shares[payee.id] = shares.get(payee.id, Decimal(0)) + fraction
+        out = []
+        for line in lines:
+            parts = money.split(line.amount, sorted(shares.items()), self.currency)
+            for payee_id, amount in parts.items():
+                if amount == 0:
+                    continue
+                payee = payees[payee_id]
+                step = explain.split_step(payee_id, shares[payee_id], line.amount, amount,
+                                          self.currency)
+                out.append(PayoutLine(payee_id, periods.period_of(line.due, payee.timezone),
+                                      line.kind, line.rule, amount, self.currency,
+                                      line.sources, (*line.explanation, step), line.due))
+        return out
 
     # ---- commission rules on payments
 

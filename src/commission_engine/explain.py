@@ -137,3 +137,14 @@ def running_step(running: Decimal, before: Decimal, amount: Decimal, currency: s
               ("paid_before", money.format_amount(before, currency)),
               ("amount", money.format_amount(amount, currency)))
     return Step("running", text, values)
+
+
+def split_step(payee: str, share: Decimal, whole: Decimal, part: Decimal, currency: str) -> Step:
+    """Explain one payee's part of a split line."""
+    percent = format((share * 100).normalize(), "f")
+    text = (f"{payee}'s share {percent}% of {show_money(whole, currency)}"
+            f" = {show_money(part, currency)}")
+    values = (("payee", payee), ("share", percent + "%"),
+              ("whole", money.format_amount(whole, currency)),
+              ("part", money.format_amount(part, currency)))
+    return Step("split", text, values)

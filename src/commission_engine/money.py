@@ -6,7 +6,7 @@ so a caller's own ``decimal`` context never changes a result.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import (
     ROUND_HALF_EVEN,
     ROUND_HALF_UP,
@@ -26,6 +26,7 @@ __all__ = [
     "known_currencies",
     "minor_digits",
     "round_money",
+    "split",
     "total",
 ]
 
@@ -110,6 +111,27 @@ def total(amounts: Iterable[Decimal]) -> Decimal:
     for amount in amounts:
         result = EVALUATION_CONTEXT.add(result, amount)
     return result
+
+
+def split(amount: Decimal, shares: Sequence[tuple[str, Decimal]],
+          currency: str) -> dict[str, Decimal]:
+    """Split a rounded amount by shares (fractions summing to 1), exactly.
+
+    Each key gets its share rounded toward zero to the minor unit; the minor
+    units left over go one each to the largest remainders, ties to the
+    smallest key (the payee id), so the parts always sum to ``amount``.
+    """
+    quantum = _QUANTA[currency]
+    context = EVALUATION_CONTEXT
+    sign = -1 if amount < 0 else 1
+    units = int(context.divide(amount.copy_abs(), quantum))
+    exact = {key: context.multiply(Decimal(units), fraction) for key, fraction in shares}
+    floors = {key: int(value) for key, value in exact.items()}
+    left = units - sum(floors.values())
+    order = sorted(exact, key=lambda key: (-(exact[key] - floors[key]), key))
+    for key in order[:left]:
+        floors[key] += 1
+    return {key: context.multiply(quantum, Decimal(sign * count)) for key, count in floors.items()}
 
 
 def format_amount(amount: Decimal, currency: str) -> str:

@@ -415,8 +415,12 @@ class _TreeBuilder(Transformer[Token, Any]):
     def commission_rule(self, meta: Any, children: list[Any]) -> t.CommissionRule:
         name, subject, *clauses = children
         found, positions = self._clauses(
-            clauses, {"payee", "dated", "effective", "rate_table", "rate_line", "installments", "refund"}
+            clauses, {"payee", "split", "dated", "effective", "rate_table", "rate_line",
+                      "installments", "refund"}
         )
+        if "payee" in found and "split" in found:
+            self._report("the rule has both 'paid to' and 'split between'", self._mpos(meta),
+                         "keep one: 'split between' already names every payee")
         pos = self._mpos(meta)
         if "rate_table" in found and "rate_line" in found:
             self._report("the rule has both a rate line and a rate table", pos, "keep one of them")
@@ -425,6 +429,7 @@ class _TreeBuilder(Transformer[Token, Any]):
             str(name), str(subject), found.get("payee"), found.get("dated"),
             found.get("effective"), base, tuple(rows), found.get("installments"),
             found.get("refund"), pos, self._tpos(name), tuple(positions),
+            found.get("split", ()),
         )
 
     def onetime_rule(self, meta: Any, children: list[Any]) -> t.OneTimeRule:
@@ -459,6 +464,12 @@ class _TreeBuilder(Transformer[Token, Any]):
 
     def payee_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
         return ("payee", children[0], self._mpos(meta))
+
+    def split_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        return ("split", tuple(children), self._mpos(meta))
+
+    def split_share(self, meta: Any, children: list[Any]) -> t.SplitShare:
+        return t.SplitShare(children[0], self.percent(None, [children[1]]), self._mpos(meta))
 
     def dated_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
         return ("dated", children[0], self._mpos(meta))
@@ -799,6 +810,7 @@ class _TreeBuilder(Transformer[Token, Any]):
 
 _CLAUSE_WORDS: dict[str, str] = {
     "payee": "paid to",
+    "split": "split between",
     "dated": "dated by",
     "effective": "effective",
     "rate_table": "rate of ...:",

@@ -217,6 +217,16 @@ class CommissionRule:
     pos: Pos
     name_pos: Pos
     clause_positions: tuple[tuple[str, Pos], ...] = ()
+    split: tuple[SplitShare, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SplitShare:
+    """One payee's share of a split credit."""
+
+    payee: Path
+    share: Percent
+    pos: Pos
 
 
 @dataclass(frozen=True, slots=True)
