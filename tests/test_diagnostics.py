@@ -160,7 +160,7 @@ def test_unexpected_token_names_expectation() -> None:
     found = diagnostics_of(HEADER + RULE + "    rate of contract.amount:\n        8% when\n")
 
     line, column, _, message, hint = found[0]
-    assert (line, message) == (7, "unexpected the end of the line")
+    assert (line, message) == (7, "unexpected end of line")
     assert hint is not None
     assert "a percentage such as 8%" in hint
     assert "NAME" not in hint

@@ -319,3 +319,25 @@ def test_invalid_utf8_exits_one(tmp_path: Path) -> None:
     stderr = rejected(run_cli("check", str(plan)))
 
     assert "not UTF-8 text" in stderr
+
+
+def test_nesting_past_limit_reported() -> None:
+    assert plan_error(bonus_plan("-" * 150 + "contract.amount")) == [
+        "this expression nests more than 100 levels deep"]
+
+
+def test_example_contract_currency_checked() -> None:
+    text = bonus_plan("1.00") + (
+        '\nexample "x" as of 2026-01-01T00:00:00Z:\n    records:\n'
+        '        rep id R1 timezone "UTC"\n        customer id C1 owner R1\n'
+        '        contract id K1 customer C1 rep R1 product "f" amount 10.00 currency USD'
+        " signed_at 2025-01-01T00:00:00Z term_months 1\n    expect:\n        nothing\n"
+    )
+
+    assert "contract K1 is in USD, but the plan's currency is CNY" in plan_error(text)
+
+
+def test_literal_arithmetic_is_money() -> None:
+    plan = load_plan(bonus_plan("100 + 50"))
+
+    assert plan.evaluate(load_records(base()), AS_OF).lines[0].amount == Decimal("150.00")

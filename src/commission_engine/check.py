@@ -18,6 +18,8 @@ from .errors import Diagnostic, PlanError
 __all__ = ["CheckedPlan", "Resolution", "check_plan"]
 
 SUBJECTS = ("contract", "payment")
+# The deepest expression the checker and compiler recurse through.
+MAX_NESTING = 100
 # The longest installment schedule a plan may ask for (50 years of months).
 MAX_INSTALLMENTS = 600
 DEFAULT_ROUNDING = "half-up"
@@ -126,6 +128,11 @@ class _Checker:
     # ---- plan
 
     def run(self) -> CheckedPlan:
+        too_deep = _deepest(self.plan)
+        if too_deep is not None:
+            self.error(f"this expression nests more than {MAX_NESTING} levels deep", too_deep,
+                       "split the formula into simpler ones")
+            raise PlanError(tuple(sorted(self.diagnostics, key=lambda d: (d.line, d.column))))
         currency = self.check_settings()
         rounding = self.plan.rounding or DEFAULT_ROUNDING
         seen: dict[str, t.Rule] = {}
@@ -161,6 +168,8 @@ class _Checker:
             return "XXX"
         if not money.is_known_currency(self.plan.currency):
             suggestion = _suggest(self.plan.currency.upper(), money.known_currencies())
+            if self.plan.currency.upper() == "RMB":
+                suggestion = "the ISO 4217 code of the renminbi is CNY"
             self.error(f"unknown currency {self.plan.currency!r}", positions["currency"],
                        suggestion or "write an ISO 4217 code such as CNY, USD or JPY")
         if self.plan.rounding is not None and self.plan.rounding not in money.ROUNDING_MODES:
@@ -351,9 +360,7 @@ class _Checker:
         if found is None:
             return
         if found == wanted or (found == "number" and wanted in ("count", "money")
-                               and isinstance(expr, t.Number)):
-            if isinstance(expr, t.Number):
-                self.types[id(expr)] = wanted
+                               and _constant_number(expr)):
             return
         self.error(f"{what} must be {_article(wanted)}, but this is {_article(found)}",
                    expr.pos, _conversion_hint(found, wanted))
@@ -381,7 +388,8 @@ class _Checker:
             return self.resolve(expr, scope)
         if isinstance(expr, t.CustomerStatus):
             if scope.cohort:
-                self.error(f"'new customer' cannot be used in {scope.place}", expr.pos,
+                phrase = "new customer" if expr.new else "returning customer"
+                self.error(f"'{phrase}' cannot be used in {scope.place}", expr.pos,
                            None if scope.prefix else "put it in the 'members when' line")
                 return None
             return "boolean"
@@ -518,7 +526,11 @@ class _Checker:
                              scope.metrics, scope.cohort)
             if scope.cohort:
                 element = _Scope("contract", {}, (singular, member), {}, True)
-            self.expect(expr.where, element, "boolean", "the 'where' condition")
+            found = self.infer(expr.where, element)
+            if found is not None and found != "boolean":
+                self.error(f"the 'where' condition must be a boolean, but this is {_article(found)}",
+                           expr.where.pos,
+                           "put the whole condition in parentheses: where (score >= 90)")
         return "count"
 
     def infer_commission_ref(self, expr: t.CommissionRef, scope: _Scope) -> str | None:
@@ -580,8 +592,9 @@ class _Checker:
             return "boolean"
         if op in ("is", "is not", "=", "!="):
             if _equality_type(left, right, expr.right) is None:
-                self.error(f"cannot compare {left} with {right} ({left} {op} {right})", expr.pos,
-                           _conversion_hint(right, left))
+                self.error(f"cannot compare {_article(left)} with {_article(right)}"
+                           f" ({_type_word(left)} {op} {_type_word(right)})", expr.pos,
+                           _comparison_hint(left, right))
                 return None
             return "boolean"
         if op in ("<", "<=", ">", ">="):
@@ -590,8 +603,9 @@ class _Checker:
                            "compare text with 'is', 'is not' or 'in [...]'")
                 return None
             if _order_type(left, right, expr.left, expr.right) is None:
-                self.error(f"cannot compare {left} with {right} ({left} {op} {right})", expr.pos,
-                           _conversion_hint(right, left))
+                self.error(f"cannot compare {_article(left)} with {_article(right)}"
+                           f" ({_type_word(left)} {op} {_type_word(right)})", expr.pos,
+                           _comparison_hint(left, right))
                 return None
             return "boolean"
         if op == "/" and isinstance(expr.right, t.Number) and expr.right.value == 0:
@@ -649,10 +663,38 @@ def _range_overlap(first: t.Effective | None,
     return start, end
 
 
+def _deepest(plan: t.PlanTree) -> t.Pos | None:
+    """Return where an expression nests past ``MAX_NESTING``, found without recursion."""
+    stack: list[tuple[object, int]] = [(item, 0) for item in (*plan.rules, *plan.invariants)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            pos = getattr(node, "pos", None)
+            return pos if isinstance(pos, t.Pos) else plan.pos
+        for name in getattr(node, "__slots__", ()):
+            child = getattr(node, name)
+            children = child if isinstance(child, tuple) else (child,)
+            for item in children:
+                if hasattr(item, "__slots__") and not isinstance(item, (t.Pos, str)):
+                    stack.append((item, depth + 1))
+    return None
+
+
 def _kind_word(rule: t.Rule) -> str:
     if isinstance(rule, t.OneTimeRule):
         return rule.kind
     return "cohort" if isinstance(rule, t.CohortRule) else "commission"
+
+
+def _constant_number(node: t.Expr) -> bool:
+    """Tell whether an expression is made of number literals only, such as ``100 + 50``."""
+    if isinstance(node, t.Number):
+        return True
+    if isinstance(node, t.Unary) and node.op == "-":
+        return _constant_number(node.operand)
+    if isinstance(node, t.Binary) and node.op in ("+", "-", "*", "/"):
+        return _constant_number(node.left) and _constant_number(node.right)
+    return False
 
 
 def _literal_adapts(node: t.Expr) -> bool:
@@ -714,7 +756,11 @@ def _arithmetic_type(op: str, left: str, right: str, left_node: t.Expr,
             other = right if left == "money" else left
             return "money" if other in ("number", "count", "percentage") else None
         if left in numeric and right in numeric:
-            return "count" if left == right == "count" else "number"
+            if left == right == "count":
+                return "count"
+            if "count" in (left, right) and (_literal_adapts(left_node) or _literal_adapts(right_node)):
+                return "count"
+            return "number"
         if "percentage" in (left, right):
             other = right if left == "percentage" else left
             return "number" if other in ("number", "count") else None
@@ -739,6 +785,19 @@ def _article(type_name: str) -> str:
     return f"a {type_name}" if type_name[0] not in "aeiou" else f"an {type_name}"
 
 
+def _type_word(type_name: str) -> str:
+    record_type = schema.record_type_of(type_name)
+    return record_type if record_type is not None else type_name
+
+
+def _comparison_hint(left: str, right: str) -> str:
+    if "timestamp" in (left, right):
+        return "compare a timestamp with a date, such as 2025-01-01"
+    if schema.record_type_of(left) or schema.record_type_of(right):
+        return "compare a record with its id as text, such as contract.rep is \"R1\""
+    return "compare values of the same kind: money with money, a date with a date"
+
+
 def _conversion_hint(found: str, wanted: str) -> str | None:
     if wanted == "money" and found == "percentage":
         return "a percentage needs a base: write '8% of contract.amount'"
@@ -761,7 +820,11 @@ def _arithmetic_hint(expr: t.Binary, left: str, right: str) -> str:
         return f"a percentage needs a base: write '{rate_text} of {amount_text}' to get money"
     if expr.op == "of":
         return "write a percentage before 'of' and an amount after it, as in '8% of contract.amount'"
-    return "both sides must be amounts of the same kind"
+    if expr.op == "*" and left == right == "money":
+        return "money can be multiplied only by a number, a count or a percentage"
+    if expr.op in ("+", "-"):
+        return "add and subtract values of the same kind: money with money, counts with counts"
+    return "divide money by money, a count or a number"
 
 
 def _name_pos(path: t.Path, name: str) -> t.Pos:

@@ -149,9 +149,16 @@ def check_examples(plan: CompiledPlan) -> tuple[Diagnostic, ...]:
                    example.pos, "add one, such as 2025-12-31T00:00:00+08:00")
             continue
         try:
-            load_records(example_records(plan, example))
+            records = load_records(example_records(plan, example))
         except RecordError as exc:
             found.extend(_record_diagnostics(plan, example, exc))
+        else:
+            for index, raw in enumerate(example_records(plan, example)):
+                contract = records.contracts.get(str(raw.get("id"))) if raw["type"] == "contract" else None
+                if contract is not None and contract.currency != plan.currency:
+                    report(f"contract {contract.id} is in {contract.currency}, but the plan's"
+                           f" currency is {plan.currency}", example.records[index].pos,
+                           f"write the amount in {plan.currency}, or leave the currency out")
         for line in example.expected:
             exponent = line.amount.as_tuple().exponent
             if isinstance(exponent, int) and -exponent > digits:

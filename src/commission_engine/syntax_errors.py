@@ -158,13 +158,13 @@ def _found(exc: UnexpectedInput, source_line: str) -> tuple[str, int]:
     if isinstance(exc, UnexpectedToken):
         token: Token = exc.token
         if token.type == "$END":
-            return "the end of the file", 1
+            return "end of file", 1
         if token.type == "_NL":
-            return "the end of the line", 1
+            return "end of line", 1
         if token.type == "_INDENT":
-            return "an indented line", 1
+            return "indentation", 1
         if token.type == "_DEDENT":
-            return "the end of an indented block", 1
+            return "end of an indented block", 1
         return f"'{token}'", max(len(str(token)), 1)
     column = getattr(exc, "column", 1) or 1
     rest = source_line[column - 1 :]
@@ -194,6 +194,9 @@ def describe_syntax_error(
         column = len(source_line.rstrip()) + 1
     found, width = _found(exc, source_line)
     label = _match(exc, parse_piece)
+    if label == "misspelled keyword" and not (isinstance(exc, UnexpectedToken)
+                                              and exc.token.type == "NAME"):
+        label = None
     if label is None and isinstance(exc, UnexpectedCharacters) and source_line[column - 1 : column] == '"':
         label = "unclosed string"
     if label == "unclosed string":
