@@ -247,14 +247,45 @@ class _Checker:
                        rule.refund.pos,
                        "remove the 'on refund' block, or write only 'ignore refunds'")
 
+    def check_tiers(self, rule: t.CommissionRule, tiers: t.TierTable) -> None:
+        """Check that the tiers rise without gaps or overlaps and end with 'above'."""
+        previous = None
+        for index, row in enumerate(tiers.rows):
+            self.check_rate(row.rate)
+            last = index == len(tiers.rows) - 1
+            if row.bound is None and not last:
+                self.error("only the last tier can be 'above'", row.pos,
+                           "give this tier an upper bound with 'up to' or 'below'")
+            if row.bound is not None and previous is not None and row.bound <= previous:
+                self.error(f"the tiers overlap: {row.bound} is not above the tier before"
+                           f" ({previous})", row.pos, "list the tiers from the lowest bound up")
+            if row.bound is not None:
+                previous = row.bound
+        if tiers.rows and tiers.rows[-1].bound is not None:
+            self.error(f"no tier covers totals above {tiers.rows[-1].bound}", tiers.rows[-1].pos,
+                       "end the tiers with a row such as '10% above'")
+        if rule.split:
+            self.error("a tiered rule prices each payee's own total, so it cannot split credit",
+                       rule.split[0].pos, "write 'paid to' with one payee")
+        if rule.installments is not None:
+            self.error("a tiered rule pays as totals grow, so it has no installments",
+                       dict(rule.clause_positions)["installments"],
+                       "remove the 'pay in ... monthly installments' line")
+        if rule.refund is not None and rule.refund.clawback != "never":
+            self.error("a tiered rule takes each refund off its period's total",
+                       rule.refund.pos, "remove the clawback line")
+
     def check_commission(self, rule: t.CommissionRule, scope: _Scope) -> None:
-        if rule.subject == "payment":
+        if rule.tiers is not None:
+            self.check_tiers(rule, rule.tiers)
+        elif rule.subject == "payment":
             self.check_payment_rule(rule)
         if rule.base is None:
             self.missing(rule, f"commission rule {rule.name!r} has no rate",
                          "add 'rate 8% of contract.amount' or a rate table")
             return
-        self.expect(rule.base, scope, "money", "the commission base ('rate of ...')")
+        what = "the tiered base ('tiers of ...')" if rule.tiers else "the commission base ('rate of ...')"
+        self.expect(rule.base, scope, "money", what)
         self.check_row_reach(rule.rows)
         for row in rule.rows:
             self.check_rate(row.rate)

@@ -73,6 +73,46 @@ class CompiledCommission:
     # Split credit: (payee, share as a fraction, the payee's text); empty when
     # the whole commission goes to ``payee``.
     split: tuple[tuple[Fn, Decimal, str], ...] = ()
+    tiers: CompiledTiers | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledTier:
+    rate: Decimal
+    percent_text: str
+    bound: Decimal | None
+    inclusive: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledTiers:
+    """Tiers over a period total; ``commission_on`` prices a total exactly."""
+
+    mode: str
+    tiers: tuple[CompiledTier, ...]
+
+    def tier_of(self, total: Decimal) -> CompiledTier:
+        """Return the tier a total falls in; edges follow each tier's inclusiveness."""
+        for tier in self.tiers:
+            if tier.bound is None or total < tier.bound or (tier.inclusive and total == tier.bound):
+                return tier
+        return self.tiers[-1]
+
+    def commission_on(self, total: Decimal) -> Decimal:
+        """Price a total: the reached rate on all of it (flat) or band by band (marginal)."""
+        if self.mode == "flat" or total <= 0:
+            tier = self.tier_of(total) if self.mode == "flat" else self.tiers[0]
+            return tier.rate * total
+        commission = Decimal(0)
+        lower = Decimal(0)
+        for tier in self.tiers:
+            upper = total if tier.bound is None else min(total, tier.bound)
+            if upper > lower:
+                commission += tier.rate * (upper - lower)
+            if tier.bound is None or total <= tier.bound:
+                break
+            lower = tier.bound
+        return commission
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +277,7 @@ class _Compiler:
             policy.clawback_days if policy else None,
             tuple((self.expr(share.payee), share.share.value / _HUNDRED,
                    self.label(share.payee)) for share in rule.split),
+            _tiers(rule.tiers),
         )
 
     def optional(self, expr: t.Expr | None) -> Fn | None:
@@ -461,6 +502,15 @@ class _Compiler:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _tiers(table: t.TierTable | None) -> CompiledTiers | None:
+    if table is None:
+        return None
+    return CompiledTiers(table.mode, tuple(
+        CompiledTier(row.rate.value / _HUNDRED, f"{_plain(row.rate.value)}%", row.bound,
+                     row.inclusive)
+        for row in table.rows))
 
 
 def _windows(expr: Any) -> list[tuple[int, str]]:

@@ -22,6 +22,7 @@ from .compile import (
     CompiledOneTime,
     CompiledPlan,
     CompiledRow,
+    CompiledTiers,
     DivisionByZeroError,
 )
 from .check import MAX_INSTALLMENTS
@@ -173,7 +174,10 @@ class _Run:
     def lines(self) -> list[PayoutLine]:
         produced: list[PayoutLine] = []
         for rule in self.plan.rules:
-            if isinstance(rule, CompiledCommission):
+            if isinstance(rule, CompiledCommission) and rule.tiers is not None:
+                with _guard(rule.name, "a tiered total"):
+                    produced.extend(self.tier_lines(rule, rule.tiers))
+            elif isinstance(rule, CompiledCommission):
                 lines_of = self.payment_lines if rule.subject == "payment" else self.commission_lines
                 for contract in self.contracts:
                     with _guard(rule.name, f"contract {contract.id}"):
@@ -245,6 +249,81 @@ class _Run:
                 out.append(PayoutLine(payee_id, periods.period_of(line.due, payee.timezone),
                                       line.kind, line.rule, amount, self.currency,
                                       line.sources, (*line.explanation, step), line.due))
+        return out
+
+    # ---- tiered commission rules
+
+    def tier_events(self, rule: CompiledCommission, contract: Contract
+                    ) -> list[tuple[Rep, datetime, str, Decimal, tuple[str, ...]]]:
+        """Return the (payee, time, id, change of the tiered base, sources) of one contract."""
+        priced: dict[str, tuple[Rep, Decimal, Decimal]] = {}
+        events: list[tuple[Rep, datetime, str, Decimal, tuple[str, ...]]] = []
+        subjects: tuple[Any, ...] = (contract,)
+        if rule.subject == "payment":
+            subjects = self.records.payments_of.get(contract.id, ())
+        for subject in subjects:
+            ctx = self.context(contract)
+            ctx.subject = subject
+            payee = self.payee_of(rule, ctx)
+            day = self.in_force(rule, ctx) if payee is not None else None
+            base = rule.base(ctx) if day is not None else None
+            if payee is None or base is None:
+                continue
+            priced[subject.id] = (payee, base, subject.amount)
+            sources = tuple(dict.fromkeys((contract.id, subject.id)))
+            events.append((payee, rule.governing(ctx), subject.id, base, sources))
+        if rule.refund_action == "ignore":
+            return events
+        latest: str | None = None
+        timeline = sorted([(p.paid_at, 0, p.id) for p in self.records.payments_of.get(contract.id, ())]
+                          + [(r.refunded_at, 1, r.id) for r in self.records.refunds_of.get(contract.id, ())])
+        for moment, order, record_id in timeline:
+            if order == 0:
+                latest = record_id
+                continue
+            refund = self.records.refunds[record_id]
+            key = contract.id if rule.subject == "contract" else (refund.payment or latest)
+            if key is None or key not in priced:
+                continue
+            payee, base, whole = priced[key]
+            change = refund.amount if base == whole else base * refund.amount / whole
+            events.append((payee, moment, refund.id, -change, (contract.id, refund.id)))
+        return events
+
+    def tier_lines(self, rule: CompiledCommission, tiers: CompiledTiers) -> list[PayoutLine]:
+        """Pay each event the change it makes to its period's tiered commission.
+
+        Each payee and period has a running total of the base; each line is the
+        difference of the rounded tiered commission before and after its event,
+        so the lines of a period sum to the tiers applied to the period total.
+        """
+        grouped: dict[tuple[str, str], list[tuple[datetime, str, Decimal, tuple[str, ...]]]] = {}
+        payees: dict[str, Rep] = {}
+        for contract in self.contracts:
+            for payee, moment, record_id, change, sources in self.tier_events(rule, contract):
+                payees[payee.id] = payee
+                period = periods.period_of(moment, payee.timezone)
+                grouped.setdefault((payee.id, period), []).append(
+                    (moment, record_id, change, sources))
+        out = []
+        for (payee_id, period), events in sorted(grouped.items()):
+            total = Decimal(0)
+            paid = Decimal(0)
+            for moment, record_id, change, sources in sorted(events, key=lambda e: e[:2]):
+                total += change
+                exact = tiers.commission_on(total)
+                rounded = self.round(exact)
+                amount = rounded - paid
+                tier = tiers.tier_of(total)
+                steps = (explain.tier_step(rule.name, tiers.mode, tier.percent_text, total, exact,
+                                           self.currency),
+                         explain.running_step(rounded, paid, amount, self.currency))
+                paid = rounded
+                if amount == 0:
+                    continue
+                kind = "clawback" if change < 0 else "commission"
+                out.append(PayoutLine(payee_id, period, kind, rule.name, amount, self.currency,
+                                      sources, steps, moment))
         return out
 
     # ---- commission rules on payments

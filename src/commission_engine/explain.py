@@ -148,3 +148,14 @@ def split_step(payee: str, share: Decimal, whole: Decimal, part: Decimal, curren
               ("whole", money.format_amount(whole, currency)),
               ("part", money.format_amount(part, currency)))
     return Step("split", text, values)
+
+
+def tier_step(rule: str, mode: str, percent: str, total: Decimal, exact: Decimal,
+              currency: str) -> Step:
+    """Explain the tiered commission on a period's running total."""
+    how = "each band at its own rate" if mode == "marginal" else f"all of it at {percent}"
+    text = (f"{rule.capitalize()} tiers ({mode}) on the period total"
+            f" {show_money(total, currency)}, {how} = {format(exact, 'f')}")
+    values = (("rule", rule), ("mode", mode), ("tier", percent),
+              ("total", money.format_amount(total, currency)), ("exact", format(exact, "f")))
+    return Step("tier", text, values)

@@ -416,7 +416,7 @@ class _TreeBuilder(Transformer[Token, Any]):
         name, subject, *clauses = children
         found, positions = self._clauses(
             clauses, {"payee", "split", "dated", "effective", "rate_table", "rate_line",
-                      "installments", "refund"}
+                      "tier_table", "installments", "refund"}
         )
         if "payee" in found and "split" in found:
             self._report("the rule has both 'paid to' and 'split between'", self._mpos(meta),
@@ -424,12 +424,19 @@ class _TreeBuilder(Transformer[Token, Any]):
         pos = self._mpos(meta)
         if "rate_table" in found and "rate_line" in found:
             self._report("the rule has both a rate line and a rate table", pos, "keep one of them")
-        base, rows = found.get("rate_table") or found.get("rate_line") or (None, ())
+        if "tier_table" in found and ("rate_table" in found or "rate_line" in found):
+            self._report("the rule has both rates and tiers", pos, "keep one of them")
+        tiers = None
+        if "tier_table" in found:
+            base, tiers = found["tier_table"]
+            rows: tuple[t.RateRow, ...] = ()
+        else:
+            base, rows = found.get("rate_table") or found.get("rate_line") or (None, ())
         return t.CommissionRule(
             str(name), str(subject), found.get("payee"), found.get("dated"),
             found.get("effective"), base, tuple(rows), found.get("installments"),
             found.get("refund"), pos, self._tpos(name), tuple(positions),
-            found.get("split", ()),
+            found.get("split", ()), tiers,
         )
 
     def onetime_rule(self, meta: Any, children: list[Any]) -> t.OneTimeRule:
@@ -509,6 +516,28 @@ class _TreeBuilder(Transformer[Token, Any]):
         rate = self.percent(None, [children[0]])
         row = t.RateRow(rate, None, None, rate.pos)
         return ("rate_line", (children[1], (row,)), self._mpos(meta))
+
+    def tier_table(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        base, mode, *rows = children
+        return ("tier_table", (base, t.TierTable(mode, tuple(rows), self._mpos(meta))),
+                self._mpos(meta))
+
+    def tier_flat(self, meta: Any, children: list[Any]) -> str:
+        return "flat"
+
+    def tier_marginal(self, meta: Any, children: list[Any]) -> str:
+        return "marginal"
+
+    def tier_up_to(self, meta: Any, children: list[Token]) -> t.TierRow:
+        return t.TierRow(self.percent(None, [children[0]]), self._decimal(children[1]), True,
+                         self._mpos(meta))
+
+    def tier_below(self, meta: Any, children: list[Token]) -> t.TierRow:
+        return t.TierRow(self.percent(None, [children[0]]), self._decimal(children[1]), False,
+                         self._mpos(meta))
+
+    def tier_above(self, meta: Any, children: list[Token]) -> t.TierRow:
+        return t.TierRow(self.percent(None, [children[0]]), None, False, self._mpos(meta))
 
     def installments_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
         return ("installments", children[0], self._mpos(meta))
@@ -815,6 +844,7 @@ _CLAUSE_WORDS: dict[str, str] = {
     "effective": "effective",
     "rate_table": "rate of ...:",
     "rate_line": "rate",
+    "tier_table": "tiers of ...:",
     "installments": "pay in ... monthly installments",
     "refund": "on refund",
     "when": "when",

@@ -204,6 +204,26 @@ class RefundPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class TierRow:
+    """One tier: its rate up to ``bound`` (None for the last, open tier).
+
+    ``inclusive`` says whether a total equal to the bound is still in this tier.
+    """
+
+    rate: Percent
+    bound: Decimal | None
+    inclusive: bool
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class TierTable:
+    mode: str
+    rows: tuple[TierRow, ...]
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
 class CommissionRule:
     name: str
     subject: str
@@ -218,6 +238,7 @@ class CommissionRule:
     name_pos: Pos
     clause_positions: tuple[tuple[str, Pos], ...] = ()
     split: tuple[SplitShare, ...] = ()
+    tiers: TierTable | None = None
 
 
 @dataclass(frozen=True, slots=True)
