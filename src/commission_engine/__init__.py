@@ -8,6 +8,7 @@ a ``Result`` of payout lines, statements, the schedule and a digest.
 
 from __future__ import annotations
 
+from .closing import ClosedPeriods
 from .compile import CompiledPlan as Plan
 from .errors import (
     CommissionError,
@@ -22,6 +23,7 @@ from .records import RecordSet, load_records
 from .results import PayoutLine, Result, Statement
 
 __all__ = [
+    "ClosedPeriods",
     "CommissionError",
     "Diagnostic",
     "EvaluationError",

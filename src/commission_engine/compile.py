@@ -20,6 +20,7 @@ from .context import Context, Fn
 from .explain import show_money
 
 if TYPE_CHECKING:
+    from .closing import ClosedPeriods
     from .records import RecordSet
     from .results import Result
 
@@ -176,12 +177,15 @@ class CompiledPlan:
     checked: CheckedPlan
     invariants: tuple[CompiledInvariant, ...] = ()
 
-    def evaluate(self, records: RecordSet, as_of: datetime,
-                 rounding: str | None = None) -> Result:
-        """Evaluate the plan over validated records as seen at ``as_of``."""
+    def evaluate(self, records: RecordSet, as_of: datetime, rounding: str | None = None,
+                 closed: ClosedPeriods | None = None) -> Result:
+        """Evaluate the plan over validated records as seen at ``as_of``.
+
+        ``closed`` keeps the lines of periods already paid; see ``closing``.
+        """
         from .evaluate import evaluate
 
-        return evaluate(self, records, as_of, rounding)
+        return evaluate(self, records, as_of, rounding, closed)
 
 
 def compile_plan(checked: CheckedPlan) -> CompiledPlan:

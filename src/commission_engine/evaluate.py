@@ -26,6 +26,7 @@ from .compile import (
     DivisionByZeroError,
 )
 from .check import MAX_INSTALLMENTS
+from .closing import ClosedPeriods, apply_closed
 from .context import Context
 from .errors import EvaluationError, Problem, RecordError
 from .records import Contract, Payment, RecordSet, Rep
@@ -36,11 +37,13 @@ __all__ = ["evaluate"]
 
 
 def evaluate(plan: CompiledPlan, records: RecordSet, as_of: datetime,
-             rounding: str | None = None) -> Result:
+             rounding: str | None = None, closed: ClosedPeriods | None = None) -> Result:
     """Compute every payout line of ``plan`` over ``records`` as seen at ``as_of``.
 
     ``rounding`` overrides the plan's rounding mode (``half-up`` or
-    ``half-even``). Lines due after ``as_of`` form the schedule.
+    ``half-even``). Lines due after ``as_of`` form the schedule. ``closed``
+    names the periods already paid and their lines: those lines stay as they
+    were, and differences become adjustments in the first open period.
     """
     if not isinstance(records, RecordSet):
         msg = (f"records must be a RecordSet, not {type(records).__name__};"
@@ -61,6 +64,9 @@ def evaluate(plan: CompiledPlan, records: RecordSet, as_of: datetime,
     with localcontext(money.EVALUATION_CONTEXT):
         run = _Run(plan, records.visible_at(as_of), as_of, mode)
         produced = run.lines()
+        if closed is not None:
+            zones = {rep_id: rep.timezone for rep_id, rep in records.reps.items()}
+            produced = apply_closed(produced, closed, plan.currency, zones)
         produced.sort(key=_line_key)
         lines = tuple(line for line in produced if line.due <= as_of)
         future = tuple(line for line in produced if line.due > as_of)

@@ -159,3 +159,17 @@ def tier_step(rule: str, mode: str, percent: str, total: Decimal, exact: Decimal
     values = (("rule", rule), ("mode", mode), ("tier", percent),
               ("total", money.format_amount(total, currency)), ("exact", format(exact, "f")))
     return Step("tier", text, values)
+
+
+def adjustment_step(period: str, kind: str, sources: tuple[str, ...], paid: Decimal,
+                    recomputed: Decimal, difference: Decimal, currency: str) -> Step:
+    """Explain a correction of a closed period, paid in the first open one."""
+    records = ", ".join(sources)
+    text = (f"adjustment for closed period {period} ({kind}, records {records}):"
+            f" recomputed {show_money(recomputed, currency)}, paid {show_money(paid, currency)},"
+            f" difference {show_money(difference, currency)}")
+    values = (("period", period), ("kind", kind), ("records", records),
+              ("paid", money.format_amount(paid, currency)),
+              ("recomputed", money.format_amount(recomputed, currency)),
+              ("difference", money.format_amount(difference, currency)))
+    return Step("adjustment", text, values)
