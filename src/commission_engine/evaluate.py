@@ -8,6 +8,7 @@ give byte-identical results.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from .closing import ClosedPeriods, apply_closed
 from .context import Context
 from .errors import EvaluationError, Problem, RecordError
 from .records import Contract, Payment, RecordSet, Rep
-from .results import PayoutLine, Result, build_statements, compute_digest
+from .results import PayoutLine, Result, build_statements
 
 __all__ = ["evaluate"]
 
@@ -61,6 +62,20 @@ def evaluate(plan: CompiledPlan, records: RecordSet, as_of: datetime,
         msg = f"unknown rounding mode {mode!r}; use half-up or half-even"
         raise EvaluationError(msg)
     _check_currencies(plan, records)
+    # Evaluation allocates many small objects and frees none of them until it
+    # returns, so the cyclic collector only costs time; pause it, and always
+    # restore the caller's setting.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _evaluate(plan, records, as_of, mode, closed)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _evaluate(plan: CompiledPlan, records: RecordSet, as_of: datetime, mode: str,
+              closed: ClosedPeriods | None) -> Result:
     with localcontext(money.EVALUATION_CONTEXT):
         run = _Run(plan, records.visible_at(as_of), as_of, mode)
         produced = run.lines()
@@ -70,9 +85,8 @@ def evaluate(plan: CompiledPlan, records: RecordSet, as_of: datetime,
         produced.sort(key=_line_key)
         lines = tuple(line for line in produced if line.due <= as_of)
         future = tuple(line for line in produced if line.due > as_of)
-        digest = compute_digest(plan.source, records.canonical(), as_of, mode, lines, future)
     return Result(plan.name, plan.version, as_of, plan.currency, mode, lines,
-                  build_statements(lines), future, digest)
+                  build_statements(lines), future, plan.source, lambda: records.canonical_lines)
 
 
 def _line_key(line: PayoutLine) -> tuple[Any, ...]:

@@ -45,12 +45,14 @@ def period_of_date(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
+@functools.lru_cache(maxsize=65536)
 def add_months(anchor: date, months: int) -> date:
     """Add whole months to ``anchor``, clipping to the last day of the target month."""
     result: date = anchor + relativedelta(months=months)
     return result
 
 
+@functools.lru_cache(maxsize=65536)
 def start_of_day(day: date, zone_name: str) -> datetime:
     """Return the first instant of a local date in the zone, as an aware UTC datetime.
 

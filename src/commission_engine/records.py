@@ -8,7 +8,9 @@ whole batch, checks every reference and cross-record rule, and raises one
 
 from __future__ import annotations
 
+import functools
 import gc
+import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -390,6 +392,14 @@ class RecordSet:
     def canonical(self) -> list[dict[str, Any]]:
         """Return every record as plain JSON data, in the canonical order."""
         return [_canonical_record(record) for record in self.all_records()]
+
+    @functools.cached_property
+    def canonical_lines(self) -> tuple[str, ...]:
+        """Return every record as one line of ASCII JSON, in the canonical order (cached)."""
+        return tuple(
+            json.dumps(_canonical_record(record), separators=(",", ":"), ensure_ascii=True)
+            for record in self.all_records()
+        )
 
     def is_new_customer(self, contract: Contract) -> bool:
         """Tell whether ``contract`` is its customer's first (by signing time, then id)."""

@@ -7,10 +7,11 @@ to JSON without loss.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
@@ -104,7 +105,17 @@ class Result:
     lines: tuple[PayoutLine, ...]
     statements: tuple[Statement, ...]
     schedule: tuple[ScheduledLine, ...]
-    digest: str
+    # The plan text and canonical records the digest covers; kept so that the
+    # digest is computed on first use, not by every evaluation.
+    plan_source: str = field(repr=False, compare=False, default="")
+    record_lines: Callable[[], Iterable[str]] = field(repr=False, compare=False,
+                                                      default=lambda: ())
+
+    @functools.cached_property
+    def digest(self) -> str:
+        """SHA-256 over the plan text, the canonical records, the as-of time and the lines."""
+        return compute_digest(self.plan_source, self.record_lines(), self.as_of, self.rounding,
+                              self.lines, self.schedule)
 
     def statement(self, payee: str, period: str) -> Statement | None:
         """Return the statement of one payee and period, or None when it has no lines."""
@@ -157,25 +168,28 @@ def build_statements(lines: Iterable[PayoutLine]) -> tuple[Statement, ...]:
     return tuple(statements)
 
 
-def compute_digest(plan_source: str, records: Iterable[dict[str, Any]], as_of: datetime,
+def compute_digest(plan_source: str, records: Iterable[str], as_of: datetime,
                    rounding: str, lines: Iterable[PayoutLine],
                    schedule: Iterable[PayoutLine]) -> str:
-    """Hash the plan text, the canonical records, the as-of time and the results (SHA-256)."""
-    document = {
-        "plan": plan_source,
-        "records": list(records),
-        "as_of": as_of.astimezone(timezone.utc).isoformat(),
-        "rounding": rounding,
-        "lines": [_digest_line(line) for line in lines],
-        "schedule": [_digest_line(line) for line in schedule],
-    }
-    # ASCII escapes keep the digest defined for any text the records hold.
-    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return "sha256:" + hashlib.sha256(text.encode("ascii")).hexdigest()
+    """Hash the plan text, the canonical records, the as-of time and the results (SHA-256).
 
+    Each part is written as one line of ASCII-escaped JSON; explanations are
+    not hashed, because the plan and the records fix them.
+    """
+    digest = hashlib.sha256()
 
-def _digest_line(line: PayoutLine) -> list[Any]:
-    return [line.payee, line.period, line.kind, line.rule,
-            money.format_amount(line.amount, line.currency), line.currency,
-            line.due.astimezone(timezone.utc).isoformat(), list(line.sources),
-            [[step.code, list(map(list, step.values))] for step in line.explanation]]
+    def write(value: Any) -> None:
+        digest.update(json.dumps(value, separators=(",", ":"), ensure_ascii=True).encode("ascii"))
+        digest.update(b"\n")
+
+    write(["plan", plan_source])
+    for record in records:
+        digest.update(record.encode("ascii"))
+        digest.update(b"\n")
+    write(["as_of", as_of.astimezone(timezone.utc).isoformat(), rounding])
+    for tag, group in (("line", lines), ("scheduled", schedule)):
+        for line in group:
+            write([tag, line.payee, line.period, line.kind, line.rule,
+                   money.format_amount(line.amount, line.currency), line.currency,
+                   line.due.astimezone(timezone.utc).isoformat(), line.sources])
+    return "sha256:" + digest.hexdigest()

@@ -10,6 +10,7 @@ plan says; a clawback is its own negative line, never an edit of a past one.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -68,12 +69,13 @@ class Clawback:
     paid: Decimal
 
 
-def due_dates(signing_day: date, count: int, zone_name: str) -> list[datetime]:
+@functools.lru_cache(maxsize=16384)
+def due_dates(signing_day: date, count: int, zone_name: str) -> tuple[datetime, ...]:
     """Return the instants installments fall due: local midnight of signing day + k months."""
-    return [
+    return tuple(
         periods.start_of_day(periods.add_months(signing_day, k), zone_name)
         for k in range(count)
-    ]
+    )
 
 
 def run_schedule(
