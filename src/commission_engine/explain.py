@@ -7,8 +7,11 @@ them. Explanations cite record ids, never customer names or free text.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
+from typing import Any
 
 from . import money
 
@@ -17,13 +20,60 @@ __all__ = ["Step", "render", "show_money"]
 
 @dataclass(frozen=True, slots=True)
 class Step:
+    """One step of an explanation: a code, and the values it used.
+
+    The English text and the formatted values are built only when read:
+    ``parts(*args)`` returns both, so an evaluation whose explanations nobody
+    reads never formats them.
+    """
+
     code: str
-    text: str
-    values: tuple[tuple[str, str], ...]
+    args: tuple[Any, ...]
+
+    def _parts(self) -> tuple[str, tuple[tuple[str, str], ...]]:
+        # Built when read, perhaps long after the evaluation, so in the
+        # library's own context, whatever the caller's is by then.
+        with localcontext(money.EVALUATION_CONTEXT):
+            return _PARTS[self.code](*self.args)
+
+    @property
+    def text(self) -> str:
+        """The step as an English sentence."""
+        return self._parts()[0]
+
+    @property
+    def values(self) -> tuple[tuple[str, str], ...]:
+        """The values the step used, as exact strings, by name."""
+        return self._parts()[1]
 
     def to_dict(self) -> dict[str, object]:
         """Return the step as JSON-ready data."""
-        return {"step": self.code, "text": self.text, "values": dict(self.values)}
+        text, values = self._parts()
+        return {"step": self.code, "text": text, "values": dict(values)}
+
+
+# The functions that build each step code's text and values; a step holds only
+# its code and arguments, so it pickles and compares by value.
+_PARTS: dict[str, Callable[..., tuple[str, tuple[tuple[str, str], ...]]]] = {}
+
+
+def _lazy(*codes: str) -> Callable[[Callable[..., Any]], Callable[..., Step]]:
+    """Turn a function that builds a step's text and values into a lazy step builder.
+
+    With several codes, the step's code is the builder's first argument.
+    """
+
+    def wrap(parts: Callable[..., Any]) -> Callable[..., Step]:
+        for code in codes:
+            _PARTS[code] = parts
+
+        @functools.wraps(parts)
+        def build(*args: Any) -> Step:
+            return Step(codes[0] if len(codes) == 1 else args[0], args)
+
+        return build
+
+    return wrap
 
 
 def show_money(amount: Decimal, currency: str) -> str:
@@ -37,8 +87,9 @@ def render(steps: tuple[Step, ...]) -> str:
     return "; ".join(step.text for step in steps)
 
 
+@_lazy("rate")
 def rate_step(rule: str, percent: str, label: str | None, base: Decimal, commission: Decimal,
-              currency: str) -> Step:
+              currency: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     """Explain the rate chosen and the commission it gives, rounded once."""
     reason = f" ({label})" if label else ""
     text = (f"{rule.capitalize()} rate {percent}{reason} x {show_money(base, currency)}"
@@ -46,17 +97,19 @@ def rate_step(rule: str, percent: str, label: str | None, base: Decimal, commiss
     values = (("rule", rule), ("rate", percent), ("condition", label or ""),
               ("base", money.format_amount(base, currency)),
               ("commission", money.format_amount(commission, currency)))
-    return Step("rate", text, values)
+    return (text, values)
 
 
-def installment_step(index: int, count: int, due: str) -> Step:
+@_lazy("installment")
+def installment_step(index: int, count: int, due: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     """Explain which installment of how many, due on which local date."""
-    return Step("installment", f"installment {index + 1} of {count}, due {due}",
+    return (f"installment {index + 1} of {count}, due {due}",
                 (("number", str(index + 1)), ("count", str(count)), ("due", due)))
 
 
+@_lazy("respread")
 def respread_step(refund_id: str, refunded: Decimal, entitlement: Decimal, paid: Decimal,
-                  remaining: int, currency: str) -> Step:
+                  remaining: int, currency: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     """Explain how a refund re-spread the unpaid installments."""
     text = (f"after refund {refund_id} (refunded {show_money(refunded, currency)} in all)"
             f" the entitlement is {show_money(entitlement, currency)}, of which"
@@ -65,11 +118,12 @@ def respread_step(refund_id: str, refunded: Decimal, entitlement: Decimal, paid:
     values = (("refund", refund_id), ("refunded", money.format_amount(refunded, currency)),
               ("entitlement", money.format_amount(entitlement, currency)),
               ("paid", money.format_amount(paid, currency)), ("remaining", str(remaining)))
-    return Step("respread", text, values)
+    return (text, values)
 
 
+@_lazy("clawback")
 def clawback_step(refund_id: str, entitlement: Decimal, paid: Decimal, amount: Decimal,
-                  days: int, currency: str) -> Step:
+                  days: int, currency: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     """Explain an overpayment clawed back after a refund."""
     text = (f"refund {refund_id}, {days} days after signing, lowers the entitlement to"
             f" {show_money(entitlement, currency)} while {show_money(paid, currency)} was paid:"
@@ -78,16 +132,18 @@ def clawback_step(refund_id: str, entitlement: Decimal, paid: Decimal, amount: D
               ("entitlement", money.format_amount(entitlement, currency)),
               ("paid", money.format_amount(paid, currency)),
               ("clawback", money.format_amount(amount, currency)))
-    return Step("clawback", text, values)
+    return (text, values)
 
 
-def condition_step(label: str) -> Step:
+@_lazy("condition")
+def condition_step(label: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     """Explain the condition that made a one-time line due."""
-    return Step("condition", f"because {label}", (("condition", label),))
+    return (f"because {label}", (("condition", label),))
 
 
+@_lazy("bonus", "penalty", "referral")
 def amount_step(kind: str, rule: str, formula: str, exact: Decimal, rounded: Decimal,
-                currency: str) -> Step:
+                currency: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     """Explain a bonus, penalty or referral amount and its single rounding.
 
     ``formula`` is the amount's expression with its values filled in.
@@ -100,20 +156,22 @@ def amount_step(kind: str, rule: str, formula: str, exact: Decimal, rounded: Dec
     values = (("rule", rule), ("kind", kind), ("formula", formula),
               ("exact", format(exact, "f")),
               ("amount", money.format_amount(rounded, currency)))
-    return Step(kind, f"{title} {formula}{tail}", values)
+    return (f"{title} {formula}{tail}", values)
 
 
-def cohort_step(period: str, members: int, retained: int, retention: Decimal) -> Step:
+@_lazy("cohort")
+def cohort_step(period: str, members: int, retained: int, retention: Decimal) -> tuple[str, tuple[tuple[str, str], ...]]:
     """Explain a cohort's size and retention."""
     share = format((retention * 100).normalize(), "f")
     text = (f"cohort of {period}: {retained} of {members} contracts retained ({share}%)")
     values = (("cohort", period), ("members", str(members)), ("retained", str(retained)),
               ("retention", share + "%"))
-    return Step("cohort", text, values)
+    return (text, values)
 
 
+@_lazy("payment")
 def payment_step(rule: str, percent: str, label: str | None, base: Decimal, exact: Decimal,
-                 payment_id: str, record_id: str, currency: str) -> Step:
+                 payment_id: str, record_id: str, currency: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     """Explain the commission on one payment, or a refund's reversal at its rate."""
     reason = f" ({label})" if label else ""
     exact_text = format(exact, "f")
@@ -126,20 +184,22 @@ def payment_step(rule: str, percent: str, label: str | None, base: Decimal, exac
     values = (("rule", rule), ("rate", percent), ("condition", label or ""),
               ("payment", payment_id), ("record", record_id),
               ("base", money.format_amount(base, currency)), ("exact", exact_text))
-    return Step("payment", text, values)
+    return (text, values)
 
 
-def running_step(running: Decimal, before: Decimal, amount: Decimal, currency: str) -> Step:
+@_lazy("running")
+def running_step(running: Decimal, before: Decimal, amount: Decimal, currency: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     """Explain a line as the change of the rounded running total."""
     text = (f"running total {show_money(running, currency)} less {show_money(before, currency)}"
             f" already paid = {show_money(amount, currency)}")
     values = (("running_total", money.format_amount(running, currency)),
               ("paid_before", money.format_amount(before, currency)),
               ("amount", money.format_amount(amount, currency)))
-    return Step("running", text, values)
+    return (text, values)
 
 
-def split_step(payee: str, share: Decimal, whole: Decimal, part: Decimal, currency: str) -> Step:
+@_lazy("split")
+def split_step(payee: str, share: Decimal, whole: Decimal, part: Decimal, currency: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     """Explain one payee's part of a split line."""
     percent = format((share * 100).normalize(), "f")
     text = (f"{payee}'s share {percent}% of {show_money(whole, currency)}"
@@ -147,22 +207,24 @@ def split_step(payee: str, share: Decimal, whole: Decimal, part: Decimal, curren
     values = (("payee", payee), ("share", percent + "%"),
               ("whole", money.format_amount(whole, currency)),
               ("part", money.format_amount(part, currency)))
-    return Step("split", text, values)
+    return (text, values)
 
 
+@_lazy("tier")
 def tier_step(rule: str, mode: str, percent: str, total: Decimal, exact: Decimal,
-              currency: str) -> Step:
+              currency: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     """Explain the tiered commission on a period's running total."""
     how = "each band at its own rate" if mode == "marginal" else f"all of it at {percent}"
     text = (f"{rule.capitalize()} tiers ({mode}) on the period total"
             f" {show_money(total, currency)}, {how} = {format(exact, 'f')}")
     values = (("rule", rule), ("mode", mode), ("tier", percent),
               ("total", money.format_amount(total, currency)), ("exact", format(exact, "f")))
-    return Step("tier", text, values)
+    return (text, values)
 
 
+@_lazy("adjustment")
 def adjustment_step(period: str, kind: str, sources: tuple[str, ...], paid: Decimal,
-                    recomputed: Decimal, difference: Decimal, currency: str) -> Step:
+                    recomputed: Decimal, difference: Decimal, currency: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     """Explain a correction of a closed period, paid in the first open one."""
     records = ", ".join(sources)
     text = (f"adjustment for closed period {period} ({kind}, records {records}):"
@@ -172,4 +234,4 @@ def adjustment_step(period: str, kind: str, sources: tuple[str, ...], paid: Deci
               ("paid", money.format_amount(paid, currency)),
               ("recomputed", money.format_amount(recomputed, currency)),
               ("difference", money.format_amount(difference, currency)))
-    return Step("adjustment", text, values)
+    return (text, values)
