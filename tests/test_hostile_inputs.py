@@ -341,3 +341,72 @@ def test_literal_arithmetic_is_money() -> None:
     plan = load_plan(bonus_plan("100 + 50"))
 
     assert plan.evaluate(load_records(base()), AS_OF).lines[0].amount == Decimal("150.00")
+
+
+@pytest.mark.parametrize("word", ["ammount", "wen", "mmebers"])
+def test_misspelled_line_in_bonus_rule(word: str) -> None:
+    """A misspelled clause in a bonus rule once crashed inside lark's match_examples."""
+    text = HEADER + f"bonus big on contract:\n    paid to contract.rep\n    {word} 100\n"
+
+    messages = plan_error(text)
+
+    assert messages == [f"unexpected '{word}'"]
+
+
+def test_commission_cycle_rejected() -> None:
+    text = HEADER + (
+        "commission a on contract:\n    paid to contract.rep\n"
+        "    rate 5% of contract.amount + commission b\n"
+        "commission b on contract:\n    paid to contract.rep\n"
+        "    rate 5% of contract.amount + commission a\n")
+
+    assert plan_error(text) == ["commission b refers to itself: b -> a -> b",
+                                "commission a refers to itself: a -> b -> a"]
+
+
+def test_invariant_dividing_by_zero_fails_cleanly(tmp_path: Path) -> None:
+    text = bonus_plan("1.00") + '\ninvariant "ratio":\n    for every statement: payout / (signed - signed) >= 0\n'
+    plan = write(tmp_path, "p.plan", text)
+
+    completed = run_cli("test", plan, "--max-examples", "20")
+
+    stderr_and_out = completed.stdout + completed.stderr
+    assert completed.returncode == 1
+    assert "Traceback" not in stderr_and_out
+    assert 'invariant "ratio" (line 8) failed: statement R' in completed.stdout
+
+
+def test_example_evaluation_error_reported(tmp_path: Path) -> None:
+    text = HEADER + (
+        "commission c on contract:\n    paid to contract.rep\n    rate 8% of contract.amount\n"
+        "    pay in contract.term_months - 2 monthly installments\n"
+        '\nexample "bad term" as of 2026-01-01T00:00:00Z:\n    records:\n'
+        '        rep id R1 timezone "UTC"\n        customer id C1 owner R1\n'
+        '        contract id K1 customer C1 rep R1 product "f" amount 10.00'
+        " signed_at 2025-01-01T00:00:00Z term_months 1\n    expect:\n        nothing\n"
+        '\nexample "no records" as of 2026-01-01T00:00:00Z:\n    records:\n'
+        '        rep id R1 timezone "UTC"\n    expect:\n        nothing\n')
+    plan = write(tmp_path, "p.plan", text)
+
+    completed = run_cli("test", plan)
+
+    assert completed.returncode == 1
+    assert 'example "bad term" (line 9) failed: rule \'c\' asks for -1 installments' in completed.stdout
+    assert 'example "no records": ok' in completed.stdout
+    assert completed.stdout.endswith(": 1 passed, 1 failed\n")
+
+
+def test_max_examples_must_be_positive(tmp_path: Path) -> None:
+    plan = write(tmp_path, "p.plan", bonus_plan("1.00"))
+
+    completed = run_cli("test", plan, "--max-examples", "0")
+
+    assert completed.returncode == 2
+    assert "not a whole number of at least 1" in completed.stderr
+
+
+def test_example_as_of_year_bounded() -> None:
+    text = bonus_plan("1.00") + ('\nexample "x" as of 0001-01-01T00:00:00+14:00:\n    records:\n'
+                                 '        rep id R1 timezone "UTC"\n    expect:\n        nothing\n')
+
+    assert 'the as-of time of example "x" is out of range' in plan_error(text)

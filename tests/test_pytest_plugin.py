@@ -74,3 +74,13 @@ def test_invariant_item_reports_counterexample(pytester: pytest.Pytester) -> Non
         "counterexample (as of *), as JSON Lines:",
         '{"type": "rep"*',
     ])
+
+
+def test_plan_not_utf8_is_failed_item(pytester: pytest.Pytester) -> None:
+    (pytester.path / "bad.plan").write_bytes(b'plan "t" version "\xff"\n')
+    pytester.makeini("[pytest]\ncommission_plans = *.plan\n")
+
+    result = pytester.runpytest_subprocess("-q")
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*not UTF-8 text*"])

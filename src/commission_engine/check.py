@@ -152,6 +152,7 @@ class _Checker:
                            "give every invariant its own name")
             seen_invariants.setdefault(invariant.name, invariant.pos.line)
             self.check_invariant(invariant)
+        self.check_commission_cycles()
         errors = [d for d in self.diagnostics if d.severity == "error"]
         if errors:
             raise PlanError(tuple(sorted(self.diagnostics, key=lambda d: (d.line, d.column))))
@@ -372,6 +373,42 @@ class _Checker:
                          "add a line such as 'amount 1% of total retained.amount'")
         else:
             self.expect(rule.amount, cohort_scope, "money", "the amount")
+
+    def check_commission_cycles(self) -> None:
+        """Reject commission rules whose rate or base refers back to themselves."""
+        refers: dict[str, list[t.CommissionRef]] = {}
+        for name, rule in self.commission_rules.items():
+            nodes: list[object] = [rule.base, *(row.condition for row in rule.rows)]
+            found: list[t.CommissionRef] = []
+            while nodes:
+                node = nodes.pop()
+                if isinstance(node, t.CommissionRef):
+                    found.append(node)
+                for slot in getattr(node, "__slots__", ()):
+                    child = getattr(node, slot)
+                    nodes.extend(child if isinstance(child, tuple) else (child,))
+            refers[name] = found
+        for name in refers:
+            path = [name]
+            stack = [(name, iter(refers[name]))]
+            seen = {name}
+            while stack:
+                current, children = stack[-1]
+                ref = next(children, None)
+                if ref is None:
+                    stack.pop()
+                    path.pop()
+                    continue
+                if ref.rule == name:
+                    loop = " -> ".join([*path, name])
+                    self.error(f"commission {name} refers to itself: {loop}", ref.pos,
+                               "compute the rate and base without this rule's own commission")
+                    stack.clear()
+                    break
+                if ref.rule in refers and ref.rule not in seen:
+                    seen.add(ref.rule)
+                    path.append(ref.rule)
+                    stack.append((ref.rule, iter(refers[ref.rule])))
 
     def check_invariant(self, invariant: t.Invariant) -> None:
         metrics = INVARIANT_SCOPES.get(invariant.scope)

@@ -261,6 +261,17 @@ def _write_counterexample(plan_path: str, outcome: Any, out: TextIO) -> None:
     out.write("end of counterexample\n")
 
 
+def _positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        msg = f"{text!r} is not a whole number of at least 1"
+        raise argparse.ArgumentTypeError(msg)
+    return number
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="commission-engine",
@@ -288,7 +299,7 @@ def _parser() -> argparse.ArgumentParser:
     test = commands.add_parser(
         "test", help="run a plan file's examples and search for breaks of its invariants")
     test.add_argument("plan", metavar="PLAN", help="the plan file")
-    test.add_argument("--max-examples", type=int, default=200, metavar="N",
+    test.add_argument("--max-examples", type=_positive, default=200, metavar="N",
                       help="record sets to draw for each invariant (default: 200)")
     test.set_defaults(handler=_command_test)
     return parser

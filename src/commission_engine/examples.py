@@ -15,8 +15,8 @@ from typing import Any
 from . import money, schema
 from . import tree as t
 from .compile import CompiledPlan
-from .errors import Diagnostic, PlanError, RecordError
-from .records import load_records
+from .errors import Diagnostic, EvaluationError, PlanError, RecordError
+from .records import MAX_YEAR, MIN_YEAR, load_records
 from .results import LINE_KINDS
 
 __all__ = ["ExampleOutcome", "LineDifference", "example_records", "run_example", "run_examples"]
@@ -45,14 +45,17 @@ class ExampleOutcome:
     name: str
     line: int
     differences: tuple[LineDifference, ...]
+    error: str | None = None
 
     @property
     def passed(self) -> bool:
         """Tell whether every expected line matched and no other line was computed."""
-        return not self.differences
+        return not self.differences and self.error is None
 
     def report(self, currency: str) -> str:
         """Describe the outcome: ``ok`` or each differing line, expected against computed."""
+        if self.error is not None:
+            return f'example "{self.name}" (line {self.line}) failed: {self.error}'
         if self.passed:
             return f'example "{self.name}": ok'
         count = len(self.differences)
@@ -114,7 +117,10 @@ def run_example(plan: CompiledPlan, example: t.Example, filename: str = "<plan>"
         records = load_records(raw)
     except RecordError as exc:
         raise PlanError(_record_diagnostics(plan, example, exc), filename) from None
-    result = plan.evaluate(records, example.as_of, example.rounding)
+    try:
+        result = plan.evaluate(records, example.as_of, example.rounding)
+    except EvaluationError as exc:
+        return ExampleOutcome(example.name, example.pos.line, (), str(exc))
     computed = result.totals()
     expected: dict[tuple[str, str, str], Decimal] = {}
     for line in example.expected:
@@ -147,6 +153,10 @@ def check_examples(plan: CompiledPlan) -> tuple[Diagnostic, ...]:
         if example.as_of.tzinfo is None:
             report(f"the as-of time of example \"{example.name}\" has no UTC offset",
                    example.pos, "add one, such as 2025-12-31T00:00:00+08:00")
+            continue
+        if not MIN_YEAR <= example.as_of.year <= MAX_YEAR:
+            report(f"the as-of time of example \"{example.name}\" is out of range",
+                   example.pos, f"use a year from {MIN_YEAR} to {MAX_YEAR}")
             continue
         try:
             records = load_records(example_records(plan, example))

@@ -19,7 +19,7 @@ from . import money, periods
 from . import tree as t
 from .compile import CompiledInvariant, CompiledPlan
 from .context import Context
-from .errors import CommissionError
+from .errors import CommissionError, EvaluationError
 from .records import RecordSet, load_records
 from .results import PayoutLine, Result
 
@@ -115,7 +115,12 @@ def violations(plan: CompiledPlan, invariant: CompiledInvariant, records: Record
     for where, values in _rows(invariant.scope, records, result, plan.currency):
         ctx.metrics = values
         with localcontext(money.EVALUATION_CONTEXT):
-            holds = invariant.condition(ctx)
+            try:
+                holds = invariant.condition(ctx)
+            except ArithmeticError:
+                # A division by zero or an amount too large to compute: the
+                # invariant cannot hold there, and the counterexample shows why.
+                holds = None
         if holds is not True:
             shown = tuple((name, _show(value, plan.currency)) for name, value in values.items()
                           if name not in ("payee", "period"))
@@ -163,8 +168,13 @@ def search(plan: CompiledPlan, invariant: CompiledInvariant, max_examples: int =
     every run and machine. Every line is evaluated as of three years after the
     last drawn date, so schedules are complete.
     """
-    from hypothesis import HealthCheck, find, settings
-    from hypothesis.errors import NoSuchExample
+    try:
+        from hypothesis import HealthCheck, find, settings
+        from hypothesis.errors import NoSuchExample
+    except ImportError:
+        msg = ("checking invariants needs Hypothesis, which is not installed;"
+               " install it with: pip install 'commission-engine[test]'")
+        raise EvaluationError(msg) from None
 
     from .strategies import DEFAULT_PRODUCTS, record_sets
 
@@ -182,13 +192,14 @@ def search(plan: CompiledPlan, invariant: CompiledInvariant, max_examples: int =
             records = load_records(rows)
             result = plan.evaluate(records, as_of)
         except CommissionError as exc:
-            last = Violation(invariant.name, "evaluation", (("error", str(exc).splitlines()[0]),))
+            last = Violation(invariant.name, "the evaluation failed",
+                             (("error", str(exc).splitlines()[0]),))
             return True
         failures = violations(plan, invariant, records, result)
         last = failures[0] if failures else None
         return bool(failures)
 
-    options = settings(max_examples=max_examples, database=None, derandomize=True,
+    options = settings(max_examples=max(max_examples, 1), database=None, derandomize=True,
                        deadline=None, suppress_health_check=list(HealthCheck))
     try:
         example = find(strategy, broken, settings=options)

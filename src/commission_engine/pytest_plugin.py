@@ -77,7 +77,14 @@ class PlanFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
         from commission_engine import PlanError, load_plan
 
-        text = self.path.read_text(encoding="utf-8")
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            yield PlanErrorItem.from_parent(
+                self, name="check",
+                error=f"{self.path}: not UTF-8 text ({exc.reason} at byte {exc.start});"
+                      " save the file as UTF-8")
+            return
         try:
             plan = load_plan(text, str(self.path))
         except PlanError as exc:
@@ -127,6 +134,8 @@ class ExampleItem(_PlanItem):
         from commission_engine.examples import run_example
 
         outcome = run_example(self.plan, self.example, str(self.path))
+        if outcome.error is not None:
+            raise PlanFailure(outcome.report(self.plan.currency))
         if not outcome.passed:
             raise PlanFailure(_side_by_side(outcome, self.plan.currency))
 

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
 
-from . import money
+from . import money, periods
 from .records import (
     Complaint,
     Contract,
@@ -203,6 +203,7 @@ def record_sets(  # noqa: PLR0913
     max_customers: int = 6,
     max_contracts: int = 10,
     referral_rate: float = 0.2,
+    payment_rate: float = 0.5,
 ) -> list[dict[str, Any]]:
     """Draw a consistent record set: reps, customers, contracts and their events.
 
@@ -210,7 +211,8 @@ def record_sets(  # noqa: PLR0913
     (local dates of the rep); refunds, surveys and complaints follow within
     about a year of signing. ``refund_rate`` and ``referral_rate`` are the
     chances, from 0 to 1, that a contract has refunds and that a customer was
-    referred by an earlier one.
+    referred by an earlier one; ``payment_rate`` is the chance that a contract
+    is paid in monthly payments that split its amount exactly.
     """
     rep_count = draw(st.integers(1, max_reps))
     rep_records = []
@@ -259,9 +261,27 @@ def record_sets(  # noqa: PLR0913
             "currency": currency, "signed_at": signed,
             "term_months": draw(st.sampled_from([1, 3, 6, 12])),
         })
+        term = records[-1]["term_months"]
         records += _contract_events(draw, contract_id, amount, _instant(signed), zone,
                                     refund_rate, digits)
+        if _chance(draw, payment_rate):
+            records += _payments(contract_id, amount, _instant(signed), zone, term, currency)
     return records
+
+
+def _payments(contract_id: str, amount: str, signed: datetime, zone: str, term: int,
+              currency: str) -> list[dict[str, Any]]:
+    """Pay a contract in ``term`` monthly payments that split its amount exactly."""
+    parts = money.allocate(Decimal(amount), term, currency)
+    local = signed.astimezone(ZoneInfo(zone))
+    out = []
+    for index, part in enumerate(parts):
+        day = periods.add_months(local.date(), index)
+        moment = datetime.combine(day, local.timetz().replace(tzinfo=None), tzinfo=ZoneInfo(zone))
+        out.append({"type": "payment", "id": f"P{contract_id[1:]}-{index + 1}",
+                    "contract": contract_id, "amount": money.format_amount(part, currency),
+                    "paid_at": max(moment, signed).astimezone(ZoneInfo(zone)).isoformat()})
+    return out
 
 
 def _contract_events(draw: Any, contract_id: str, amount: str, signed: datetime, zone: str,

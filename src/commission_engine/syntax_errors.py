@@ -249,6 +249,9 @@ def _match(exc: UnexpectedInput, parse_piece: Callable[[str], object]) -> str | 
     examples = {label: list(mistake.examples) for label, mistake in CATALOGUE.items()}
     try:
         label = exc.match_examples(parse_piece, examples, use_accepts=True)
-    except UnexpectedInput:  # pragma: no cover - lark raises only while matching
+    except (UnexpectedInput, TypeError, ValueError):
+        # lark 1.2 and 1.3 fail inside match_examples for some parser states
+        # (a %d format given a ParserState); the catalogue is only a better
+        # message, so such a state falls back to the general one.
         return None
     return label if isinstance(label, str) else None
