@@ -226,8 +226,9 @@ class _Run:
             self.selections[key] = self._select(rule, contract)
         return self.selections[key]
 
-    def _select(self, rule: CompiledCommission, contract: Contract) -> _Selection | None:
-        ctx = self.context(contract)
+    def price(self, rule: CompiledCommission, ctx: Context
+              ) -> tuple[Rep, date, CompiledRow, Decimal] | None:
+        """Return the payee, governing day, rate row and base of the context's subject."""
         payee = self.payee_of(rule, ctx)
         if payee is None:
             return None
@@ -240,6 +241,13 @@ class _Run:
         base = rule.base(ctx)
         if base is None:
             return None
+        return payee, day, row, base
+
+    def _select(self, rule: CompiledCommission, contract: Contract) -> _Selection | None:
+        priced = self.price(rule, self.context(contract))
+        if priced is None:
+            return None
+        payee, _day, row, base = priced
         signing_day = periods.local_date(contract.signed_at, payee.timezone)
         return _Selection(payee, row, base, self.round(row.rate * base), signing_day)
 
@@ -353,16 +361,10 @@ class _Run:
         """Choose the payee and rate of one payment, on the rule's governing date."""
         ctx = self.context(contract)
         ctx.subject = payment
-        payee = self.payee_of(rule, ctx)
-        if payee is None:
+        priced = self.price(rule, ctx)
+        if priced is None:
             return None
-        day = self.in_force(rule, ctx)
-        if day is None:
-            return None
-        row = _first_row(rule, ctx, day)
-        base = rule.base(ctx) if row is not None else None
-        if row is None or base is None:
-            return None
+        payee, day, row, base = priced
         return _Selection(payee, row, base, row.rate * base, day)
 
     def payment_lines(self, rule: CompiledCommission, contract: Contract) -> list[PayoutLine]:
