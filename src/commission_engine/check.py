@@ -20,7 +20,7 @@ __all__ = ["CheckedPlan", "Resolution", "check_plan"]
 SUBJECTS = ("contract", "payment")
 # The deepest expression the checker and compiler recurse through.
 MAX_NESTING = 100
-# The longest installment schedule a plan may ask for (50 years of months).
+# The maximum number of installments a plan may ask for (50 years of months).
 MAX_INSTALLMENTS = 600
 DEFAULT_ROUNDING = "half-up"
 

@@ -22,9 +22,9 @@ __all__ = ["Step", "render", "show_money"]
 class Step:
     """One step of an explanation: a code, and the values it used.
 
-    The English text and the formatted values are built only when read:
-    ``parts(*args)`` returns both, so an evaluation whose explanations nobody
-    reads never formats them.
+    The English text and the formatted values are built only when read, by the
+    function registered for the code, so an evaluation whose explanations are
+    never read never formats them.
     """
 
     code: str

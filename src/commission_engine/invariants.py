@@ -1,6 +1,6 @@
 """Check the invariants written in a plan file, and search for counterexamples.
 
-An invariant holds a condition for every line, statement, period or payee of
+An invariant states a condition for every line, statement, period or payee of
 a result. ``violations`` checks one result; ``search`` lets Hypothesis draw
 consistent record sets (``strategies.record_sets``) until one breaks the
 invariant, shrinks it, and returns it as records that ``commission-engine
@@ -28,7 +28,7 @@ __all__ = ["InvariantOutcome", "Violation", "search", "violations"]
 
 @dataclass(frozen=True, slots=True)
 class Violation:
-    """Where an invariant failed, and the values it read there."""
+    """A place where an invariant failed, and the values it read there."""
 
     invariant: str
     where: str
