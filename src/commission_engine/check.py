@@ -185,7 +185,23 @@ class _Checker:
         if rule.name not in self.incomplete:
             self.error(message, rule.name_pos, hint)
 
+    def check_override(self, rule: t.OverrideRule) -> None:
+        """Check the overridden rule and that the levels run 1, 2, 3 ..."""
+        if rule.of not in self.commission_rules:
+            suggestion = _suggest(rule.of, self.commission_rules)
+            self.error(f"no commission rule is named {rule.of!r}", rule.of_pos,
+                       suggestion or "name a commission rule of this plan after 'of'")
+        for expected, level in enumerate(rule.levels, start=1):
+            self.check_rate(level.rate)
+            if level.level != expected:
+                self.error(f"level {level.level} should be level {expected}", level.pos,
+                           "number the levels 1, 2, 3 ... from the payee's own manager up")
+                break
+
     def check_rule(self, rule: t.Rule) -> None:
+        if isinstance(rule, t.OverrideRule):
+            self.check_override(rule)
+            return
         if rule.subject not in SUBJECTS:
             suggestion = _suggest(rule.subject, SUBJECTS)
             self.error(f"rules on {rule.subject!r} records are not supported", rule.pos,

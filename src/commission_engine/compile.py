@@ -29,6 +29,7 @@ __all__ = [
     "CompiledCommission",
     "CompiledInvariant",
     "CompiledOneTime",
+    "CompiledOverride",
     "CompiledPlan",
     "CompiledRow",
     "compile_plan",
@@ -152,7 +153,15 @@ class CompiledCohort:
     windows: tuple[tuple[int, str], ...]
 
 
-CompiledRule = CompiledCommission | CompiledOneTime | CompiledCohort
+@dataclass(frozen=True, slots=True)
+class CompiledOverride:
+    name: str
+    index: int
+    of: str
+    rates: tuple[tuple[Decimal, str], ...]
+
+
+CompiledRule = CompiledCommission | CompiledOneTime | CompiledCohort | CompiledOverride
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +235,10 @@ class _Compiler:
     # ---- rules
 
     def rule(self, rule: t.Rule, index: int) -> CompiledRule:
+        if isinstance(rule, t.OverrideRule):
+            return CompiledOverride(rule.name, index, rule.of, tuple(
+                (level.rate.value / _HUNDRED, f"{_plain(level.rate.value)}%")
+                for level in rule.levels))
         if isinstance(rule, t.CommissionRule) and rule.split:
             # Dates and periods of a split rule follow its first payee's zone.
             payee = self.expr(rule.split[0].payee)

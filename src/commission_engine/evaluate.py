@@ -21,6 +21,7 @@ from .compile import (
     CompiledCohort,
     CompiledCommission,
     CompiledOneTime,
+    CompiledOverride,
     CompiledPlan,
     CompiledRow,
     CompiledTiers,
@@ -208,10 +209,47 @@ class _Run:
                 for contract in self.contracts:
                     with _guard(rule.name, f"contract {contract.id}"):
                         produced.extend(self.onetime_lines(rule, contract))
-            else:
+            elif isinstance(rule, CompiledCohort):
                 with _guard(rule.name, "a cohort"):
                     produced.extend(self.cohort_lines(rule))
+        for rule in self.plan.rules:
+            if isinstance(rule, CompiledOverride):
+                produced.extend(self.override_lines(rule, produced))
         return produced
+
+    def override_lines(self, rule: CompiledOverride, produced: list[PayoutLine]
+                       ) -> list[PayoutLine]:
+        """Pay each manager up a payee's chain a share of the overridden rule's lines.
+
+        Each manager, level and contract has a running total, and each line is
+        the change of its rounded value, so a manager's override lines always
+        sum to the level's rate times the payee's lines, rounded once.
+        """
+        running: dict[tuple[str, int, str], Decimal] = {}
+        paid: dict[tuple[str, int, str], Decimal] = {}
+        out = []
+        base_lines = sorted((line for line in produced if line.rule == rule.of), key=_line_key)
+        for line in base_lines:
+            manager_id = self.records.reps[line.payee].manager
+            seen = {line.payee}
+            for level, (rate, percent) in enumerate(rule.rates, start=1):
+                if manager_id is None or manager_id in seen:
+                    break
+                manager = self.records.reps[manager_id]
+                key = (manager.id, level, line.sources[0])
+                running[key] = running.get(key, Decimal(0)) + rate * line.amount
+                rounded = self.round(running[key])
+                amount = rounded - paid.get(key, Decimal(0))
+                paid[key] = rounded
+                if amount != 0:
+                    step = explain.override_step(rule.name, level, percent, line.payee, line.amount,
+                                                 amount, self.currency)
+                    out.append(PayoutLine(manager.id, periods.period_of(line.due, manager.timezone),
+                                          "override", rule.name, amount, self.currency,
+                                          line.sources, (step,), line.due))
+                seen.add(manager.id)
+                manager_id = manager.manager
+        return out
 
     # ---- commission rules
 

@@ -235,3 +235,15 @@ def adjustment_step(period: str, kind: str, sources: tuple[str, ...], paid: Deci
               ("recomputed", money.format_amount(recomputed, currency)),
               ("difference", money.format_amount(difference, currency)))
     return (text, values)
+
+
+@_lazy("override")
+def override_step(rule: str, level: int, percent: str, payee: str, base: Decimal, amount: Decimal,
+                  currency: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Explain a manager's override of one of a payee's lines."""
+    text = (f"{rule.capitalize()} override, level {level}: {percent} of {payee}'s"
+            f" {show_money(base, currency)} = {show_money(amount, currency)}")
+    values = (("rule", rule), ("level", str(level)), ("rate", percent), ("payee", payee),
+              ("base", money.format_amount(base, currency)),
+              ("override", money.format_amount(amount, currency)))
+    return text, values

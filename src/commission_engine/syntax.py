@@ -460,6 +460,15 @@ class _TreeBuilder(Transformer[Token, Any]):
             self._mpos(meta), self._tpos(name), tuple(positions),
         )
 
+    def override_rule(self, meta: Any, children: list[Any]) -> t.OverrideRule:
+        name, of, *levels = children
+        return t.OverrideRule(str(name), str(of), tuple(levels), self._mpos(meta),
+                              self._tpos(name), self._tpos(of))
+
+    def override_level(self, meta: Any, children: list[Token]) -> t.OverrideLevel:
+        return t.OverrideLevel(self._whole(children[0], "levels"),
+                               self.percent(None, [children[1]]), self._mpos(meta))
+
     def kind_bonus(self, meta: Any, children: list[Any]) -> str:
         return "bonus"
 

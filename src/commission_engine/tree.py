@@ -286,7 +286,30 @@ class CohortRule:
     clause_positions: tuple[tuple[str, Pos], ...] = ()
 
 
-Rule = CommissionRule | OneTimeRule | CohortRule
+@dataclass(frozen=True, slots=True)
+class OverrideLevel:
+    level: int
+    rate: Percent
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class OverrideRule:
+    """Shares of another rule's lines for the managers up each payee's chain."""
+
+    name: str
+    of: str
+    levels: tuple[OverrideLevel, ...]
+    pos: Pos
+    name_pos: Pos
+    of_pos: Pos
+    subject: str = "contract"
+    payee: Path | None = None
+    dated_by: Path | None = None
+    effective: Effective | None = None
+
+
+Rule = CommissionRule | OneTimeRule | CohortRule | OverrideRule
 
 
 # ---------------------------------------------------------------- examples
