@@ -1,0 +1,106 @@
+"""Profile commission_engine with cProfile on generated records.
+
+Usage::
+
+    python benchmarks/profile_library.py [--events N] [--top K] [--stage STAGE]
+
+It generates N events (``generate.py``, seed 1) and prints the top K functions
+by own time (tottime) and by cumulative time for each profiled stage:
+``validate`` (read_jsonl), ``evaluate`` (Plan.evaluate), ``to-json``
+(Result.to_json) or ``all`` of them. It then times ``Plan.evaluate`` with the
+cyclic garbage collector enabled and disabled, which shows how much of the
+evaluation is spent in collections.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import io
+import pstats
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.generate import write_jsonl  # noqa: E402
+
+REFERENCE_PLAN = ROOT / "examples" / "counselling" / "counselling-2025.plan"
+AS_OF = datetime.fromisoformat("2026-06-30T00:00:00+08:00")
+
+
+def profile_call(label: str, call: Callable[[], Any], top: int) -> Any:
+    """Run ``call`` under cProfile and print its top functions by own and cumulative time."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    value = call()
+    profiler.disable()
+    for order in ("tottime", "cumulative"):
+        buffer = io.StringIO()
+        stats = pstats.Stats(profiler, stream=buffer)
+        stats.sort_stats(order).print_stats(top)
+        print(f"==== {label}: top {top} by {order}")
+        print(buffer.getvalue().split("\n", 4)[-1].strip("\n"))
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Profile commission_engine with cProfile.")
+    parser.add_argument("--events", type=int, default=100_000,
+                        help="records to generate (default: 100000)")
+    parser.add_argument("--top", type=int, default=15, help="functions to list (default: 15)")
+    parser.add_argument("--stage", choices=("validate", "evaluate", "to-json", "all"),
+                        default="all", help="stage to profile (default: all)")
+    args = parser.parse_args(argv)
+
+    from commission_engine import load_plan
+    from commission_engine.cli import read_jsonl
+
+    plan = load_plan(REFERENCE_PLAN.read_text(encoding="utf-8"), str(REFERENCE_PLAN))
+    with tempfile.TemporaryDirectory(prefix="commission-profile-") as folder:
+        path = Path(folder) / "records.jsonl"
+        with path.open("w", encoding="utf-8") as handle:
+            written = write_jsonl(handle, args.events)
+        text = path.read_text(encoding="utf-8")
+    print(f"{written} records, as of {AS_OF.isoformat()}")
+
+    def stage(name: str) -> bool:
+        return args.stage in (name, "all")
+
+    if stage("validate"):
+        records = profile_call("read_jsonl", lambda: read_jsonl(text), args.top)
+    else:
+        records = read_jsonl(text)
+    if stage("evaluate"):
+        result = profile_call("Plan.evaluate", lambda: plan.evaluate(records, AS_OF), args.top)
+    else:
+        result = plan.evaluate(records, AS_OF)
+    if stage("to-json"):
+        profile_call("Result.to_json", result.to_json, args.top)
+
+    del result
+    for enabled in (True, False, True, False):
+        gc.collect()
+        if not enabled:
+            gc.disable()
+        try:
+            start = time.perf_counter()
+            plan.evaluate(records, AS_OF)
+            elapsed = time.perf_counter() - start
+        finally:
+            gc.enable()
+        state = "enabled" if enabled else "disabled"
+        print(f"Plan.evaluate with the garbage collector {state}: {elapsed:.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,443 @@
+"""Time commission_engine against a hand-written baseline and rule-engine peers.
+
+Usage::
+
+    python benchmarks/run.py [--events N] [--quick] [--seed S] [--repeats R]
+
+The script generates N events of records (``generate.py``), checks that the
+baseline and every peer compute the same totals by payee and period as the
+library, to the cent. A first untimed pass runs each contender once under
+``tracemalloc`` for its peak of Python allocations, which also warms it up.
+Then every stage is timed with all contenders interleaved in one process:
+R rounds in which every contender runs once, in an order that rotates
+between rounds. The script prints the median of each contender with its
+ratio to the stage's reference (the hand-written baseline where there is
+one) and writes the same numbers to ``benchmarks/results/latest.json``.
+
+A contender that disagrees with the library is reported and left out of the
+timings, and the script exits with status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import gc
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import baseline, peers  # noqa: E402
+from benchmarks.generate import write_jsonl  # noqa: E402
+from benchmarks.plan_generator import generate_plan  # noqa: E402
+
+REFERENCE_PLAN = ROOT / "examples" / "counselling" / "counselling-2025.plan"
+RESULTS = ROOT / "benchmarks" / "results" / "latest.json"
+DEFAULT_AS_OF = "2026-06-30T00:00:00+08:00"
+GENERATED_PLAN_RULES = 500
+PACKAGES = ("commission-engine", "pydantic", "pydantic-core", "lark", "python-dateutil",
+            "zen-engine", "rule-engine", "cel-python", "openfisca-core", "numpy")
+
+Totals = dict[tuple[str, ...], Decimal]
+
+
+@dataclass
+class Contender:
+    name: str
+    run: Callable[[], Any]
+    times: list[float] = field(default_factory=list)
+    peak_bytes: int | None = None
+    note: str = ""
+    # False for a row shown for context only, with no ratio to the reference.
+    comparable: bool = True
+
+
+@dataclass
+class Stage:
+    name: str
+    reference: str
+    contenders: list[Contender]
+    # Events (or contracts, for the rate table) the stage works through, for
+    # the per-event columns; None when the stage does not scale with the
+    # records (the plan stage).
+    events: int | None
+
+
+# ---------------------------------------------------------------- inputs
+
+
+def library_totals(result: Any) -> Totals:
+    """Sum a library result's lines by payee and period."""
+    totals: dict[tuple[str, ...], Decimal] = {}
+    for line in result.lines:
+        key = (line.payee, line.period)
+        totals[key] = totals.get(key, Decimal(0)) + line.amount
+    return totals
+
+
+def statement_totals(result: Any) -> Totals:
+    return {(s.payee, s.period): s.total for s in result.statements}
+
+
+def describe_difference(expected: Totals, got: Totals, limit: int = 5) -> list[str]:
+    keys = sorted(key for key in set(expected) | set(got) if expected.get(key) != got.get(key))
+    return [f"{' '.join(key)}: library {expected.get(key)}, contender {got.get(key)}"
+            for key in keys[:limit]] + ([f"... {len(keys) - limit} more"] if len(keys) > limit else [])
+
+
+def library_dict_loader() -> Callable[[str], Any] | None:
+    """Return json.loads with the options of the library's reader, or None when they are gone.
+
+    NOTE: the options live in private helpers of ``commission_engine.cli``;
+    when they are renamed this contender is skipped.
+    """
+    from commission_engine import cli
+
+    pairs_hook = getattr(cli, "_object_without_duplicates", None)
+    constant = getattr(cli, "_reject_constant", None)
+    if pairs_hook is None or constant is None:
+        return None
+
+    def loads(line: str) -> Any:
+        return json.loads(line, parse_float=Decimal, parse_constant=constant,
+                          object_pairs_hook=pairs_hook)
+
+    return loads
+
+
+# ---------------------------------------------------------------- stages
+
+
+def build_stages(path: Path, events: int, as_of: datetime,
+                 peer_list: list[peers.Peer]) -> tuple[list[Stage], dict[str, Any]]:
+    """Build every stage and check that the contenders agree with the library."""
+    from pydantic import TypeAdapter
+
+    from commission_engine import load_plan, load_records
+    from commission_engine.cli import read_jsonl
+    from commission_engine.records import Record
+    from commission_engine.syntax import _PlanIndenter, grammar_text, parse_partial
+    from lark import Lark
+
+    plan_text = REFERENCE_PLAN.read_text(encoding="utf-8")
+    plan = load_plan(plan_text, str(REFERENCE_PLAN))
+    text = path.read_text(encoding="utf-8")
+    lines = [line for line in text.split("\n") if line.strip()]
+    dicts = [json.loads(line, parse_float=Decimal) for line in lines]
+    records = load_records(dicts)
+    bare_adapter = TypeAdapter(list[Record])
+
+    # Agreement, before anything is timed.
+    result = plan.evaluate(records, as_of)
+    expected = library_totals(result)
+    agreement: dict[str, Any] = {}
+    candidates: dict[str, Callable[[], Totals]] = {
+        "hand-written baseline": lambda: baseline.compute_totals(dicts, as_of),
+        "commission_engine statements": lambda: statement_totals(result),
+    }
+    for peer in peer_list:
+        candidates[peer.name] = lambda peer=peer: peer.totals(dicts, as_of)
+    for name, compute in candidates.items():
+        got = compute()
+        agreement[name] = {"agrees": got == expected, "keys": len(got),
+                           "differences": describe_difference(expected, got)}
+    agreement["commission_engine"] = {"agrees": True, "keys": len(expected), "differences": []}
+
+    def agrees(name: str) -> bool:
+        return bool(agreement[name]["agrees"])
+
+    parse = [Contender("json.loads, parse_float=Decimal",
+                       lambda: [json.loads(line, parse_float=Decimal) for line in lines])]
+    library_loads = library_dict_loader()
+    if library_loads is not None:
+        parse.append(Contender("json.loads with the library's options",
+                               lambda: [library_loads(line) for line in lines],
+                               note="also rejects duplicate keys and NaN"))
+
+    validation = [
+        Contender("pydantic TypeAdapter(list[Record])",
+                  lambda: bare_adapter.validate_python(dicts)),
+        Contender("commission_engine load_records", lambda: load_records(dicts)),
+    ]
+
+    evaluation = [
+        Contender("hand-written baseline", lambda: baseline.compute_totals(dicts, as_of)),
+        Contender("commission_engine", lambda: library_totals(plan.evaluate(records, as_of))),
+    ]
+    for peer in peer_list:
+        if agrees(peer.name):
+            evaluation.append(Contender(peer.name, lambda peer=peer: peer.totals(dicts, as_of)))
+
+    prepared = baseline.prepare(dicts, as_of)
+    facts = baseline.rate_facts(prepared)
+    expected_rates = baseline.hand_written_rates(facts)
+    rate_table = [Contender("hand-written first match",
+                            lambda: baseline.hand_written_rates(facts))]
+    for peer in peer_list:
+        if agrees(peer.name) and peer.rates(facts) == expected_rates:
+            rate_table.append(Contender(peer.name, lambda peer=peer: peer.rates(facts)))
+
+    result.to_json()
+    to_json = [
+        Contender("commission_engine Result.to_json", result.to_json,
+                  note="digest already computed"),
+        # A copy made with dataclasses.replace has no cached digest, so this
+        # also times the digest, as a one-shot run pays it. The records'
+        # canonical form stays cached on the RecordSet.
+        Contender("commission_engine Result.to_json, new Result",
+                  lambda: dataclasses.replace(result).to_json(),
+                  note="computes the digest too"),
+    ]
+
+    def library_end_to_end() -> Totals:
+        whole_plan = load_plan(REFERENCE_PLAN.read_text(encoding="utf-8"), str(REFERENCE_PLAN))
+        loaded = read_jsonl(path.read_text(encoding="utf-8"))
+        return statement_totals(whole_plan.evaluate(loaded, as_of))
+
+    end_to_end = [
+        Contender("hand-written baseline", lambda: baseline.totals_from_file(path, as_of),
+                  note="json with parse_float=Decimal, no validation"),
+        Contender("commission_engine", library_end_to_end,
+                  note="load_plan, read_jsonl, evaluate, statements"),
+    ]
+
+    generated_plan = generate_plan(GENERATED_PLAN_RULES)
+    bare_lark = Lark(grammar_text(), parser="lalr", postlex=_PlanIndenter())
+    plan_stage = [
+        Contender(f"lark LALR parse to a bare tree ({GENERATED_PLAN_RULES} rules)",
+                  lambda: bare_lark.parse(generated_plan)),
+        Contender(f"commission_engine parse_partial ({GENERATED_PLAN_RULES} rules)",
+                  lambda: parse_partial(generated_plan),
+                  note="parse to the library's own tree"),
+        Contender(f"commission_engine load_plan ({GENERATED_PLAN_RULES} rules)",
+                  lambda: load_plan(generated_plan),
+                  note="parse, check, compile"),
+        Contender("commission_engine load_plan (counselling-2025)",
+                  lambda: load_plan(plan_text, str(REFERENCE_PLAN)),
+                  note="also validates the records of its 14 examples", comparable=False),
+    ]
+
+    stages = [
+        Stage("JSON Lines text to dicts", parse[0].name, parse, events),
+        Stage("record validation", validation[0].name, validation, events),
+        Stage("plan evaluation (validated records)", "hand-written baseline", evaluation, events),
+        Stage("rate table alone (per contract)", rate_table[0].name, rate_table, len(facts)),
+        Stage("results to JSON", to_json[0].name, to_json, events),
+        Stage("end to end (JSONL file to totals)", "hand-written baseline", end_to_end, events),
+        Stage("plan parse and check", plan_stage[0].name, plan_stage, None),
+    ]
+    return stages, agreement
+
+
+# ---------------------------------------------------------------- timing
+
+
+def warm_up(stages: list[Stage], progress: Callable[[str], None]) -> None:
+    every = [contender for stage in stages for contender in stage.contenders]
+    progress(f"warm-up of {len(every)} contenders")
+    for contender in every:
+        contender.run()
+
+
+def time_interleaved(stages: list[Stage], repeats: int, progress: Callable[[str], None]) -> None:
+    for round_number in range(repeats):
+        progress(f"round {round_number + 1} of {repeats}")
+        for stage in stages:
+            shift = round_number % len(stage.contenders)
+            order = stage.contenders[shift:] + stage.contenders[:shift]
+            for contender in order:
+                gc.collect()
+                start = time.perf_counter()
+                contender.run()
+                contender.times.append(time.perf_counter() - start)
+
+
+def measure_memory(stages: list[Stage], progress: Callable[[str], None]) -> None:
+    """Run each contender once under tracemalloc and keep its peak; this is also the warm-up."""
+    progress("warm-up and memory pass (tracemalloc)")
+    for stage in stages:
+        for contender in stage.contenders:
+            gc.collect()
+            tracemalloc.start()
+            try:
+                contender.run()
+                contender.peak_bytes = tracemalloc.get_traced_memory()[1]
+            finally:
+                tracemalloc.stop()
+
+
+# ---------------------------------------------------------------- report
+
+
+def summarise(stages: list[Stage]) -> list[dict[str, Any]]:
+    summary = []
+    for stage in stages:
+        medians = {c.name: statistics.median(c.times) for c in stage.contenders}
+        reference = medians.get(stage.reference)
+        rows = []
+        for contender in stage.contenders:
+            median = medians[contender.name]
+            rows.append({
+                "name": contender.name,
+                "median_s": median,
+                "times_s": contender.times,
+                "ratio_to_reference": (median / reference
+                                       if reference and contender.comparable else None),
+                "median_us_per_event": (median * 1e6 / stage.events) if stage.events else None,
+                "peak_bytes": contender.peak_bytes,
+                "peak_bytes_per_event": (contender.peak_bytes / stage.events
+                                         if stage.events and contender.peak_bytes is not None
+                                         else None),
+                "note": contender.note,
+            })
+        summary.append({"stage": stage.name, "reference": stage.reference,
+                        "events": stage.events, "contenders": rows})
+    return summary
+
+
+def format_table(summary: list[dict[str, Any]]) -> str:
+    out = []
+    header = f"  {'contender':<58} {'median s':>10} {'ratio':>8} {'us/event':>9} {'peak B/event':>13}"
+    for stage in summary:
+        out.append(f"\n{stage['stage']} (ratio to: {stage['reference']})")
+        out.append(header)
+        for row in stage["contenders"]:
+            per_event = row["median_us_per_event"]
+            peak = row["peak_bytes_per_event"]
+            if peak is None and row["peak_bytes"] is not None:
+                peak_text = f"{row['peak_bytes'] / 1e6:.1f} MB"
+            else:
+                peak_text = "-" if peak is None else f"{peak:,.0f}"
+            ratio = row["ratio_to_reference"]
+            ratio_text = "-" if ratio is None else f"{ratio:.2f}"
+            per_event_text = "-" if per_event is None else f"{per_event:.2f}"
+            out.append(f"  {row['name']:<58} {row['median_s']:>10.4f} {ratio_text:>8}"
+                       f" {per_event_text:>9} {peak_text:>13}")
+    return "\n".join(out)
+
+
+def package_versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def library_provenance() -> dict[str, Any]:
+    """Return where the imported commission_engine lives and, in a git checkout, its commit."""
+    import commission_engine
+
+    folder = Path(commission_engine.__file__).resolve().parent
+    provenance: dict[str, Any] = {"path": str(folder), "git_commit": None, "modified": None}
+    try:
+        commit = subprocess.run(["git", "-C", str(folder), "rev-parse", "HEAD"],
+                                capture_output=True, text=True, timeout=30, check=False)
+        status = subprocess.run(["git", "-C", str(folder), "status", "--porcelain", "--", "."],
+                                capture_output=True, text=True, timeout=30, check=False)
+    except OSError:
+        return provenance
+    if commit.returncode == 0:
+        provenance["git_commit"] = commit.stdout.strip()
+        provenance["modified"] = bool(status.stdout.strip())
+    return provenance
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Benchmark commission_engine against a"
+                                                 " hand-written baseline and rule-engine peers.")
+    parser.add_argument("--events", type=int, default=100_000,
+                        help="records to generate (default: 100000)")
+    parser.add_argument("--quick", action="store_true",
+                        help="3 timed rounds instead of 5")
+    parser.add_argument("--repeats", type=int, help="timed rounds (overrides --quick)")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the generator (default: 1)")
+    parser.add_argument("--as-of", default=DEFAULT_AS_OF,
+                        help=f"as-of time of the evaluation (default: {DEFAULT_AS_OF})")
+    parser.add_argument("--output", type=Path, default=RESULTS,
+                        help="JSON file for the results (default: benchmarks/results/latest.json)")
+    parser.add_argument("--no-memory", action="store_true",
+                        help="skip the tracemalloc pass and warm up without it")
+    args = parser.parse_args(argv)
+    repeats = args.repeats or (3 if args.quick else 5)
+    if args.events < 1 or repeats < 1:
+        parser.error("--events and --repeats must be at least 1")
+    as_of = datetime.fromisoformat(args.as_of)
+    started = time.perf_counter()
+
+    def progress(message: str) -> None:
+        print(f"[{time.perf_counter() - started:7.1f} s] {message}", file=sys.stderr, flush=True)
+
+    peer_list, missing = peers.available_peers()
+    for name, reason in missing.items():
+        progress(f"skipping {name}: {reason}")
+
+    with tempfile.TemporaryDirectory(prefix="commission-bench-") as folder:
+        path = Path(folder) / "records.jsonl"
+        generation_start = time.perf_counter()
+        with path.open("w", encoding="utf-8") as handle:
+            written = write_jsonl(handle, args.events, args.seed)
+        generation_s = time.perf_counter() - generation_start
+        progress(f"generated {written} records in {generation_s:.1f} s")
+        stages, agreement = build_stages(path, written, as_of, peer_list)
+        disagreeing = [name for name, outcome in agreement.items() if not outcome["agrees"]]
+        for name in disagreeing:
+            progress(f"DISAGREES with the library: {name}")
+            for difference in agreement[name]["differences"]:
+                progress(f"  {difference}")
+        progress("every contender agrees with the library to the cent" if not disagreeing
+                 else "disagreeing contenders are left out of the timings")
+        if args.no_memory:
+            warm_up(stages, progress)
+        else:
+            measure_memory(stages, progress)
+        time_interleaved(stages, repeats, progress)
+
+    summary = summarise(stages)
+    report = {
+        "events": written,
+        "seed": args.seed,
+        "as_of": args.as_of,
+        "repeats": repeats,
+        "generation_s": generation_s,
+        "machine": {"python": platform.python_version(), "platform": platform.platform(),
+                    "processor": platform.processor() or platform.machine()},
+        "versions": package_versions(),
+        "library": library_provenance(),
+        "missing_peers": missing,
+        "agreement": agreement,
+        "stages": summary,
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    library = report["library"]
+    print(f"{written} records, seed {args.seed}, as of {args.as_of}, medians of {repeats} rounds")
+    print(f"commission_engine from {library['path']}"
+          + (f" (git {library['git_commit'][:10]}{', modified' if library['modified'] else ''})"
+             if library["git_commit"] else ""))
+    print(format_table(summary))
+    print(f"\nwritten to {args.output}")
+    progress("done")
+    return 1 if disagreeing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
