@@ -375,7 +375,7 @@ class _Run:
         for (payee_id, period), events in sorted(grouped.items()):
             total = Decimal(0)
             paid = Decimal(0)
-            for moment, record_id, change, sources in sorted(events, key=lambda e: e[:2]):
+            for moment, _record_id, change, sources in sorted(events, key=lambda e: e[:2]):
                 total += change
                 exact = tiers.commission_on(total)
                 rounded = self.round(exact)

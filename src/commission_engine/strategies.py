@@ -23,7 +23,7 @@ which the ``test`` extra installs; the library itself never imports it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -62,7 +62,6 @@ __all__ = [
 
 DEFAULT_PRODUCTS = ("marriage-repair", "family", "teen", "individual")
 DEFAULT_ZONES = ("Asia/Shanghai", "America/Los_Angeles", "Europe/Berlin", "Australia/Sydney")
-_FAR = datetime(2100, 1, 1, tzinfo=timezone.utc)
 
 
 def timestamps(zone: str = "Asia/Shanghai", start: date = date(2024, 1, 1),
@@ -252,7 +251,10 @@ def record_sets(  # noqa: PLR0913
         first = max(_instant(customer["created_at"]),
                     datetime.combine(start, time(0, 0), tzinfo=ZoneInfo(zone)))
         last = datetime.combine(end, time(23, 59, 59), tzinfo=ZoneInfo(zone))
-        signed = _later(draw, first, zone, 400, max(last, first))
+        if first > last:
+            # The customer was created after the last day as this rep's calendar has it.
+            continue
+        signed = _later(draw, first, zone, 400, last)
         amount = draw(amounts(currency, Decimal(100), Decimal(50000)))
         contract_id = f"K{index + 1}"
         records.append({

@@ -11,7 +11,7 @@ import functools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path as FilePath
 from typing import Any
@@ -862,6 +862,3 @@ _CLAUSE_WORDS: dict[str, str] = {
     "retained": "retained when",
     "cohort_payout": "paid in the cohort month",
 }
-
-# Kept for type checkers: Tree is part of the Transformer's generic signature.
-_ = Tree
