@@ -28,7 +28,7 @@ is written out here in plain Python with ``Decimal``, from the rules as
   that referred it, in the signing month in that owner's zone.
 
 A customer is new on its first contract, by signing time and then id, among
-the contracts signed at or before the as-of time; only records dated at or
+the contracts signed at or before the as-of time. Only records dated at or
 before the as-of time count. Lines due after the as-of time are left out,
 and the totals are summed by payee and period (or by payee, period and kind).
 

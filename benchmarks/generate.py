@@ -23,8 +23,8 @@ What the data contains:
 - Refunds on about 5% of contracts: full or partial, within 90 days of
   signing or after, sometimes two partial refunds that may add up to the
   whole amount, and sometimes a refund of one named payment.
-- Surveys on about 85% of contracts: the first score is at least 90 for
-  about 30% of them and below 70 for about 20%; some contracts have a second
+- Surveys on about 85% of contracts. The first score is at least 90 for
+  about 30% of them and below 70 for about 20%. Some contracts have a second
   survey, about 2% of them at the same instant as the first.
 
 Ids are not zero-padded (``K9`` sorts after ``K10``), so code that orders

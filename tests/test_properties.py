@@ -677,6 +677,8 @@ def test_lines_are_nonzero_with_cents_and_month(generated: GeneratedRecords) -> 
         for statement in data["statements"]:
             assert AMOUNT_TEXT.fullmatch(statement["total"]), f"total {statement['total']!r}"
             assert PERIOD_TEXT.fullmatch(statement["period"])
-            for line_data in statement["lines"]:
+            for index in statement["lines"]:
+                line_data = data["lines"][index]
                 check_line_format(line_data)
                 assert line_data["period"] == statement["period"]
+                assert line_data["payee"] == statement["payee"]

@@ -83,13 +83,13 @@ class Statement:
     total: Decimal
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the statement as JSON-ready data; lines are listed by index."""
+        """Return the statement as JSON-ready data, with its lines in full."""
         return {
             "payee": self.payee,
             "period": self.period,
             "currency": self.currency,
             "total": money.format_amount(self.total, self.currency),
-            "lines": len(self.lines),
+            "lines": [line.to_dict() for line in self.lines],
         }
 
 
@@ -139,17 +139,42 @@ class Result:
             "currency": self.currency,
             "rounding": self.rounding,
             "lines": [line.to_dict() for line in self.lines],
-            "statements": [
-                {**statement.to_dict(), "lines": [line.to_dict() for line in statement.lines]}
-                for statement in self.statements
-            ],
+            "statements": self._statement_dicts(),
             "schedule": [line.to_dict() for line in self.schedule],
             "digest": self.digest,
         }
 
+    def _statement_dicts(self) -> list[dict[str, Any]]:
+        # A statement lists its lines by their index in "lines", so each line
+        # is written once; lines are sorted by payee and period, so each
+        # statement's lines are one run of indices.
+        out = []
+        index = 0
+        for statement in self.statements:
+            count = len(statement.lines)
+            out.append({
+                "payee": statement.payee,
+                "period": statement.period,
+                "currency": statement.currency,
+                "total": money.format_amount(statement.total, statement.currency),
+                "lines": list(range(index, index + count)),
+            })
+            index += count
+        return out
+
     def to_json(self) -> str:
-        """Serialise to JSON text, keys in a fixed order."""
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=1)
+        """Serialise to JSON text, keys in a fixed order, one line per payout line."""
+        data = self.to_dict()
+        # Without indent, CPython's C encoder runs; one line per payout line
+        # keeps the output readable and diffable.
+        parts = []
+        for key, value in data.items():
+            if key in ("lines", "schedule", "statements") and value:
+                rows = ",\n  ".join(json.dumps(item, ensure_ascii=False) for item in value)
+                parts.append(f' {json.dumps(key)}: [\n  {rows}\n ]')
+            else:
+                parts.append(f" {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")
+        return "{\n" + ",\n".join(parts) + "\n}"
 
 
 def _instant(moment: datetime) -> str:
