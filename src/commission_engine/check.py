@@ -41,7 +41,7 @@ _PAYMENT_ROOTS: dict[str, tuple[str, tuple[str, ...]]] = {
 _ROOTS = {"contract": _CONTRACT_ROOTS, "payment": _PAYMENT_ROOTS}
 
 
-# What an invariant may read in each scope it ranges over.
+# The values an invariant may read in each scope it ranges over.
 INVARIANT_SCOPES: dict[str, dict[str, str]] = {
     "line": {"amount": "money", "kind": "text", "payee": "text", "period": "text",
              "rule": "text"},
@@ -53,7 +53,7 @@ INVARIANT_SCOPES: dict[str, dict[str, str]] = {
 
 @dataclass(frozen=True, slots=True)
 class Resolution:
-    """How a path reads its value: from which root, then which fields in turn.
+    """The way a path reads its value: its root, then the fields it follows in turn.
 
     ``root`` is ``subject`` (the rule's record), ``element`` (the member of a
     ``count ... where``) or ``metric`` (a cohort metric such as ``retention``).
@@ -935,8 +935,8 @@ def check_plan(
 ) -> CheckedPlan:
     """Type-check a parsed plan; raise ``PlanError`` listing every error in it.
 
-    ``prior`` holds the parser's diagnostics, reported together with the
-    checker's; ``unparsed`` names rules whose text did not parse.
+    ``prior`` contains the parser's diagnostics, which are reported together
+    with the checker's. ``unparsed`` names rules whose text did not parse.
     """
     try:
         return _Checker(plan, source, prior, unparsed, incomplete).run()

@@ -336,8 +336,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _silence_stdout() -> None:
-    # Python flushes stdout again at exit; point it at the null device so that
-    # flush cannot fail a second time with a traceback.
+    # Python flushes stdout again at exit. Pointing it at the null device keeps
+    # that second flush from failing with a traceback.
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
     os.close(devnull)

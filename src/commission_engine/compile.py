@@ -642,28 +642,21 @@ def _divide(a: Any, b: Any) -> Decimal:
     return Decimal(a) / Decimal(b)
 
 
-def _first(member_type: str, name: str, field_name: str, time_field: str) -> Fn:
-    def first(ctx: Context) -> Any:
-        members = ctx.collection(member_type, name)
-        if not members:
-            return None
-        member = members[0]
-        ctx.touch(getattr(member, time_field), member.id)
-        return getattr(member, field_name)
+def _member_at(position: int) -> Callable[[str, str, str, str], Fn]:
+    """Build the aggregate that reads one member by position: 0 is first, -1 latest."""
 
-    return first
+    def build(member_type: str, name: str, field_name: str, time_field: str) -> Fn:
+        def pick(ctx: Context) -> Any:
+            members = ctx.collection(member_type, name)
+            if not members:
+                return None
+            member = members[position]
+            ctx.touch(getattr(member, time_field), member.id)
+            return getattr(member, field_name)
 
+        return pick
 
-def _latest(member_type: str, name: str, field_name: str, time_field: str) -> Fn:
-    def latest(ctx: Context) -> Any:
-        members = ctx.collection(member_type, name)
-        if not members:
-            return None
-        member = members[-1]
-        ctx.touch(getattr(member, time_field), member.id)
-        return getattr(member, field_name)
-
-    return latest
+    return build
 
 
 def _extreme(pick_max: bool) -> Callable[[str, str, str, str], Fn]:
@@ -705,8 +698,8 @@ def _summing(average: bool) -> Callable[[str, str, str, str], Fn]:
 
 
 _AGGREGATES: dict[str, Callable[[str, str, str, str], Fn]] = {
-    "first": _first,
-    "latest": _latest,
+    "first": _member_at(0),
+    "latest": _member_at(-1),
     "minimum": _extreme(False),
     "maximum": _extreme(True),
     "average": _summing(True),

@@ -64,8 +64,8 @@ def evaluate(plan: CompiledPlan, records: RecordSet, as_of: datetime,
         raise EvaluationError(msg)
     _check_currencies(plan, records)
     # Evaluation allocates many small objects and frees none of them until it
-    # returns, so the cyclic collector only costs time; pause it, and always
-    # restore the caller's setting.
+    # returns, so the cyclic collector only costs time. Pause it, and restore
+    # the caller's setting afterwards, even on error.
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -359,9 +359,9 @@ class _Run:
     def tier_lines(self, rule: CompiledCommission, tiers: CompiledTiers) -> list[PayoutLine]:
         """Pay each event the change it makes to its period's tiered commission.
 
-        Each payee and period has a running total of the base; each line is the
-        difference of the rounded tiered commission before and after its event,
-        so the lines of a period sum to the tiers applied to the period total.
+        Each payee and period has a running total of the base. Each line is the
+        rounded tiered commission after its event less the same before it. So
+        the lines of a period sum to the tiers applied to the period total.
         """
         grouped: dict[tuple[str, str], list[tuple[datetime, str, Decimal, tuple[str, ...]]]] = {}
         payees: dict[str, Rep] = {}

@@ -64,12 +64,12 @@ _QUANTA: dict[str, Decimal] = {
 
 
 def is_known_currency(code: str) -> bool:
-    """Tell whether ``code`` is an ISO 4217 code this library knows the minor unit of."""
+    """Tell whether ``code`` is an ISO 4217 code in the library's table of minor units."""
     return code in _MINOR_DIGITS
 
 
 def known_currencies() -> tuple[str, ...]:
-    """Return the ISO 4217 codes the library knows, sorted."""
+    """Return the ISO 4217 codes in the library's table of minor units, sorted."""
     return tuple(sorted(_MINOR_DIGITS))
 
 

@@ -808,31 +808,30 @@ def _check_events(records: RecordSet, report: Any, missing: Any) -> None:
     _check_payment_totals(records, report)
 
 
-def _check_payment_totals(records: RecordSet, report: Any) -> None:
-    for contract_id, payments in records.payments_of.items():
+def _check_within_amount(records: RecordSet, record_type: str,
+                         index: Mapping[str, tuple[Any, ...]], report: Any) -> None:
+    """Report a contract whose payments or refunds add up to more than its amount."""
+    for contract_id, items in index.items():
         contract = records.contracts.get(contract_id)
         if contract is None:
             continue
-        total = money.total(payment.amount for payment in payments)
+        total = money.total(item.amount for item in items)
         if total > contract.amount:
-            report("payment", payments[-1].id, "amount",
-                   f"the payments of contract {contract_id} sum to {total},"
+            report(record_type, items[-1].id, "amount",
+                   f"the {record_type}s of contract {contract_id} sum to {total},"
                    f" more than its amount {contract.amount}",
-                   "check for a duplicated or mistyped payment")
+                   f"check for a duplicated or mistyped {record_type}")
+
+
+def _check_payment_totals(records: RecordSet, report: Any) -> None:
+    _check_within_amount(records, "payment", records.payments_of, report)
 
 
 def _check_refund_totals(records: RecordSet, report: Any, missing: Any) -> None:
+    _check_within_amount(records, "refund", records.refunds_of, report)
     for contract_id, refunds in records.refunds_of.items():
-        contract = records.contracts.get(contract_id)
-        if contract is None:
+        if contract_id not in records.contracts:
             continue
-        total = money.total(refund.amount for refund in refunds)
-        if total > contract.amount:
-            last = refunds[-1]
-            report("refund", last.id, "amount",
-                   f"the refunds of contract {contract_id} sum to {total},"
-                   f" more than its amount {contract.amount}",
-                   "check for a duplicated or mistyped refund")
         per_payment: dict[str, Decimal] = defaultdict(Decimal)
         for refund in refunds:
             if refund.payment is None:

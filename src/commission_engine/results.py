@@ -146,8 +146,8 @@ class Result:
 
     def _statement_dicts(self) -> list[dict[str, Any]]:
         # A statement lists its lines by their index in "lines", so each line
-        # is written once; lines are sorted by payee and period, so each
-        # statement's lines are one run of indices.
+        # is written once. Lines are sorted by payee and period, which makes
+        # each statement's lines one run of indices.
         out = []
         index = 0
         for statement in self.statements:

@@ -48,7 +48,7 @@ class RefundEvent:
 
 @dataclass(frozen=True, slots=True)
 class Respread:
-    """How a refund changed the unpaid installments."""
+    """The change a refund made to the unpaid installments."""
 
     refund_id: str
     at: datetime
@@ -89,8 +89,8 @@ def run_schedule(
     """Apply refunds, in time order, to the installments of a rounded commission.
 
     ``entitlement_after(refunded_total)`` returns the rounded commission on
-    the net base; ``clawback_allowed(at)`` says whether the plan claws back an
-    overpayment from a refund at that time. Zero installments are dropped.
+    the net base. ``clawback_allowed(at)`` returns whether the plan claws back
+    an overpayment from a refund at that time. Zero installments are dropped.
     """
     count = len(dues)
     amounts = list(money.allocate(commission, count, currency))

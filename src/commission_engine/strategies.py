@@ -101,7 +101,7 @@ def reps(ids: st.SearchStrategy[str] = st.just("R1"),
 
 def customers(owner: str = "R1", zone: str = "Asia/Shanghai",
               ids: st.SearchStrategy[str] = st.just("C1")) -> st.SearchStrategy[dict[str, Any]]:
-    """Draw customer records owned by one rep, referred by nobody."""
+    """Draw customer records owned by one rep, with no referrer."""
     return st.fixed_dictionaries({
         "type": st.just("customer"), "id": ids, "owner": st.just(owner),
         "referred_by": st.none(), "created_at": timestamps(zone),

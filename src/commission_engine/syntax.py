@@ -29,11 +29,11 @@ CLAUSE_OUTSIDE_RULE = CATALOGUE["clause outside a rule"].message
 
 __all__ = ["ParseOutcome", "grammar_text", "parse_partial", "parse_plan"]
 
-# Longest number literal accepted, in digits; keeps Decimal arithmetic bounded.
+# The maximum length of a number literal, in digits, so Decimal arithmetic stays bounded.
 MAX_NUMBER_DIGITS = 30
 # Deepest nesting of expressions the tree builder and checker recurse through.
 MAX_NESTING = 100
-# Longest window or delay a plan may name, in days or months (a century of days).
+# The maximum window or delay a plan may name, in days or months (a century of days).
 MAX_DURATION = 36_600
 
 class _PlanIndenter(Indenter):
@@ -44,8 +44,8 @@ class _PlanIndenter(Indenter):
     DEDENT_type = "_DEDENT"
     tab_len = 8
     # NAME is lexed in every parser state, so a misspelled keyword such as
-    # "payed" arrives as one unexpected word instead of the keyword "pay"
-    # followed by "ed"; a word is still read as a keyword where one fits.
+    # "payed" arrives as one unexpected word, not as "pay" followed by "ed".
+    # A word is still read as a keyword where the grammar accepts one.
     always_accept = ("_NL", "NAME")
 
 
@@ -82,7 +82,7 @@ class _Header:
 
 @dataclass(frozen=True)
 class ParseOutcome:
-    """What parsing found: the tree of every piece that parsed, and the problems.
+    """The outcome of parsing: the tree of every piece that parsed, and the problems.
 
     ``tree`` is None when even the plan header is missing. ``unparsed_rules``
     names the rules whose text did not parse, so the checker does not report

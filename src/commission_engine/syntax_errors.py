@@ -100,7 +100,7 @@ CATALOGUE: dict[str, Mistake] = {
     ),
 }
 
-# How the grammar's named terminals read in a message.
+# The words a message uses for each of the grammar's named terminals.
 _TERMINAL_WORDS: dict[str, str] = {
     "NAME": "a name",
     "STRING": 'a quoted text such as "family"',
@@ -221,8 +221,8 @@ def describe_syntax_error(
     return Diagnostic(message, line, column, column + width, hint, "error", source_line)
 
 
-# Keywords that come in pairs; the word after a misspelling tells them apart,
-# as in "payed to" (paid to) against "pay in".
+# Keywords that come in pairs. The word after a misspelling decides between
+# them, as in "payed to" (paid to) against "pay in".
 _PHRASES = (
     "paid to", "pay in", "dated by", "claw back", "stop unpaid", "ignore refunds",
     "new customer", "returning customer", "fully refunded", "count of", "per line",
@@ -250,8 +250,8 @@ def _match(exc: UnexpectedInput, parse_piece: Callable[[str], object]) -> str | 
     try:
         label = exc.match_examples(parse_piece, examples, use_accepts=True)
     except (UnexpectedInput, TypeError, ValueError):
-        # lark 1.2 and 1.3 fail inside match_examples for some parser states
-        # (a %d format given a ParserState); the catalogue is only a better
-        # message, so such a state falls back to the general one.
+        # lark 1.2 and 1.3 raise TypeError inside match_examples for some parser
+        # states (a %d format given a ParserState). The catalogue only improves
+        # the message, so such a state falls back to the general one.
         return None
     return label if isinstance(label, str) else None

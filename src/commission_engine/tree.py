@@ -192,7 +192,7 @@ class RateRow:
 
 @dataclass(frozen=True, slots=True)
 class RefundPolicy:
-    """What a refund does: ``stop`` re-spreads the entitlement, ``ignore`` keeps all.
+    """The effect of a refund: ``stop`` re-spreads the entitlement, ``ignore`` keeps all.
 
     ``clawback`` is ``always``, ``never`` or ``within`` ``clawback_days`` of signing.
     """
@@ -207,7 +207,7 @@ class RefundPolicy:
 class TierRow:
     """One tier: its rate up to ``bound`` (None for the last, open tier).
 
-    ``inclusive`` says whether a total equal to the bound is still in this tier.
+    ``inclusive`` is true when a total equal to the bound is still in this tier.
     """
 
     rate: Percent
