@@ -31,3 +31,17 @@ def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess
         check=False,
         timeout=120,
     )
+
+
+def one_contract(amount: str, signed_at: str, term_months: int = 1,
+                 created_at: str = "2024-01-01T00:00:00+08:00") -> list[dict[str, Any]]:
+    """Return rep R1 (Asia/Shanghai), its customer C1 and one contract K1 in CNY."""
+    return [
+        {"type": "rep", "id": "R1", "name": "R", "timezone": "Asia/Shanghai", "kind": "staff",
+         "team": "", "region": "", "manager": None},
+        {"type": "customer", "id": "C1", "owner": "R1", "referred_by": None,
+         "created_at": created_at},
+        {"type": "contract", "id": "K1", "customer": "C1", "rep": "R1", "product": "f",
+         "amount": amount, "currency": "CNY", "signed_at": signed_at,
+         "term_months": term_months},
+    ]

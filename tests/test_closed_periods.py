@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from helpers import one_contract
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,15 +26,7 @@ AS_OF = datetime.fromisoformat("2024-12-31T00:00:00+08:00")
 
 
 def records(*payments: tuple[str, str, str]) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = [
-        {"type": "rep", "id": "R1", "name": "R", "timezone": "Asia/Shanghai", "kind": "staff",
-         "team": "", "region": "", "manager": None},
-        {"type": "customer", "id": "C1", "owner": "R1", "referred_by": None,
-         "created_at": "2024-01-01T00:00:00+08:00"},
-        {"type": "contract", "id": "K1", "customer": "C1", "rep": "R1", "product": "f",
-         "amount": "100000.00", "currency": "CNY", "signed_at": "2024-03-01T00:00:00+08:00",
-         "term_months": 1},
-    ]
+    rows = one_contract("100000.00", "2024-03-01T00:00:00+08:00")
     rows += [{"type": "payment", "id": pid, "contract": "K1", "amount": amount, "paid_at": at}
              for pid, amount, at in payments]
     return rows

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from helpers import one_contract
 
 from commission_engine import RecordError, load_plan, load_records
 
@@ -20,16 +21,7 @@ PLAN = load_plan('plan "f" version "1"\ncurrency CNY\n\n'
 
 
 def rows(*payments: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        {"type": "rep", "id": "R1", "name": "R", "timezone": "Asia/Shanghai", "kind": "staff",
-         "team": "", "region": "", "manager": None},
-        {"type": "customer", "id": "C1", "owner": "R1", "referred_by": None,
-         "created_at": "2024-01-01T00:00:00+08:00"},
-        {"type": "contract", "id": "K1", "customer": "C1", "rep": "R1", "product": "f",
-         "amount": "10000.00", "currency": "CNY", "signed_at": "2024-03-01T00:00:00+08:00",
-         "term_months": 1},
-        *payments,
-    ]
+    return [*one_contract("10000.00", "2024-03-01T00:00:00+08:00"), *payments]
 
 
 def payment(payment_id: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, run_cli
+from helpers import ROOT, one_contract, run_cli
 
 from commission_engine import PlanError, load_plan, load_records
 from commission_engine.invariants import search, violations
@@ -74,15 +74,8 @@ def test_search_is_deterministic() -> None:
 
 def test_violations_of_one_result() -> None:
     plan = load_plan(BROKEN)
-    records = load_records([
-        {"type": "rep", "id": "R1", "name": "R", "timezone": "Asia/Shanghai", "kind": "staff",
-         "team": "", "region": "", "manager": None},
-        {"type": "customer", "id": "C1", "owner": "R1", "referred_by": None,
-         "created_at": "2025-01-01T00:00:00+08:00"},
-        {"type": "contract", "id": "K1", "customer": "C1", "rep": "R1", "product": "x",
-         "amount": "2600.00", "currency": "CNY", "signed_at": "2025-01-15T10:00:00+08:00",
-         "term_months": 2},
-    ])
+    records = load_records(one_contract("2600.00", "2025-01-15T10:00:00+08:00", 2,
+                                        "2025-01-01T00:00:00+08:00"))
     result = plan.evaluate(records, datetime.fromisoformat("2026-01-01T00:00:00+08:00"))
 
     found = violations(plan, plan.invariants[0], records, result)
