@@ -94,3 +94,18 @@ def test_superstore_commissions_match_direct_computation() -> None:
 
     assert by_kind["commission"] == expected_commission
     assert by_kind["penalty"] == expected_penalty
+
+
+def test_readme_shows_real_superstore_output() -> None:
+    """The first lines of the Superstore run quoted in the README are what the CLI prints."""
+    from helpers import run_cli
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quoted = readme.split("The first lines of its output:\n\n```\n", 1)[1].split("```", 1)[0]
+    folder = ROOT / "examples" / "superstore"
+
+    completed = run_cli("run", str(folder / "superstore.plan"), str(folder / "records.jsonl"),
+                        "--as-of", "2018-06-30T00:00:00-07:00")
+
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.startswith(quoted)
