@@ -152,6 +152,7 @@ class _Checker:
                            "give every invariant its own name")
             seen_invariants.setdefault(invariant.name, invariant.pos.line)
             self.check_invariant(invariant)
+        self.check_quotas(currency)
         self.check_commission_cycles()
         errors = [d for d in self.diagnostics if d.severity == "error"]
         if errors:
@@ -389,6 +390,68 @@ class _Checker:
                          "add a line such as 'amount 1% of total retained.amount'")
         else:
             self.expect(rule.amount, cohort_scope, "money", "the amount")
+
+    # ---- quotas
+
+    def check_quotas(self, currency: str) -> None:
+        seen: dict[str, int] = {}
+        for quota in self.plan.quotas:
+            if quota.name in seen:
+                self.error(f"quota name {quota.name!r} is used twice (also on line"
+                           f" {seen[quota.name]})", quota.name_pos, "give every quota its own name")
+            seen.setdefault(quota.name, quota.pos.line)
+            self.check_quota(quota, currency)
+
+    def check_quota(self, quota: t.Quota, currency: str) -> None:
+        """Check a quota's subject, credited payee, filter, measure and target."""
+        if quota.subject not in SUBJECTS:
+            suggestion = _suggest(quota.subject, SUBJECTS)
+            self.error(f"quotas on {quota.subject!r} records are not supported", quota.pos,
+                       suggestion or "write 'on contract' or 'on payment'")
+            return
+        scope = _Scope(quota.subject, dict(schema.COLLECTIONS))
+        if quota.credited is not None:
+            self.expect(quota.credited, scope, "record:rep", "the credited payee ('credited to')")
+        if quota.dated_by is not None:
+            self.expect(quota.dated_by, scope, "timestamp", "the governing date ('dated by')")
+        if quota.condition is not None:
+            self.expect(quota.condition, scope, "boolean", "the quota's condition ('when')")
+        measure = quota.measure
+        if measure is None:
+            self.error(f"quota {quota.name!r} does not say what it measures", quota.name_pos,
+                       f"add a line such as 'measure total of {quota.subject}.amount' or"
+                       f" 'measure count of {quota.subject}s'")
+        elif measure.kind == "total":
+            assert measure.base is not None
+            self.expect(measure.base, scope, "money", "the quota's measure ('measure total of')")
+        elif measure.collection not in (quota.subject, f"{quota.subject}s"):
+            suggestion = _suggest(str(measure.collection), (f"{quota.subject}s",))
+            self.error(f"a quota on {quota.subject} records counts {quota.subject}s, not"
+                       f" {measure.collection!r}", measure.pos,
+                       suggestion or f"write 'measure count of {quota.subject}s', and a 'when'"
+                       " line to count only some of them")
+        if quota.target is None:
+            self.error(f"quota {quota.name!r} has no target", quota.name_pos,
+                       "add 'target from records' (target records of the quota's metric) or"
+                       " a constant such as 'target 100,000.00'")
+        elif quota.target.value is not None:
+            self.check_quota_constant(quota.target, measure, currency)
+
+    def check_quota_constant(self, target: t.QuotaTarget, measure: t.QuotaMeasure | None,
+                             currency: str) -> None:
+        value = target.value
+        assert value is not None
+        if value <= 0:
+            self.error(f"a target of {value} makes attainment undefined", target.pos,
+                       "write a target above 0")
+        elif measure is not None and measure.kind == "count" and value != value.to_integral_value():
+            self.error(f"a target of {value} is not a whole number of records", target.pos,
+                       "write a whole number, such as 'target 10'")
+        elif (measure is not None and measure.kind == "total" and money.is_known_currency(currency)
+              and -value.as_tuple().exponent > money.minor_digits(currency)):  # type: ignore[operator]
+            self.error(f"a target of {value} has more decimals than {currency} allows"
+                       f" ({money.minor_digits(currency)})", target.pos,
+                       f"round the target to the minor unit of {currency}")
 
     def check_commission_cycles(self) -> None:
         """Reject commission rules whose rate or base refers back to themselves."""

@@ -21,6 +21,7 @@ from .explain import show_money
 
 if TYPE_CHECKING:
     from .closing import ClosedPeriods
+    from .quotas import Attainment
     from .records import RecordSet
     from .results import Result
 
@@ -31,6 +32,7 @@ __all__ = [
     "CompiledOneTime",
     "CompiledOverride",
     "CompiledPlan",
+    "CompiledQuota",
     "CompiledRow",
     "compile_plan",
 ]
@@ -165,6 +167,24 @@ CompiledRule = CompiledCommission | CompiledOneTime | CompiledCohort | CompiledO
 
 
 @dataclass(frozen=True, slots=True)
+class CompiledQuota:
+    """A quota ready to measure: ``base`` is None for a count.
+
+    The target is ``target`` records of ``metric``, or the constant ``target_value``.
+    """
+
+    name: str
+    subject: str
+    credited: Fn
+    governing: Fn
+    condition: Fn | None
+    unit: str
+    base: Fn | None
+    metric: str | None
+    target_value: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
 class CompiledInvariant:
     name: str
     scope: str
@@ -185,6 +205,7 @@ class CompiledPlan:
     rules: tuple[CompiledRule, ...]
     checked: CheckedPlan
     invariants: tuple[CompiledInvariant, ...] = ()
+    quotas: tuple[CompiledQuota, ...] = ()
 
     def evaluate(self, records: RecordSet, as_of: datetime, rounding: str | None = None,
                  closed: ClosedPeriods | None = None) -> Result:
@@ -195,6 +216,12 @@ class CompiledPlan:
         from .evaluate import evaluate
 
         return evaluate(self, records, as_of, rounding, closed)
+
+    def attainments(self, records: RecordSet, as_of: datetime) -> tuple[Attainment, ...]:
+        """Measure every quota of the plan per payee and period; see ``quotas``."""
+        from .evaluate import attainments
+
+        return attainments(self, records, as_of)
 
 
 def compile_plan(checked: CheckedPlan) -> CompiledPlan:
@@ -207,8 +234,9 @@ def compile_plan(checked: CheckedPlan) -> CompiledPlan:
                           compiler.label(item.condition), item.pos.line)
         for item in tree.invariants
     )
+    quotas = tuple(compiler.quota(quota) for quota in tree.quotas)
     return CompiledPlan(tree.name, tree.version, checked.currency, checked.rounding,
-                        checked.source, rules, checked, invariants)
+                        checked.source, rules, checked, invariants, quotas)
 
 
 def _signed_at(ctx: Context) -> Any:
@@ -218,6 +246,11 @@ def _signed_at(ctx: Context) -> Any:
 
 def _paid_at(ctx: Context) -> Any:
     return ctx.subject.paid_at
+
+
+def _contract_rep(ctx: Context) -> Any:
+    assert ctx.contract is not None
+    return ctx.records.reps.get(ctx.contract.rep)
 
 
 class _Compiler:
@@ -267,6 +300,25 @@ class _Compiler:
             self.expr(rule.amount), self.label(rule.amount), self.describe(rule.amount),
             rule.payout_offset_months or 0,
             tuple(sorted(set(_windows(rule.retained)))),
+        )
+
+    def quota(self, quota: t.Quota) -> CompiledQuota:
+        assert quota.measure is not None and quota.target is not None
+        if quota.dated_by is not None:
+            governing = self.expr(quota.dated_by)
+        else:
+            governing = _paid_at if quota.subject == "payment" else _signed_at
+        measure = quota.measure
+        metric = quota.target.metric
+        if quota.target.value is None and metric is None:
+            metric = quota.name
+        return CompiledQuota(
+            quota.name, quota.subject,
+            self.expr(quota.credited) if quota.credited is not None else _contract_rep,
+            governing, self.optional(quota.condition),
+            "money" if measure.kind == "total" else "count",
+            self.expr(measure.base) if measure.base is not None else None,
+            metric, quota.target.value,
         )
 
     def commission(self, rule: t.CommissionRule, index: int, payee: Fn, governing: Fn,

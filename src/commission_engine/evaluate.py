@@ -31,10 +31,11 @@ from .check import MAX_INSTALLMENTS
 from .closing import ClosedPeriods, apply_closed
 from .context import Context
 from .errors import EvaluationError, Problem, RecordError
+from .quotas import Attainment, QuotaBook, measure_quotas
 from .records import Contract, Payment, RecordSet, Rep
 from .results import PayoutLine, Result, build_statements
 
-__all__ = ["evaluate"]
+__all__ = ["attainments", "evaluate"]
 
 
 
@@ -47,17 +48,7 @@ def evaluate(plan: CompiledPlan, records: RecordSet, as_of: datetime,
     names the periods already paid and their lines: those lines stay as they
     were, and differences become adjustments in the first open period.
     """
-    if not isinstance(records, RecordSet):
-        msg = (f"records must be a RecordSet, not {type(records).__name__};"
-               " validate them first with load_records(...)")
-        raise TypeError(msg)
-    if not isinstance(as_of, datetime):
-        msg = (f"as_of must be a datetime, not {type(as_of).__name__};"
-               " use datetime.fromisoformat('2025-06-30T00:00:00+08:00')")
-        raise TypeError(msg)
-    if as_of.tzinfo is None or as_of.utcoffset() is None:
-        msg = f"as_of {as_of.isoformat()} has no UTC offset; pass an aware datetime"
-        raise EvaluationError(msg)
+    _check_call(records, as_of)
     mode = rounding or plan.rounding
     if mode not in money.ROUNDING_MODES:
         msg = f"unknown rounding mode {mode!r}; use half-up or half-even"
@@ -73,6 +64,33 @@ def evaluate(plan: CompiledPlan, records: RecordSet, as_of: datetime,
     finally:
         if collecting:
             gc.enable()
+
+
+def attainments(plan: CompiledPlan, records: RecordSet, as_of: datetime
+                ) -> tuple[Attainment, ...]:
+    """Measure every quota of ``plan`` per payee and period, as seen at ``as_of``.
+
+    Sorted by quota, payee and period. A period appears when it has measured
+    records or a target record of the quota's metric.
+    """
+    _check_call(records, as_of)
+    with localcontext(money.EVALUATION_CONTEXT):
+        run = _Run(plan, records.visible_at(as_of), as_of, plan.rounding)
+        return tuple(run.quota_book())
+
+
+def _check_call(records: RecordSet, as_of: datetime) -> None:
+    if not isinstance(records, RecordSet):
+        msg = (f"records must be a RecordSet, not {type(records).__name__};"
+               " validate them first with load_records(...)")
+        raise TypeError(msg)
+    if not isinstance(as_of, datetime):
+        msg = (f"as_of must be a datetime, not {type(as_of).__name__};"
+               " use datetime.fromisoformat('2025-06-30T00:00:00+08:00')")
+        raise TypeError(msg)
+    if as_of.tzinfo is None or as_of.utcoffset() is None:
+        msg = f"as_of {as_of.isoformat()} has no UTC offset; pass an aware datetime"
+        raise EvaluationError(msg)
 
 
 def _evaluate(plan: CompiledPlan, records: RecordSet, as_of: datetime, mode: str,
@@ -167,6 +185,14 @@ class _Run:
         self.commissions = {r.name: r for r in plan.rules if isinstance(r, CompiledCommission)}
         self.selections: dict[tuple[str, str], _Selection | None] = {}
         self.contracts = [records.contracts[key] for key in sorted(records.contracts)]
+        self._quota_book: QuotaBook | None = None
+
+    def quota_book(self) -> QuotaBook:
+        """Measure the plan's quotas once per evaluation, on first use."""
+        if self._quota_book is None:
+            self._quota_book = measure_quotas(self.plan.quotas, self.records, self.as_of,
+                                              self.commission_of)
+        return self._quota_book
 
     def round(self, amount: Decimal) -> Decimal:
         return money.round_money(amount, self.currency, self.rounding)

@@ -356,8 +356,11 @@ class _TreeBuilder(Transformer[Token, Any]):
         rules: list[t.Rule] = []
         examples: list[t.Example] = []
         invariants: list[t.Invariant] = []
+        quotas: list[t.Quota] = []
         for item in items:
-            if isinstance(item, t.Example):
+            if isinstance(item, t.Quota):
+                quotas.append(item)
+            elif isinstance(item, t.Example):
                 examples.append(item)
             elif isinstance(item, t.Invariant):
                 invariants.append(item)
@@ -375,7 +378,7 @@ class _TreeBuilder(Transformer[Token, Any]):
                 rules.append(item)
         return t.PlanTree(
             name, version, currency, rounding, tuple(rules), tuple(examples),
-            header_pos, tuple(settings), tuple(invariants),
+            header_pos, tuple(settings), tuple(invariants), tuple(quotas),
         )
 
     def chunk(self, meta: Any, children: list[Any]) -> Any:
@@ -468,6 +471,38 @@ class _TreeBuilder(Transformer[Token, Any]):
     def override_level(self, meta: Any, children: list[Token]) -> t.OverrideLevel:
         return t.OverrideLevel(self._whole(children[0], "levels"),
                                self.percent(None, [children[1]]), self._mpos(meta))
+
+    def quota_decl(self, meta: Any, children: list[Any]) -> t.Quota:
+        name, subject, *clauses = children
+        found, _positions = self._clauses(clauses, {"credited", "dated", "when", "measure",
+                                                    "target"})
+        return t.Quota(str(name), str(subject), found.get("credited"), found.get("dated"),
+                       found.get("when"), found.get("measure"), found.get("target"),
+                       self._mpos(meta), self._tpos(name))
+
+    def credited_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        return ("credited", children[0], self._mpos(meta))
+
+    def measure_total(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        pos = self._mpos(meta)
+        return ("measure", t.QuotaMeasure("total", children[0], None, pos), pos)
+
+    def measure_count(self, meta: Any, children: list[Token]) -> tuple[str, Any, t.Pos]:
+        pos = self._mpos(meta)
+        measure = t.QuotaMeasure("count", None, str(children[0]), self._tpos(children[0]))
+        return ("measure", measure, pos)
+
+    def target_records(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        pos = self._mpos(meta)
+        metric = children[0] if children else None
+        return ("target", t.QuotaTarget(metric, None, pos), pos)
+
+    def target_metric(self, meta: Any, children: list[Token]) -> str:
+        return _unquote(children[0])
+
+    def target_constant(self, meta: Any, children: list[Token]) -> tuple[str, Any, t.Pos]:
+        pos = self._mpos(meta)
+        return ("target", t.QuotaTarget(None, self._decimal(children[0]), pos), pos)
 
     def kind_bonus(self, meta: Any, children: list[Any]) -> str:
         return "bonus"
@@ -861,4 +896,7 @@ _CLAUSE_WORDS: dict[str, str] = {
     "members": "members when",
     "retained": "retained when",
     "cohort_payout": "paid in the cohort month",
+    "credited": "credited to",
+    "measure": "measure",
+    "target": "target",
 }

@@ -312,6 +312,43 @@ class OverrideRule:
 Rule = CommissionRule | OneTimeRule | CohortRule | OverrideRule
 
 
+@dataclass(frozen=True, slots=True)
+class QuotaMeasure:
+    """What a quota measures: ``total`` of ``base``, or ``count`` of the subject records.
+
+    ``collection`` is the word written after ``count of`` (``contracts``).
+    """
+
+    kind: str
+    base: Expr | None
+    collection: str | None
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaTarget:
+    """Where a quota's target comes from: ``target`` records of ``metric``, or ``value``."""
+
+    metric: str | None
+    value: Decimal | None
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """A measure of each payee's period, and the target it is compared with."""
+
+    name: str
+    subject: str
+    credited: Path | None
+    dated_by: Path | None
+    condition: Expr | None
+    measure: QuotaMeasure | None
+    target: QuotaTarget | None
+    pos: Pos
+    name_pos: Pos
+
+
 # ---------------------------------------------------------------- examples
 
 
@@ -375,3 +412,4 @@ class PlanTree:
     pos: Pos
     settings_positions: tuple[tuple[str, Pos], ...] = ()
     invariants: tuple[Invariant, ...] = ()
+    quotas: tuple[Quota, ...] = ()
