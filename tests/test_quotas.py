@@ -223,11 +223,11 @@ quota bookings on contract:
 
     assert errors == [
         (8, 7, "quota 'bookings' does not say what it measures",
-         "add a line such as 'measure total of contract.amount' or 'measure count of"
-         " contracts'"),
+         ("add a line such as 'measure total of contract.amount' or 'measure count of"
+          " contracts'")),
         (8, 7, "quota 'bookings' has no target",
-         "add 'target from records' (target records of the quota's metric) or a constant"
-         " such as 'target 100,000.00'"),
+         ("add 'target from records' (target records of the quota's metric) or a constant"
+          " such as 'target 100,000.00'")),
     ]
 
 

@@ -23,6 +23,9 @@ MAX_NESTING = 100
 # The maximum number of installments a plan may ask for (50 years of months).
 MAX_INSTALLMENTS = 600
 DEFAULT_ROUNDING = "half-up"
+# The largest accelerator multiplier a plan may write; a larger one is almost
+# always a misplaced decimal point (15x for 1.5x).
+MAX_MULTIPLIER = 10
 
 # Roots a rule on a contract may start a path from, besides the contract's own
 # fields, which may be named bare (``product`` is ``contract.product``).
@@ -293,7 +296,39 @@ class _Checker:
             self.error("a tiered rule takes each refund off its period's total",
                        rule.refund.pos, "remove the clawback line")
 
+    def check_accelerator(self, rule: t.CommissionRule, accelerator: t.Accelerator) -> None:
+        """Check the quota named and that the bands rise without gaps or overlaps."""
+        quotas = [quota.name for quota in self.plan.quotas]
+        if accelerator.quota not in quotas:
+            suggestion = _suggest(accelerator.quota, quotas)
+            self.error(f"no quota is named {accelerator.quota!r}", accelerator.quota_pos,
+                       suggestion or "declare the quota with 'quota NAME on contract:', or name"
+                       " one of this plan's quotas")
+        if rule.tiers is not None:
+            self.error("a tiered rule cannot also have accelerators", accelerator.pos,
+                       "keep the tiers or the accelerator, or put them in two rules")
+        previous = None
+        for index, band in enumerate(accelerator.bands):
+            if band.multiplier > MAX_MULTIPLIER:
+                self.error(f"a multiplier of {band.multiplier}x is above {MAX_MULTIPLIER}x",
+                           band.pos, "check for a missing decimal point, such as 1.5x")
+            last = index == len(accelerator.bands) - 1
+            if band.bound is None and not last:
+                self.error("only the last band can be 'above'", band.pos,
+                           "give this band an upper bound with 'up to' or 'below'")
+            if band.bound is not None and previous is not None and band.bound <= previous:
+                self.error(f"the bands overlap: {band.bound}% is not above the band before"
+                           f" ({previous}%)", band.pos, "list the bands from the lowest bound up")
+            if band.bound is not None:
+                previous = band.bound
+        last_band = accelerator.bands[-1] if accelerator.bands else None
+        if last_band is not None and last_band.bound is not None:
+            self.error(f"no band covers attainments above {last_band.bound}%", last_band.pos,
+                       "end the bands with a row such as '1.5x above'")
+
     def check_commission(self, rule: t.CommissionRule, scope: _Scope) -> None:
+        if rule.accelerator is not None:
+            self.check_accelerator(rule, rule.accelerator)
         if rule.tiers is not None:
             self.check_tiers(rule, rule.tiers)
         elif rule.subject == "payment":

@@ -78,6 +78,7 @@ class CompiledCommission:
     # the whole commission goes to ``payee``.
     split: tuple[tuple[Fn, Decimal, str], ...] = ()
     tiers: CompiledTiers | None = None
+    accelerator: CompiledAccelerator | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +118,30 @@ class CompiledTiers:
                 break
             lower = tier.bound
         return commission
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledBand:
+    """An attainment band; ``bound`` is a fraction (1 for 100%), None for the last band."""
+
+    multiplier: Decimal
+    bound: Decimal | None
+    inclusive: bool
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledAccelerator:
+    quota: str
+    bands: tuple[CompiledBand, ...]
+
+    def band_of(self, attainment: Decimal) -> CompiledBand:
+        """Return the band an attainment falls in; edges follow each band's inclusiveness."""
+        for band in self.bands:
+            if (band.bound is None or attainment < band.bound
+                    or (band.inclusive and attainment == band.bound)):
+                return band
+        return self.bands[-1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,7 +371,7 @@ class _Compiler:
             policy.clawback_days if policy else None,
             tuple((self.expr(share.payee), share.share.value / _HUNDRED,
                    self.label(share.payee)) for share in rule.split),
-            _tiers(rule.tiers),
+            _tiers(rule.tiers), _accelerator(rule.accelerator),
         )
 
     def optional(self, expr: t.Expr | None) -> Fn | None:
@@ -580,6 +605,24 @@ def _tiers(table: t.TierTable | None) -> CompiledTiers | None:
         CompiledTier(row.rate.value / _HUNDRED, f"{_plain(row.rate.value)}%", row.bound,
                      row.inclusive)
         for row in table.rows))
+
+
+def _accelerator(accelerator: t.Accelerator | None) -> CompiledAccelerator | None:
+    if accelerator is None:
+        return None
+    bands = []
+    previous: Decimal | None = None
+    for band in accelerator.bands:
+        if band.bound is None and previous is None:
+            label = "of every attainment"
+        elif band.bound is None:
+            label = f"{'above' if bands[-1].inclusive else 'from'} {_plain(previous)}%"
+        else:
+            label = f"{'up to' if band.inclusive else 'below'} {_plain(band.bound)}%"
+        bound = None if band.bound is None else band.bound / _HUNDRED
+        bands.append(CompiledBand(band.multiplier, bound, band.inclusive, label))
+        previous = band.bound
+    return CompiledAccelerator(accelerator.quota, tuple(bands))
 
 
 def _windows(expr: Any) -> list[tuple[int, str]]:

@@ -57,11 +57,23 @@ class Attainment:
 class QuotaBook:
     """The attainments of one evaluation, looked up by quota, payee and period."""
 
-    def __init__(self, attainments: Iterable[Attainment]):
+    def __init__(self, attainments: Iterable[Attainment],
+                 constants: dict[str, tuple[str, Decimal]] | None = None):
         self._by_key = {(item.quota, item.payee, item.period): item for item in attainments}
+        # (unit, target) of each quota with a constant target.
+        self._constants = constants or {}
 
     def get(self, quota: str, payee: str, period: str) -> Attainment | None:
-        return self._by_key.get((quota, payee, period))
+        """Return the attainment, or None when the period has no target.
+
+        A period with nothing measured still has attainment 0 under a
+        constant target.
+        """
+        found = self._by_key.get((quota, payee, period))
+        if found is None and quota in self._constants:
+            unit, target = self._constants[quota]
+            return Attainment(quota, payee, period, unit, Decimal(0), target, Decimal(0), ())
+        return found
 
     def __iter__(self) -> Iterator[Attainment]:
         return iter(sorted(self._by_key.values(),
@@ -79,9 +91,12 @@ def measure_quotas(quotas: Iterable[CompiledQuota], records: RecordSet, as_of: d
     division exact to 60 significant digits.
     """
     found: list[Attainment] = []
+    constants: dict[str, tuple[str, Decimal]] = {}
     for quota in quotas:
         found.extend(_attainments_of(quota, records, as_of, commission_of))
-    return QuotaBook(found)
+        if quota.target_value is not None:
+            constants[quota.name] = (quota.unit, quota.target_value)
+    return QuotaBook(found, constants)
 
 
 def _attainments_of(quota: CompiledQuota, records: RecordSet, as_of: datetime,

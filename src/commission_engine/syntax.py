@@ -419,7 +419,7 @@ class _TreeBuilder(Transformer[Token, Any]):
         name, subject, *clauses = children
         found, positions = self._clauses(
             clauses, {"payee", "split", "dated", "effective", "rate_table", "rate_line",
-                      "tier_table", "installments", "refund"}
+                      "tier_table", "accelerator", "installments", "refund"}
         )
         if "payee" in found and "split" in found:
             self._report("the rule has both 'paid to' and 'split between'", self._mpos(meta),
@@ -439,7 +439,7 @@ class _TreeBuilder(Transformer[Token, Any]):
             str(name), str(subject), found.get("payee"), found.get("dated"),
             found.get("effective"), base, tuple(rows), found.get("installments"),
             found.get("refund"), pos, self._tpos(name), tuple(positions),
-            found.get("split", ()), tiers,
+            found.get("split", ()), tiers, found.get("accelerator"),
         )
 
     def onetime_rule(self, meta: Any, children: list[Any]) -> t.OneTimeRule:
@@ -582,6 +582,22 @@ class _TreeBuilder(Transformer[Token, Any]):
 
     def tier_above(self, meta: Any, children: list[Token]) -> t.TierRow:
         return t.TierRow(self.percent(None, [children[0]]), None, False, self._mpos(meta))
+
+    def accelerator_table(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        quota, *bands = children
+        pos = self._mpos(meta)
+        return ("accelerator", t.Accelerator(str(quota), tuple(bands), pos, self._tpos(quota)), pos)
+
+    def band_up_to(self, meta: Any, children: list[Token]) -> t.Band:
+        bound = self.percent(None, [children[1]]).value
+        return t.Band(self._decimal(children[0]), bound, True, self._mpos(meta))
+
+    def band_below(self, meta: Any, children: list[Token]) -> t.Band:
+        bound = self.percent(None, [children[1]]).value
+        return t.Band(self._decimal(children[0]), bound, False, self._mpos(meta))
+
+    def band_above(self, meta: Any, children: list[Token]) -> t.Band:
+        return t.Band(self._decimal(children[0]), None, False, self._mpos(meta))
 
     def installments_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
         return ("installments", children[0], self._mpos(meta))
@@ -889,6 +905,7 @@ _CLAUSE_WORDS: dict[str, str] = {
     "rate_table": "rate of ...:",
     "rate_line": "rate",
     "tier_table": "tiers of ...:",
+    "accelerator": "accelerate by ... attainment:",
     "installments": "pay in ... monthly installments",
     "refund": "on refund",
     "when": "when",

@@ -224,6 +224,30 @@ class TierTable:
 
 
 @dataclass(frozen=True, slots=True)
+class Band:
+    """One attainment band: its multiplier up to ``bound`` (None for the last band).
+
+    ``bound`` is the attainment as a percentage (100 for 100%). ``inclusive``
+    is true when an attainment equal to the bound is still in this band.
+    """
+
+    multiplier: Decimal
+    bound: Decimal | None
+    inclusive: bool
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Accelerator:
+    """Multipliers of a commission by the payee's attainment of ``quota``."""
+
+    quota: str
+    bands: tuple[Band, ...]
+    pos: Pos
+    quota_pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
 class CommissionRule:
     name: str
     subject: str
@@ -239,6 +263,7 @@ class CommissionRule:
     clause_positions: tuple[tuple[str, Pos], ...] = ()
     split: tuple[SplitShare, ...] = ()
     tiers: TierTable | None = None
+    accelerator: Accelerator | None = None
 
 
 @dataclass(frozen=True, slots=True)
