@@ -419,7 +419,7 @@ class _TreeBuilder(Transformer[Token, Any]):
         name, subject, *clauses = children
         found, positions = self._clauses(
             clauses, {"payee", "split", "dated", "effective", "rate_table", "rate_line",
-                      "tier_table", "accelerator", "installments", "refund"}
+                      "tier_table", "accelerator", "installments", "refund", *_LIMIT_KEYS}
         )
         if "payee" in found and "split" in found:
             self._report("the rule has both 'paid to' and 'split between'", self._mpos(meta),
@@ -440,6 +440,7 @@ class _TreeBuilder(Transformer[Token, Any]):
             found.get("effective"), base, tuple(rows), found.get("installments"),
             found.get("refund"), pos, self._tpos(name), tuple(positions),
             found.get("split", ()), tiers, found.get("accelerator"),
+            tuple(found[key] for key in _LIMIT_KEYS if key in found),
         )
 
     def onetime_rule(self, meta: Any, children: list[Any]) -> t.OneTimeRule:
@@ -598,6 +599,26 @@ class _TreeBuilder(Transformer[Token, Any]):
 
     def band_above(self, meta: Any, children: list[Token]) -> t.Band:
         return t.Band(self._decimal(children[0]), None, False, self._mpos(meta))
+
+    def cap_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        return self._limit("cap", meta, children)
+
+    def floor_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        return self._limit("floor", meta, children)
+
+    def _limit(self, kind: str, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        amount, scope = children
+        pos = self._mpos(meta)
+        return (f"{kind}_{scope}", t.Limit(kind, self._decimal(amount), scope, pos), pos)
+
+    def scope_line(self, meta: Any, children: list[Any]) -> str:
+        return "line"
+
+    def scope_contract(self, meta: Any, children: list[Any]) -> str:
+        return "contract"
+
+    def scope_period(self, meta: Any, children: list[Any]) -> str:
+        return "period"
 
     def installments_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
         return ("installments", children[0], self._mpos(meta))
@@ -897,6 +918,9 @@ class _TreeBuilder(Transformer[Token, Any]):
         return -self._decimal(children[0])
 
 
+_LIMIT_KEYS = tuple(f"{kind}_{scope}" for kind in ("cap", "floor")
+                    for scope in ("line", "contract", "period"))
+
 _CLAUSE_WORDS: dict[str, str] = {
     "payee": "paid to",
     "split": "split between",
@@ -913,6 +937,7 @@ _CLAUSE_WORDS: dict[str, str] = {
     "members": "members when",
     "retained": "retained when",
     "cohort_payout": "paid in the cohort month",
+    **{key: f"{key.replace('_', ' per ', 1)}" for key in _LIMIT_KEYS},
     "credited": "credited to",
     "measure": "measure",
     "target": "target",

@@ -248,6 +248,16 @@ class Accelerator:
 
 
 @dataclass(frozen=True, slots=True)
+class Limit:
+    """``cap`` or ``floor`` ``amount`` on each ``line``, ``contract`` or ``period``."""
+
+    kind: str
+    amount: Decimal
+    scope: str
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
 class CommissionRule:
     name: str
     subject: str
@@ -264,6 +274,7 @@ class CommissionRule:
     split: tuple[SplitShare, ...] = ()
     tiers: TierTable | None = None
     accelerator: Accelerator | None = None
+    limits: tuple[Limit, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
