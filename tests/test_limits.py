@@ -289,8 +289,8 @@ commission collected on payment:
          "write 'cap ... per contract' to limit the commission that the installments spread"),
         (15, 5, "a tiered rule pays period totals, so it takes no cap per contract",
          "write 'cap ... per period'"),
-        (20, 5, "a rule on payments cannot have a floor per contract: the contract's total is"
-         " known only after its last payment",
+        (20, 5, ("a rule on payments cannot have a floor per contract: the contract's total is"
+                 " known only after its last payment"),
          "write 'floor ... per line' or 'floor ... per period'"),
     ]
 

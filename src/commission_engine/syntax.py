@@ -74,6 +74,13 @@ def _parser() -> Lark:
 
 
 @dataclass(frozen=True, slots=True)
+class _Invalid:
+    """An example's ``expect invalid: "..."`` line, before it joins the example."""
+
+    fragment: str
+
+
+@dataclass(frozen=True, slots=True)
 class _Header:
     name: str
     version: str
@@ -835,17 +842,35 @@ class _TreeBuilder(Transformer[Token, Any]):
 
     def example(self, meta: Any, children: list[Any]) -> t.Example:
         name_token, as_of_token, *rest = children
-        rounding = None
-        if len(rest) == 3:
-            rounding = rest.pop(0)
-        records, expected = rest
+        rounding = rest.pop(0) if isinstance(rest[0], str) else None
+        records, *outcome = rest
+        closed: tuple[str | None, tuple[str, ...]] = (None, ())
+        if len(outcome) == 2:
+            closed = outcome.pop(0)
+        invalid = None
+        expected: tuple[t.ExpectedLine, ...] = ()
+        if isinstance(outcome[0], _Invalid):
+            invalid = outcome[0].fragment
+        else:
+            expected = outcome[0]
         try:
             as_of = datetime.fromisoformat(str(as_of_token))
         except ValueError:
             self._report(f"{as_of_token} is not a real time", self._tpos(as_of_token),
                          "write a real date and time, such as 2025-12-31T00:00:00+08:00")
             as_of = datetime(2000, 1, 1, tzinfo=timezone.utc)
-        return t.Example(_unquote(name_token), as_of, rounding, records, expected, self._mpos(meta))
+        return t.Example(_unquote(name_token), as_of, rounding, records, expected,
+                         self._mpos(meta), invalid, closed[0], closed[1])
+
+    def example_closed(self, meta: Any, children: list[Any]) -> tuple[str, tuple[str, ...]]:
+        before: tuple[str, ...] = children[1] if len(children) > 1 else ()
+        return (str(children[0]), before)
+
+    def closed_before(self, meta: Any, children: list[str]) -> tuple[str, ...]:
+        return tuple(children)
+
+    def example_invalid(self, meta: Any, children: list[Token]) -> _Invalid:
+        return _Invalid(_unquote(children[0]))
 
     def example_rounding(self, meta: Any, children: list[Token]) -> str:
         return str(children[0])

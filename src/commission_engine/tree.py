@@ -421,6 +421,12 @@ class Example:
     records: tuple[RecordLiteral, ...]
     expected: tuple[ExpectedLine, ...]
     pos: Pos
+    # A fragment of the error the records must raise, instead of expected lines.
+    invalid: str | None = None
+    # Periods through ``closed_through`` were paid before the records of
+    # ``closed_before`` arrived.
+    closed_through: str | None = None
+    closed_before: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
