@@ -22,6 +22,7 @@ from . import __version__, load_plan, money
 from .compile import CompiledPlan
 from .errors import CommissionError, Problem, RecordError
 from .explain import show_money
+from .localize import LANGUAGES
 from .records import MAX_YEAR, MIN_YEAR, RecordSet, load_records
 from .results import Result
 
@@ -158,7 +159,8 @@ def _load_plan_file(path: str) -> CompiledPlan:
 # ---------------------------------------------------------------- output
 
 
-def _write_table(result: Result, out: TextIO, as_of_is_now: bool) -> None:
+def _write_table(result: Result, out: TextIO, as_of_is_now: bool,
+                 lang: str | None = None) -> None:
     currency = result.currency
     source = " (the current time)" if as_of_is_now else ""
     out.write(f"plan {result.plan_name} version {result.plan_version}, as of"
@@ -169,7 +171,7 @@ def _write_table(result: Result, out: TextIO, as_of_is_now: bool) -> None:
                   f"  total {show_money(statement.total, currency)} {currency}\n")
         for line in statement.lines:
             amount = show_money(line.amount, currency)
-            out.write(f"  {line.kind:<11} {line.rule:<16} {amount:>12}  {line.explain()}\n")
+            out.write(f"  {line.kind:<11} {line.rule:<16} {amount:>12}  {line.explain(lang)}\n")
     total = money.total(line.amount for line in result.lines)
     future = money.total(line.amount for line in result.schedule)
     out.write(f"\n{_count(len(result.statements), 'statement')},"
@@ -189,7 +191,7 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _write_csv(result: Result, out: TextIO) -> None:
+def _write_csv(result: Result, out: TextIO, lang: str | None = None) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["payee", "period", "kind", "rule", "amount", "currency", "due",
@@ -198,7 +200,7 @@ def _write_csv(result: Result, out: TextIO) -> None:
         data = line.to_dict()
         writer.writerow([_cell(data["payee"]), data["period"], data["kind"], _cell(data["rule"]),
                          data["amount"], data["currency"], data["due"],
-                         _cell(" ".join(line.sources)), _cell(data["text"])])
+                         _cell(" ".join(line.sources)), _cell(line.explain(lang))])
     out.write(buffer.getvalue())
 
 
@@ -221,9 +223,9 @@ def _command_run(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(result.to_json() + "\n")
     elif args.format == "csv":
-        _write_csv(result, sys.stdout)
+        _write_csv(result, sys.stdout, args.lang)
     else:
-        _write_table(result, sys.stdout, is_now)
+        _write_table(result, sys.stdout, is_now, args.lang)
     return 0
 
 
@@ -294,6 +296,10 @@ def _parser() -> argparse.ArgumentParser:
                      help="output format (default: table)")
     run.add_argument("--rounding", choices=("half-up", "half-even"),
                      help="override the plan's rounding mode")
+    run.add_argument("--lang", choices=tuple(LANGUAGES),
+                     help="write the explanations of table and CSV output as payslip text"
+                          " in this language, with its money and date formats"
+                          " (default: plain English with ISO dates)")
     run.set_defaults(handler=_command_run)
 
     test = commands.add_parser(

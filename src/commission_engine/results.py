@@ -48,9 +48,18 @@ class PayoutLine:
     explanation: tuple[Step, ...]
     due: datetime
 
-    def explain(self) -> str:
-        """Return the explanation as one English payslip line."""
-        return render(self.explanation)
+    def explain(self, lang: str | None = None) -> str:
+        """Write the explanation as one payslip line.
+
+        Without ``lang`` the text is the plain English of each step, as in the
+        JSON output; with ``lang="en"`` or ``lang="zh-CN"`` it is payslip text
+        with the language's money, date and month formats.
+        """
+        if lang is None:
+            return render(self.explanation)
+        from .payslip_text import render_steps
+
+        return render_steps(self.explanation, lang)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the line as JSON-ready data."""
