@@ -229,6 +229,67 @@ def _command_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_statement(args: argparse.Namespace) -> int:
+    from .payslip import build_payslips, payslip_csv
+    from .payslip_html import payslip_html
+
+    plan = _load_plan_file(args.plan)
+    as_of, _ = _parse_as_of(args.as_of)
+    records = read_jsonl(_read_text(args.records))
+    result = plan.evaluate(records, as_of, args.rounding)
+    payslips = build_payslips(result, args.lang, args.payee, args.period)
+    if not payslips:
+        raise _UsageError(f"no statement matches {_selection(args)}; check --payee and --period"
+                          " against the output of run")
+    if args.output_dir is None:
+        if args.format != "csv" and len(payslips) > 1:
+            raise _UsageError(
+                f"{len(payslips)} statements match {_selection(args)}; name one with"
+                " --payee and --period, or write them all with --output-dir DIR")
+        if args.format == "csv":
+            sys.stdout.write(payslip_csv(payslips))
+        elif args.format == "json":
+            sys.stdout.write(json.dumps(payslips[0].to_dict(), ensure_ascii=False, indent=1) + "\n")
+        else:
+            sys.stdout.write(payslip_html(payslips[0]))
+        return 0
+    folder = Path(args.output_dir)
+    if not folder.is_dir():
+        raise _UsageError(f"--output-dir {args.output_dir}: no such folder; create it first")
+    for payslip in payslips:
+        if args.format == "csv":
+            text = payslip_csv((payslip,))
+        elif args.format == "json":
+            text = json.dumps(payslip.to_dict(), ensure_ascii=False, indent=1) + "\n"
+        else:
+            text = payslip_html(payslip)
+        name = _file_name(payslip.statement.payee, payslip.statement.period, args.format)
+        try:
+            (folder / name).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise _UsageError(f"cannot write {folder / name}: {exc.strerror}") from None
+    sys.stdout.write(f"wrote {_count(len(payslips), 'payslip')} to {args.output_dir}\n")
+    return 0
+
+
+def _selection(args: argparse.Namespace) -> str:
+    parts = []
+    if args.payee is not None:
+        parts.append(f"payee {args.payee!r}")
+    if args.period is not None:
+        parts.append(f"period {args.period!r}")
+    return " and ".join(parts) if parts else "the records"
+
+
+def _file_name(payee: str, period: str, suffix: str) -> str:
+    # Ids may contain any printable character: keep letters, digits, "-" and
+    # "_" and write every other character as its code point, so two payees
+    # never share a file.
+    safe = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else f"~{ord(c):x}~"
+                   for c in payee)
+    return f"{safe}-{period}.{suffix}"
+
+
 def _command_test(args: argparse.Namespace) -> int:
     from .examples import run_examples
     from .invariants import search
@@ -301,6 +362,28 @@ def _parser() -> argparse.ArgumentParser:
                           " in this language, with its money and date formats"
                           " (default: plain English with ISO dates)")
     run.set_defaults(handler=_command_run)
+
+    statement = commands.add_parser(
+        "statement", help="write payslips (HTML, JSON or CSV) of one payee and period")
+    statement.add_argument("plan", metavar="PLAN", help="the plan file")
+    statement.add_argument("records", metavar="RECORDS",
+                           help="JSON Lines records, or - for stdin")
+    statement.add_argument("--payee", metavar="ID", help="only the statements of this payee")
+    statement.add_argument("--period", metavar="YYYY-MM",
+                           help="only the statements of this period")
+    statement.add_argument("--as-of", metavar="TIMESTAMP",
+                           help="evaluate as seen at this ISO 8601 time with a UTC offset"
+                                " (default: now)")
+    statement.add_argument("--format", choices=("html", "json", "csv"), default="html",
+                           help="output format (default: html)")
+    statement.add_argument("--lang", choices=tuple(LANGUAGES), default="en",
+                           help="language of the payslip text (default: en)")
+    statement.add_argument("--rounding", choices=("half-up", "half-even"),
+                           help="override the plan's rounding mode")
+    statement.add_argument("--output-dir", metavar="DIR",
+                           help="write one file per payslip, named PAYEE-PERIOD.FORMAT,"
+                                " into this existing folder")
+    statement.set_defaults(handler=_command_statement)
 
     test = commands.add_parser(
         "test", help="run a plan file's examples and search for breaks of its invariants")

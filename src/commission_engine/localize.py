@@ -69,6 +69,11 @@ class Formatter:
         year, month = period.split("-")
         return format_skeleton("yMMMM", date(int(year), int(month), 1), locale=self.locale)
 
+    def short_month(self, period: str) -> str:
+        """Write a ``YYYY-MM`` period's month in short form (``Mar``, ``3月``)."""
+        year, month = period.split("-")
+        return format_skeleton("MMM", date(int(year), int(month), 1), locale=self.locale)
+
 
 @functools.lru_cache(maxsize=16)
 def _currency_pattern(locale: Locale, digits: int) -> NumberPattern:
