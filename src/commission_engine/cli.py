@@ -290,6 +290,33 @@ def _file_name(payee: str, period: str, suffix: str) -> str:
     return f"{safe}-{period}.{suffix}"
 
 
+def _command_verify(args: argparse.Namespace) -> int:
+    from .verify import StoredResultError, verify
+
+    text = _read_text(args.result)
+    try:
+        stored = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+    except ValueError as exc:
+        raise _InputError(f"cannot read {args.result}: not valid JSON ({exc});"
+                          " pass the file that run --format json wrote") from None
+    plan = _load_plan_file(args.plan)
+    records = read_jsonl(_read_text(args.records))
+    try:
+        outcome = verify(stored, plan, records)
+    except StoredResultError as exc:
+        raise _InputError(f"cannot verify {args.result}: {exc}") from None
+    if outcome.matches:
+        sys.stdout.write(f"{args.result}: match, every output reproduced"
+                         f" (digest {stored.get('digest')})\n")
+        return 0
+    sys.stdout.write(f"{args.result}: mismatch\n")
+    if outcome.input_difference is not None:
+        sys.stdout.write(f"  {outcome.input_difference}\n")
+    if outcome.output_difference is not None:
+        sys.stdout.write(f"  first difference: {outcome.output_difference}\n")
+    return 1
+
+
 def _command_test(args: argparse.Namespace) -> int:
     from .examples import run_examples
     from .invariants import search
@@ -384,6 +411,17 @@ def _parser() -> argparse.ArgumentParser:
                            help="write one file per payslip, named PAYEE-PERIOD.FORMAT,"
                                 " into this existing folder")
     statement.set_defaults(handler=_command_statement)
+
+    check_result = commands.add_parser(
+        "verify", help="recompute a stored JSON result and report a match or the first"
+                       " difference (exit 0 or 1)")
+    check_result.add_argument("result", metavar="RESULT",
+                              help="the JSON that run --format json or statement"
+                                   " --format json wrote")
+    check_result.add_argument("plan", metavar="PLAN", help="the plan file")
+    check_result.add_argument("records", metavar="RECORDS",
+                              help="JSON Lines records, or - for stdin")
+    check_result.set_defaults(handler=_command_verify)
 
     test = commands.add_parser(
         "test", help="run a plan file's examples and search for breaks of its invariants")

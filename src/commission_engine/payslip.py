@@ -52,6 +52,9 @@ class Payslip:
     plan_version: str
     as_of: str
     digest: str
+    # The result's snapshot of its inputs (``Result.inputs``), so that a
+    # stored payslip can be verified on its own.
+    inputs: dict[str, str]
     statement: Statement
     # (period, total) for the last HISTORY_MONTHS periods, oldest first, with
     # 0 for a period without lines.
@@ -89,6 +92,7 @@ class Payslip:
             "progress": [{"metric": item.metric,
                           "target": format(item.target, "f"),
                           "achieved": format(item.achieved, "f")} for item in self.progress],
+            "inputs": self.inputs,
             "digest": self.digest,
         }
         return data
@@ -134,6 +138,7 @@ def _payslip(result: Result, statement: Statement, lang: str) -> Payslip:
         plan_version=result.plan_version,
         as_of=result.as_of.isoformat(),
         digest=result.digest,
+        inputs=result.inputs,
         statement=statement,
         history=history,
         draw_balance=_draw_balance(statement),
