@@ -16,9 +16,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from helpers import REFERENCE_PLAN, WORKED, read_jsonl, run_cli
+from helpers import REFERENCE_PLAN, WORKED, one_contract, read_jsonl, run_cli
 
-from commission_engine import load_plan, load_records
+from commission_engine import attainments, load_plan, load_records
 from commission_engine.payslip import (
     Progress,
     build_payslip,
@@ -108,11 +108,51 @@ def test_html_draw_balance_when_present() -> None:
 
     shown = dataclasses.replace(
         payslip, draw_balance=Decimal("-500.00"),
-        progress=(Progress("new contracts", Decimal("5"), Decimal("4")),))
+        progress=(Progress("new contracts", Decimal("5"), Decimal("4"), "count"),))
     page = payslip_html(shown)
     assert '<span id="draw-balance" data-amount="-500.00">-CN¥500.00</span>' in page
     assert '<td class="amount">80%</td>' in page
     assert shown.to_dict()["draw_balance"] == "-500.00"
+
+
+QUOTA_PLAN = load_plan('''plan "q" version "1"
+currency CNY
+
+commission base on contract:
+    paid to contract.rep
+    rate 8% of contract.amount
+
+quota bookings on contract:
+    measure total of contract.amount
+    target from records
+
+quota deals on contract:
+    measure count of contracts
+    target 4
+''')
+
+
+def test_progress_from_attainments() -> None:
+    rows = one_contract("12000.00", "2025-03-05T10:00:00+08:00")
+    rows.append({"type": "target", "rep": "R1", "period": "2025-03", "metric": "bookings",
+                 "value": "48000.00"})
+    records = load_records(rows)
+    as_of = datetime.fromisoformat(AS_OF)
+    result = QUOTA_PLAN.evaluate(records, as_of)
+
+    payslip = build_payslip(result, "R1", "2025-03", "zh-CN",
+                            attainments(QUOTA_PLAN, records, as_of))
+
+    assert payslip is not None
+    assert payslip.to_dict()["progress"] == [
+        {"metric": "bookings", "unit": "money", "target": "48000.00", "achieved": "12000.00"},
+        {"metric": "deals", "unit": "count", "target": "4", "achieved": "1"},
+    ]
+    page = payslip_html(payslip)
+    assert ('<tr><td>bookings</td><td class="amount">¥12,000.00</td>'
+            '<td class="amount">¥48,000.00</td><td class="amount">25%</td></tr>') in page
+    assert ('<tr><td>deals</td><td class="amount">1</td><td class="amount">4</td>'
+            '<td class="amount">25%</td></tr>') in page
 
 
 def test_escapes_plan_text() -> None:

@@ -219,6 +219,29 @@ STEP_CASES = {
         "退款 F13a（累计退款 ¥3,000.00）后，应得佣金为 ¥240.00，其中已付 ¥80.00；"
         "其余分摊到剩余的 10 期",
     ),
+    "accelerator on money": (
+        explain.accelerator_step("signed", "R1", "2025-03", "money", Decimal("120000.00"),
+                                 Decimal("100000.00"), Decimal("1.2"), "100% to 150%",
+                                 Decimal("1.5"), Decimal("1440.00"), "CNY"),
+        "signed attainment of R1 in March 2025: CN¥120,000.00 of CN¥100,000.00 = 120.00%,"
+        " in the band 100% to 150%: the commission x 1.5 = CN¥1,440.00",
+        "R1 在2025年3月的“signed”完成率：¥120,000.00 / 目标 ¥100,000.00 = 120.00%，"
+        "属于区间 100% to 150%：佣金 × 1.5 = ¥1,440.00",
+    ),
+    "accelerator on a count": (
+        explain.accelerator_step("deals", "R1", "2025-03", "count", Decimal("2"),
+                                 Decimal("3"), Decimal(2) / Decimal(3), "below 100%",
+                                 Decimal("0.5"), Decimal("-40"), "JPY"),
+        "deals attainment of R1 in March 2025: 2 of 3 = 66.67%, in the band below 100%:"
+        " the commission x 0.5 = -¥40",
+        "R1 在2025年3月的“deals”完成率：2 / 目标 3 = 66.67%，属于区间 below 100%："
+        "佣金 × 0.5 = -JP¥40",
+    ),
+    "no attainment": (
+        explain.no_attainment_step("signed", "R1", "2025-12"),
+        "R1 has no signed target in December 2025, so no attainment and no multiplier applies",
+        "R1 在2025年12月没有“signed”目标，因此没有完成率，不适用倍数",
+    ),
     "condition": (
         explain.condition_step("count of complaints where upheld >= 1"),
         "because count of complaints where upheld >= 1",

@@ -230,6 +230,7 @@ def _command_run(args: argparse.Namespace) -> int:
 
 
 def _command_statement(args: argparse.Namespace) -> int:
+    from .evaluate import attainments
     from .payslip import build_payslips, payslip_csv
     from .payslip_html import payslip_html
 
@@ -237,7 +238,8 @@ def _command_statement(args: argparse.Namespace) -> int:
     as_of, _ = _parse_as_of(args.as_of)
     records = read_jsonl(_read_text(args.records))
     result = plan.evaluate(records, as_of, args.rounding)
-    payslips = build_payslips(result, args.lang, args.payee, args.period)
+    payslips = build_payslips(result, args.lang, args.payee, args.period,
+                              attainments(plan, records, as_of))
     if not payslips:
         raise _UsageError(f"no statement matches {_selection(args)}; check --payee and --period"
                           " against the output of run")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -18,6 +19,7 @@ from . import money
 from .localize import formatter
 from .payslip_text import kind_name
 from .periods import shift_period
+from .quotas import Attainment
 from .results import PayoutLine, Result, Statement
 
 __all__ = ["HISTORY_MONTHS", "Payslip", "Progress", "build_payslip", "build_payslips",
@@ -29,11 +31,16 @@ HISTORY_MONTHS = 12
 
 @dataclass(frozen=True, slots=True)
 class Progress:
-    """A payee's progress towards one target in the payslip's period."""
+    """A payee's progress towards one quota's target in the payslip's period.
+
+    ``unit`` is ``money`` for a quota that totals amounts and ``count`` for one
+    that counts records.
+    """
 
     metric: str
     target: Decimal
     achieved: Decimal
+    unit: str = "count"
 
     @property
     def share(self) -> Decimal:
@@ -89,7 +96,7 @@ class Payslip:
                         for period, total in self.history],
             "draw_balance": (None if self.draw_balance is None
                              else money.format_amount(self.draw_balance, currency)),
-            "progress": [{"metric": item.metric,
+            "progress": [{"metric": item.metric, "unit": item.unit,
                           "target": format(item.target, "f"),
                           "achieved": format(item.achieved, "f")} for item in self.progress],
             "inputs": self.inputs,
@@ -105,26 +112,35 @@ class Payslip:
         return data
 
 
-def build_payslip(result: Result, payee: str, period: str, lang: str) -> Payslip | None:
-    """Build the payslip of one payee and period, or None when that statement has no lines."""
+def build_payslip(result: Result, payee: str, period: str, lang: str,
+                  attainments: Iterable[Attainment] = ()) -> Payslip | None:
+    """Build the payslip of one payee and period, or None when that statement has no lines.
+
+    ``attainments`` (from ``commission_engine.attainments`` with the same
+    plan, records and as-of time) gives the target progress; without it the
+    payslip shows none.
+    """
     statement = result.statement(payee, period)
     if statement is None:
         return None
-    return _payslip(result, statement, lang)
+    return _payslip(result, statement, lang, tuple(attainments))
 
 
 def build_payslips(result: Result, lang: str, payee: str | None = None,
-                   period: str | None = None) -> tuple[Payslip, ...]:
+                   period: str | None = None,
+                   attainments: Iterable[Attainment] = ()) -> tuple[Payslip, ...]:
     """Build the payslip of every statement, or of those of one payee or one period."""
+    known = tuple(attainments)
     return tuple(
-        _payslip(result, statement, lang)
+        _payslip(result, statement, lang, known)
         for statement in result.statements
         if (payee is None or statement.payee == payee)
         and (period is None or statement.period == period)
     )
 
 
-def _payslip(result: Result, statement: Statement, lang: str) -> Payslip:
+def _payslip(result: Result, statement: Statement, lang: str,
+             attainments: tuple[Attainment, ...]) -> Payslip:
     formatter(lang)  # raises ValueError for an unknown language before any work
     totals = {s.period: s.total for s in result.statements if s.payee == statement.payee}
     history = tuple(
@@ -142,7 +158,12 @@ def _payslip(result: Result, statement: Statement, lang: str) -> Payslip:
         statement=statement,
         history=history,
         draw_balance=_draw_balance(statement),
-        progress=_progress(result, statement),
+        progress=tuple(
+            Progress(item.quota, item.target, item.measure, item.unit)
+            for item in attainments
+            if item.payee == statement.payee and item.period == statement.period
+            and item.target is not None
+        ),
     )
 
 
@@ -152,17 +173,6 @@ def _draw_balance(statement: Statement) -> Decimal | None:
     # shown without further change here.
     balance = getattr(statement, "draw_balance", None)
     return balance if isinstance(balance, Decimal) else None
-
-
-def _progress(result: Result, statement: Statement) -> tuple[Progress, ...]:
-    # NOTE: results carry no target progress yet. When a result gains a
-    # ``progress(payee, period)`` method returning (metric, target, achieved)
-    # triples, the payslip shows them.
-    method = getattr(result, "progress", None)
-    if not callable(method):
-        return ()
-    return tuple(Progress(metric, target, achieved)
-                 for metric, target, achieved in method(statement.payee, statement.period))
 
 
 CSV_COLUMNS = ("payee", "period", "kind", "kind_name", "rule", "amount", "currency", "due",

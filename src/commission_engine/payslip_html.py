@@ -81,7 +81,7 @@ def payslip_html(payslip: Payslip) -> str:
         _meta(labels, "as_of", payslip.as_of),
         _lines_table(payslip, fmt, labels),
         _draw_balance(payslip, fmt, labels),
-        _progress_table(payslip, labels),
+        _progress_table(payslip, fmt, labels),
         f"<h2>{escape(labels['history'])}</h2>",
         _chart(payslip, fmt),
         f'<p class="digest">{escape(labels["digest"] + labels["colon"] + payslip.digest)}</p>',
@@ -146,7 +146,7 @@ def _draw_balance(payslip: Payslip, fmt: Formatter, labels: dict[str, str]) -> s
             "</span></p>")
 
 
-def _progress_table(payslip: Payslip, labels: dict[str, str]) -> str:
+def _progress_table(payslip: Payslip, fmt: Formatter, labels: dict[str, str]) -> str:
     if not payslip.progress:
         return ""
     rows = [
@@ -160,10 +160,15 @@ def _progress_table(payslip: Payslip, labels: dict[str, str]) -> str:
     ]
     for item in payslip.progress:
         percent = (item.share * 100).quantize(Decimal(1), context=money.EVALUATION_CONTEXT)
+        if item.unit == "money":
+            achieved = fmt.money(item.achieved, payslip.currency)
+            target = fmt.money(item.target, payslip.currency)
+        else:
+            achieved, target = format(item.achieved, "f"), format(item.target, "f")
         rows.append(
             f"<tr><td>{escape(item.metric)}</td>"
-            f'<td class="amount">{format(item.achieved, "f")}</td>'
-            f'<td class="amount">{format(item.target, "f")}</td>'
+            f'<td class="amount">{escape(achieved)}</td>'
+            f'<td class="amount">{escape(target)}</td>'
             f'<td class="amount">{percent}%</td></tr>'
         )
     rows += ["</tbody>", "</table>"]

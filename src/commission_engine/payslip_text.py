@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from .explain import Step
 from .localize import Formatter, formatter
+from .money import EVALUATION_CONTEXT
 
 __all__ = ["KIND_NAMES", "PHRASES", "SEPARATORS", "kind_name", "render_steps"]
 
@@ -154,6 +155,30 @@ def _en_override(f: Formatter, rule: str, level: int, percent: str, payee: str,
             f" {f.money(base, currency)} = {f.money(amount, currency)}")
 
 
+def _en_accelerator(f: Formatter, quota: str, payee: str, period: str, unit: str,
+                    measure: Decimal, target: Decimal, attainment: Decimal, band: str,
+                    multiplier: Decimal, commission: Decimal, currency: str) -> str:
+    measured = f"{_measure(f, unit, measure, currency)} of {_measure(f, unit, target, currency)}"
+    return (f"{quota} attainment of {payee} in {f.period(period)}: {measured}"
+            f" = {_attainment_percent(attainment)}, in the band {band}: the commission"
+            f" x {format(multiplier, 'f')} = {f.money(commission, currency)}")
+
+
+def _en_no_attainment(f: Formatter, quota: str, payee: str, period: str) -> str:
+    return (f"{payee} has no {quota} target in {f.period(period)}, so no attainment and no"
+            " multiplier applies")
+
+
+def _measure(f: Formatter, unit: str, value: Decimal, currency: str) -> str:
+    return f.money(value, currency) if unit == "money" else format(value, "f")
+
+
+def _attainment_percent(attainment: Decimal) -> str:
+    # Shown to 2 decimals, as in the plain text; the step's values keep it exact.
+    percent = (attainment * 100).quantize(Decimal("0.01"), context=EVALUATION_CONTEXT)
+    return f"{percent}%"
+
+
 # ---------------------------------------------------------------- Simplified Chinese
 
 
@@ -243,6 +268,20 @@ def _zh_override(f: Formatter, rule: str, level: int, percent: str, payee: str,
             f" × {percent} = {f.money(amount, currency)}")
 
 
+def _zh_accelerator(f: Formatter, quota: str, payee: str, period: str, unit: str,
+                    measure: Decimal, target: Decimal, attainment: Decimal, band: str,
+                    multiplier: Decimal, commission: Decimal, currency: str) -> str:
+    measured = (f"{_measure(f, unit, measure, currency)} / 目标"
+                f" {_measure(f, unit, target, currency)}")
+    return (f"{payee} 在{f.period(period)}的“{quota}”完成率：{measured}"
+            f" = {_attainment_percent(attainment)}，属于区间 {band}：佣金"
+            f" × {format(multiplier, 'f')} = {f.money(commission, currency)}")
+
+
+def _zh_no_attainment(f: Formatter, quota: str, payee: str, period: str) -> str:
+    return f"{payee} 在{f.period(period)}没有“{quota}”目标，因此没有完成率，不适用倍数"
+
+
 PHRASES: dict[str, dict[str, Phrase]] = {
     "en": {
         "rate": _en_rate, "installment": _en_installment, "respread": _en_respread,
@@ -250,6 +289,7 @@ PHRASES: dict[str, dict[str, Phrase]] = {
         "penalty": _en_amount, "referral": _en_amount, "cohort": _en_cohort,
         "payment": _en_payment, "running": _en_running, "split": _en_split,
         "tier": _en_tier, "adjustment": _en_adjustment, "override": _en_override,
+        "accelerator": _en_accelerator, "no_attainment": _en_no_attainment,
     },
     "zh-CN": {
         "rate": _zh_rate, "installment": _zh_installment, "respread": _zh_respread,
@@ -257,5 +297,6 @@ PHRASES: dict[str, dict[str, Phrase]] = {
         "penalty": _zh_amount, "referral": _zh_amount, "cohort": _zh_cohort,
         "payment": _zh_payment, "running": _zh_running, "split": _zh_split,
         "tier": _zh_tier, "adjustment": _zh_adjustment, "override": _zh_override,
+        "accelerator": _zh_accelerator, "no_attainment": _zh_no_attainment,
     },
 }

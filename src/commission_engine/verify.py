@@ -56,9 +56,11 @@ def verify(stored: Any, plan: CompiledPlan, records: RecordSet) -> Verification:
     as_of = datetime.fromisoformat(inputs["as_of"])
     result = plan.evaluate(records, as_of, inputs["rounding"])
     if _is_payslip(stored):
+        from .evaluate import attainments
         from .payslip import build_payslip
 
-        payslip = build_payslip(result, stored["payee"], stored["period"], stored["lang"])
+        payslip = build_payslip(result, stored["payee"], stored["period"], stored["lang"],
+                                attainments(plan, records, as_of))
         fresh: Any = None if payslip is None else payslip.to_dict()
     else:
         fresh = result.to_dict()
