@@ -319,6 +319,14 @@ def _command_verify(args: argparse.Namespace) -> int:
     return 1
 
 
+def _command_schema(args: argparse.Namespace) -> int:
+    from .json_schema import schema_document, schema_of
+
+    document = schema_document() if args.type is None else schema_of(args.type)
+    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=1) + "\n")
+    return 0
+
+
 def _command_test(args: argparse.Namespace) -> int:
     from .examples import run_examples
     from .invariants import search
@@ -362,6 +370,12 @@ def _positive(text: str) -> int:
         msg = f"{text!r} is not a whole number of at least 1"
         raise argparse.ArgumentTypeError(msg)
     return number
+
+
+# The names the schema command accepts; json_schema.SCHEMA_TYPES, written
+# here so that the command line parses without building any schema.
+_SCHEMA_TYPES = ("rep", "customer", "contract", "payment", "refund", "session",
+                 "satisfaction", "complaint", "target", "record", "result", "payslip")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -424,6 +438,13 @@ def _parser() -> argparse.ArgumentParser:
     check_result.add_argument("records", metavar="RECORDS",
                               help="JSON Lines records, or - for stdin")
     check_result.set_defaults(handler=_command_verify)
+
+    schema = commands.add_parser(
+        "schema", help="print the JSON Schema of a record type, of results or of payslips")
+    schema.add_argument("type", metavar="TYPE", nargs="?", choices=_SCHEMA_TYPES,
+                        help=f"one of {', '.join(_SCHEMA_TYPES)} (default: one document"
+                             " with all of them, validating any one record)")
+    schema.set_defaults(handler=_command_schema)
 
     test = commands.add_parser(
         "test", help="run a plan file's examples and search for breaks of its invariants")
