@@ -44,7 +44,9 @@ class Formatter:
         exact = Decimal(money.format_amount(amount, currency))
         pattern = _currency_pattern(self.locale, digits)
         with localcontext(money.EVALUATION_CONTEXT):
-            return pattern.apply(exact, self.locale, currency=currency, currency_digits=False)
+            text: str = pattern.apply(exact, self.locale, currency=currency,
+                                      currency_digits=False)
+        return text
 
     def exact(self, amount: Decimal, currency: str) -> str:
         """Write an unrounded amount without a symbol: at least the minor digits, and every digit.
@@ -56,7 +58,8 @@ class Formatter:
         digits = max(money.minor_digits(currency), -exponent)
         pattern = _decimal_pattern(self.locale, digits)
         with localcontext(money.EVALUATION_CONTEXT):
-            return pattern.apply(amount, self.locale)
+            text: str = pattern.apply(amount, self.locale)
+        return text
 
     def date(self, day: date | str) -> str:
         """Write a calendar date in the locale's long form (``March 5, 2025``, ``2025年3月5日``)."""
@@ -77,14 +80,14 @@ class Formatter:
 
 @functools.lru_cache(maxsize=16)
 def _currency_pattern(locale: Locale, digits: int) -> NumberPattern:
-    pattern = copy.copy(locale.currency_formats["standard"])
+    pattern: NumberPattern = copy.copy(locale.currency_formats["standard"])
     pattern.frac_prec = (digits, digits)
     return pattern
 
 
 @functools.lru_cache(maxsize=64)
 def _decimal_pattern(locale: Locale, digits: int) -> NumberPattern:
-    pattern = copy.copy(locale.decimal_formats[None])
+    pattern: NumberPattern = copy.copy(locale.decimal_formats[None])
     pattern.frac_prec = (digits, digits)
     return pattern
 
