@@ -295,3 +295,15 @@ def test_chromium_renders_payslip(tmp_path: Path) -> None:
     ink = sum(1 for pixel in pixels if pixel != white)
     assert ink > len(pixels) // 200, f"only {ink} of {len(pixels)} pixels are not white"
     assert len(set(pixels)) > 10
+
+
+@pytest.mark.parametrize(("payee", "expected"), [
+    ("R1", "R1-2025-03.html"),
+    ("a/b", "a~2f~b-2025-03.html"),
+    ("../x", "~2e~~2e~~2f~x-2025-03.html"),
+    ("王", "~738b~-2025-03.html"),
+])
+def test_output_file_names(payee: str, expected: str) -> None:
+    from commission_engine.cli import _file_name
+
+    assert _file_name(payee, "2025-03", "html") == expected

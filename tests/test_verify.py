@@ -132,6 +132,10 @@ def test_payslip_verifies() -> None:
     ({"lines": []}, 'the stored result has no "inputs" snapshot'),
     ({"inputs": {"plan_sha256": "x", "records_sha256": "y", "as_of": "2025-01-01",
                  "rounding": "half-up"}}, "the stored as_of '2025-01-01' has no UTC offset"),
+    ({"payee": "R1", "period": "2025-04", "lang": "fr",
+      "inputs": {"plan_sha256": "x", "records_sha256": "y",
+                 "as_of": "2025-12-31T00:00:00+08:00", "rounding": "half-up"}},
+     "the stored payslip's lang 'fr' is not one of en, zh-CN"),
 ])
 def test_invalid_stored_result(document: object, message: str) -> None:
     with pytest.raises(StoredResultError, match=message):

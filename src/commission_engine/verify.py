@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from .compile import CompiledPlan
+from .localize import LANGUAGES
 from .records import RecordSet
 from .results import plan_digest, records_digest
 
@@ -97,6 +98,10 @@ def _stored_inputs(stored: Any) -> dict[str, str]:
     if _is_payslip(stored) and not all(isinstance(stored.get(key), str)
                                        for key in ("payee", "period", "lang")):
         msg = f"the stored payslip lacks its payee, period or lang; {fix}"
+        raise StoredResultError(msg)
+    if _is_payslip(stored) and stored["lang"] not in LANGUAGES:
+        known = ", ".join(LANGUAGES)
+        msg = f"the stored payslip's lang {stored['lang']!r} is not one of {known}; {fix}"
         raise StoredResultError(msg)
     return inputs
 
