@@ -114,7 +114,7 @@ def run_example(plan: CompiledPlan, example: t.Example, filename: str = "<plan>"
     """Evaluate one example; raise ``PlanError`` when its records are invalid."""
     raw = example_records(plan, example)
     try:
-        records = load_records(raw)
+        records = load_records(raw, limits=plan.limits)
     except RecordError as exc:
         raise PlanError(_record_diagnostics(plan, example, exc), filename) from None
     try:
@@ -159,7 +159,7 @@ def check_examples(plan: CompiledPlan) -> tuple[Diagnostic, ...]:
                    example.pos, f"use a year from {MIN_YEAR} to {MAX_YEAR}")
             continue
         try:
-            records = load_records(example_records(plan, example))
+            records = load_records(example_records(plan, example), limits=plan.limits)
         except RecordError as exc:
             found.extend(_record_diagnostics(plan, example, exc))
         else:
