@@ -33,6 +33,7 @@ from pydantic import (
 from . import money
 from .errors import Problem, RecordError
 from .limits import DEFAULT_LIMITS, Limits, raise_hint
+from .revisions import apply_revisions
 
 __all__ = [
     "Complaint",
@@ -515,10 +516,16 @@ def load_records(
 
     ``positions`` names where each record came from (``"line 3"``); by default
     a record is named by its 1-based place in the sequence (``"record 3"``).
+    A record with ``"revision": N`` above 1 replaces the lower revisions of
+    the same record; see ``revisions``.
     """
     if positions is None:
         positions = [f"record {index + 1}" for index in range(len(raw))]
     collector = _Collector(positions, limits.max_reported_errors)
+    revised = apply_revisions(raw, positions)
+    for position, label, message, fix in revised.problems:
+        collector.add(position, label, "revision", message, fix)
+    raw, positions = revised.items, revised.positions
     models = _validate_models(raw, positions, collector, limits)
     if collector.problems:
         # References cannot be checked among invalid records, but duplicate
@@ -543,12 +550,13 @@ def _validate_models(
     gc.disable()
     try:
         items = [item.model_dump() if isinstance(item, _Record) else item for item in raw]
+        known = len(collector.problems)
         for index, item in enumerate(items):
             if not isinstance(item, Mapping):
                 collector.add(positions[index], None, None,
                               f"a record must be an object, not {_json_kind(item)}",
                               "write each record as one JSON object with a 'type' field")
-        if collector.problems:
+        if len(collector.problems) > known:
             return []
         try:
             return list(_RECORD_LIST.validate_python(items, context={"limits": limits}))
