@@ -4,7 +4,7 @@ Plan texts come from three sources: random tokens of the grammar's
 vocabulary, valid plan files with mutations, and deeply nested expressions.
 Record sets are valid sets drawn by ``commission_engine.strategies`` with
 mutations: fields removed, values of the wrong type, unicode, huge numbers
-and huge exponents, and whole JSON lines damaged.
+and huge exponents, copies, corrections, and whole JSON lines damaged.
 
 The budget is short unless ``pytest --fuzz-long`` is given; ``COUNTS`` keeps
 how many inputs each property saw, for the summary of a long run.
@@ -49,6 +49,25 @@ PLAN_FILES = tuple(sorted(
     [*ROOT.glob("tests/plans/*.plan"), *ROOT.glob("examples/*/*.plan")]))
 PLAN_TEXTS = tuple(path.read_text(encoding="utf-8") for path in PLAN_FILES)
 
+
+def _top_level_pieces(text: str) -> list[str]:
+    """Split a plan file before each unindented line: the header, settings, rules, examples."""
+    pieces: list[list[str]] = []
+    for line in text.split("\n"):
+        if line[:1] not in ("", " ", "\t", "#") or not pieces:
+            pieces.append([line])
+        else:
+            pieces[-1].append(line)
+    return ["\n".join(piece).strip("\n") + "\n" for piece in pieces if "".join(piece).strip()]
+
+
+# Rules, examples and invariants of every plan file, each alone, so a fuzzed
+# plan can be one small rule rather than a whole file.
+PLAN_PIECES = tuple(
+    piece for text in PLAN_TEXTS for piece in _top_level_pieces(text)
+    if not piece.startswith(("plan ", "currency ", "rounding "))
+)
+
 HEADER = 'plan "fuzz" version "1"\ncurrency CNY\n\n'
 
 
@@ -75,8 +94,12 @@ def _span(draw: DrawFn, text: str) -> tuple[int, int]:
 
 @st.composite
 def mutated_plans(draw: DrawFn) -> str:
-    """Draw a valid plan file with one to four mutations of its text."""
-    text = draw(st.sampled_from(PLAN_TEXTS))
+    """Draw a valid plan file, or a header and a few of its pieces, with one to four mutations."""
+    if draw(st.integers(0, 3)) == 0:
+        text = draw(st.sampled_from(PLAN_TEXTS))
+    else:
+        pieces = draw(st.lists(st.sampled_from(PLAN_PIECES), min_size=1, max_size=3))
+        text = HEADER + "\n".join(pieces)
     for _ in range(draw(st.integers(1, 4))):
         text = _mutate_plan(draw, text)
     return text
@@ -189,7 +212,7 @@ def _mutate_rows(draw: DrawFn, rows: list[Any]) -> list[Any]:
     row = rows[index]
     kind = draw(st.sampled_from(["drop_field", "wrong_value", "extra_field", "duplicate",
                                  "drop_record", "retype", "not_object", "reference",
-                                 "correction"]))
+                                 "revision"]))
     if not isinstance(row, dict):
         return rows
     fields = sorted(row)
@@ -214,7 +237,14 @@ def _mutate_rows(draw: DrawFn, rows: list[Any]) -> list[Any]:
                                        "referred_by", "payment"]))
         row[target] = draw(st.sampled_from([row.get("id"), "missing", None, "R1", "C1", "K1"]))
     else:
-        row["correction"] = draw(st.sampled_from([True, False, 1, "yes", None]))
+        # A correction of this record, a correction with no original, or a bad revision.
+        revision = draw(st.sampled_from([2, 3, 1, 0, -1, True, "2", None, Decimal("2.5"),
+                                         Decimal("1E+999999999"), _HUGE_INT]))
+        copy = dict(row, revision=revision)
+        if draw(st.booleans()):
+            rows.insert(draw(st.integers(0, len(rows))), copy)
+        else:
+            rows[index] = copy
     return rows
 
 
