@@ -199,8 +199,29 @@ WRONG_VALUES: tuple[Any, ...] = (
 def mutated_record_sets(draw: DrawFn) -> list[Any]:
     """Draw a valid record set with one to five mutations of its records."""
     rows: list[Any] = draw(record_sets(max_contracts=4, max_customers=3))
-    for _ in range(draw(st.integers(1, 5))):
+    for _ in range(draw(st.integers(0, 3))):
+        rows = _benign(draw, rows)
+    for _ in range(draw(st.integers(0, 4))):
         rows = _mutate_rows(draw, rows)
+    return rows
+
+
+_TEXTS = st.one_of(st.text(max_size=30), st.sampled_from(
+    ["中文", "İıŞş", "\u202e", "\U0001f600", "a\nb", "%s", "{0}", "=1+1", "../x", "\\"]))
+
+
+def _benign(draw: DrawFn, rows: list[Any]) -> list[Any]:
+    """Change a free-text field to any unicode, or an amount to a large valid one."""
+    index = draw(st.integers(0, len(rows) - 1))
+    row = dict(rows[index])
+    texts = [name for name in ("name", "team", "region", "product", "reason", "metric")
+             if name in row]
+    if texts and draw(st.booleans()):
+        row[draw(st.sampled_from(texts))] = draw(_TEXTS)
+    elif row.get("type") == "contract":
+        row["amount"] = draw(st.sampled_from(["99999999999999999.99", "0.01", "1", 10**17]))
+    rows = list(rows)
+    rows[index] = row
     return rows
 
 
