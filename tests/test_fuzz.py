@@ -7,7 +7,7 @@ A documented error is a ``CommissionError`` (``PlanError``, ``RecordError``,
 property (100,000 by default) from ``--fuzz-seed``, prints how many inputs
 each one saw, and keeps going after a crash: each crash is counted and
 written to ``fuzz-crashes.txt`` in pytest's temporary folder, and the test
-fails at the end.
+fails at the end. ``fuzz-progress.txt`` beside it shows the counts so far.
 """
 
 from __future__ import annotations
@@ -91,6 +91,9 @@ class CrashLog:
 
     @contextmanager
     def recording(self, what: str, data: object) -> Iterator[None]:
+        if self.long_run and sum(COUNTS.values()) % 1000 == 0:
+            progress = ", ".join(f"{name} {number}" for name, number in sorted(COUNTS.items()))
+            self.path.with_name("fuzz-progress.txt").write_text(progress + "\n", encoding="utf-8")
         try:
             yield
         except (Exception, Hang) as exc:  # noqa: BLE001 - a crash of any kind is the finding
