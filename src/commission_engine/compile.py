@@ -18,6 +18,7 @@ from . import tree as t
 from .check import CheckedPlan, Resolution
 from .context import Context, Fn
 from .explain import show_money
+from .limits import Limits
 
 if TYPE_CHECKING:
     from .closing import ClosedPeriods
@@ -261,6 +262,11 @@ class CompiledPlan:
     checked: CheckedPlan
     invariants: tuple[CompiledInvariant, ...] = ()
     quotas: tuple[CompiledQuota, ...] = ()
+
+    @property
+    def limits(self) -> Limits:
+        """The bounds the plan was loaded with; evaluation applies the same ones."""
+        return self.checked.limits
 
     def evaluate(self, records: RecordSet, as_of: datetime, rounding: str | None = None,
                  closed: ClosedPeriods | None = None) -> Result:

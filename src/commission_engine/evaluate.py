@@ -17,6 +17,7 @@ from decimal import Decimal, localcontext
 from typing import Any
 
 from . import explain, money, periods, schedule
+from .closing import ClosedPeriods, apply_closed
 from .compile import (
     CompiledCohort,
     CompiledCommission,
@@ -27,10 +28,9 @@ from .compile import (
     CompiledTiers,
     DivisionByZeroError,
 )
-from .check import MAX_INSTALLMENTS
-from .closing import ClosedPeriods, apply_closed
 from .context import Context
 from .errors import EvaluationError, Problem, RecordError
+from .limits import raise_hint
 from .quotas import Attainment, QuotaBook, measure_quotas
 from .records import Contract, Payment, RecordSet, Rep
 from .results import PayoutLine, Result, build_statements
@@ -602,10 +602,14 @@ class _Run:
         if rule.installments is None:
             return 1
         value = rule.installments(self.context(contract))
-        if value is None or value != int(value) or not 1 <= value <= MAX_INSTALLMENTS:
+        limit = self.plan.limits.max_installments
+        # The range is checked before int(), which is slow on a huge exponent.
+        if value is None or not 1 <= value <= limit or value != int(value):
             msg = (f"rule {rule.name!r} asks for {value} installments on contract"
                    f" {contract.id}; the count must be a whole number from 1 to"
-                   f" {MAX_INSTALLMENTS}")
+                   f" {limit} (max_installments)")
+            if value is not None and value > limit:
+                msg += "; " + raise_hint("max_installments")
             raise EvaluationError(msg)
         return int(value)
 
