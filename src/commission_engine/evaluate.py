@@ -471,6 +471,7 @@ class _Run:
             return []
         zone = selection.payee.timezone
         count = self.installment_count(rule, contract)
+        calendar = schedule.due_calendar(selection.signing_day, count, zone)
         dues = schedule.due_dates(selection.signing_day, count, zone)
         refunds = []
         if rule.refund_action == "stop":
@@ -500,8 +501,8 @@ class _Run:
         for item in installments:
             steps = [rate_step]
             sources = [contract.id]
+            _due, due_day, period = calendar[item.index]
             if rule.installments is not None:
-                due_day = periods.local_date(item.due, zone).isoformat()
                 steps.append(explain.installment_step(item.index, item.count, due_day))
             if item.respread_by is not None:
                 spread = by_refund[item.respread_by]
@@ -509,7 +510,7 @@ class _Run:
                                                    spread.entitlement, spread.paid,
                                                    spread.remaining, self.currency))
                 sources.append(spread.refund_id)
-            out.append(PayoutLine(selection.payee.id, periods.period_of(item.due, zone), kind,
+            out.append(PayoutLine(selection.payee.id, period, kind,
                                   rule.name, item.amount, self.currency, tuple(sources),
                                   tuple(steps), item.due))
         for claw in clawbacks:
