@@ -8,6 +8,7 @@ with all diagnostics of the file at once.
 from __future__ import annotations
 
 import difflib
+import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -403,34 +404,59 @@ class _Checker:
                            + raise_hint("max_installments"))
 
     def check_row_reach(self, rows: tuple[t.RateRow, ...]) -> None:
-        """Warn about rows that an earlier row always shadows, and about overlaps."""
+        """Warn about rows that an earlier row always shadows, and about overlaps.
+
+        Only an earlier 'otherwise' row or an earlier row with the same
+        condition can shadow a row. So rows are grouped by the shape of their
+        condition, computed once, and each row is compared with its group and
+        the 'otherwise' rows only. A table of distinct conditions takes linear
+        time.
+        """
+        groups: dict[object, list[int]] = {}
+        otherwise: list[int] = []
         for index, row in enumerate(rows):
-            for earlier in rows[:index]:
-                covers = _range_covers(earlier.effective, row.effective)
-                if earlier.condition is None and covers:
-                    self.error(
-                        "this row can never match: the 'otherwise' row on line"
-                        f" {earlier.pos.line} matches every contract first",
-                        row.pos, "move this row above the 'otherwise' row, or remove it",
-                        severity="warning")
+            group = groups.setdefault(_shape(row.condition), [])
+            # Both lists are in row order, and they are disjoint unless this
+            # row is an 'otherwise' row, whose group is the 'otherwise' rows.
+            candidates = group if row.condition is None else heapq.merge(otherwise, group)
+            for earlier_index in candidates:
+                earlier = rows[earlier_index]
+                same = earlier.condition is not None or row.condition is None
+                if self.shadowing_warning(earlier, row, same):
                     break
-                if _shape(earlier.condition) == _shape(row.condition):
-                    if covers:
-                        self.error(
-                            "this row can never match: the row on line"
-                            f" {earlier.pos.line} has the same condition, comes first, and its dates cover this row's",
-                            row.pos, "remove one of the two rows", severity="warning")
-                        break
-                    overlap = _range_overlap(earlier.effective, row.effective)
-                    if overlap is not None:
-                        start, end = overlap
-                        self.error(
-                            f"the dates of this row overlap the row on line {earlier.pos.line},"
-                            f" which has the same condition: from {start or 'the start'}"
-                            f" until {end or 'the end'} the earlier row wins",
-                            row.pos, "make the date ranges meet without overlapping",
-                            severity="warning")
-                        break
+            group.append(index)
+            if row.condition is None:
+                otherwise.append(index)
+
+    def shadowing_warning(self, earlier: t.RateRow, row: t.RateRow, same_condition: bool) -> bool:
+        """Warn when ``earlier`` shadows ``row`` or overlaps its dates; return whether it warned."""
+        covers = _range_covers(earlier.effective, row.effective)
+        if earlier.condition is None and covers:
+            self.error(
+                "this row can never match: the 'otherwise' row on line"
+                f" {earlier.pos.line} matches every contract first",
+                row.pos, "move this row above the 'otherwise' row, or remove it",
+                severity="warning")
+            return True
+        if not same_condition:
+            return False
+        if covers:
+            self.error(
+                "this row can never match: the row on line"
+                f" {earlier.pos.line} has the same condition, comes first, and its dates cover this row's",
+                row.pos, "remove one of the two rows", severity="warning")
+            return True
+        overlap = _range_overlap(earlier.effective, row.effective)
+        if overlap is None:
+            return False
+        start, end = overlap
+        self.error(
+            f"the dates of this row overlap the row on line {earlier.pos.line},"
+            f" which has the same condition: from {start or 'the start'}"
+            f" until {end or 'the end'} the earlier row wins",
+            row.pos, "make the date ranges meet without overlapping",
+            severity="warning")
+        return True
 
     def check_rate(self, rate: t.Percent) -> None:
         if rate.value > 100:
