@@ -193,9 +193,10 @@ def _command_statement(args: argparse.Namespace) -> int:
     from .payslip import build_payslips, payslip_csv
     from .payslip_html import payslip_html
 
-    plan = _load_plan_file(args.plan)
+    limits = _limits(args)
+    plan = _load_plan_file(args.plan, limits)
     as_of, _ = _parse_as_of(args.as_of)
-    records = read_jsonl(_read_text(args.records))
+    records = read_jsonl(_read_text(args.records), limits)
     result = plan.evaluate(records, as_of, args.rounding)
     payslips = build_payslips(result, args.lang, args.payee, args.period,
                               attainments(plan, records, as_of))
@@ -260,8 +261,9 @@ def _command_verify(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise _InputError(f"cannot read {args.result}: not valid JSON ({exc});"
                           " pass the file that run --format json wrote") from None
-    plan = _load_plan_file(args.plan)
-    records = read_jsonl(_read_text(args.records))
+    limits = _limits(args)
+    plan = _load_plan_file(args.plan, limits)
+    records = read_jsonl(_read_text(args.records), limits)
     try:
         outcome = verify(stored, plan, records)
     except StoredResultError as exc:
@@ -387,6 +389,7 @@ def _parser() -> argparse.ArgumentParser:
     statement.add_argument("--output-dir", metavar="DIR",
                            help="write one file per payslip, named PAYEE-PERIOD.FORMAT,"
                                 " into this existing folder")
+    _add_limit_option(statement)
     statement.set_defaults(handler=_command_statement)
 
     check_result = commands.add_parser(
@@ -398,6 +401,7 @@ def _parser() -> argparse.ArgumentParser:
     check_result.add_argument("plan", metavar="PLAN", help="the plan file")
     check_result.add_argument("records", metavar="RECORDS",
                               help="JSON Lines records, or - for stdin")
+    _add_limit_option(check_result)
     check_result.set_defaults(handler=_command_verify)
 
     schema = commands.add_parser(
