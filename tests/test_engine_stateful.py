@@ -1,6 +1,6 @@
 """Stateful test: an Engine updated record by record always equals a batch evaluation.
 
-A Hypothesis state machine adds, corrects and removes reps' customers,
+A Hypothesis state machine adds, corrects and removes customers, reps,
 contracts, payments, refunds, surveys and complaints in random order, under
 the reference plan and the plans in tests/plans. After every step the
 engine's result (lines, schedule, statements and digest) must equal
