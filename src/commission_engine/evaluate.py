@@ -9,7 +9,7 @@ give byte-identical results.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -31,10 +31,11 @@ from .compile import (
 )
 from .context import Context
 from .errors import EvaluationError, Problem, RecordError
+from .quotas import Attainment, QuotaBook, measure_quotas
 from .records import Contract, Payment, RecordSet, Rep
 from .results import PayoutLine, Result, build_statements
 
-__all__ = ["evaluate"]
+__all__ = ["attainments", "evaluate"]
 
 
 
@@ -47,17 +48,7 @@ def evaluate(plan: CompiledPlan, records: RecordSet, as_of: datetime,
     names the periods already paid and their lines: those lines stay as they
     were, and differences become adjustments in the first open period.
     """
-    if not isinstance(records, RecordSet):
-        msg = (f"records must be a RecordSet, not {type(records).__name__};"
-               " validate them first with load_records(...)")
-        raise TypeError(msg)
-    if not isinstance(as_of, datetime):
-        msg = (f"as_of must be a datetime, not {type(as_of).__name__};"
-               " use datetime.fromisoformat('2025-06-30T00:00:00+08:00')")
-        raise TypeError(msg)
-    if as_of.tzinfo is None or as_of.utcoffset() is None:
-        msg = f"as_of {as_of.isoformat()} has no UTC offset; pass an aware datetime"
-        raise EvaluationError(msg)
+    _check_call(records, as_of)
     mode = rounding or plan.rounding
     if mode not in money.ROUNDING_MODES:
         msg = f"unknown rounding mode {mode!r}; use half-up or half-even"
@@ -73,6 +64,33 @@ def evaluate(plan: CompiledPlan, records: RecordSet, as_of: datetime,
     finally:
         if collecting:
             gc.enable()
+
+
+def attainments(plan: CompiledPlan, records: RecordSet, as_of: datetime
+                ) -> tuple[Attainment, ...]:
+    """Measure every quota of ``plan`` per payee and period, as seen at ``as_of``.
+
+    Sorted by quota, payee and period. A period appears when it has measured
+    records or a target record of the quota's metric.
+    """
+    _check_call(records, as_of)
+    with localcontext(money.EVALUATION_CONTEXT):
+        run = _Run(plan, records.visible_at(as_of), as_of, plan.rounding)
+        return tuple(run.quota_book())
+
+
+def _check_call(records: RecordSet, as_of: datetime) -> None:
+    if not isinstance(records, RecordSet):
+        msg = (f"records must be a RecordSet, not {type(records).__name__};"
+               " validate them first with load_records(...)")
+        raise TypeError(msg)
+    if not isinstance(as_of, datetime):
+        msg = (f"as_of must be a datetime, not {type(as_of).__name__};"
+               " use datetime.fromisoformat('2025-06-30T00:00:00+08:00')")
+        raise TypeError(msg)
+    if as_of.tzinfo is None or as_of.utcoffset() is None:
+        msg = f"as_of {as_of.isoformat()} has no UTC offset; pass an aware datetime"
+        raise EvaluationError(msg)
 
 
 def _evaluate(plan: CompiledPlan, records: RecordSet, as_of: datetime, mode: str,
@@ -125,7 +143,7 @@ def _first_row(rule: CompiledCommission, ctx: Context, day: date) -> CompiledRow
 def _reversed(selection: _Selection, paid: Decimal, refunded: Decimal) -> Decimal:
     """Return the exact commission a refund takes back, at its payment's rate."""
     if selection.base == paid:
-        return selection.row.rate * refunded
+        return selection.rate * refunded
     return selection.commission * refunded / paid
 
 
@@ -153,6 +171,18 @@ class _Selection:
     base: Decimal
     commission: Decimal
     signing_day: date
+    # The row's rate times the accelerator's multiplier, and the step that
+    # explains the multiplier (empty without an accelerator).
+    rate: Decimal
+    multiplier: Decimal | None = None
+    accelerated: tuple[explain.Step, ...] = ()
+
+    @property
+    def percent_text(self) -> str:
+        """The rate as the explanation writes it: ``8%``, or ``8% x 1.5`` when accelerated."""
+        if self.multiplier is None:
+            return self.row.percent_text
+        return f"{self.row.percent_text} x {format(self.multiplier, 'f')}"
 
 
 class _Run:
@@ -167,6 +197,14 @@ class _Run:
         self.commissions = {r.name: r for r in plan.rules if isinstance(r, CompiledCommission)}
         self.selections: dict[tuple[str, str], _Selection | None] = {}
         self.contracts = [records.contracts[key] for key in sorted(records.contracts)]
+        self._quota_book: QuotaBook | None = None
+
+    def quota_book(self) -> QuotaBook:
+        """Measure the plan's quotas once per evaluation, on first use."""
+        if self._quota_book is None:
+            self._quota_book = measure_quotas(self.plan.quotas, self.records, self.as_of,
+                                              self.commission_of)
+        return self._quota_book
 
     def round(self, amount: Decimal) -> Decimal:
         return money.round_money(amount, self.currency, self.rounding)
@@ -285,9 +323,39 @@ class _Run:
         priced = self.price(rule, self.context(contract))
         if priced is None:
             return None
-        payee, _day, row, base = priced
+        payee, day, row, base = priced
         signing_day = periods.local_date(contract.signed_at, payee.timezone)
-        return _Selection(payee, row, base, self.round(row.rate * base), signing_day)
+        multiplier, find_step = self.multiplier(rule, payee, day)
+        commission = self.round(row.rate * multiplier * base)
+        return _Selection(payee, row, base, commission, signing_day, row.rate * multiplier,
+                          *find_step(commission))
+
+    def multiplier(self, rule: CompiledCommission, payee: Rep, day: date) -> tuple[
+            Decimal, Callable[[Decimal], tuple[Decimal | None, tuple[explain.Step, ...]]]]:
+        """Return the accelerator's multiplier for a payee's period, and its explanation.
+
+        The period is that of the governing local date. Its attainment is the
+        whole period's as seen at ``as_of``. A period without a target has no
+        attainment, so the multiplier is 1.
+        """
+        accelerator = rule.accelerator
+        if accelerator is None:
+            return Decimal(1), lambda _commission: (None, ())
+        period = periods.period_of_date(day)
+        found = self.quota_book().get(accelerator.quota, payee.id, period)
+        if found is None or found.attainment is None:
+            step = explain.no_attainment_step(accelerator.quota, payee.id, period)
+            return Decimal(1), lambda _commission: (None, (step,))
+        band = accelerator.band_of(found.attainment)
+
+        def explain_band(commission: Decimal) -> tuple[Decimal, tuple[explain.Step, ...]]:
+            assert found is not None and found.target is not None
+            assert found.attainment is not None
+            return band.multiplier, (explain.accelerator_step(
+                accelerator.quota, payee.id, period, found.unit, found.measure, found.target,
+                found.attainment, band.label, band.multiplier, commission, self.currency),)
+
+        return band.multiplier, explain_band
 
     def split_lines(self, rule: CompiledCommission, contract: Contract,
                     lines: list[PayoutLine]) -> list[PayoutLine]:
@@ -412,7 +480,10 @@ class _Run:
         if priced is None:
             return None
         payee, day, row, base = priced
-        return _Selection(payee, row, base, row.rate * base, day)
+        multiplier, find_step = self.multiplier(rule, payee, day)
+        commission = row.rate * multiplier * base
+        return _Selection(payee, row, base, commission, day, row.rate * multiplier,
+                          *find_step(commission))
 
     def payment_lines(self, rule: CompiledCommission, contract: Contract) -> list[PayoutLine]:
         """Pay each payment as it arrives and reverse each refund at its payment's rate.
@@ -449,9 +520,10 @@ class _Run:
             running[payee.id] = running.get(payee.id, Decimal(0)) + exact
             rounded = self.round(running[payee.id])
             amount = rounded - paid.get(payee.id, Decimal(0))
-            steps = (explain.payment_step(rule.name, selection.row.percent_text,
+            steps = (explain.payment_step(rule.name, selection.percent_text,
                                           selection.row.label, selection.base, exact,
                                           payment.id, record.id, self.currency),
+                     *selection.accelerated,
                      explain.running_step(rounded, paid.get(payee.id, Decimal(0)), amount,
                                           self.currency))
             paid[payee.id] = rounded
@@ -485,7 +557,7 @@ class _Run:
         if rule.refund_action == "stop":
             refunds = [schedule.RefundEvent(r.id, r.refunded_at, r.amount)
                        for r in self.records.refunds_of.get(contract.id, ())]
-        rate, base = selection.row.rate, selection.base
+        rate, base = selection.rate, selection.base
 
         def entitlement_after(refunded: Decimal) -> Decimal:
             return self.round(rate * max(base - refunded, Decimal(0)))
@@ -501,13 +573,14 @@ class _Run:
         installments, respreads, clawbacks = schedule.run_schedule(
             selection.commission, dues, refunds, entitlement_after, clawback_allowed,
             self.currency)
-        rate_step = explain.rate_step(rule.name, selection.row.percent_text, selection.row.label,
+        rate_step = explain.rate_step(rule.name, selection.percent_text, selection.row.label,
                                       base, selection.commission, self.currency)
+        rate_steps = (rate_step, *selection.accelerated)
         by_refund = {r.refund_id: r for r in respreads}
         kind = "installment" if rule.installments is not None else "commission"
         out = []
         for item in installments:
-            steps = [rate_step]
+            steps = list(rate_steps)
             sources = [contract.id]
             if rule.installments is not None:
                 due_day = periods.local_date(item.due, zone).isoformat()
@@ -527,7 +600,7 @@ class _Run:
                                          claw.amount, days, self.currency)
             out.append(PayoutLine(selection.payee.id, periods.period_of(claw.at, zone),
                                   "clawback", rule.name, -claw.amount, self.currency,
-                                  (contract.id, claw.refund_id), (rate_step, step), claw.at))
+                                  (contract.id, claw.refund_id), (*rate_steps, step), claw.at))
         return out
 
     # ---- one-time rules

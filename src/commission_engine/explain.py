@@ -247,3 +247,34 @@ def override_step(rule: str, level: int, percent: str, payee: str, base: Decimal
               ("base", money.format_amount(base, currency)),
               ("override", money.format_amount(amount, currency)))
     return text, values
+
+
+@_lazy("accelerator")
+def accelerator_step(quota: str, payee: str, period: str, unit: str, measure: Decimal,
+                     target: Decimal, attainment: Decimal, band: str, multiplier: Decimal,
+                     commission: Decimal, currency: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Explain the attainment band of a payee's period and the multiplier it gives."""
+    if unit == "money":
+        measured = f"{show_money(measure, currency)} of {show_money(target, currency)}"
+    else:
+        measured = f"{format(measure, 'f')} of {format(target, 'f')}"
+    # The text shows the percentage to 2 decimals; the values keep it exact.
+    percent = (attainment * 100).quantize(Decimal("0.01"))
+    text = (f"{quota} attainment of {payee} in {period}: {measured} = {percent}%, in the band"
+            f" {band}: the commission x {format(multiplier, 'f')} ="
+            f" {show_money(commission, currency)}")
+    values = (("quota", quota), ("payee", payee), ("period", period),
+              ("measure", format(measure, "f")), ("target", format(target, "f")),
+              ("attainment", format(attainment, "f")), ("band", band),
+              ("multiplier", format(multiplier, "f")),
+              ("commission", money.format_amount(commission, currency)))
+    return (text, values)
+
+
+@_lazy("no_attainment")
+def no_attainment_step(quota: str, payee: str, period: str
+                       ) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Explain that a payee's period has no target, so no multiplier applies."""
+    text = (f"{payee} has no {quota} target in {period}, so no attainment and no"
+            " multiplier applies")
+    return (text, (("quota", quota), ("payee", payee), ("period", period), ("multiplier", "1")))

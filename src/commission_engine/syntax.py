@@ -356,8 +356,11 @@ class _TreeBuilder(Transformer[Token, Any]):
         rules: list[t.Rule] = []
         examples: list[t.Example] = []
         invariants: list[t.Invariant] = []
+        quotas: list[t.Quota] = []
         for item in items:
-            if isinstance(item, t.Example):
+            if isinstance(item, t.Quota):
+                quotas.append(item)
+            elif isinstance(item, t.Example):
                 examples.append(item)
             elif isinstance(item, t.Invariant):
                 invariants.append(item)
@@ -375,7 +378,7 @@ class _TreeBuilder(Transformer[Token, Any]):
                 rules.append(item)
         return t.PlanTree(
             name, version, currency, rounding, tuple(rules), tuple(examples),
-            header_pos, tuple(settings), tuple(invariants),
+            header_pos, tuple(settings), tuple(invariants), tuple(quotas),
         )
 
     def chunk(self, meta: Any, children: list[Any]) -> Any:
@@ -416,7 +419,7 @@ class _TreeBuilder(Transformer[Token, Any]):
         name, subject, *clauses = children
         found, positions = self._clauses(
             clauses, {"payee", "split", "dated", "effective", "rate_table", "rate_line",
-                      "tier_table", "installments", "refund"}
+                      "tier_table", "accelerator", "installments", "refund"}
         )
         if "payee" in found and "split" in found:
             self._report("the rule has both 'paid to' and 'split between'", self._mpos(meta),
@@ -436,7 +439,7 @@ class _TreeBuilder(Transformer[Token, Any]):
             str(name), str(subject), found.get("payee"), found.get("dated"),
             found.get("effective"), base, tuple(rows), found.get("installments"),
             found.get("refund"), pos, self._tpos(name), tuple(positions),
-            found.get("split", ()), tiers,
+            found.get("split", ()), tiers, found.get("accelerator"),
         )
 
     def onetime_rule(self, meta: Any, children: list[Any]) -> t.OneTimeRule:
@@ -468,6 +471,38 @@ class _TreeBuilder(Transformer[Token, Any]):
     def override_level(self, meta: Any, children: list[Token]) -> t.OverrideLevel:
         return t.OverrideLevel(self._whole(children[0], "levels"),
                                self.percent(None, [children[1]]), self._mpos(meta))
+
+    def quota_decl(self, meta: Any, children: list[Any]) -> t.Quota:
+        name, subject, *clauses = children
+        found, _positions = self._clauses(clauses, {"credited", "dated", "when", "measure",
+                                                    "target"})
+        return t.Quota(str(name), str(subject), found.get("credited"), found.get("dated"),
+                       found.get("when"), found.get("measure"), found.get("target"),
+                       self._mpos(meta), self._tpos(name))
+
+    def credited_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        return ("credited", children[0], self._mpos(meta))
+
+    def measure_total(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        pos = self._mpos(meta)
+        return ("measure", t.QuotaMeasure("total", children[0], None, pos), pos)
+
+    def measure_count(self, meta: Any, children: list[Token]) -> tuple[str, Any, t.Pos]:
+        pos = self._mpos(meta)
+        measure = t.QuotaMeasure("count", None, str(children[0]), self._tpos(children[0]))
+        return ("measure", measure, pos)
+
+    def target_records(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        pos = self._mpos(meta)
+        metric = children[0] if children else None
+        return ("target", t.QuotaTarget(metric, None, pos), pos)
+
+    def target_metric(self, meta: Any, children: list[Token]) -> str:
+        return _unquote(children[0])
+
+    def target_constant(self, meta: Any, children: list[Token]) -> tuple[str, Any, t.Pos]:
+        pos = self._mpos(meta)
+        return ("target", t.QuotaTarget(None, self._decimal(children[0]), pos), pos)
 
     def kind_bonus(self, meta: Any, children: list[Any]) -> str:
         return "bonus"
@@ -547,6 +582,22 @@ class _TreeBuilder(Transformer[Token, Any]):
 
     def tier_above(self, meta: Any, children: list[Token]) -> t.TierRow:
         return t.TierRow(self.percent(None, [children[0]]), None, False, self._mpos(meta))
+
+    def accelerator_table(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        quota, *bands = children
+        pos = self._mpos(meta)
+        return ("accelerator", t.Accelerator(str(quota), tuple(bands), pos, self._tpos(quota)), pos)
+
+    def band_up_to(self, meta: Any, children: list[Token]) -> t.Band:
+        bound = self.percent(None, [children[1]]).value
+        return t.Band(self._decimal(children[0]), bound, True, self._mpos(meta))
+
+    def band_below(self, meta: Any, children: list[Token]) -> t.Band:
+        bound = self.percent(None, [children[1]]).value
+        return t.Band(self._decimal(children[0]), bound, False, self._mpos(meta))
+
+    def band_above(self, meta: Any, children: list[Token]) -> t.Band:
+        return t.Band(self._decimal(children[0]), None, False, self._mpos(meta))
 
     def installments_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
         return ("installments", children[0], self._mpos(meta))
@@ -854,6 +905,7 @@ _CLAUSE_WORDS: dict[str, str] = {
     "rate_table": "rate of ...:",
     "rate_line": "rate",
     "tier_table": "tiers of ...:",
+    "accelerator": "accelerate by ... attainment:",
     "installments": "pay in ... monthly installments",
     "refund": "on refund",
     "when": "when",
@@ -861,4 +913,7 @@ _CLAUSE_WORDS: dict[str, str] = {
     "members": "members when",
     "retained": "retained when",
     "cohort_payout": "paid in the cohort month",
+    "credited": "credited to",
+    "measure": "measure",
+    "target": "target",
 }

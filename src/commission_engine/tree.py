@@ -224,6 +224,30 @@ class TierTable:
 
 
 @dataclass(frozen=True, slots=True)
+class Band:
+    """One attainment band: its multiplier up to ``bound`` (None for the last band).
+
+    ``bound`` is the attainment as a percentage (100 for 100%). ``inclusive``
+    is true when an attainment equal to the bound is still in this band.
+    """
+
+    multiplier: Decimal
+    bound: Decimal | None
+    inclusive: bool
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Accelerator:
+    """Multipliers of a commission by the payee's attainment of ``quota``."""
+
+    quota: str
+    bands: tuple[Band, ...]
+    pos: Pos
+    quota_pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
 class CommissionRule:
     name: str
     subject: str
@@ -239,6 +263,7 @@ class CommissionRule:
     clause_positions: tuple[tuple[str, Pos], ...] = ()
     split: tuple[SplitShare, ...] = ()
     tiers: TierTable | None = None
+    accelerator: Accelerator | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,6 +337,43 @@ class OverrideRule:
 Rule = CommissionRule | OneTimeRule | CohortRule | OverrideRule
 
 
+@dataclass(frozen=True, slots=True)
+class QuotaMeasure:
+    """What a quota measures: ``total`` of ``base``, or ``count`` of the subject records.
+
+    ``collection`` is the word written after ``count of`` (``contracts``).
+    """
+
+    kind: str
+    base: Expr | None
+    collection: str | None
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaTarget:
+    """Where a quota's target comes from: ``target`` records of ``metric``, or ``value``."""
+
+    metric: str | None
+    value: Decimal | None
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """A measure of each payee's period, and the target it is compared with."""
+
+    name: str
+    subject: str
+    credited: Path | None
+    dated_by: Path | None
+    condition: Expr | None
+    measure: QuotaMeasure | None
+    target: QuotaTarget | None
+    pos: Pos
+    name_pos: Pos
+
+
 # ---------------------------------------------------------------- examples
 
 
@@ -375,3 +437,4 @@ class PlanTree:
     pos: Pos
     settings_positions: tuple[tuple[str, Pos], ...] = ()
     invariants: tuple[Invariant, ...] = ()
+    quotas: tuple[Quota, ...] = ()
