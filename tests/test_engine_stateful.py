@@ -43,6 +43,29 @@ PLANS = (
     ROOT / "tests" / "plans" / "field-installments.plan",
 )
 
+# Commission repriced by each payee's monthly attainment: one contract can
+# move the rate of every other contract of its payee and month.
+ACCELERATED_PLAN = """\
+plan "accelerated" version "1"
+currency CNY
+
+quota bookings on contract:
+    measure total of contract.amount
+    target from records
+
+commission base on contract:
+    paid to contract.rep
+    rate 8% of contract.amount
+    accelerate by bookings attainment:
+        0.5x below 50%
+        1x up to 100%
+        1.5x above
+    pay in contract.term_months monthly installments
+    on refund:
+        stop unpaid installments
+        claw back overpayment always
+"""
+
 AS_OF = (
     "2025-03-15T00:00:00+08:00",
     "2025-07-31T23:30:00-07:00",
@@ -55,6 +78,8 @@ START = datetime.fromisoformat("2025-01-01T00:00:00+08:00")
 
 @cache
 def plan_of(index: int) -> Any:
+    if index == len(PLANS):
+        return load_plan(ACCELERATED_PLAN, "accelerated.plan")
     path = PLANS[index]
     return load_plan(path.read_text(encoding="utf-8"), str(path))
 
@@ -98,7 +123,7 @@ def key_of(record: dict[str, Any]) -> tuple[str, str]:
 class EngineMachine(RuleBasedStateMachine):
     """Random changes to one engine, each checked against a batch evaluation."""
 
-    @initialize(plan_index=st.integers(0, len(PLANS) - 1), as_of=st.sampled_from(AS_OF))
+    @initialize(plan_index=st.integers(0, len(PLANS)), as_of=st.sampled_from(AS_OF))
     def start(self, plan_index: int, as_of: str) -> None:
         self.plan = plan_of(plan_index)
         self.as_of = datetime.fromisoformat(as_of)
@@ -215,6 +240,19 @@ class EngineMachine(RuleBasedStateMachine):
         self.upsert({"type": "complaint", "id": f"Q{number}", "contract": f"K{contract}",
                      "filed_at": filed_at, "upheld": upheld})
 
+    @rule(rep_number=st.integers(1, 2), month=st.integers(1, 6),
+          value=st.sampled_from(["1000.00", "12000.00", "30000.00"]))
+    def put_target(self, rep_number: int, month: int, value: str) -> None:
+        target = {"type": "target", "rep": f"R{rep_number}", "period": f"2025-{month:02d}",
+                  "metric": "bookings", "value": value}
+        key = ("target", f"R{rep_number}/2025-{month:02d}")
+        proposed = dict(self.records)
+        proposed[key] = target
+        if key in self.records:
+            self.change(proposed, lambda: self.engine.correct(target))
+        else:
+            self.change(proposed, lambda: self.engine.add(target))
+
     @rule(number=st.integers(1, 4), owner=st.integers(1, 2),
           referrer=st.none() | st.integers(1, 4))
     def correct_customer(self, number: int, owner: int, referrer: int | None) -> None:
@@ -232,7 +270,8 @@ class EngineMachine(RuleBasedStateMachine):
         removable = sorted(k for k in self.records if k[0] not in ("rep",))
         key = data.draw(st.sampled_from(removable))
         proposed = {k: v for k, v in self.records.items() if k != key}
-        self.change(proposed, lambda: self.engine.remove(key))
+        record = self.records[key]
+        self.change(proposed, lambda: self.engine.remove(record))
 
     @rule()
     def export_and_restore(self) -> None:

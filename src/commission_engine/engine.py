@@ -27,6 +27,7 @@ changed, which covers the whole manager chain and every share of a split.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -55,6 +56,7 @@ from .engine_store import (
 )
 from .errors import EvaluationError, RecordError
 from .evaluate import _check_currencies, _guard, _line_key, _Run
+from .quotas import QuotaBook, measure_quotas
 from .records import RecordSet, _Collector, _Record, load_records
 from .results import PayoutLine, Result, Statement, build_statements
 
@@ -156,9 +158,13 @@ class Engine:
         self._by_statement: dict[tuple[str, str], dict[ProducerKey, None]] = {}
         self._result: Result | None = None
         self._added = 0
+        self._accelerated = any(getattr(rule, "accelerator", None) is not None
+                                for rule in plan.rules)
         contract_ids = set(self._store.tables["contract"])
         self._refresh_visible(contract_ids, set(self._store.contracts_of_customer))
         self._run = _Run(plan, self._visible, as_of, self.rounding)
+        if self._accelerated:
+            self._measure_quotas()
         self._recompute(contract_ids)
 
     # ---- reading
@@ -234,6 +240,9 @@ class Engine:
             # Nothing was committed: putting the records back is enough.
             self._store.revert(undo)
             self._refresh_visible(contracts, customers)
+            if self._accelerated:
+                self._measure_quotas()
+                self._run.selections.clear()
             raise
         # The records changed even when no line moved, and the digest covers them.
         self._result = None
@@ -355,7 +364,28 @@ class Engine:
 
     def _update(self, contracts: set[str], customers: set[str]) -> Delta:
         self._refresh_visible(contracts, customers)
+        if self._accelerated and self._attainments_moved():
+            # NOTE: an attainment that moves reprices every contract of its
+            # payee and period, and the engine does not track which contracts
+            # read which attainment, so it recomputes all of them.
+            contracts = set(self._store.tables["contract"])
+            self._run.selections.clear()
         return self._recompute(contracts)
+
+    def _attainments_moved(self) -> bool:
+        """Measure the quotas again; tell whether any attainment changed."""
+        before = self._run._quota_book
+        after = self._measure_quotas()
+        return before is None or list(before) != list(after)
+
+    def _measure_quotas(self) -> QuotaBook:
+        """Measure every quota over the visible records and the targets, for the run to read."""
+        run = self._run
+        records = dataclasses.replace(self._visible, targets=tuple(self._store.targets.values()))
+        with localcontext(money.EVALUATION_CONTEXT):
+            run._quota_book = measure_quotas(self.plan.quotas, records, self.as_of,
+                                             run.commission_of)
+        return run._quota_book
 
     def _refresh_visible(self, contracts: set[str], customers: set[str]) -> None:
         """Make the visible records of these contracts and customers match the store."""
