@@ -13,7 +13,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
@@ -135,7 +135,7 @@ def _has_lone_surrogate(value: Any) -> bool:
 
 def _parse_as_of(text: str | None) -> tuple[datetime, bool]:
     if text is None:
-        return datetime.now(timezone.utc).replace(microsecond=0), True
+        return datetime.now(UTC).replace(microsecond=0), True
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -249,6 +249,21 @@ def _command_test(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _command_diff(args: argparse.Namespace) -> int:
+    from .whatif import compare_plans, render_diff
+
+    plan_a = _load_plan_file(args.plan_a)
+    plan_b = _load_plan_file(args.plan_b)
+    as_of, _is_now = _parse_as_of(args.as_of)
+    records = read_jsonl(_read_text(args.records))
+    diff = compare_plans(plan_a, plan_b, records, as_of, args.rounding)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(diff.to_dict(), ensure_ascii=False, indent=1) + "\n")
+    else:
+        sys.stdout.write(render_diff(diff, args.all))
+    return 0
+
+
 def _write_counterexample(plan_path: str, outcome: Any, out: TextIO) -> None:
     assert outcome.violation is not None and outcome.counterexample is not None
     as_of = outcome.as_of.isoformat()
@@ -256,8 +271,7 @@ def _write_counterexample(plan_path: str, outcome: Any, out: TextIO) -> None:
               f" {outcome.violation.describe()}\n")
     out.write(f"counterexample, shrunk, as JSON Lines (reproduce it with"
               f" commission-engine run {plan_path} FILE --as-of {as_of}):\n")
-    for record in outcome.counterexample:
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    out.writelines(json.dumps(record, ensure_ascii=False) + "\n" for record in outcome.counterexample)
     out.write("end of counterexample\n")
 
 
@@ -295,6 +309,22 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--rounding", choices=("half-up", "half-even"),
                      help="override the plan's rounding mode")
     run.set_defaults(handler=_command_run)
+
+    diff = commands.add_parser(
+        "diff", help="show what a plan change would move, per payee and period")
+    diff.add_argument("plan_a", metavar="PLAN_A", help="the current plan file")
+    diff.add_argument("plan_b", metavar="PLAN_B", help="the changed plan file")
+    diff.add_argument("records", metavar="RECORDS", help="JSON Lines records, or - for stdin")
+    diff.add_argument("--as-of", metavar="TIMESTAMP",
+                      help="compare as seen at this ISO 8601 time with a UTC offset"
+                           " (default: now)")
+    diff.add_argument("--format", choices=("table", "json"), default="table",
+                      help="output format (default: table)")
+    diff.add_argument("--rounding", choices=("half-up", "half-even"),
+                      help="override both plans' rounding mode")
+    diff.add_argument("--all", action="store_true",
+                      help="list every payee and period, not only those that change")
+    diff.set_defaults(handler=_command_diff)
 
     test = commands.add_parser(
         "test", help="run a plan file's examples and search for breaks of its invariants")
