@@ -13,7 +13,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
@@ -135,7 +135,7 @@ def _has_lone_surrogate(value: Any) -> bool:
 
 def _parse_as_of(text: str | None) -> tuple[datetime, bool]:
     if text is None:
-        return datetime.now(UTC).replace(microsecond=0), True
+        return datetime.now(timezone.utc).replace(microsecond=0), True
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -264,6 +264,32 @@ def _command_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_progress(args: argparse.Namespace) -> int:
+    from .dashboard import render_progress
+    from .progress import progress
+
+    plan = _load_plan_file(args.plan)
+    as_of, _is_now = _parse_as_of(args.as_of)
+    if args.period is not None and not _is_period(args.period):
+        raise _UsageError(f"--period {args.period!r} is not a month; write it as YYYY-MM,"
+                          " such as 2025-03")
+    records = read_jsonl(_read_text(args.records))
+    rows = progress(plan, records, as_of, args.period)
+    if args.format == "json":
+        data = {"plan": {"name": plan.name, "version": plan.version},
+                "as_of": as_of.isoformat(), "currency": plan.currency,
+                "payees": [row.to_dict(plan.currency) for row in rows]}
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+    else:
+        sys.stdout.write(render_progress(rows, plan.name, plan.version, as_of, plan.currency))
+    return 0
+
+
+def _is_period(text: str) -> bool:
+    return (len(text) == 7 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit()
+            and 1 <= int(text[5:]) <= 12)
+
+
 def _write_counterexample(plan_path: str, outcome: Any, out: TextIO) -> None:
     assert outcome.violation is not None and outcome.counterexample is not None
     as_of = outcome.as_of.isoformat()
@@ -271,7 +297,8 @@ def _write_counterexample(plan_path: str, outcome: Any, out: TextIO) -> None:
               f" {outcome.violation.describe()}\n")
     out.write(f"counterexample, shrunk, as JSON Lines (reproduce it with"
               f" commission-engine run {plan_path} FILE --as-of {as_of}):\n")
-    out.writelines(json.dumps(record, ensure_ascii=False) + "\n" for record in outcome.counterexample)
+    for record in outcome.counterexample:
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
     out.write("end of counterexample\n")
 
 
@@ -325,6 +352,20 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--all", action="store_true",
                       help="list every payee and period, not only those that change")
     diff.set_defaults(handler=_command_diff)
+
+    report = commands.add_parser(
+        "progress", help="print each payee's progress: targets, commission, rank, alerts")
+    report.add_argument("plan", metavar="PLAN", help="the plan file")
+    report.add_argument("records", metavar="RECORDS", help="JSON Lines records, or - for stdin")
+    report.add_argument("--as-of", metavar="TIMESTAMP",
+                        help="report as seen at this ISO 8601 time with a UTC offset"
+                             " (default: now)")
+    report.add_argument("--period", metavar="YYYY-MM",
+                        help="the period to report for every payee (default: each payee's"
+                             " period of the as-of time, in its own zone)")
+    report.add_argument("--format", choices=("table", "json"), default="table",
+                        help="output format (default: table)")
+    report.set_defaults(handler=_command_progress)
 
     test = commands.add_parser(
         "test", help="run a plan file's examples and search for breaks of its invariants")

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import localcontext
+from decimal import Decimal, localcontext
 from typing import Any
 
 from . import money
@@ -56,6 +56,7 @@ from .engine_store import (
 )
 from .errors import EvaluationError, RecordError
 from .evaluate import _check_currencies, _guard, _line_key, _Run
+from .progress import PayeeProgress, assemble
 from .quotas import QuotaBook, measure_quotas
 from .records import RecordSet, _Collector, _Record, load_records
 from .results import PayoutLine, Result, Statement, build_statements
@@ -186,6 +187,18 @@ class Engine:
     def statement(self, payee: str, period: str) -> Statement | None:
         """Return one payee's statement for one period, or None when it has no lines."""
         return self._statement(payee, period)
+
+    def progress(self, period: str | None = None) -> tuple[PayeeProgress, ...]:
+        """Compute every rep's progress at the engine's as-of time; see ``progress.progress``."""
+        book = self._measure_quotas()
+        totals: dict[tuple[str, str, str], Decimal] = {}
+        for (index, _contract_id), events in self._tier_events.items():
+            name = self.plan.rules[index].name
+            for payee, period_of_event, event in events:
+                key = (name, payee, period_of_event)
+                totals[key] = totals.get(key, Decimal(0)) + event[2]
+        return assemble(self.plan, self._store.tables["rep"], self.result(), book, totals,
+                        self.as_of, period)
 
     def records(self) -> RecordSet:
         """Return every record of the engine, validated, as a new ``RecordSet``."""
