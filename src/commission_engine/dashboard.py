@@ -51,7 +51,10 @@ def _payee_block(row: PayeeProgress, currency: str) -> list[str]:
 
 def _show(value: Decimal, unit: str, currency: str) -> str:
     if unit == "count":
-        return format(value.quantize(Decimal(1), rounding=ROUND_HALF_UP), "f")
+        # A pro-rated count is fractional: show it to two decimals, not as a whole number.
+        if value == value.to_integral_value():
+            return format(value.to_integral_value(), "f")
+        return format(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), "f")
     return show_money(money.round_money(value, currency, "half-up"), currency)
 
 

@@ -511,10 +511,13 @@ class Engine:
         out: dict[ProducerKey, Any] = {}
         assert rule.tiers is not None
         changed = set(contracts)
+        joined: dict[tuple[str, str], set[str]] = {}
+        for contract_id in contracts:
+            for payee, period, _event in fresh[(index, contract_id)]:
+                joined.setdefault((payee, period), set()).add(contract_id)
         for payee, period in sorted(dirty):
             members = set(self._tier_members.get((index, payee, period), ())) - changed
-            members.update(c for c in contracts
-                           if any((p, q) == (payee, period) for p, q, _ in fresh[(index, c)]))
+            members.update(joined.get((payee, period), ()))
             events = []
             for contract_id in sorted(members):
                 own = fresh.get((index, contract_id))
@@ -544,9 +547,14 @@ class Engine:
                     dirty.add(group)
         out: dict[ProducerKey, Any] = {}
         changed = set(contracts)
+        joined: dict[tuple[str, str], set[str]] = {}
+        for contract_id in contracts:
+            group = fresh[(index, contract_id)]
+            if group is not None:
+                joined.setdefault(group, set()).add(contract_id)
         for payee_id, period in sorted(dirty):
             members = set(self._cohort_members.get((index, payee_id, period), ())) - changed
-            members.update(c for c in contracts if fresh[(index, c)] == (payee_id, period))
+            members.update(joined.get((payee_id, period), ()))
             lines: tuple[PayoutLine, ...] = ()
             if members:
                 payee = self._visible.reps[payee_id]

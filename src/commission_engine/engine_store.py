@@ -237,7 +237,8 @@ class RecordStore:
         for key in changed:
             neighbourhood.add_changed(key)
         mini = neighbourhood.record_set()
-        where = dict(self.positions)
+        # Read only: the checks look up the position of each record they report.
+        where = self.positions
         _check_references(mini, where, problems)
         for rep_id, period, metric in sorted(neighbourhood.targets):
             if rep_id not in self.tables["rep"]:
