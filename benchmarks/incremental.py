@@ -1,4 +1,4 @@
-"""Time one new payment through an Engine that already holds N evaluated events.
+"""Time one new payment through an Engine that already contains N evaluated events.
 
 Usage::
 

@@ -94,10 +94,10 @@ def _alert_line(alert: AlertState, currency: str) -> str:
     assert alert.threshold is not None and alert.target is not None
     if alert.kind == "behind":
         assert alert.expected is not None
-        why = (f"{measure} is more than {alert.percent} behind the pro-rated"
+        reason = (f"{measure} is more than {alert.percent} behind the pro-rated"
                f" {_show(alert.expected, unit, currency)}")
     else:
-        why = (f"{measure} is below {alert.percent} of the target"
+        reason = (f"{measure} is below {alert.percent} of the target"
                f" {_show(alert.target, unit, currency)}")
-    return (f"  ALERT {alert.name}: {alert.quota} {why};"
+    return (f"  ALERT {alert.name}: {alert.quota} {reason};"
             f" {_show(alert.needed, unit, currency)} more clears it")

@@ -246,7 +246,12 @@ class Engine:
         except RecordError:
             self._store.revert(undo)
             raise
-        contracts, customers = self._reach([*models, *old_records], changed)
+        touched = [record for record in (*models, *old_records) if record is not None]
+        if not any(self._seen(record) for record in touched):
+            # Records dated after the as-of time change no line, only the digest.
+            self._result = None
+            return Delta((), (), (), (), (), ())
+        contracts, customers = self._reach(touched, changed)
         try:
             delta = self._update(contracts, customers)
         except Exception:
@@ -345,6 +350,12 @@ class Engine:
         collector.raise_if_any()
         return models
 
+    def _seen(self, record: Any) -> bool:
+        """Tell whether a record is visible at the as-of time (reference data always is)."""
+        if record.type in EVENT_TYPES or record.type == "contract":
+            return event_time(record) <= self.as_of
+        return record.type != "target" or self._accelerated
+
     def _reach(self, records: Iterable[Any], changed: Iterable[RecordKey]
                ) -> tuple[set[str], set[str]]:
         """Return the contracts and customers whose lines a change can move."""
@@ -381,7 +392,7 @@ class Engine:
             # NOTE: an attainment that moves reprices every contract of its
             # payee and period, and the engine does not track which contracts
             # read which attainment, so it recomputes all of them.
-            contracts = set(self._store.tables["contract"])
+            contracts = contracts | set(self._store.tables["contract"])
             self._run.selections.clear()
         return self._recompute(contracts)
 

@@ -376,5 +376,5 @@ class _Neighbourhood:
 
 
 def event_time(record: Any) -> datetime:
-    """Return the time a record happens at, or None for reference data."""
+    """Return the time a contract or an event of a contract happens at."""
     return getattr(record, EVENT_TIME_FIELD[record.type])  # type: ignore[no-any-return]

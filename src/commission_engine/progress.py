@@ -4,10 +4,11 @@ Everything here is data computed from a result, the quotas' attainments and
 the tiered totals at one as-of time; nothing reads the clock.
 
 Pro-rating. A period is a calendar month in the payee's zone. The days
-elapsed are the whole local days of the period completed by the as-of time:
-0 at the first instant of the month, 15 at the start of the 16th, and every
-day of the month once the as-of time is in a later month. The expectation is
-the target times days elapsed over days in the month, exact.
+elapsed are the whole local days of the period completed by the as-of time.
+That is 0 at the first instant of the month and 15 at the start of the 16th.
+Once the as-of time is in a later month, every day of the month has elapsed.
+The expectation is the target times days elapsed over days in the month,
+exact.
 
 Rank. Payees are ranked by the commission owed in their period (the lines
 due by the as-of time), highest first. Ties are broken by the payee id in
@@ -107,9 +108,9 @@ class AlertState:
 class PayeeProgress:
     """One payee's progress in one period, as seen at the as-of time.
 
-    ``owed`` and ``scheduled`` are the period's lines due by the as-of time
-    and after it; ``owed_to_date`` adds the owed lines of every period up to
-    and including this one. ``alerts`` lists every declared alert, fired or
+    ``owed`` and ``scheduled`` total the period's lines due by the as-of time
+    and after it. ``owed_to_date`` totals the owed lines of every period up
+    to and including this one. ``alerts`` lists every declared alert, fired or
     not, and ``fired`` those that fired.
     """
 
