@@ -327,7 +327,41 @@ class _Checker:
             self.error(f"no band covers attainments above {last_band.bound}%", last_band.pos,
                        "end the bands with a row such as '1.5x above'")
 
+    def check_limits(self, rule: t.CommissionRule) -> None:
+        """Check each cap and floor: a positive amount, a scope the rule has, floor <= cap."""
+        currency = self.plan.currency or ""
+        by_key = {(limit.kind, limit.scope): limit for limit in rule.limits}
+        for limit in rule.limits:
+            words = f"{limit.kind} per {limit.scope}"
+            if limit.amount <= 0:
+                self.error(f"a {words} of {limit.amount} pays nothing", limit.pos,
+                           f"write a {limit.kind} above 0, or remove the line")
+            elif (money.is_known_currency(currency)
+                  and -limit.amount.as_tuple().exponent > money.minor_digits(currency)):  # type: ignore[operator]
+                self.error(f"a {words} of {limit.amount} has more decimals than {currency}"
+                           f" allows ({money.minor_digits(currency)})", limit.pos,
+                           f"round the {limit.kind} to the minor unit of {currency}")
+            if rule.tiers is not None and limit.scope != "period":
+                self.error(f"a tiered rule pays period totals, so it takes no {words}",
+                           limit.pos, f"write '{limit.kind} ... per period'")
+            if rule.installments is not None and limit.scope == "line":
+                self.error(f"an installment rule spreads one commission, so it takes no {words}",
+                           limit.pos, f"write '{limit.kind} ... per contract' to limit the"
+                           " commission that the installments spread")
+            if rule.subject == "payment" and limit.kind == "floor" and limit.scope == "contract":
+                self.error("a rule on payments cannot have a floor per contract: the contract's"
+                           " total is known only after its last payment", limit.pos,
+                           "write 'floor ... per line' or 'floor ... per period'")
+        for scope_name in ("line", "contract", "period"):
+            cap, floor = by_key.get(("cap", scope_name)), by_key.get(("floor", scope_name))
+            if cap is not None and floor is not None and floor.amount > cap.amount:
+                self.error(f"the floor per {scope_name} ({floor.amount}) is above the cap per"
+                           f" {scope_name} ({cap.amount})", floor.pos,
+                           "lower the floor or raise the cap")
+
     def check_commission(self, rule: t.CommissionRule, scope: _Scope) -> None:
+        if rule.limits:
+            self.check_limits(rule)
         if rule.accelerator is not None:
             self.check_accelerator(rule, rule.accelerator)
         if rule.tiers is not None:

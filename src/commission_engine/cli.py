@@ -22,6 +22,7 @@ from . import __version__, load_plan, money
 from .compile import CompiledPlan
 from .errors import CommissionError, Problem, RecordError
 from .explain import show_money
+from .localize import LANGUAGES
 from .records import MAX_YEAR, MIN_YEAR, RecordSet, load_records
 from .results import Result
 
@@ -158,7 +159,8 @@ def _load_plan_file(path: str) -> CompiledPlan:
 # ---------------------------------------------------------------- output
 
 
-def _write_table(result: Result, out: TextIO, as_of_is_now: bool) -> None:
+def _write_table(result: Result, out: TextIO, as_of_is_now: bool,
+                 lang: str | None = None) -> None:
     currency = result.currency
     source = " (the current time)" if as_of_is_now else ""
     out.write(f"plan {result.plan_name} version {result.plan_version}, as of"
@@ -169,7 +171,7 @@ def _write_table(result: Result, out: TextIO, as_of_is_now: bool) -> None:
                   f"  total {show_money(statement.total, currency)} {currency}\n")
         for line in statement.lines:
             amount = show_money(line.amount, currency)
-            out.write(f"  {line.kind:<11} {line.rule:<16} {amount:>12}  {line.explain()}\n")
+            out.write(f"  {line.kind:<11} {line.rule:<16} {amount:>12}  {line.explain(lang)}\n")
     total = money.total(line.amount for line in result.lines)
     future = money.total(line.amount for line in result.schedule)
     out.write(f"\n{_count(len(result.statements), 'statement')},"
@@ -189,7 +191,7 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _write_csv(result: Result, out: TextIO) -> None:
+def _write_csv(result: Result, out: TextIO, lang: str | None = None) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["payee", "period", "kind", "rule", "amount", "currency", "due",
@@ -198,7 +200,7 @@ def _write_csv(result: Result, out: TextIO) -> None:
         data = line.to_dict()
         writer.writerow([_cell(data["payee"]), data["period"], data["kind"], _cell(data["rule"]),
                          data["amount"], data["currency"], data["due"],
-                         _cell(" ".join(line.sources)), _cell(data["text"])])
+                         _cell(" ".join(line.sources)), _cell(line.explain(lang))])
     out.write(buffer.getvalue())
 
 
@@ -221,9 +223,107 @@ def _command_run(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(result.to_json() + "\n")
     elif args.format == "csv":
-        _write_csv(result, sys.stdout)
+        _write_csv(result, sys.stdout, args.lang)
     else:
-        _write_table(result, sys.stdout, is_now)
+        _write_table(result, sys.stdout, is_now, args.lang)
+    return 0
+
+
+def _command_statement(args: argparse.Namespace) -> int:
+    from .evaluate import attainments
+    from .payslip import build_payslips, payslip_csv
+    from .payslip_html import payslip_html
+
+    plan = _load_plan_file(args.plan)
+    as_of, _ = _parse_as_of(args.as_of)
+    records = read_jsonl(_read_text(args.records))
+    result = plan.evaluate(records, as_of, args.rounding)
+    payslips = build_payslips(result, args.lang, args.payee, args.period,
+                              attainments(plan, records, as_of))
+    if not payslips:
+        raise _UsageError(f"no statement matches {_selection(args)}; check --payee and --period"
+                          " against the output of run")
+    if args.output_dir is None:
+        if args.format != "csv" and len(payslips) > 1:
+            raise _UsageError(
+                f"{len(payslips)} statements match {_selection(args)}; name one with"
+                " --payee and --period, or write them all with --output-dir DIR")
+        if args.format == "csv":
+            sys.stdout.write(payslip_csv(payslips))
+        elif args.format == "json":
+            sys.stdout.write(json.dumps(payslips[0].to_dict(), ensure_ascii=False, indent=1) + "\n")
+        else:
+            sys.stdout.write(payslip_html(payslips[0]))
+        return 0
+    folder = Path(args.output_dir)
+    if not folder.is_dir():
+        raise _UsageError(f"--output-dir {args.output_dir}: no such folder; create it first")
+    for payslip in payslips:
+        if args.format == "csv":
+            text = payslip_csv((payslip,))
+        elif args.format == "json":
+            text = json.dumps(payslip.to_dict(), ensure_ascii=False, indent=1) + "\n"
+        else:
+            text = payslip_html(payslip)
+        name = _file_name(payslip.statement.payee, payslip.statement.period, args.format)
+        try:
+            (folder / name).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise _UsageError(f"cannot write {folder / name}: {exc.strerror}") from None
+    sys.stdout.write(f"wrote {_count(len(payslips), 'payslip')} to {args.output_dir}\n")
+    return 0
+
+
+def _selection(args: argparse.Namespace) -> str:
+    parts = []
+    if args.payee is not None:
+        parts.append(f"payee {args.payee!r}")
+    if args.period is not None:
+        parts.append(f"period {args.period!r}")
+    return " and ".join(parts) if parts else "the records"
+
+
+def _file_name(payee: str, period: str, suffix: str) -> str:
+    # Ids may contain any printable character: keep letters, digits, "-" and
+    # "_" and write every other character as its code point, so two payees
+    # never share a file.
+    safe = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else f"~{ord(c):x}~"
+                   for c in payee)
+    return f"{safe}-{period}.{suffix}"
+
+
+def _command_verify(args: argparse.Namespace) -> int:
+    from .verify import StoredResultError, verify
+
+    text = _read_text(args.result)
+    try:
+        stored = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+    except ValueError as exc:
+        raise _InputError(f"cannot read {args.result}: not valid JSON ({exc});"
+                          " pass the file that run --format json wrote") from None
+    plan = _load_plan_file(args.plan)
+    records = read_jsonl(_read_text(args.records))
+    try:
+        outcome = verify(stored, plan, records)
+    except StoredResultError as exc:
+        raise _InputError(f"cannot verify {args.result}: {exc}") from None
+    if outcome.matches:
+        sys.stdout.write(f"{args.result}: match, every output reproduced"
+                         f" (digest {stored.get('digest')})\n")
+        return 0
+    sys.stdout.write(f"{args.result}: mismatch\n")
+    if outcome.input_difference is not None:
+        sys.stdout.write(f"  {outcome.input_difference}\n")
+    if outcome.output_difference is not None:
+        sys.stdout.write(f"  first difference: {outcome.output_difference}\n")
+    return 1
+
+
+def _command_schema(args: argparse.Namespace) -> int:
+    from .json_schema import schema_document, schema_of
+
+    document = schema_document() if args.type is None else schema_of(args.type)
+    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=1) + "\n")
     return 0
 
 
@@ -313,6 +413,12 @@ def _positive(text: str) -> int:
     return number
 
 
+# The names the schema command accepts; json_schema.SCHEMA_TYPES, written
+# here so that the command line parses without building any schema.
+_SCHEMA_TYPES = ("rep", "customer", "contract", "payment", "refund", "session",
+                 "satisfaction", "complaint", "target", "record", "result", "payslip")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="commission-engine",
@@ -335,6 +441,10 @@ def _parser() -> argparse.ArgumentParser:
                      help="output format (default: table)")
     run.add_argument("--rounding", choices=("half-up", "half-even"),
                      help="override the plan's rounding mode")
+    run.add_argument("--lang", choices=tuple(LANGUAGES),
+                     help="write the explanations of table and CSV output as payslip text"
+                          " in this language, with its money and date formats"
+                          " (default: plain English with ISO dates)")
     run.set_defaults(handler=_command_run)
 
     diff = commands.add_parser(
@@ -366,6 +476,46 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=("table", "json"), default="table",
                         help="output format (default: table)")
     report.set_defaults(handler=_command_progress)
+
+    statement = commands.add_parser(
+        "statement", help="write payslips (HTML, JSON or CSV) of one payee and period")
+    statement.add_argument("plan", metavar="PLAN", help="the plan file")
+    statement.add_argument("records", metavar="RECORDS",
+                           help="JSON Lines records, or - for stdin")
+    statement.add_argument("--payee", metavar="ID", help="only the statements of this payee")
+    statement.add_argument("--period", metavar="YYYY-MM",
+                           help="only the statements of this period")
+    statement.add_argument("--as-of", metavar="TIMESTAMP",
+                           help="evaluate as seen at this ISO 8601 time with a UTC offset"
+                                " (default: now)")
+    statement.add_argument("--format", choices=("html", "json", "csv"), default="html",
+                           help="output format (default: html)")
+    statement.add_argument("--lang", choices=tuple(LANGUAGES), default="en",
+                           help="language of the payslip text (default: en)")
+    statement.add_argument("--rounding", choices=("half-up", "half-even"),
+                           help="override the plan's rounding mode")
+    statement.add_argument("--output-dir", metavar="DIR",
+                           help="write one file per payslip, named PAYEE-PERIOD.FORMAT,"
+                                " into this existing folder")
+    statement.set_defaults(handler=_command_statement)
+
+    check_result = commands.add_parser(
+        "verify", help="recompute a stored JSON result and report a match or the first"
+                       " difference (exit 0 or 1)")
+    check_result.add_argument("result", metavar="RESULT",
+                              help="the JSON that run --format json or statement"
+                                   " --format json wrote")
+    check_result.add_argument("plan", metavar="PLAN", help="the plan file")
+    check_result.add_argument("records", metavar="RECORDS",
+                              help="JSON Lines records, or - for stdin")
+    check_result.set_defaults(handler=_command_verify)
+
+    schema = commands.add_parser(
+        "schema", help="print the JSON Schema of a record type, of results or of payslips")
+    schema.add_argument("type", metavar="TYPE", nargs="?", choices=_SCHEMA_TYPES,
+                        help=f"one of {', '.join(_SCHEMA_TYPES)} (default: one document"
+                             " with all of them, validating any one record)")
+    schema.set_defaults(handler=_command_schema)
 
     test = commands.add_parser(
         "test", help="run a plan file's examples and search for breaks of its invariants")

@@ -59,6 +59,35 @@ class CompiledRow:
 
 
 @dataclass(frozen=True, slots=True)
+class CompiledLimits:
+    """A rule's caps and floors, by scope; None where the plan sets none."""
+
+    cap_line: Decimal | None = None
+    floor_line: Decimal | None = None
+    cap_contract: Decimal | None = None
+    floor_contract: Decimal | None = None
+    cap_period: Decimal | None = None
+    floor_period: Decimal | None = None
+
+    @property
+    def has_period_limit(self) -> bool:
+        return self.cap_period is not None or self.floor_period is not None
+
+    def clamp(self, amount: Decimal, scope: str) -> Decimal:
+        """Return ``amount`` raised to the scope's floor and lowered to its cap."""
+        floor = getattr(self, f"floor_{scope}")
+        cap = getattr(self, f"cap_{scope}")
+        if floor is not None and amount < floor:
+            amount = floor
+        if cap is not None and amount > cap:
+            amount = cap
+        return amount
+
+
+NO_LIMITS = CompiledLimits()
+
+
+@dataclass(frozen=True, slots=True)
 class CompiledCommission:
     name: str
     index: int
@@ -79,6 +108,7 @@ class CompiledCommission:
     split: tuple[tuple[Fn, Decimal, str], ...] = ()
     tiers: CompiledTiers | None = None
     accelerator: CompiledAccelerator | None = None
+    limits: CompiledLimits = NO_LIMITS
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,6 +417,8 @@ class _Compiler:
             tuple((self.expr(share.payee), share.share.value / _HUNDRED,
                    self.label(share.payee)) for share in rule.split),
             _tiers(rule.tiers), _accelerator(rule.accelerator),
+            CompiledLimits(**{f"{limit.kind}_{limit.scope}": limit.amount
+                              for limit in rule.limits}),
         )
 
     def optional(self, expr: t.Expr | None) -> Fn | None:

@@ -142,7 +142,7 @@ def _first_row(rule: CompiledCommission, ctx: Context, day: date) -> CompiledRow
 
 def _reversed(selection: _Selection, paid: Decimal, refunded: Decimal) -> Decimal:
     """Return the exact commission a refund takes back, at its payment's rate."""
-    if selection.base == paid:
+    if selection.base == paid and selection.unlimited is None:
         return selection.rate * refunded
     return selection.commission * refunded / paid
 
@@ -176,6 +176,8 @@ class _Selection:
     rate: Decimal
     multiplier: Decimal | None = None
     accelerated: tuple[explain.Step, ...] = ()
+    # The commission before a cap or floor changed it, or None when none did.
+    unlimited: Decimal | None = None
 
     @property
     def percent_text(self) -> str:
@@ -233,6 +235,7 @@ class _Run:
     def lines(self) -> list[PayoutLine]:
         produced: list[PayoutLine] = []
         for rule in self.plan.rules:
+            start = len(produced)
             if isinstance(rule, CompiledCommission) and rule.tiers is not None:
                 with _guard(rule.name, "a tiered total"):
                     produced.extend(self.tier_lines(rule, rule.tiers))
@@ -250,10 +253,53 @@ class _Run:
             elif isinstance(rule, CompiledCohort):
                 with _guard(rule.name, "a cohort"):
                     produced.extend(self.cohort_lines(rule))
+            if isinstance(rule, CompiledCommission) and rule.limits.has_period_limit:
+                produced.extend(self.period_limit_lines(rule, produced[start:]))
         for rule in self.plan.rules:
             if isinstance(rule, CompiledOverride):
                 produced.extend(self.override_lines(rule, produced))
         return produced
+
+    def period_limit_lines(self, rule: CompiledCommission, lines: list[PayoutLine]
+                           ) -> list[PayoutLine]:
+        """Hold each payee's period total of the rule within its cap and floor per period.
+
+        Walking a period's lines by due time, each line that takes the total
+        past the cap gets an ``adjustment`` line at the same time, so the
+        statement never shows more than the cap. The floor is known only once
+        the period ends, so its top-up falls due at the start of the next one.
+        """
+        cap, floor = rule.limits.cap_period, rule.limits.floor_period
+        if cap is None and floor is None:
+            return []
+        grouped: dict[tuple[str, str], list[PayoutLine]] = {}
+        for line in lines:
+            grouped.setdefault((line.payee, line.period), []).append(line)
+        out = []
+        for (payee_id, period), group in sorted(grouped.items()):
+            earned = Decimal(0)
+            held = Decimal(0)
+            for line in sorted(group, key=_line_key):
+                earned += line.amount
+                allowed = earned if cap is None else min(earned, cap)
+                change = allowed - held - line.amount
+                held = allowed
+                if change != 0:
+                    assert cap is not None
+                    step = explain.period_limit_step("cap", rule.name, period, cap, earned,
+                                                     change, self.currency)
+                    out.append(PayoutLine(payee_id, period, "adjustment", rule.name, change,
+                                          self.currency, line.sources, (step,), line.due))
+            if floor is not None and held < floor:
+                zone = self.records.reps[payee_id].timezone
+                following = periods.shift_period(period, 1)
+                due = periods.start_of_day(date(int(following[:4]), int(following[5:]), 1), zone)
+                sources = tuple(sorted({source for line in group for source in line.sources}))
+                step = explain.period_limit_step("floor", rule.name, period, floor, held,
+                                                 floor - held, self.currency)
+                out.append(PayoutLine(payee_id, period, "adjustment", rule.name, floor - held,
+                                      self.currency, sources, (step,), due))
+        return out
 
     def override_lines(self, rule: CompiledOverride, produced: list[PayoutLine]
                        ) -> list[PayoutLine]:
@@ -327,8 +373,24 @@ class _Run:
         signing_day = periods.local_date(contract.signed_at, payee.timezone)
         multiplier, find_step = self.multiplier(rule, payee, day)
         commission = self.round(row.rate * multiplier * base)
-        return _Selection(payee, row, base, commission, signing_day, row.rate * multiplier,
-                          *find_step(commission))
+        shown_multiplier, steps = find_step(commission)
+        scopes = ("contract",) if rule.installments is not None else ("contract", "line")
+        limited, limit_steps = self.limit(rule, commission, scopes)
+        return _Selection(payee, row, base, limited, signing_day, row.rate * multiplier,
+                          shown_multiplier, (*steps, *limit_steps),
+                          None if limited == commission else commission)
+
+    def limit(self, rule: CompiledCommission, amount: Decimal, scopes: tuple[str, ...]
+              ) -> tuple[Decimal, tuple[explain.Step, ...]]:
+        """Apply the rule's caps and floors of ``scopes`` to an amount, with their steps."""
+        steps = []
+        for scope in scopes:
+            limited = rule.limits.clamp(amount, scope)
+            if limited != amount:
+                kind = "cap" if limited < amount else "floor"
+                steps.append(explain.limit_step(kind, scope, limited, amount, self.currency))
+                amount = limited
+        return amount, tuple(steps)
 
     def multiplier(self, rule: CompiledCommission, payee: Rep, day: date) -> tuple[
             Decimal, Callable[[Decimal], tuple[Decimal | None, tuple[explain.Step, ...]]]]:
@@ -482,8 +544,11 @@ class _Run:
         payee, day, row, base = priced
         multiplier, find_step = self.multiplier(rule, payee, day)
         commission = row.rate * multiplier * base
-        return _Selection(payee, row, base, commission, day, row.rate * multiplier,
-                          *find_step(commission))
+        shown_multiplier, steps = find_step(commission)
+        limited, limit_steps = self.limit(rule, commission, ("line",))
+        return _Selection(payee, row, base, limited, day, row.rate * multiplier,
+                          shown_multiplier, (*steps, *limit_steps),
+                          None if limited == commission else commission)
 
     def payment_lines(self, rule: CompiledCommission, contract: Contract) -> list[PayoutLine]:
         """Pay each payment as it arrives and reverse each refund at its payment's rate.
@@ -518,12 +583,19 @@ class _Run:
                 exact = -_reversed(selection, payment.amount, record.amount)
             payee = selection.payee
             running[payee.id] = running.get(payee.id, Decimal(0)) + exact
-            rounded = self.round(running[payee.id])
+            # A cap per contract keeps the running total at the cap, so the lines after
+            # the cap is reached pay nothing until a refund lowers the total.
+            total, cap_steps = self.limit(rule, running[payee.id], ("contract",))
+            rounded = self.round(total)
             amount = rounded - paid.get(payee.id, Decimal(0))
+            shown = exact
+            if record is payment and selection.unlimited is not None:
+                shown = selection.unlimited
             steps = (explain.payment_step(rule.name, selection.percent_text,
-                                          selection.row.label, selection.base, exact,
+                                          selection.row.label, selection.base, shown,
                                           payment.id, record.id, self.currency),
-                     *selection.accelerated,
+                     *(selection.accelerated if record is payment else ()),
+                     *cap_steps,
                      explain.running_step(rounded, paid.get(payee.id, Decimal(0)), amount,
                                           self.currency))
             paid[payee.id] = rounded
@@ -559,8 +631,13 @@ class _Run:
                        for r in self.records.refunds_of.get(contract.id, ())]
         rate, base = selection.rate, selection.base
 
+        scopes = ("contract",) if rule.installments is not None else ("contract", "line")
+
         def entitlement_after(refunded: Decimal) -> Decimal:
-            return self.round(rate * max(base - refunded, Decimal(0)))
+            net = max(base - refunded, Decimal(0))
+            entitlement = self.round(rate * net)
+            # A floor guarantees a minimum while something of the base remains.
+            return self.limit(rule, entitlement, scopes)[0] if net > 0 else entitlement
 
         def clawback_allowed(at: datetime) -> bool:
             if rule.clawback == "always":
@@ -573,8 +650,9 @@ class _Run:
         installments, respreads, clawbacks = schedule.run_schedule(
             selection.commission, dues, refunds, entitlement_after, clawback_allowed,
             self.currency)
+        priced = selection.commission if selection.unlimited is None else selection.unlimited
         rate_step = explain.rate_step(rule.name, selection.percent_text, selection.row.label,
-                                      base, selection.commission, self.currency)
+                                      base, priced, self.currency)
         rate_steps = (rate_step, *selection.accelerated)
         by_refund = {r.refund_id: r for r in respreads}
         kind = "installment" if rule.installments is not None else "commission"

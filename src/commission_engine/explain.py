@@ -278,3 +278,34 @@ def no_attainment_step(quota: str, payee: str, period: str
     text = (f"{payee} has no {quota} target in {period}, so no attainment and no"
             " multiplier applies")
     return (text, (("quota", quota), ("payee", payee), ("period", period), ("multiplier", "1")))
+
+
+@_lazy("limit")
+def limit_step(kind: str, scope: str, limited: Decimal, amount: Decimal, currency: str
+               ) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Explain a cap or floor that changed an amount."""
+    word = "capped" if kind == "cap" else "raised to the floor"
+    text = (f"{word} at {show_money(limited, currency)} per {scope}"
+            f" (before: {show_money(amount, currency)})")
+    values = (("limit", kind), ("scope", scope),
+              ("amount", money.format_amount(limited, currency)), ("before", format(amount, "f")))
+    return (text, values)
+
+
+@_lazy("period_limit")
+def period_limit_step(kind: str, rule: str, period: str, limit: Decimal, earned: Decimal,
+                      change: Decimal, currency: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Explain a line that holds a payee's period total to the rule's cap or floor."""
+    if kind == "cap":
+        text = (f"{rule} is capped at {show_money(limit, currency)} per period: the lines of"
+                f" {period} so far come to {show_money(earned, currency)}, so"
+                f" {show_money(change, currency)} keeps the period's total within the cap")
+    else:
+        text = (f"{rule} has a floor of {show_money(limit, currency)} per period: the lines of"
+                f" {period} come to {show_money(earned, currency)}, so"
+                f" {show_money(change, currency)} makes up the difference")
+    values = (("limit", kind), ("rule", rule), ("period", period),
+              ("amount", money.format_amount(limit, currency)),
+              ("earned", money.format_amount(earned, currency)),
+              ("change", money.format_amount(change, currency)))
+    return (text, values)

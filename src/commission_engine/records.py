@@ -20,7 +20,8 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter,
+                      ValidationError, WithJsonSchema)
 
 from . import money
 from .errors import Problem, RecordError
@@ -172,11 +173,41 @@ def _whole_number(field_name: str, low: int, high: int, unit: str) -> Any:
     return BeforeValidator(parse)
 
 
-Money = Annotated[Decimal, BeforeValidator(_parse_money)]
-Timestamp = Annotated[datetime, BeforeValidator(_parse_timestamp)]
-TimeZoneName = Annotated[str, BeforeValidator(_parse_timezone)]
-PeriodText = Annotated[str, BeforeValidator(_parse_period)]
-CurrencyCode = Annotated[str, BeforeValidator(_parse_currency)]
+def _whole_number_schema(low: int, high: int) -> WithJsonSchema:
+    return WithJsonSchema({"type": "integer", "minimum": low, "maximum": high})
+
+
+# The JSON Schema of each field type describes what the validators accept from
+# JSON, with two differences. Money is a decimal string or an integer, because
+# most JSON readers turn a number with decimals into a float. The timestamp
+# pattern admits only the common ISO 8601 forms, a subset of what
+# datetime.fromisoformat reads.
+_MONEY_SCHEMA = WithJsonSchema({
+    "anyOf": [
+        {"type": "string", "pattern": _MONEY_TEXT.pattern.join("^$"),
+         "maxLength": MAX_AMOUNT_TEXT},
+        {"type": "integer"},
+    ],
+    "description": f"an exact amount below 10**{MAX_AMOUNT_DIGITS}, such as \"12000.00\","
+                   " with no more decimals than the currency's minor unit",
+})
+_TIMESTAMP_SCHEMA = WithJsonSchema({
+    "type": "string",
+    "format": "date-time",
+    # ISO 8601 with a UTC offset; a timestamp without one is invalid.
+    "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?"
+               r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)$",
+    "description": f"ISO 8601 with a UTC offset, years {MIN_YEAR} to {MAX_YEAR}",
+})
+
+Money = Annotated[Decimal, BeforeValidator(_parse_money), _MONEY_SCHEMA]
+Timestamp = Annotated[datetime, BeforeValidator(_parse_timestamp), _TIMESTAMP_SCHEMA]
+TimeZoneName = Annotated[str, BeforeValidator(_parse_timezone), WithJsonSchema(
+    {"type": "string", "description": "an IANA time zone name, such as Asia/Shanghai"})]
+PeriodText = Annotated[str, BeforeValidator(_parse_period), WithJsonSchema(
+    {"type": "string", "pattern": _PERIOD_TEXT.pattern.join("^$")})]
+CurrencyCode = Annotated[str, BeforeValidator(_parse_currency), WithJsonSchema(
+    {"type": "string", "enum": list(money.known_currencies())})]
 # Ids are printed in statements and terminals: no control characters.
 Identifier = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
 
@@ -215,7 +246,8 @@ class Contract(_Record):
     amount: Money
     currency: CurrencyCode
     signed_at: Timestamp
-    term_months: Annotated[int, _whole_number("term_months", 1, 600, "months")]
+    term_months: Annotated[int, _whole_number("term_months", 1, 600, "months"),
+                           _whole_number_schema(1, 600)]
 
 
 class Payment(_Record):
@@ -241,7 +273,8 @@ class Session(_Record):
     id: Identifier
     contract: Identifier
     held_at: Timestamp
-    minutes: Annotated[int, _whole_number("minutes", 0, 24 * 60, "minutes")]
+    minutes: Annotated[int, _whole_number("minutes", 0, 24 * 60, "minutes"),
+                       _whole_number_schema(0, 24 * 60)]
 
 
 class Satisfaction(_Record):
@@ -250,7 +283,8 @@ class Satisfaction(_Record):
     type: Literal["satisfaction"] = "satisfaction"
     id: Identifier
     contract: Identifier
-    score: Annotated[int, _whole_number("score", 0, 100, "points")]
+    score: Annotated[int, _whole_number("score", 0, 100, "points"),
+                     _whole_number_schema(0, 100)]
     surveyed_at: Timestamp
 
 

@@ -74,6 +74,13 @@ def _parser() -> Lark:
 
 
 @dataclass(frozen=True, slots=True)
+class _Invalid:
+    """An example's ``expect invalid: "..."`` line, before it joins the example."""
+
+    fragment: str
+
+
+@dataclass(frozen=True, slots=True)
 class _Header:
     name: str
     version: str
@@ -422,7 +429,7 @@ class _TreeBuilder(Transformer[Token, Any]):
         name, subject, *clauses = children
         found, positions = self._clauses(
             clauses, {"payee", "split", "dated", "effective", "rate_table", "rate_line",
-                      "tier_table", "accelerator", "installments", "refund"}
+                      "tier_table", "accelerator", "installments", "refund", *_LIMIT_KEYS}
         )
         if "payee" in found and "split" in found:
             self._report("the rule has both 'paid to' and 'split between'", self._mpos(meta),
@@ -443,6 +450,7 @@ class _TreeBuilder(Transformer[Token, Any]):
             found.get("effective"), base, tuple(rows), found.get("installments"),
             found.get("refund"), pos, self._tpos(name), tuple(positions),
             found.get("split", ()), tiers, found.get("accelerator"),
+            tuple(found[key] for key in _LIMIT_KEYS if key in found),
         )
 
     def onetime_rule(self, meta: Any, children: list[Any]) -> t.OneTimeRule:
@@ -612,6 +620,26 @@ class _TreeBuilder(Transformer[Token, Any]):
 
     def band_above(self, meta: Any, children: list[Token]) -> t.Band:
         return t.Band(self._decimal(children[0]), None, False, self._mpos(meta))
+
+    def cap_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        return self._limit("cap", meta, children)
+
+    def floor_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        return self._limit("floor", meta, children)
+
+    def _limit(self, kind: str, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        amount, scope = children
+        pos = self._mpos(meta)
+        return (f"{kind}_{scope}", t.Limit(kind, self._decimal(amount), scope, pos), pos)
+
+    def scope_line(self, meta: Any, children: list[Any]) -> str:
+        return "line"
+
+    def scope_contract(self, meta: Any, children: list[Any]) -> str:
+        return "contract"
+
+    def scope_period(self, meta: Any, children: list[Any]) -> str:
+        return "period"
 
     def installments_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
         return ("installments", children[0], self._mpos(meta))
@@ -828,17 +856,35 @@ class _TreeBuilder(Transformer[Token, Any]):
 
     def example(self, meta: Any, children: list[Any]) -> t.Example:
         name_token, as_of_token, *rest = children
-        rounding = None
-        if len(rest) == 3:
-            rounding = rest.pop(0)
-        records, expected = rest
+        rounding = rest.pop(0) if isinstance(rest[0], str) else None
+        records, *outcome = rest
+        closed: tuple[str | None, tuple[str, ...]] = (None, ())
+        if len(outcome) == 2:
+            closed = outcome.pop(0)
+        invalid = None
+        expected: tuple[t.ExpectedLine, ...] = ()
+        if isinstance(outcome[0], _Invalid):
+            invalid = outcome[0].fragment
+        else:
+            expected = outcome[0]
         try:
             as_of = datetime.fromisoformat(str(as_of_token))
         except ValueError:
             self._report(f"{as_of_token} is not a real time", self._tpos(as_of_token),
                          "write a real date and time, such as 2025-12-31T00:00:00+08:00")
             as_of = datetime(2000, 1, 1, tzinfo=timezone.utc)
-        return t.Example(_unquote(name_token), as_of, rounding, records, expected, self._mpos(meta))
+        return t.Example(_unquote(name_token), as_of, rounding, records, expected,
+                         self._mpos(meta), invalid, closed[0], closed[1])
+
+    def example_closed(self, meta: Any, children: list[Any]) -> tuple[str, tuple[str, ...]]:
+        before: tuple[str, ...] = children[1] if len(children) > 1 else ()
+        return (str(children[0]), before)
+
+    def closed_before(self, meta: Any, children: list[str]) -> tuple[str, ...]:
+        return tuple(children)
+
+    def example_invalid(self, meta: Any, children: list[Token]) -> _Invalid:
+        return _Invalid(_unquote(children[0]))
 
     def example_rounding(self, meta: Any, children: list[Token]) -> str:
         return str(children[0])
@@ -911,6 +957,9 @@ class _TreeBuilder(Transformer[Token, Any]):
         return -self._decimal(children[0])
 
 
+_LIMIT_KEYS = tuple(f"{kind}_{scope}" for kind in ("cap", "floor")
+                    for scope in ("line", "contract", "period"))
+
 _CLAUSE_WORDS: dict[str, str] = {
     "payee": "paid to",
     "split": "split between",
@@ -927,6 +976,7 @@ _CLAUSE_WORDS: dict[str, str] = {
     "members": "members when",
     "retained": "retained when",
     "cohort_payout": "paid in the cohort month",
+    **{key: f"{key.replace('_', ' per ', 1)}" for key in _LIMIT_KEYS},
     "credited": "credited to",
     "measure": "measure",
     "target": "target",

@@ -248,6 +248,16 @@ class Accelerator:
 
 
 @dataclass(frozen=True, slots=True)
+class Limit:
+    """``cap`` or ``floor`` ``amount`` on each ``line``, ``contract`` or ``period``."""
+
+    kind: str
+    amount: Decimal
+    scope: str
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
 class CommissionRule:
     name: str
     subject: str
@@ -264,6 +274,7 @@ class CommissionRule:
     split: tuple[SplitShare, ...] = ()
     tiers: TierTable | None = None
     accelerator: Accelerator | None = None
+    limits: tuple[Limit, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,6 +421,12 @@ class Example:
     records: tuple[RecordLiteral, ...]
     expected: tuple[ExpectedLine, ...]
     pos: Pos
+    # A fragment of the error the records must raise, instead of expected lines.
+    invalid: str | None = None
+    # Periods through ``closed_through`` were paid before the records of
+    # ``closed_before`` arrived.
+    closed_through: str | None = None
+    closed_before: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
