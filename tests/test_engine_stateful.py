@@ -66,6 +66,32 @@ commission base on contract:
         claw back overpayment always
 """
 
+# Limits per contract, per line and per period, and an override of the
+# capped rule: a period cap's adjustments depend on every line of the period.
+CAPPED_PLAN = """\
+plan "capped" version "1"
+currency CNY
+
+commission base on contract:
+    paid to contract.rep
+    rate 10% of contract.amount
+    cap 2,500.00 per contract
+    floor 20.00 per contract
+    cap 4,000.00 per period
+    pay in contract.term_months monthly installments
+
+commission collected on payment:
+    paid to contract.rep
+    rate 10% of payment.amount
+    cap 250.00 per line
+    cap 400.00 per contract
+    floor 100.00 per period
+
+override managers of base:
+    level 1 5%
+    level 2 2%
+"""
+
 AS_OF = (
     "2025-03-15T00:00:00+08:00",
     "2025-07-31T23:30:00-07:00",
@@ -80,6 +106,8 @@ START = datetime.fromisoformat("2025-01-01T00:00:00+08:00")
 def plan_of(index: int) -> Any:
     if index == len(PLANS):
         return load_plan(ACCELERATED_PLAN, "accelerated.plan")
+    if index == len(PLANS) + 1:
+        return load_plan(CAPPED_PLAN, "capped.plan")
     path = PLANS[index]
     return load_plan(path.read_text(encoding="utf-8"), str(path))
 
@@ -123,7 +151,7 @@ def key_of(record: dict[str, Any]) -> tuple[str, str]:
 class EngineMachine(RuleBasedStateMachine):
     """Random changes to one engine, each checked against a batch evaluation."""
 
-    @initialize(plan_index=st.integers(0, len(PLANS)), as_of=st.sampled_from(AS_OF))
+    @initialize(plan_index=st.integers(0, len(PLANS) + 1), as_of=st.sampled_from(AS_OF))
     def start(self, plan_index: int, as_of: str) -> None:
         self.plan = plan_of(plan_index)
         self.as_of = datetime.fromisoformat(as_of)

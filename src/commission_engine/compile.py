@@ -18,6 +18,7 @@ from . import tree as t
 from .check import CheckedPlan, Resolution
 from .context import Context, Fn
 from .explain import show_money
+from .limits import Limits
 
 if TYPE_CHECKING:
     from .closing import ClosedPeriods
@@ -262,6 +263,11 @@ class CompiledPlan:
     invariants: tuple[CompiledInvariant, ...] = ()
     quotas: tuple[CompiledQuota, ...] = ()
     alerts: tuple[CompiledAlert, ...] = ()
+
+    @property
+    def limits(self) -> Limits:
+        """The bounds the plan was loaded with; evaluation applies the same ones."""
+        return self.checked.limits
 
     def evaluate(self, records: RecordSet, as_of: datetime, rounding: str | None = None,
                  closed: ClosedPeriods | None = None) -> Result:

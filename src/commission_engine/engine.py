@@ -67,7 +67,8 @@ STATE_FORMAT = "commission-engine-state/1"
 
 # A producer is one unit of recomputation and owns the lines it produced:
 # ("contract", contract id), ("tiers", rule index, payee, period),
-# ("cohort", rule index, payee, period) or ("override", rule index, contract id).
+# ("cohort", rule index, payee, period), ("limits", rule index, payee, period)
+# or ("override", rule index, contract id).
 ProducerKey = tuple[Any, ...]
 TierEvent = tuple[str, str, tuple[Any, ...]]
 
@@ -475,6 +476,9 @@ class Engine:
                     cohorts[(index, contract_id)] = self._contract_cohort(rule, contract_id)
                 pending.update(self._cohort_groups(index, rule, ordered, cohorts))
         for index, rule in enumerate(self.plan.rules):
+            if isinstance(rule, CompiledCommission) and rule.limits.has_period_limit:
+                pending.update(self._period_limits(index, rule, pending))
+        for index, rule in enumerate(self.plan.rules):
             if isinstance(rule, CompiledOverride):
                 pending.update(self._overrides(index, rule, pending))
         pending[("state", "tier_events")] = tier_events
@@ -574,6 +578,44 @@ class Engine:
                     line = self._run.cohort_line(rule, payee, period, ordered)
                 lines = () if line is None else (line,)
             out[("cohort", index, payee_id, period)] = (lines, members)
+        return out
+
+    def _period_limits(self, index: int, rule: CompiledCommission,
+                       pending: Mapping[ProducerKey, Any]) -> dict[ProducerKey, Any]:
+        """Recompute the cap and floor adjustments of every payee and period whose lines moved."""
+        dirty: set[tuple[str, str]] = set()
+        for key, value in pending.items():
+            if key[0] in ("state", "limits", "override"):
+                continue
+            new = value[0] if key[0] in ("tiers", "cohort") else value
+            for line in (*self._lines.get(key, ()), *new):
+                if line.rule == rule.name:
+                    dirty.add((line.payee, line.period))
+        fresh: dict[tuple[str, str], set[ProducerKey]] = {}
+        for key, value in pending.items():
+            if key[0] in ("state", "limits", "override"):
+                continue
+            new = value[0] if key[0] in ("tiers", "cohort") else value
+            for line in new:
+                fresh.setdefault((line.payee, line.period), set()).add(key)
+        out: dict[ProducerKey, Any] = {}
+        for payee, period in sorted(dirty):
+            producers = set(self._by_statement.get((payee, period), {}))
+            producers.update(fresh.get((payee, period), ()))
+            group: list[PayoutLine] = []
+            for key in producers:
+                if key[0] == "limits":
+                    continue
+                value = pending.get(key)
+                if value is None:
+                    lines = self._lines.get(key, ())
+                else:
+                    lines = value[0] if key[0] in ("tiers", "cohort") else value
+                group.extend(line for line in lines if line.rule == rule.name
+                             and line.payee == payee and line.period == period)
+            with _guard(rule.name, f"the period {period} of {payee}"):
+                limited = self._run.period_limit_lines(rule, group)
+            out[("limits", index, payee, period)] = tuple(limited)
         return out
 
     def _overrides(self, index: int, rule: CompiledOverride,

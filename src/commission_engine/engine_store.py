@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from .limits import DEFAULT_LIMITS
 from .records import (
     EVENT_TIME_FIELD,
     Contract,
@@ -79,9 +80,15 @@ def describe_key(key: RecordKey) -> str:
 
 
 def validate_models(raw: Sequence[Any], positions: Sequence[str]) -> list[_Record]:
-    """Validate records one by one, as ``load_records`` does; raise ``RecordError``."""
+    """Validate records one by one, as ``load_records`` does; raise ``RecordError``.
+
+    A ``revision`` field is dropped: in an engine, the order of the updates
+    decides which version is current, and ``correct`` names the new one.
+    """
+    items = [{k: v for k, v in item.items() if k != "revision"}
+             if isinstance(item, Mapping) else item for item in raw]
     collector = _Collector(positions)
-    models = _validate_models(raw, positions, collector)
+    models = _validate_models(items, positions, collector, DEFAULT_LIMITS)
     collector.raise_if_any()
     return models
 
