@@ -310,6 +310,47 @@ def _command_test(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _command_diff(args: argparse.Namespace) -> int:
+    from .whatif import compare_plans, render_diff
+
+    plan_a = _load_plan_file(args.plan_a)
+    plan_b = _load_plan_file(args.plan_b)
+    as_of, _is_now = _parse_as_of(args.as_of)
+    records = read_jsonl(_read_text(args.records))
+    diff = compare_plans(plan_a, plan_b, records, as_of, args.rounding)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(diff.to_dict(), ensure_ascii=False, indent=1) + "\n")
+    else:
+        sys.stdout.write(render_diff(diff, args.all))
+    return 0
+
+
+def _command_progress(args: argparse.Namespace) -> int:
+    from .dashboard import render_progress
+    from .progress import progress
+
+    plan = _load_plan_file(args.plan)
+    as_of, _is_now = _parse_as_of(args.as_of)
+    if args.period is not None and not _is_period(args.period):
+        raise _UsageError(f"--period {args.period!r} is not a month; write it as YYYY-MM,"
+                          " such as 2025-03")
+    records = read_jsonl(_read_text(args.records))
+    rows = progress(plan, records, as_of, args.period)
+    if args.format == "json":
+        data = {"plan": {"name": plan.name, "version": plan.version},
+                "as_of": as_of.isoformat(), "currency": plan.currency,
+                "payees": [row.to_dict(plan.currency) for row in rows]}
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+    else:
+        sys.stdout.write(render_progress(rows, plan.name, plan.version, as_of, plan.currency))
+    return 0
+
+
+def _is_period(text: str) -> bool:
+    return (len(text) == 7 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit()
+            and 1 <= int(text[5:]) <= 12)
+
+
 def _write_counterexample(plan_path: str, outcome: Any, out: TextIO) -> None:
     assert outcome.violation is not None and outcome.counterexample is not None
     as_of = outcome.as_of.isoformat()
@@ -368,6 +409,36 @@ def _parser() -> argparse.ArgumentParser:
                           " (default: plain English with ISO dates)")
     _add_limit_option(run)
     run.set_defaults(handler=_command_run)
+
+    diff = commands.add_parser(
+        "diff", help="show what a plan change would move, per payee and period")
+    diff.add_argument("plan_a", metavar="PLAN_A", help="the current plan file")
+    diff.add_argument("plan_b", metavar="PLAN_B", help="the changed plan file")
+    diff.add_argument("records", metavar="RECORDS", help="JSON Lines records, or - for stdin")
+    diff.add_argument("--as-of", metavar="TIMESTAMP",
+                      help="compare as seen at this ISO 8601 time with a UTC offset"
+                           " (default: now)")
+    diff.add_argument("--format", choices=("table", "json"), default="table",
+                      help="output format (default: table)")
+    diff.add_argument("--rounding", choices=("half-up", "half-even"),
+                      help="override both plans' rounding mode")
+    diff.add_argument("--all", action="store_true",
+                      help="list every payee and period, not only those that change")
+    diff.set_defaults(handler=_command_diff)
+
+    report = commands.add_parser(
+        "progress", help="print each payee's progress: targets, commission, rank, alerts")
+    report.add_argument("plan", metavar="PLAN", help="the plan file")
+    report.add_argument("records", metavar="RECORDS", help="JSON Lines records, or - for stdin")
+    report.add_argument("--as-of", metavar="TIMESTAMP",
+                        help="report as seen at this ISO 8601 time with a UTC offset"
+                             " (default: now)")
+    report.add_argument("--period", metavar="YYYY-MM",
+                        help="the period to report for every payee (default: each payee's"
+                             " period of the as-of time, in its own zone)")
+    report.add_argument("--format", choices=("table", "json"), default="table",
+                        help="output format (default: table)")
+    report.set_defaults(handler=_command_progress)
 
     statement = commands.add_parser(
         "statement", help="write payslips (HTML, JSON or CSV) of one payee and period")

@@ -375,9 +375,12 @@ class _TreeBuilder(Transformer[Token, Any]):
         examples: list[t.Example] = []
         invariants: list[t.Invariant] = []
         quotas: list[t.Quota] = []
+        alerts: list[t.Alert] = []
         for item in items:
             if isinstance(item, t.Quota):
                 quotas.append(item)
+            elif isinstance(item, t.Alert):
+                alerts.append(item)
             elif isinstance(item, t.Example):
                 examples.append(item)
             elif isinstance(item, t.Invariant):
@@ -396,7 +399,7 @@ class _TreeBuilder(Transformer[Token, Any]):
                 rules.append(item)
         return t.PlanTree(
             name, version, currency, rounding, tuple(rules), tuple(examples),
-            header_pos, tuple(settings), tuple(invariants), tuple(quotas),
+            header_pos, tuple(settings), tuple(invariants), tuple(quotas), tuple(alerts),
         )
 
     def chunk(self, meta: Any, children: list[Any]) -> Any:
@@ -498,6 +501,17 @@ class _TreeBuilder(Transformer[Token, Any]):
         return t.Quota(str(name), str(subject), found.get("credited"), found.get("dated"),
                        found.get("when"), found.get("measure"), found.get("target"),
                        self._mpos(meta), self._tpos(name))
+
+    def alert_decl(self, meta: Any, children: list[Any]) -> t.Alert:
+        name, (kind, quota, percent) = children
+        return t.Alert(str(name), kind, str(quota), percent, self._mpos(meta), self._tpos(name),
+                       self._tpos(quota))
+
+    def alert_behind(self, meta: Any, children: list[Token]) -> tuple[str, Token, t.Percent]:
+        return ("behind", children[0], self.percent(None, [children[1]]))
+
+    def alert_below(self, meta: Any, children: list[Token]) -> tuple[str, Token, t.Percent]:
+        return ("below", children[0], self.percent(None, [children[1]]))
 
     def credited_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
         return ("credited", children[0], self._mpos(meta))
