@@ -23,18 +23,13 @@ from lark.indenter import Indenter
 
 from . import tree as t
 from .errors import Diagnostic, PlanError
+from .limits import DEFAULT_LIMITS, Limits, raise_hint
 from .syntax_errors import CATALOGUE, describe_syntax_error
 
 CLAUSE_OUTSIDE_RULE = CATALOGUE["clause outside a rule"].message
 
 __all__ = ["ParseOutcome", "grammar_text", "parse_partial", "parse_plan"]
 
-# The maximum length of a number literal, in digits, so Decimal arithmetic stays bounded.
-MAX_NUMBER_DIGITS = 30
-# Deepest nesting of expressions the tree builder and checker recurse through.
-MAX_NESTING = 100
-# The maximum window or delay a plan may name, in days or months (a century of days).
-MAX_DURATION = 36_600
 
 class _PlanIndenter(Indenter):
     NL_type = "_NL"
@@ -74,6 +69,13 @@ def _parser() -> Lark:
 
 
 @dataclass(frozen=True, slots=True)
+class _Invalid:
+    """An example's ``expect invalid: "..."`` line, before it joins the example."""
+
+    fragment: str
+
+
+@dataclass(frozen=True, slots=True)
 class _Header:
     name: str
     version: str
@@ -95,41 +97,54 @@ class ParseOutcome:
     incomplete_rules: frozenset[str] = frozenset()
 
 
-def parse_plan(text: str, filename: str = "<plan>") -> t.PlanTree:
+def parse_plan(text: str, filename: str = "<plan>",
+               limits: Limits = DEFAULT_LIMITS) -> t.PlanTree:
     """Parse plan text; raise ``PlanError`` with every syntax problem found."""
-    outcome = parse_partial(text)
+    outcome = parse_partial(text, limits)
     if outcome.diagnostics or outcome.tree is None:
         raise PlanError(outcome.diagnostics, filename)
     return outcome.tree
 
 
-def parse_partial(text: str) -> ParseOutcome:
+def parse_partial(text: str, limits: Limits = DEFAULT_LIMITS) -> ParseOutcome:
     """Parse plan text, recovering after an error at the next top-level line.
 
     A file that parses whole is built in one pass. Otherwise each top-level
     piece (the header, a setting, a rule, an example) is parsed alone, so
     one run reports the first error of every piece.
     """
+    if len(text) > limits.max_plan_chars:
+        return ParseOutcome(None, (_too_long(text, limits),), frozenset())
     lines = text.split("\n")
     source = text if text.endswith("\n") else text + "\n"
     try:
         lark_tree = _parser().parse(source, start="start")
     except (UnexpectedInput, DedentError):
-        return _parse_pieces(lines)
+        return _parse_pieces(lines, limits)
     except RecursionError:
-        return ParseOutcome(None, (_too_deep(lines),), frozenset())
-    builder = _TreeBuilder(lines)
+        return ParseOutcome(None, (_too_deep(lines, limits),), frozenset())
+    builder = _TreeBuilder(lines, limits=limits)
     plan = _build(builder, lark_tree)
     if plan is None and not builder.diagnostics:
-        return ParseOutcome(None, (_too_deep(lines),), frozenset())
+        return ParseOutcome(None, (_too_deep(lines, limits),), frozenset())
     return ParseOutcome(plan, tuple(builder.diagnostics), frozenset())
 
 
-def _too_deep(lines: list[str]) -> Diagnostic:
+def _too_deep(lines: list[str], limits: Limits) -> Diagnostic:
     return Diagnostic(
         "the plan nests expressions too deeply to be read", 1, 1, None,
         "split long formulas into simpler ones; nest parentheses and signs fewer than"
-        f" {MAX_NESTING} levels deep", "error", lines[0] if lines else "")
+        f" {limits.max_nesting} levels deep", "error", lines[0] if lines else "")
+
+
+def _too_long(text: str, limits: Limits) -> Diagnostic:
+    # Nothing is parsed or split, so a huge text costs no more than measuring it.
+    first_line = text[:200].split("\n", 1)[0]
+    return Diagnostic(
+        f"the plan is {len(text):,} characters long, more than the limit of"
+        f" {limits.max_plan_chars:,} (max_plan_chars)", 1, 1, None,
+        "split the plan into smaller plans; " + raise_hint("max_plan_chars"),
+        "error", first_line)
 
 
 def _dedent_diagnostic(exc: DedentError, lines: list[str], first: int,
@@ -193,7 +208,7 @@ def _pieces(lines: list[str]) -> list[tuple[int, list[str]]]:
     return pieces
 
 
-def _parse_pieces(lines: list[str]) -> ParseOutcome:
+def _parse_pieces(lines: list[str], limits: Limits) -> ParseOutcome:
     parser = _parser()
 
     def parse_piece(piece: str) -> object:
@@ -207,7 +222,7 @@ def _parse_pieces(lines: list[str]) -> ParseOutcome:
     # clauses are that mistake's consequence, not a mistake of their own.
     incomplete: set[str] = set()
     last_rule: str | None = None
-    builder = _TreeBuilder(lines)
+    builder = _TreeBuilder(lines, limits=limits)
     for first, piece_lines in _pieces(lines):
         piece = "\n".join(piece_lines) + "\n"
         try:
@@ -216,7 +231,7 @@ def _parse_pieces(lines: list[str]) -> ParseOutcome:
             diagnostics.append(_dedent_diagnostic(exc, lines, first, piece_lines))
             continue
         except RecursionError:
-            diagnostics.append(_too_deep(lines))
+            diagnostics.append(_too_deep(lines, limits))
             continue
         except UnexpectedInput as exc:
             diagnostic = describe_syntax_error(exc, lines, parser, parse_piece, first)
@@ -231,7 +246,7 @@ def _parse_pieces(lines: list[str]) -> ParseOutcome:
         known = len(builder.diagnostics)
         item = _build(builder, lark_tree)
         if item is None and len(builder.diagnostics) == known:
-            diagnostics.append(_too_deep(lines))
+            diagnostics.append(_too_deep(lines, limits))
             continue
         if isinstance(item, _Header):
             header = item
@@ -287,9 +302,11 @@ def _unquote(token: Token) -> str:
 class _TreeBuilder(Transformer[Token, Any]):
     """Turn Lark's parse tree into ``tree`` nodes, collecting diagnostics."""
 
-    def __init__(self, lines: list[str], line_offset: int = 0):
+    def __init__(self, lines: list[str], line_offset: int = 0,
+                 limits: Limits = DEFAULT_LIMITS):
         super().__init__()
         self.lines = lines
+        self.limits = limits
         self.line_offset = line_offset
         self.diagnostics: list[Diagnostic] = []
 
@@ -322,12 +339,13 @@ class _TreeBuilder(Transformer[Token, Any]):
     def _decimal(self, token: Token) -> Decimal:
         text = str(token).rstrip("%").replace(",", "")
         digits = len(text.replace(".", ""))
-        if digits > MAX_NUMBER_DIGITS:
+        limit = self.limits.max_number_digits
+        if digits > limit:
             self._report(
-                f"number {str(token)[:20]}... has {digits} digits; at most"
-                f" {MAX_NUMBER_DIGITS} are allowed",
+                f"number {str(token)[:20]}... has {digits} digits, more than the limit of"
+                f" {limit} (max_number_digits)",
                 self._tpos(token),
-                "write a smaller number",
+                "write a shorter number; " + raise_hint("max_number_digits"),
             )
             return Decimal(0)
         return Decimal(text)
@@ -356,8 +374,11 @@ class _TreeBuilder(Transformer[Token, Any]):
         rules: list[t.Rule] = []
         examples: list[t.Example] = []
         invariants: list[t.Invariant] = []
+        quotas: list[t.Quota] = []
         for item in items:
-            if isinstance(item, t.Example):
+            if isinstance(item, t.Quota):
+                quotas.append(item)
+            elif isinstance(item, t.Example):
                 examples.append(item)
             elif isinstance(item, t.Invariant):
                 invariants.append(item)
@@ -375,7 +396,7 @@ class _TreeBuilder(Transformer[Token, Any]):
                 rules.append(item)
         return t.PlanTree(
             name, version, currency, rounding, tuple(rules), tuple(examples),
-            header_pos, tuple(settings), tuple(invariants),
+            header_pos, tuple(settings), tuple(invariants), tuple(quotas),
         )
 
     def chunk(self, meta: Any, children: list[Any]) -> Any:
@@ -416,7 +437,7 @@ class _TreeBuilder(Transformer[Token, Any]):
         name, subject, *clauses = children
         found, positions = self._clauses(
             clauses, {"payee", "split", "dated", "effective", "rate_table", "rate_line",
-                      "tier_table", "installments", "refund"}
+                      "tier_table", "accelerator", "installments", "refund", *_LIMIT_KEYS}
         )
         if "payee" in found and "split" in found:
             self._report("the rule has both 'paid to' and 'split between'", self._mpos(meta),
@@ -436,7 +457,8 @@ class _TreeBuilder(Transformer[Token, Any]):
             str(name), str(subject), found.get("payee"), found.get("dated"),
             found.get("effective"), base, tuple(rows), found.get("installments"),
             found.get("refund"), pos, self._tpos(name), tuple(positions),
-            found.get("split", ()), tiers,
+            found.get("split", ()), tiers, found.get("accelerator"),
+            tuple(found[key] for key in _LIMIT_KEYS if key in found),
         )
 
     def onetime_rule(self, meta: Any, children: list[Any]) -> t.OneTimeRule:
@@ -468,6 +490,38 @@ class _TreeBuilder(Transformer[Token, Any]):
     def override_level(self, meta: Any, children: list[Token]) -> t.OverrideLevel:
         return t.OverrideLevel(self._whole(children[0], "levels"),
                                self.percent(None, [children[1]]), self._mpos(meta))
+
+    def quota_decl(self, meta: Any, children: list[Any]) -> t.Quota:
+        name, subject, *clauses = children
+        found, _positions = self._clauses(clauses, {"credited", "dated", "when", "measure",
+                                                    "target"})
+        return t.Quota(str(name), str(subject), found.get("credited"), found.get("dated"),
+                       found.get("when"), found.get("measure"), found.get("target"),
+                       self._mpos(meta), self._tpos(name))
+
+    def credited_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        return ("credited", children[0], self._mpos(meta))
+
+    def measure_total(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        pos = self._mpos(meta)
+        return ("measure", t.QuotaMeasure("total", children[0], None, pos), pos)
+
+    def measure_count(self, meta: Any, children: list[Token]) -> tuple[str, Any, t.Pos]:
+        pos = self._mpos(meta)
+        measure = t.QuotaMeasure("count", None, str(children[0]), self._tpos(children[0]))
+        return ("measure", measure, pos)
+
+    def target_records(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        pos = self._mpos(meta)
+        metric = children[0] if children else None
+        return ("target", t.QuotaTarget(metric, None, pos), pos)
+
+    def target_metric(self, meta: Any, children: list[Token]) -> str:
+        return _unquote(children[0])
+
+    def target_constant(self, meta: Any, children: list[Token]) -> tuple[str, Any, t.Pos]:
+        pos = self._mpos(meta)
+        return ("target", t.QuotaTarget(None, self._decimal(children[0]), pos), pos)
 
     def kind_bonus(self, meta: Any, children: list[Any]) -> str:
         return "bonus"
@@ -548,6 +602,42 @@ class _TreeBuilder(Transformer[Token, Any]):
     def tier_above(self, meta: Any, children: list[Token]) -> t.TierRow:
         return t.TierRow(self.percent(None, [children[0]]), None, False, self._mpos(meta))
 
+    def accelerator_table(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        quota, *bands = children
+        pos = self._mpos(meta)
+        return ("accelerator", t.Accelerator(str(quota), tuple(bands), pos, self._tpos(quota)), pos)
+
+    def band_up_to(self, meta: Any, children: list[Token]) -> t.Band:
+        bound = self.percent(None, [children[1]]).value
+        return t.Band(self._decimal(children[0]), bound, True, self._mpos(meta))
+
+    def band_below(self, meta: Any, children: list[Token]) -> t.Band:
+        bound = self.percent(None, [children[1]]).value
+        return t.Band(self._decimal(children[0]), bound, False, self._mpos(meta))
+
+    def band_above(self, meta: Any, children: list[Token]) -> t.Band:
+        return t.Band(self._decimal(children[0]), None, False, self._mpos(meta))
+
+    def cap_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        return self._limit("cap", meta, children)
+
+    def floor_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        return self._limit("floor", meta, children)
+
+    def _limit(self, kind: str, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        amount, scope = children
+        pos = self._mpos(meta)
+        return (f"{kind}_{scope}", t.Limit(kind, self._decimal(amount), scope, pos), pos)
+
+    def scope_line(self, meta: Any, children: list[Any]) -> str:
+        return "line"
+
+    def scope_contract(self, meta: Any, children: list[Any]) -> str:
+        return "contract"
+
+    def scope_period(self, meta: Any, children: list[Any]) -> str:
+        return "period"
+
     def installments_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
         return ("installments", children[0], self._mpos(meta))
 
@@ -614,9 +704,10 @@ class _TreeBuilder(Transformer[Token, Any]):
             self._report(f"{token} is not a whole number of {unit}", self._tpos(token),
                          f"write a whole number of {unit}, such as 3")
             return 0
-        if value > MAX_DURATION:
+        if value > self.limits.max_duration:
             self._report(f"{token} {unit} is too long", self._tpos(token),
-                         f"write at most {MAX_DURATION} {unit}")
+                         f"write at most {self.limits.max_duration} {unit}; "
+                         + raise_hint("max_duration"))
             return 0
         return int(value)
 
@@ -763,17 +854,35 @@ class _TreeBuilder(Transformer[Token, Any]):
 
     def example(self, meta: Any, children: list[Any]) -> t.Example:
         name_token, as_of_token, *rest = children
-        rounding = None
-        if len(rest) == 3:
-            rounding = rest.pop(0)
-        records, expected = rest
+        rounding = rest.pop(0) if isinstance(rest[0], str) else None
+        records, *outcome = rest
+        closed: tuple[str | None, tuple[str, ...]] = (None, ())
+        if len(outcome) == 2:
+            closed = outcome.pop(0)
+        invalid = None
+        expected: tuple[t.ExpectedLine, ...] = ()
+        if isinstance(outcome[0], _Invalid):
+            invalid = outcome[0].fragment
+        else:
+            expected = outcome[0]
         try:
             as_of = datetime.fromisoformat(str(as_of_token))
         except ValueError:
             self._report(f"{as_of_token} is not a real time", self._tpos(as_of_token),
                          "write a real date and time, such as 2025-12-31T00:00:00+08:00")
             as_of = datetime(2000, 1, 1, tzinfo=timezone.utc)
-        return t.Example(_unquote(name_token), as_of, rounding, records, expected, self._mpos(meta))
+        return t.Example(_unquote(name_token), as_of, rounding, records, expected,
+                         self._mpos(meta), invalid, closed[0], closed[1])
+
+    def example_closed(self, meta: Any, children: list[Any]) -> tuple[str, tuple[str, ...]]:
+        before: tuple[str, ...] = children[1] if len(children) > 1 else ()
+        return (str(children[0]), before)
+
+    def closed_before(self, meta: Any, children: list[str]) -> tuple[str, ...]:
+        return tuple(children)
+
+    def example_invalid(self, meta: Any, children: list[Token]) -> _Invalid:
+        return _Invalid(_unquote(children[0]))
 
     def example_rounding(self, meta: Any, children: list[Token]) -> str:
         return str(children[0])
@@ -846,6 +955,9 @@ class _TreeBuilder(Transformer[Token, Any]):
         return -self._decimal(children[0])
 
 
+_LIMIT_KEYS = tuple(f"{kind}_{scope}" for kind in ("cap", "floor")
+                    for scope in ("line", "contract", "period"))
+
 _CLAUSE_WORDS: dict[str, str] = {
     "payee": "paid to",
     "split": "split between",
@@ -854,6 +966,7 @@ _CLAUSE_WORDS: dict[str, str] = {
     "rate_table": "rate of ...:",
     "rate_line": "rate",
     "tier_table": "tiers of ...:",
+    "accelerator": "accelerate by ... attainment:",
     "installments": "pay in ... monthly installments",
     "refund": "on refund",
     "when": "when",
@@ -861,4 +974,8 @@ _CLAUSE_WORDS: dict[str, str] = {
     "members": "members when",
     "retained": "retained when",
     "cohort_payout": "paid in the cohort month",
+    **{key: f"{key.replace('_', ' per ', 1)}" for key in _LIMIT_KEYS},
+    "credited": "credited to",
+    "measure": "measure",
+    "target": "target",
 }
