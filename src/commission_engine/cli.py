@@ -244,9 +244,9 @@ def _selection(args: argparse.Namespace) -> str:
 
 
 def _file_name(payee: str, period: str, suffix: str) -> str:
-    # Ids may contain any printable character: keep letters, digits, "-" and
-    # "_" and write every other character as its code point, so two payees
-    # never share a file.
+    # Ids may contain any printable character. Letters, digits, "-" and "_"
+    # are kept and every other character is written as its code point, so two
+    # payees never share a file and no id can name another folder.
     safe = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else f"~{ord(c):x}~"
                    for c in payee)
     return f"{safe}-{period}.{suffix}"
@@ -441,7 +441,7 @@ def _parser() -> argparse.ArgumentParser:
     report.set_defaults(handler=_command_progress)
 
     statement = commands.add_parser(
-        "statement", help="write payslips (HTML, JSON or CSV) of one payee and period")
+        "statement", help="write payslips (HTML, JSON or CSV) by payee and period")
     statement.add_argument("plan", metavar="PLAN", help="the plan file")
     statement.add_argument("records", metavar="RECORDS",
                            help="JSON Lines records, or - for stdin")

@@ -173,7 +173,7 @@ def _en_limit(f: Formatter, kind: str, scope: str, limited: Decimal, amount: Dec
               currency: str) -> str:
     word = "capped" if kind == "cap" else "raised to the floor"
     return (f"{word} at {f.money(limited, currency)} per {scope}"
-            f" (before: {f.money(amount, currency)})")
+            f" (before: {f.exact(amount, currency)})")
 
 
 def _en_period_limit(f: Formatter, kind: str, rule: str, period: str, limit: Decimal,
@@ -300,20 +300,26 @@ def _zh_no_attainment(f: Formatter, quota: str, payee: str, period: str) -> str:
     return f"{payee} 在{f.period(period)}没有“{quota}”目标，因此没有完成率，不适用倍数"
 
 
+# The unit a cap or floor applies to, as a Chinese measure phrase.
+_ZH_SCOPES = {"line": "每笔", "contract": "每份合同", "period": "每期"}
+
+
 def _zh_limit(f: Formatter, kind: str, scope: str, limited: Decimal, amount: Decimal,
               currency: str) -> str:
-    scope_word = {"line": "每行", "contract": "每份合同", "period": "每期"}.get(scope, scope)
-    word = "封顶为" if kind == "cap" else "按保底提高到"
-    return f"{scope_word}{word} {f.money(limited, currency)}（原为 {f.money(amount, currency)}）"
+    where = _ZH_SCOPES.get(scope, f"每{scope}")
+    if kind == "cap":
+        return f"按{where}上限封顶为 {f.money(limited, currency)}（原为 {f.exact(amount, currency)}）"
+    return f"按{where}下限提高到 {f.money(limited, currency)}（原为 {f.exact(amount, currency)}）"
 
 
 def _zh_period_limit(f: Formatter, kind: str, rule: str, period: str, limit: Decimal,
                      earned: Decimal, change: Decimal, currency: str) -> str:
     if kind == "cap":
-        return (f"规则“{rule}”每期封顶 {f.money(limit, currency)}：{f.period(period)}已计"
-                f" {f.money(earned, currency)}，本行 {f.money(change, currency)} 使本期合计不超过封顶")
-    return (f"规则“{rule}”每期保底 {f.money(limit, currency)}：{f.period(period)}合计"
-            f" {f.money(earned, currency)}，本行 {f.money(change, currency)} 补足差额")
+        return (f"规则“{rule}”每期上限 {f.money(limit, currency)}：{f.period(period)}的明细"
+                f"至今合计 {f.money(earned, currency)}，因此以 {f.money(change, currency)}"
+                " 使本期合计不超过上限")
+    return (f"规则“{rule}”每期下限 {f.money(limit, currency)}：{f.period(period)}的明细"
+            f"合计 {f.money(earned, currency)}，因此补足 {f.money(change, currency)}")
 
 
 PHRASES: dict[str, dict[str, Phrase]] = {
