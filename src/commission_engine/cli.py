@@ -74,6 +74,12 @@ def _read_text(path: str) -> str:
 
 def read_jsonl(text: str) -> RecordSet:
     """Parse JSON Lines with numbers as Decimal (never float) and validate the records."""
+    rows, positions = _parse_jsonl(text)
+    return load_records(rows, positions)
+
+
+def _parse_jsonl(text: str) -> tuple[list[Any], list[str]]:
+    """Parse JSON Lines with numbers as Decimal; return the values and their line positions."""
     rows: list[Any] = []
     positions: list[str] = []
     problems: list[Problem] = []
@@ -116,7 +122,7 @@ def read_jsonl(text: str) -> RecordSet:
         positions.append(f"line {number}")
     if problems:
         raise RecordError(tuple(problems))
-    return load_records(rows, positions)
+    return rows, positions
 
 
 def _has_lone_surrogate(value: Any) -> bool:
@@ -216,8 +222,12 @@ def _command_check(args: argparse.Namespace) -> int:
 def _command_run(args: argparse.Namespace) -> int:
     plan = _load_plan_file(args.plan)
     as_of, is_now = _parse_as_of(args.as_of)
-    records = read_jsonl(_read_text(args.records))
-    result = plan.evaluate(records, as_of, args.rounding)
+    if args.dask is not None:
+        result = _evaluate_on_dask(plan, _read_text(args.records), as_of, args.rounding,
+                                   args.dask, args.dask_timeout)
+    else:
+        records = read_jsonl(_read_text(args.records))
+        result = plan.evaluate(records, as_of, args.rounding)
     if args.format == "json":
         sys.stdout.write(result.to_json() + "\n")
     elif args.format == "csv":
@@ -225,6 +235,36 @@ def _command_run(args: argparse.Namespace) -> int:
     else:
         _write_table(result, sys.stdout, is_now)
     return 0
+
+
+def _evaluate_on_dask(plan: CompiledPlan, text: str, as_of: datetime, rounding: str | None,
+                      address: str, timeout: float) -> Result:
+    """Evaluate on the Dask cluster whose scheduler listens at ``address``."""
+    try:
+        import distributed
+
+        from . import dask as scale
+    except ImportError:
+        raise _UsageError("--dask needs Dask; install it with"
+                          " pip install 'commission-engine[dask]'") from None
+    rows, positions = _parse_jsonl(text)
+    try:
+        client = distributed.Client(address, timeout=timeout)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise _UsageError(f"cannot connect to the Dask scheduler at {address}: {exc};"
+                          " check the address and that the scheduler is running") from None
+    with client:
+        try:
+            client.wait_for_workers(1, timeout=timeout)
+        except TimeoutError:
+            raise _UsageError(f"the Dask scheduler at {address} has no workers after"
+                              f" {timeout:g} s; start one with: dask worker {address}") from None
+        # Several bag partitions per worker thread let the scheduler balance
+        # partitions of uneven size.
+        threads = sum(client.nthreads().values()) or 1
+        count = max(1, min(len(rows), 4 * threads))
+        bag = scale.records_bag(list(zip(positions, rows)), count)
+        return scale.evaluate(plan, bag, as_of, rounding, positioned=True)
 
 
 def _command_test(args: argparse.Namespace) -> int:
@@ -272,6 +312,17 @@ def _positive(text: str) -> int:
     return number
 
 
+def _positive_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        msg = f"{text!r} is not a number of seconds above 0"
+        raise argparse.ArgumentTypeError(msg)
+    return seconds
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="commission-engine",
@@ -294,6 +345,11 @@ def _parser() -> argparse.ArgumentParser:
                      help="output format (default: table)")
     run.add_argument("--rounding", choices=("half-up", "half-even"),
                      help="override the plan's rounding mode")
+    run.add_argument("--dask", metavar="SCHEDULER_ADDRESS",
+                     help="evaluate on the Dask cluster of this scheduler, such as"
+                          " tcp://127.0.0.1:8786, partitioned by payee (needs the dask extra)")
+    run.add_argument("--dask-timeout", type=_positive_seconds, default=10.0, metavar="SECONDS",
+                     help="seconds to wait for the Dask scheduler to answer (default: 10)")
     run.set_defaults(handler=_command_run)
 
     test = commands.add_parser(

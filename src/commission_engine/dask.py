@@ -28,6 +28,8 @@ What crosses partitions, and how (docs/scale.md has the whole list):
 from __future__ import annotations
 
 import functools
+import math
+import uuid
 import zlib
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
@@ -37,6 +39,7 @@ from decimal import localcontext
 from typing import Any
 
 import dask
+import dask.bag
 from dask.bag import Bag
 from dask.delayed import Delayed, delayed
 
@@ -45,11 +48,12 @@ from commission_engine.closing import ClosedPeriods, apply_closed
 from commission_engine.compile import CompiledCohort, CompiledCommission, CompiledPlan
 from commission_engine.context import Context
 from commission_engine.errors import EvaluationError, Problem, RecordError
-from commission_engine.evaluate import evaluate as evaluate_in_process
 
-# Private helpers of the single-process path, reused so that the partitioned
-# path orders lines, checks currencies and reports duplicate ids the same way.
+# The underscored names are private helpers of the single-process path,
+# reused so that lines are ordered, currencies checked and duplicate ids
+# reported the same way.
 from commission_engine.evaluate import _check_currencies, _line_key
+from commission_engine.evaluate import evaluate as evaluate_in_process
 from commission_engine.records import (
     MAX_REPORTED_PROBLEMS,
     Contract,
@@ -60,7 +64,7 @@ from commission_engine.records import (
 )
 from commission_engine.results import PayoutLine, Result, build_statements
 
-__all__ = ["evaluate"]
+__all__ = ["evaluate", "records_bag"]
 
 # Event records, routed to the partition of their contract. Every other
 # record (and anything that is not a record) goes to the client.
@@ -110,6 +114,24 @@ def evaluate(plan: CompiledPlan, records_bag: Bag, as_of: datetime,
     outcomes = _second_pass(plan.source, inputs, layout.offsets, positioned, headers,
                             layout, assignment, as_of, mode)
     return _merge(plan, headers, as_of, mode, closed, outcomes)
+
+
+def records_bag(records: Sequence[Any], partitions: int) -> Bag:
+    """Split records held in memory into a bag of ``partitions`` partitions.
+
+    ``dask.bag.from_sequence`` hashes every record to name its tasks, which
+    takes longer than evaluating them. This names the partitions with a
+    random token instead.
+    """
+    if not isinstance(partitions, int) or partitions < 1:
+        msg = f"partitions must be a whole number of at least 1, not {partitions!r}"
+        raise ValueError(msg)
+    token = uuid.uuid4().hex
+    size = max(1, math.ceil(len(records) / partitions))
+    chunks = [list(records[start:start + size]) for start in range(0, len(records), size)]
+    parts = [delayed(chunk, name=f"commission-records-{token}-{index}", traverse=False)
+             for index, chunk in enumerate(chunks or [[]])]
+    return dask.bag.from_delayed(parts)
 
 
 # ---------------------------------------------------------------- first pass
@@ -300,14 +322,14 @@ def _referral_chain(headers: RecordSet, customer_id: str) -> list[str]:
 # ---------------------------------------------------------------- second pass
 
 
-def _route(part: Iterable[Any], offset: int, positioned: bool,
-           partition_of_contract: Mapping[str, int], count: int
+def _route(part: Iterable[Any], offset: int, positioned: bool, routing: _Payload, count: int
            ) -> tuple[list[list[Row]], list[list[tuple[str, str, int, str]]]]:
     """Split a bag partition's contracts and events by partition.
 
     Also returns the event ids, grouped by a hash of the id, so that ids used
     twice in different partitions are found.
     """
+    partition_of_contract: Mapping[str, int] = routing.value
     routed: list[list[Row]] = [[] for _ in range(count)]
     ids: list[list[tuple[str, str, int, str]]] = [[] for _ in range(count)]
     for local, item in enumerate(part):
@@ -394,8 +416,10 @@ def _compiled(source: str) -> CompiledPlan:
 _EVENT_GROUPS = ("payments", "refunds", "sessions", "surveys", "complaints")
 
 
-def _evaluate_partition(source: str, reference: Sequence[Row], first_contract_of: Mapping[str, str],
-                        as_of: datetime, mode: str, *routed: list[Row]) -> _Outcome:
+def _evaluate_partition(source: str, payload: _Payload, as_of: datetime, mode: str,
+                        *routed: list[Row]) -> _Outcome:
+    """Validate and evaluate one partition's records with the plain library."""
+    reference, first_contract_of = payload.value
     rows = sorted([*reference, *(row for group in routed for row in group)],
                   key=lambda row: row[0])
     index_of = {row[1]: row[0] for row in rows}
@@ -426,11 +450,24 @@ def _event_lines(records: RecordSet) -> tuple[tuple[int, str, str], ...]:
     return tuple(out)
 
 
+class _Payload:
+    """Data that goes into the task graph as it is, for Dask neither walks nor hashes it.
+
+    Dask looks for collections inside every list and dict argument of a task,
+    which for the reference records costs more than the task itself.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any):
+        self.value = value
+
+
 def _second_pass(source: str, inputs: Sequence[Delayed], offsets: Sequence[int],
                  positioned: bool, headers: RecordSet, layout: _Layout,
                  assignment: _Assignment, as_of: datetime, mode: str) -> list[Any]:
     count = assignment.count
-    routing = delayed(assignment.partition_of_contract, traverse=False)
+    routing = _Payload(assignment.partition_of_contract)
     splits = [delayed(_route)(part, offset, positioned, routing, count)
               for part, offset in zip(inputs, offsets)]
     tasks = []
@@ -440,8 +477,8 @@ def _second_pass(source: str, inputs: Sequence[Delayed], offsets: Sequence[int],
                  for customer_id in assignment.customers[target]
                  if customer_id in headers.contracts_of_customer}
         routed = [delayed(_pick)(split, 0, target) for split in splits]
-        tasks.append(delayed(_evaluate_partition)(source, reference, first, as_of, mode,
-                                                  *routed))
+        tasks.append(delayed(_evaluate_partition)(source, _Payload((reference, first)), as_of,
+                                                  mode, *routed))
     for bucket in range(count):
         ids = [delayed(_pick)(split, 1, bucket) for split in splits]
         tasks.append(delayed(_duplicate_problems)(*ids))
