@@ -18,11 +18,13 @@ from .errors import (
     Problem,
     RecordError,
 )
-from .evaluate import evaluate
+from .evaluate import attainments, evaluate
+from .quotas import Attainment
 from .records import RecordSet, load_records
 from .results import PayoutLine, Result, Statement
 
 __all__ = [
+    "Attainment",
     "ClosedPeriods",
     "CommissionError",
     "Diagnostic",
@@ -36,6 +38,7 @@ __all__ = [
     "Result",
     "Statement",
     "__version__",
+    "attainments",
     "evaluate",
     "load_plan",
     "load_records",

@@ -23,6 +23,9 @@ MAX_NESTING = 100
 # The maximum number of installments a plan may ask for (50 years of months).
 MAX_INSTALLMENTS = 600
 DEFAULT_ROUNDING = "half-up"
+# The largest accelerator multiplier a plan may write; a larger one is almost
+# always a misplaced decimal point (15x for 1.5x).
+MAX_MULTIPLIER = 10
 
 # Roots a rule on a contract may start a path from, besides the contract's own
 # fields, which may be named bare (``product`` is ``contract.product``).
@@ -152,6 +155,7 @@ class _Checker:
                            "give every invariant its own name")
             seen_invariants.setdefault(invariant.name, invariant.pos.line)
             self.check_invariant(invariant)
+        self.check_quotas(currency)
         self.check_commission_cycles()
         errors = [d for d in self.diagnostics if d.severity == "error"]
         if errors:
@@ -292,7 +296,73 @@ class _Checker:
             self.error("a tiered rule takes each refund off its period's total",
                        rule.refund.pos, "remove the clawback line")
 
+    def check_accelerator(self, rule: t.CommissionRule, accelerator: t.Accelerator) -> None:
+        """Check the quota named and that the bands rise without gaps or overlaps."""
+        quotas = [quota.name for quota in self.plan.quotas]
+        if accelerator.quota not in quotas:
+            suggestion = _suggest(accelerator.quota, quotas)
+            self.error(f"no quota is named {accelerator.quota!r}", accelerator.quota_pos,
+                       suggestion or "declare the quota with 'quota NAME on contract:', or name"
+                       " one of this plan's quotas")
+        if rule.tiers is not None:
+            self.error("a tiered rule cannot also have accelerators", accelerator.pos,
+                       "keep the tiers or the accelerator, or put them in two rules")
+        previous = None
+        for index, band in enumerate(accelerator.bands):
+            if band.multiplier > MAX_MULTIPLIER:
+                self.error(f"a multiplier of {band.multiplier}x is above {MAX_MULTIPLIER}x",
+                           band.pos, "check for a missing decimal point, such as 1.5x")
+            last = index == len(accelerator.bands) - 1
+            if band.bound is None and not last:
+                self.error("only the last band can be 'above'", band.pos,
+                           "give this band an upper bound with 'up to' or 'below'")
+            if band.bound is not None and previous is not None and band.bound <= previous:
+                self.error(f"the bands overlap: {band.bound}% is not above the band before"
+                           f" ({previous}%)", band.pos, "list the bands from the lowest bound up")
+            if band.bound is not None:
+                previous = band.bound
+        last_band = accelerator.bands[-1] if accelerator.bands else None
+        if last_band is not None and last_band.bound is not None:
+            self.error(f"no band covers attainments above {last_band.bound}%", last_band.pos,
+                       "end the bands with a row such as '1.5x above'")
+
+    def check_limits(self, rule: t.CommissionRule) -> None:
+        """Check each cap and floor: a positive amount, a scope the rule has, floor <= cap."""
+        currency = self.plan.currency or ""
+        by_key = {(limit.kind, limit.scope): limit for limit in rule.limits}
+        for limit in rule.limits:
+            words = f"{limit.kind} per {limit.scope}"
+            if limit.amount <= 0:
+                self.error(f"a {words} of {limit.amount} pays nothing", limit.pos,
+                           f"write a {limit.kind} above 0, or remove the line")
+            elif (money.is_known_currency(currency)
+                  and -limit.amount.as_tuple().exponent > money.minor_digits(currency)):  # type: ignore[operator]
+                self.error(f"a {words} of {limit.amount} has more decimals than {currency}"
+                           f" allows ({money.minor_digits(currency)})", limit.pos,
+                           f"round the {limit.kind} to the minor unit of {currency}")
+            if rule.tiers is not None and limit.scope != "period":
+                self.error(f"a tiered rule pays period totals, so it takes no {words}",
+                           limit.pos, f"write '{limit.kind} ... per period'")
+            if rule.installments is not None and limit.scope == "line":
+                self.error(f"an installment rule spreads one commission, so it takes no {words}",
+                           limit.pos, f"write '{limit.kind} ... per contract' to limit the"
+                           " commission that the installments spread")
+            if rule.subject == "payment" and limit.kind == "floor" and limit.scope == "contract":
+                self.error("a rule on payments cannot have a floor per contract: the contract's"
+                           " total is known only after its last payment", limit.pos,
+                           "write 'floor ... per line' or 'floor ... per period'")
+        for scope_name in ("line", "contract", "period"):
+            cap, floor = by_key.get(("cap", scope_name)), by_key.get(("floor", scope_name))
+            if cap is not None and floor is not None and floor.amount > cap.amount:
+                self.error(f"the floor per {scope_name} ({floor.amount}) is above the cap per"
+                           f" {scope_name} ({cap.amount})", floor.pos,
+                           "lower the floor or raise the cap")
+
     def check_commission(self, rule: t.CommissionRule, scope: _Scope) -> None:
+        if rule.limits:
+            self.check_limits(rule)
+        if rule.accelerator is not None:
+            self.check_accelerator(rule, rule.accelerator)
         if rule.tiers is not None:
             self.check_tiers(rule, rule.tiers)
         elif rule.subject == "payment":
@@ -389,6 +459,68 @@ class _Checker:
                          "add a line such as 'amount 1% of total retained.amount'")
         else:
             self.expect(rule.amount, cohort_scope, "money", "the amount")
+
+    # ---- quotas
+
+    def check_quotas(self, currency: str) -> None:
+        seen: dict[str, int] = {}
+        for quota in self.plan.quotas:
+            if quota.name in seen:
+                self.error(f"quota name {quota.name!r} is used twice (also on line"
+                           f" {seen[quota.name]})", quota.name_pos, "give every quota its own name")
+            seen.setdefault(quota.name, quota.pos.line)
+            self.check_quota(quota, currency)
+
+    def check_quota(self, quota: t.Quota, currency: str) -> None:
+        """Check a quota's subject, credited payee, filter, measure and target."""
+        if quota.subject not in SUBJECTS:
+            suggestion = _suggest(quota.subject, SUBJECTS)
+            self.error(f"quotas on {quota.subject!r} records are not supported", quota.pos,
+                       suggestion or "write 'on contract' or 'on payment'")
+            return
+        scope = _Scope(quota.subject, dict(schema.COLLECTIONS))
+        if quota.credited is not None:
+            self.expect(quota.credited, scope, "record:rep", "the credited payee ('credited to')")
+        if quota.dated_by is not None:
+            self.expect(quota.dated_by, scope, "timestamp", "the governing date ('dated by')")
+        if quota.condition is not None:
+            self.expect(quota.condition, scope, "boolean", "the quota's condition ('when')")
+        measure = quota.measure
+        if measure is None:
+            self.error(f"quota {quota.name!r} does not say what it measures", quota.name_pos,
+                       f"add a line such as 'measure total of {quota.subject}.amount' or"
+                       f" 'measure count of {quota.subject}s'")
+        elif measure.kind == "total":
+            assert measure.base is not None
+            self.expect(measure.base, scope, "money", "the quota's measure ('measure total of')")
+        elif measure.collection not in (quota.subject, f"{quota.subject}s"):
+            suggestion = _suggest(str(measure.collection), (f"{quota.subject}s",))
+            self.error(f"a quota on {quota.subject} records counts {quota.subject}s, not"
+                       f" {measure.collection!r}", measure.pos,
+                       suggestion or f"write 'measure count of {quota.subject}s', and a 'when'"
+                       " line to count only some of them")
+        if quota.target is None:
+            self.error(f"quota {quota.name!r} has no target", quota.name_pos,
+                       "add 'target from records' (target records of the quota's metric) or"
+                       " a constant such as 'target 100,000.00'")
+        elif quota.target.value is not None:
+            self.check_quota_constant(quota.target, measure, currency)
+
+    def check_quota_constant(self, target: t.QuotaTarget, measure: t.QuotaMeasure | None,
+                             currency: str) -> None:
+        value = target.value
+        assert value is not None
+        if value <= 0:
+            self.error(f"a target of {value} makes attainment undefined", target.pos,
+                       "write a target above 0")
+        elif measure is not None and measure.kind == "count" and value != value.to_integral_value():
+            self.error(f"a target of {value} is not a whole number of records", target.pos,
+                       "write a whole number, such as 'target 10'")
+        elif (measure is not None and measure.kind == "total" and money.is_known_currency(currency)
+              and -value.as_tuple().exponent > money.minor_digits(currency)):  # type: ignore[operator]
+            self.error(f"a target of {value} has more decimals than {currency} allows"
+                       f" ({money.minor_digits(currency)})", target.pos,
+                       f"round the target to the minor unit of {currency}")
 
     def check_commission_cycles(self) -> None:
         """Reject commission rules whose rate or base refers back to themselves."""
