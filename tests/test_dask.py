@@ -108,6 +108,17 @@ def test_reversed_sequence_bag_matches(client: Any, reference_plan: Any) -> None
     assert_same(single, spread)
 
 
+def closed_of(plan: Any, example: Any, rows: list[dict[str, Any]]) -> ClosedPeriods | None:
+    """Return the closed periods an example names, paid without its late records."""
+    if example.closed_through is None:
+        return None
+    late = set(example.closed_before)
+    early = load_records([row for row in rows if row.get("id") not in late])
+    paid = plan.evaluate(early, example.as_of, example.rounding)
+    return ClosedPeriods(example.closed_through, tuple(
+        line for line in paid.lines if line.period <= example.closed_through))
+
+
 @pytest.mark.parametrize("path", PLAN_FILES, ids=lambda path: path.stem)
 def test_plan_examples_match(client: Any, path: Path) -> None:
     plan = plan_from(path)
@@ -116,40 +127,170 @@ def test_plan_examples_match(client: Any, path: Path) -> None:
         pytest.skip("the plan has no examples")
     for example in examples:
         rows = example_records(plan, example)
-        records = load_records(rows)
+        options = {"partitions": 3}
         try:
-            single = plan.evaluate(records, example.as_of, example.rounding)
-        except EvaluationError as error:
-            with pytest.raises(EvaluationError) as raised:
-                scale.evaluate(plan, bag_of(rows, 2), example.as_of, example.rounding)
+            closed = closed_of(plan, example, rows)
+        except (RecordError, EvaluationError):
+            # The records before the late ones are invalid too; compare the
+            # evaluation of all of them without closed periods.
+            closed = None
+        try:
+            single = plan.evaluate(load_records(rows), example.as_of, example.rounding, closed)
+        except (RecordError, EvaluationError) as error:
+            with pytest.raises(type(error)) as raised:
+                scale.evaluate(plan, bag_of(rows, 2), example.as_of, example.rounding, closed,
+                               **options)
             assert str(raised.value) == str(error)
             continue
         spread = scale.evaluate(plan, bag_of(rows, 2), example.as_of, example.rounding,
-                                partitions=3)
+                                closed, **options)
         assert_same(single, spread)
 
 
-# Plans whose rules read across payees: referrals, overrides, splits, tiers
-# and cohorts, and the reference plan.
-CROSS_PAYEE_PLANS = [REFERENCE_PLAN, *(ROOT / "tests" / "plans" / name for name in (
-    "overrides.plan", "field-split.plan", "field-tiers.plan", "field-tiers-flat.plan",
-    "cohort-metrics.plan", "field-payments.plan", "field-running-totals.plan",
-))]
+# A plan whose per-payee totals cross payees: a quota credited to the
+# customer's owner accelerates the rep's commission, period caps and floors
+# hold each payee's total, and split shares go to two payees.
+ACCELERATED_PLAN = """plan "accelerated" version "1"
+currency CNY
+
+quota bookings on contract:
+    credited to customer.owner
+    measure total of contract.amount
+    target from records
+
+quota deals on contract:
+    measure count of contracts
+    target 2
+
+commission base on contract:
+    paid to contract.rep
+    rate 8% of contract.amount
+    accelerate by bookings attainment:
+        0.5x below 50%
+        1x up to 100%
+        1.5x above
+    cap 3,000.00 per period
+    floor 50.00 per period
+    pay in contract.term_months monthly installments
+    on refund:
+        stop unpaid installments
+
+commission shared on contract:
+    split between contract.rep 70%, customer.owner 30%
+    rate 1% of contract.amount
+    accelerate by deals attainment:
+        1x below 100%
+        2x above
+    cap 150.00 per period
+
+override managers of base:
+    level 1 5%
+"""
 
 
-@pytest.mark.parametrize("path", CROSS_PAYEE_PLANS, ids=lambda path: path.stem)
-def test_generated_record_sets_match(client: Any, path: Path) -> None:
-    plan = plan_from(path)
+def with_targets(rows: list[dict[str, Any]], value: str) -> list[dict[str, Any]]:
+    """Add a bookings target of ``value`` for every rep in two months of three.
+
+    The third month has no target, so no attainment applies there.
+    """
+    reps = [row["id"] for row in rows if row["type"] == "rep"]
+    months = [f"{year}-{month:02d}" for year in (2024, 2025) for month in range(1, 13)
+              if month % 3]
+    targets = [{"type": "target", "rep": rep, "period": month, "metric": "bookings",
+                "value": value} for rep in reps for month in months]
+    return [*rows, *targets]
+
+
+# Plans whose rules read across payees: referrals, overrides, splits, tiers,
+# cohorts, accelerators, caps and floors, and the reference plan.
+CROSS_PAYEE_PLANS = [
+    pytest.param(path.read_text(encoding="utf-8"), id=path.stem)
+    for path in (REFERENCE_PLAN, *(ROOT / "tests" / "plans" / name for name in (
+        "overrides.plan", "field-split.plan", "field-tiers.plan", "field-tiers-flat.plan",
+        "cohort-metrics.plan", "field-payments.plan", "field-running-totals.plan")))
+] + [pytest.param(ACCELERATED_PLAN, id="accelerated")]
+
+
+@pytest.mark.parametrize("text", CROSS_PAYEE_PLANS)
+def test_generated_record_sets_match(client: Any, text: str) -> None:
+    plan = load_plan(text)
 
     @settings(max_examples=10, deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(record_sets(max_reps=4, max_customers=6, max_contracts=8, referral_rate=0.5))
     def check(rows: list[dict[str, Any]]) -> None:
+        rows = with_targets(rows, "20000.00")
         single = plan.evaluate(load_records(rows), AS_OF)
         spread = scale.evaluate(plan, bag_of(rows, 3), AS_OF, partitions=3)
         assert_same(single, spread)
 
     check()
+
+
+def test_accelerators_and_limits_on_generated_data(client: Any) -> None:
+    plan = load_plan(ACCELERATED_PLAN)
+    rows = with_targets(list(generate_records(2_000, seed=13)), "30000.00")
+    single = plan.evaluate(load_records(rows), AS_OF)
+    kinds = {line.kind for line in single.lines}
+    assert {"installment", "commission", "adjustment", "override"} <= kinds
+    assert any("x 1.5" in line.explain() for line in single.lines)
+    spread = scale.evaluate(plan, bag_of(rows, 4), AS_OF, partitions=5)
+    assert_same(single, spread)
+
+
+# Each plan reads a per-payee total of a payee other than the contract's rep:
+# the owner's quota, cohort or tiered total, or the period cap of a split share.
+ONE_EDGE_PLANS = {
+    "quota-of-owner": """plan "quota of owner" version "1"
+currency CNY
+
+quota bookings on contract:
+    credited to customer.owner
+    measure total of contract.amount
+    target 40,000.00
+
+commission base on contract:
+    paid to contract.rep
+    rate 8% of contract.amount
+    accelerate by bookings attainment:
+        1x below 100%
+        1.5x above
+""",
+    "owner-cohort-and-tiers": """plan "owner cohort and tiers" version "1"
+currency CNY
+
+cohort retention on contract:
+    paid to customer.owner
+    members when new customer
+    retained when not fully refunded within 3 months
+    when retention >= 80%
+    amount 1% of total retained.amount
+    paid in the cohort month plus 3 months
+
+commission tiered on payment:
+    paid to customer.owner
+    tiers of payment.amount per period, marginal:
+        2% up to 30,000.00
+        4% above
+""",
+    "split-period-cap": """plan "split period cap" version "1"
+currency CNY
+
+commission shared on contract:
+    split between contract.rep 50%, customer.owner 50%
+    rate 5% of contract.amount
+    cap 400.00 per period
+""",
+}
+
+
+@pytest.mark.parametrize("name", sorted(ONE_EDGE_PLANS))
+def test_one_cross_payee_total_matches(client: Any, name: str) -> None:
+    plan = load_plan(ONE_EDGE_PLANS[name])
+    rows = list(generate_records(3_000, seed=17))
+    single = plan.evaluate(load_records(rows), AS_OF)
+    spread = scale.evaluate(plan, bag_of(rows, 4), AS_OF, partitions=12)
+    assert_same(single, spread)
 
 
 def test_tiers_and_overrides_of_many_payees(client: Any) -> None:

@@ -229,27 +229,51 @@ class _PaymentOf:
 
 def _grouping_payees(plan: CompiledPlan, headers: RecordSet, as_of: datetime
                      ) -> dict[str, set[str]]:
-    """Return, per contract, the payees whose tiers or cohorts the contract feeds.
+    """Return, per contract, the payees whose per-payee totals the contract feeds.
 
-    This over-approximates: a contract counts even when a rule is not in force
-    on it, which can only put more contracts together.
+    Those totals are a payee's tiered period total, its cohorts, its period
+    caps and floors, and the quota attainment an accelerator reads. This
+    over-approximates: a contract counts even when a rule is not in force on
+    it, which can only put more contracts together.
     """
+    paths = _grouping_paths(plan)
     grouped: dict[str, set[str]] = {}
-    rules = [rule for rule in plan.rules
-             if isinstance(rule, CompiledCohort)
-             or (isinstance(rule, CompiledCommission) and rule.tiers is not None)]
     for contract_id in sorted(headers.contracts):
         contract = headers.contracts[contract_id]
         payees: set[str] = set()
-        for rule in rules:
+        for path, subject in paths:
             ctx = Context(headers, contract, "UTC", as_of)
-            if getattr(rule, "subject", "contract") == "payment":
+            if subject == "payment":
                 ctx.subject = _PaymentOf(contract.id)
-            payee = rule.payee(ctx)
+            payee = path(ctx)
             if payee is not None:
                 payees.add(payee.id)
         grouped[contract_id] = payees
     return grouped
+
+
+def _grouping_paths(plan: CompiledPlan) -> list[tuple[Any, str]]:
+    """Return the payee paths of the plan's per-payee totals, each with its subject type."""
+    paths: list[tuple[Any, str]] = []
+    accelerated: set[str] = set()
+    for rule in plan.rules:
+        if isinstance(rule, CompiledCohort):
+            paths.append((rule.payee, "contract"))
+        if not isinstance(rule, CompiledCommission):
+            continue
+        if rule.accelerator is not None:
+            accelerated.add(rule.accelerator.quota)
+        if rule.tiers is not None or rule.accelerator is not None:
+            paths.append((rule.payee, rule.subject))
+        if rule.limits.has_period_limit and rule.split:
+            # Split shares are resolved on the contract, whatever the subject.
+            paths += [(payee_of, "contract") for payee_of, _share, _label in rule.split]
+        elif rule.limits.has_period_limit:
+            paths.append((rule.payee, rule.subject))
+    # A quota is measured only for the accelerators that read it.
+    paths += [(quota.credited, quota.subject) for quota in plan.quotas
+              if quota.name in accelerated]
+    return paths
 
 
 class _Groups:
