@@ -22,7 +22,7 @@ from . import __version__, load_plan, money
 from .compile import CompiledPlan
 from .errors import CommissionError
 from .explain import show_money
-from .jsonl import load_jsonl, reject_constant
+from .jsonl import load_jsonl, parse_jsonl, reject_constant
 from .limits import DEFAULT_LIMITS, Limits, raise_hint
 from .localize import LANGUAGES
 from .records import MAX_YEAR, MIN_YEAR, RecordSet
@@ -288,6 +288,36 @@ def _command_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate_on_dask(plan: CompiledPlan, text: str, as_of: datetime, rounding: str | None,
+                      address: str, timeout: float) -> Result:
+    """Evaluate on the Dask cluster whose scheduler listens at ``address``."""
+    try:
+        import distributed
+
+        from . import dask as scale
+    except ImportError:
+        raise _UsageError("--dask needs Dask; install it with"
+                          " pip install 'commission-engine[dask]'") from None
+    rows, positions = parse_jsonl(text, plan.limits)
+    try:
+        client = distributed.Client(address, timeout=timeout)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise _UsageError(f"cannot connect to the Dask scheduler at {address}: {exc};"
+                          " check the address and that the scheduler is running") from None
+    with client:
+        try:
+            client.wait_for_workers(1, timeout=timeout)
+        except TimeoutError:
+            raise _UsageError(f"the Dask scheduler at {address} has no workers after"
+                              f" {timeout:g} s; start one with: dask worker {address}") from None
+        # Several bag partitions per worker thread let the scheduler balance
+        # partitions of uneven size.
+        threads = sum(client.nthreads().values()) or 1
+        count = max(1, min(len(rows), 4 * threads))
+        bag = scale.records_bag(list(zip(positions, rows)), count)
+        return scale.evaluate(plan, bag, as_of, rounding, positioned=True)
+
+
 def _command_test(args: argparse.Namespace) -> int:
     from .examples import run_examples
     from .invariants import search
@@ -313,10 +343,11 @@ def _command_test(args: argparse.Namespace) -> int:
 def _command_diff(args: argparse.Namespace) -> int:
     from .whatif import compare_plans, render_diff
 
-    plan_a = _load_plan_file(args.plan_a)
-    plan_b = _load_plan_file(args.plan_b)
+    limits = _limits(args)
+    plan_a = _load_plan_file(args.plan_a, limits)
+    plan_b = _load_plan_file(args.plan_b, limits)
     as_of, _is_now = _parse_as_of(args.as_of)
-    records = read_jsonl(_read_text(args.records))
+    records = read_jsonl(_read_text(args.records), limits)
     diff = compare_plans(plan_a, plan_b, records, as_of, args.rounding)
     if args.format == "json":
         sys.stdout.write(json.dumps(diff.to_dict(), ensure_ascii=False, indent=1) + "\n")
@@ -329,12 +360,13 @@ def _command_progress(args: argparse.Namespace) -> int:
     from .dashboard import render_progress
     from .progress import progress
 
-    plan = _load_plan_file(args.plan)
+    limits = _limits(args)
+    plan = _load_plan_file(args.plan, limits)
     as_of, _is_now = _parse_as_of(args.as_of)
     if args.period is not None and not _is_period(args.period):
         raise _UsageError(f"--period {args.period!r} is not a month; write it as YYYY-MM,"
                           " such as 2025-03")
-    records = read_jsonl(_read_text(args.records))
+    records = read_jsonl(_read_text(args.records), limits)
     rows = progress(plan, records, as_of, args.period)
     if args.format == "json":
         data = {"plan": {"name": plan.name, "version": plan.version},
@@ -424,6 +456,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="override both plans' rounding mode")
     diff.add_argument("--all", action="store_true",
                       help="list every payee and period, not only those that change")
+    _add_limit_option(diff)
     diff.set_defaults(handler=_command_diff)
 
     report = commands.add_parser(
@@ -438,6 +471,7 @@ def _parser() -> argparse.ArgumentParser:
                              " period of the as-of time, in its own zone)")
     report.add_argument("--format", choices=("table", "json"), default="table",
                         help="output format (default: table)")
+    _add_limit_option(report)
     report.set_defaults(handler=_command_progress)
 
     statement = commands.add_parser(
