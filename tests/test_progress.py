@@ -246,3 +246,17 @@ def test_progress_command_bad_period():
     completed = run_cli("progress", str(PLAN), str(RECORDS), "--period", "2025-13")
     assert completed.returncode == 2
     assert "--period '2025-13' is not a month" in completed.stderr
+
+
+@pytest.mark.parametrize("command", ["run", "progress"])
+def test_zero_target_rejected_by_every_command(command, tmp_path):
+    lines = RECORDS.read_text(encoding="utf-8").replace('"62000.00"', '"0"')
+    records = tmp_path / "records.jsonl"
+    records.write_text(lines, encoding="utf-8")
+
+    completed = run_cli(command, str(PLAN), str(records), "--as-of", MIDDLE)
+
+    assert completed.returncode == 1
+    assert "Traceback" not in completed.stderr
+    assert ("line 10 (target of R1 for 2025-03), field value: target value 0 is not positive"
+            in completed.stderr)

@@ -13,6 +13,7 @@ from commission_engine import (
     Attainment,
     EvaluationError,
     PlanError,
+    RecordError,
     attainments,
     load_plan,
     load_records,
@@ -162,14 +163,46 @@ def test_attainments_sorted_and_as_json() -> None:
     }
 
 
-def test_zero_target_record_is_an_error() -> None:
-    rows = [*RECORDS, _target("R2", "2025-01", "bookings", "0.00")]
+@pytest.mark.parametrize("value", ["0.00", "0", "-100.00"])
+def test_target_not_positive_rejected(value: str) -> None:
+    rows = [*RECORDS, _target("R2", "2025-01", "bookings", value)]
 
-    with pytest.raises(EvaluationError) as caught:
-        attainments(PLAN, load_records(rows), AS_OF)
+    with pytest.raises(RecordError) as caught:
+        load_records(rows)
 
-    assert "the target of R2 for 2025-01 (metric 'bookings') is 0.00" in str(caught.value)
-    assert "set a target above 0" in str(caught.value)
+    problem, = caught.value.problems
+    assert problem.record_id == "target of R2 for 2025-01"
+    assert problem.field == "value"
+    assert problem.message == f"target value {value} is not positive"
+    assert problem.fix == "set a target above 0, or remove the target record"
+
+
+def test_money_target_decimals_rejected() -> None:
+    rows = [*RECORDS, _target("R2", "2025-01", "bookings", "4000.005")]
+    records = load_records(rows)
+
+    with pytest.raises(RecordError) as caught:
+        attainments(PLAN, records, AS_OF)
+
+    problem, = caught.value.problems
+    assert problem.position == f"record {len(rows)}"
+    assert problem.field == "value"
+    assert problem.message == ("target value 4000.005 (metric 'bookings') has more decimals"
+                               " than CNY allows (2)")
+
+
+def test_count_target_decimals_accepted() -> None:
+    plan = load_plan(HEADER + '''
+quota deals on contract:
+    measure count of contracts
+    target from records
+''')
+    rows = [*RECORDS, _target("R1", "2025-01", "deals", "2.125")]
+
+    found = attainments(plan, load_records(rows), AS_OF)
+
+    january = next(item for item in found if item.period == "2025-01")
+    assert january.target == Decimal("2.125")
 
 
 def test_attainments_reject_naive_as_of() -> None:

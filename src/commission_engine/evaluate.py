@@ -74,6 +74,9 @@ def attainments(plan: CompiledPlan, records: RecordSet, as_of: datetime
     records or a target record of the quota's metric.
     """
     _check_call(records, as_of)
+    problems = _target_decimal_problems(plan, records)
+    if problems:
+        raise RecordError(tuple(problems))
     with localcontext(money.EVALUATION_CONTEXT):
         run = _Run(plan, records.visible_at(as_of), as_of, plan.rounding)
         return tuple(run.quota_book())
@@ -134,8 +137,35 @@ def _check_currencies(plan: CompiledPlan, records: RecordSet) -> None:
                 "evaluate it under a plan in its own currency, or convert the amount before"
                 " loading it",
             ))
+    problems.extend(_target_decimal_problems(plan, records))
     if problems:
         raise RecordError(tuple(problems))
+
+
+def _target_decimal_problems(plan: CompiledPlan, records: RecordSet) -> list[Problem]:
+    """Report each money target with more decimals than the plan's currency allows.
+
+    Target records carry no currency, so only the plan can tell; a count
+    target may have any number of decimals.
+    """
+    money_metrics = {quota.metric for quota in plan.quotas
+                     if quota.unit == "money" and quota.metric is not None}
+    digits = money.minor_digits(plan.currency)
+    problems = []
+    for target in records.targets:
+        exponent = target.value.as_tuple().exponent
+        if target.metric not in money_metrics or not isinstance(exponent, int):
+            continue
+        if -exponent > digits:
+            label = f"target of {target.rep} for {target.period}"
+            key = ("target", f"{target.rep}/{target.period}/{target.metric}")
+            problems.append(Problem(
+                records.positions.get(key, label), label, "value",
+                f"target value {target.value} (metric {target.metric!r}) has more decimals"
+                f" than {plan.currency} allows ({digits})",
+                f"round it to {digits} decimals",
+            ))
+    return problems
 
 
 def _first_row(rule: CompiledCommission, ctx: Context, day: date) -> CompiledRow | None:

@@ -19,7 +19,6 @@ from typing import Any
 from . import periods
 from .compile import CompiledQuota
 from .context import Context
-from .errors import EvaluationError
 from .records import Contract, RecordSet
 
 __all__ = ["Attainment", "QuotaBook", "measure_quotas"]
@@ -157,17 +156,16 @@ def _measure(quota: CompiledQuota, records: RecordSet, as_of: datetime,
 
 
 def _targets(quota: CompiledQuota, records: RecordSet) -> dict[tuple[str, str], Decimal]:
-    """Return the target records of the quota's metric, by rep and period."""
+    """Return the target records of the quota's metric, by rep and period.
+
+    Record validation rejects a target value of 0 or below, so the division
+    by a target is always defined.
+    """
     if quota.metric is None:
         return {}
     targets = {}
     for target in records.targets:
         if target.metric != quota.metric:
             continue
-        if target.value <= 0:
-            msg = (f"the target of {target.rep} for {target.period} (metric"
-                   f" {target.metric!r}) is {target.value}, so quota {quota.name!r} has no"
-                   " attainment; set a target above 0, or remove the target record")
-            raise EvaluationError(msg)
         targets[(target.rep, target.period)] = target.value
     return targets

@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -131,6 +132,15 @@ def _parse_money(value: Any, info: ValidationInfo) -> Decimal:
             " point (max_amount_digits)",
             f"amounts must be below 10**{max_digits}; " + raise_hint("max_amount_digits"))
     return amount
+
+
+def _check_target_value(value: Decimal) -> Decimal:
+    # A quota divides its measure by the target, so a zero or negative target
+    # has no attainment; rejecting it here makes every command agree.
+    if value <= 0:
+        raise FieldError(f"target value {value} is not positive",
+                         "set a target above 0, or remove the target record")
+    return value
 
 
 def _parse_timestamp(value: Any) -> datetime:
@@ -254,6 +264,8 @@ _TIMESTAMP_SCHEMA = WithJsonSchema({
 })
 
 Money = Annotated[Decimal, BeforeValidator(_parse_money), _MONEY_SCHEMA]
+TargetValue = Annotated[Decimal, BeforeValidator(_parse_money),
+                        AfterValidator(_check_target_value), _MONEY_SCHEMA]
 Timestamp = Annotated[datetime, BeforeValidator(_parse_timestamp), _TIMESTAMP_SCHEMA]
 TimeZoneName = Annotated[str, BeforeValidator(_parse_timezone), WithJsonSchema(
     {"type": "string", "description": "an IANA time zone name, such as Asia/Shanghai"})]
@@ -356,7 +368,7 @@ class Target(_Record):
     rep: Identifier
     period: PeriodText
     metric: Identifier
-    value: Money
+    value: TargetValue
 
 
 Record = Annotated[
@@ -827,6 +839,8 @@ def _index(models: list[_Record], positions: Sequence[str], collector: _Collecto
                               "keep one target per rep, period and metric")
                 continue
             target_keys[key] = position
+            # The same key as the incremental engine's, so messages can name the line.
+            where[("target", "/".join(key))] = position
             targets.append(model)
             continue
         # The first record with an id wins; the duplicate was already reported.
