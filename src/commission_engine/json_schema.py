@@ -16,6 +16,7 @@ from typing import Any
 
 from . import explain, money
 from .records import RECORD_TYPES
+from .revisions import MAX_REVISION
 from .results import LINE_KINDS
 
 __all__ = ["SCHEMA_TYPES", "schema_document", "schema_of"]
@@ -132,6 +133,13 @@ def _record(name: str) -> dict[str, Any]:
     # In JSON Lines the type is what tells records apart, so it is required.
     schema["properties"]["type"].pop("default", None)
     schema["required"] = ["type", *schema["required"]]
+    # load_records removes the revision before the model validates the record.
+    schema["properties"]["revision"] = {
+        "type": "integer", "minimum": 1, "maximum": MAX_REVISION,
+        "description": "the version of a corrected record; the highest revision of the same"
+                       " type and id (for a target: rep, period and metric) replaces the"
+                       " others, and a record without it is revision 1",
+    }
     return schema
 
 

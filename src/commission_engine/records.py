@@ -59,6 +59,15 @@ MAX_AMOUNT_TEXT = 40
 
 _MONEY_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 _PERIOD_TEXT = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
+# The timestamp forms the records accept, a subset of what
+# datetime.fromisoformat reads: calendar dates, T or a space before the time,
+# at most microseconds, and Z or a numeric offset. The JSON Schema uses the
+# same pattern.
+_DATE_TEXT = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_TIME_TEXT = r"[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]{1,6})?)?"
+_OFFSET_TEXT = r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)"
+_TIMESTAMP_TEXT = re.compile(_DATE_TEXT + _TIME_TEXT + _OFFSET_TEXT)
+_LOCAL_TIME_TEXT = re.compile(_DATE_TEXT + f"(?P<time>{_TIME_TEXT})?")
 # Timestamps outside these years are typing mistakes, and calendar arithmetic
 # near year 1 or 9999 overflows Python's datetime.
 MIN_YEAR = 1900
@@ -153,18 +162,42 @@ def _parse_timestamp(value: Any) -> datetime:
     if not isinstance(value, str):
         raise FieldError(f"timestamp {value!r} is not text",
                          f'write it as ISO 8601 with an offset, such as "{example}"')
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise FieldError(f"timestamp {value!r} is not ISO 8601",
-                         f'write it like "{example}"') from None
-    if parsed.tzinfo is None:
-        written = value if "T" in value else f"{value}T00:00:00"
+    if _TIMESTAMP_TEXT.fullmatch(value):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise FieldError(f"timestamp {value!r} is not a valid date and time",
+                             f'write it like "{example}"') from None
+        return _in_range(parsed, value)
+    local = _LOCAL_TIME_TEXT.fullmatch(value)
+    if local:
+        _check_local_time(value, example)
+        # A date alone gets a midnight; a written time keeps its separator.
+        written = value if local.group("time") else f"{value}T00:00:00"
         raise FieldError(
             f"timestamp {value!r} has no UTC offset, so the time it names is ambiguous",
             f'add one, such as "{written}+08:00" or "{written}Z"',
         )
-    return _in_range(parsed, value)
+    raise FieldError(f"timestamp {value!r} is not ISO 8601 in the accepted form",
+                     _timestamp_form_fix(value, example))
+
+
+def _check_local_time(value: str, example: str) -> None:
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        raise FieldError(f"timestamp {value!r} is not a valid date and time",
+                         f'write it like "{example}"') from None
+
+
+def _timestamp_form_fix(value: str, example: str) -> str:
+    """Return the fix for a timestamp that Python may read but the records do not accept."""
+    form = f'write it as YYYY-MM-DDTHH:MM:SS with an offset, like "{example}"'
+    if re.match(r"[0-9]{4}-?W", value):
+        return "an ISO week date is not accepted; " + form
+    if re.match(r"[0-9]{4}-[0-9]{2}-[0-9]{2}t", value):
+        return "write the T between date and time in upper case"
+    return form
 
 
 def _in_range(parsed: datetime, value: object) -> datetime:
@@ -241,25 +274,25 @@ def _whole_number_schema(low: int, high: int) -> WithJsonSchema:
 
 
 # The JSON Schema of each field type describes what the validators accept from
-# JSON, with two differences. Money is a decimal string or an integer, because
-# most JSON readers turn a number with decimals into a float. The timestamp
-# pattern admits only the common ISO 8601 forms, a subset of what
-# datetime.fromisoformat reads.
+# JSON. Money may be a JSON number with decimals, because the command line
+# reads JSON numbers as Decimal; a caller whose JSON reader turns them into
+# floats should send decimal strings instead.
 _MONEY_SCHEMA = WithJsonSchema({
     "anyOf": [
         {"type": "string", "pattern": _MONEY_TEXT.pattern.join("^$"),
          "maxLength": MAX_AMOUNT_TEXT},
-        {"type": "integer"},
+        {"type": "number"},
     ],
     "description": f"an exact amount below 10**{DEFAULT_LIMITS.max_amount_digits}, such as \"12000.00\","
-                   " with no more decimals than the currency's minor unit",
+                   " with no more decimals than the currency's minor unit. A JSON number"
+                   " is read exactly only by a reader that keeps decimals (Python's json"
+                   " with parse_float=Decimal, as the command line does); prefer a string.",
 })
 _TIMESTAMP_SCHEMA = WithJsonSchema({
     "type": "string",
     "format": "date-time",
-    # ISO 8601 with a UTC offset; a timestamp without one is invalid.
-    "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?"
-               r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)$",
+    # ISO 8601 with a UTC offset, in exactly the forms the loader accepts.
+    "pattern": _TIMESTAMP_TEXT.pattern.join("^$"),
     "description": f"ISO 8601 with a UTC offset, years {MIN_YEAR} to {MAX_YEAR}",
 })
 
