@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from helpers import REFERENCE_PLAN, WORKED, read_jsonl, run_cli
+from helpers import REFERENCE_PLAN, WORKED, one_contract, read_jsonl, run_cli
 
 from commission_engine import load_plan, load_records
 from commission_engine.verify import StoredResultError, verify
@@ -149,3 +150,18 @@ def test_cli_rejects_non_json(tmp_path: Path) -> None:
     assert completed.stderr.startswith(f"commission-engine: error: cannot read {result}:"
                                        " not valid JSON")
     assert "Traceback" not in completed.stderr
+
+
+def test_amount_spelling_keeps_digest():
+    plan = load_plan(REFERENCE_PLAN.read_text(encoding="utf-8"))
+    as_of = datetime.fromisoformat("2025-06-30T00:00:00+08:00")
+    digests = set()
+    for amount in (12000, Decimal("12000"), "12000.00", Decimal("1.2000E4"), "12000.0"):
+        rows = one_contract("12000.00", "2025-01-15T10:00:00+08:00", 12)
+        rows[2]["amount"] = amount
+        records = load_records(rows)
+        digests.add((plan.evaluate(records, as_of).digest, records.canonical_lines[2]))
+
+    assert len(digests) == 1
+    (_digest, line), = digests
+    assert '"amount":"12000"' in line

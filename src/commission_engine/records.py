@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Annotated, Any, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -538,11 +538,24 @@ def _canonical_record(record: _Record) -> dict[str, Any]:
     for name in type(record).model_fields:
         value = getattr(record, name)
         if isinstance(value, Decimal):
-            value = format(value, "f")
+            value = canonical_amount(value)
         elif isinstance(value, datetime):
             value = value.isoformat()
         data[name] = value
     return data
+
+
+def canonical_amount(value: Decimal) -> str:
+    """Write an amount in plain digits without trailing fraction zeros.
+
+    12000, "12000.00" and 1.2E+4 are one amount, so they must give one
+    digest. Quantizing to the minor unit would need the contract's currency,
+    which a payment's or target's canonical line is written without.
+    """
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
 
 
 def _visible_prefixes(index: Mapping[str, tuple[Any, ...]], time_field: str,
@@ -984,7 +997,16 @@ def _check_decimals(record_type: str, record_id: str, field_name: str, amount: D
     if isinstance(exponent, int) and -exponent > digits:
         report(record_type, record_id, field_name,
                f"amount {amount} has more decimals than {currency} allows ({digits})",
-               f"round it to {digits} decimals before sending it")
+               _decimals_fix(amount, digits))
+
+
+def _decimals_fix(amount: Decimal, digits: int) -> str:
+    # 1.2000500e4 arrives as 12000.500: name the exact value it can be written as.
+    with localcontext(money.EVALUATION_CONTEXT):
+        exact = amount.quantize(Decimal(1).scaleb(-digits))
+    if exact == amount:
+        return f"write it with {digits} decimals, as {format(exact, 'f')}"
+    return f"round it to {digits} decimals before sending it"
 
 
 def _check_events(records: RecordSet, report: Any, missing: Any) -> None:
