@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from . import money, schema
 from . import tree as t
@@ -43,6 +44,10 @@ _PAYMENT_ROOTS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 _ROOTS = {"contract": _CONTRACT_ROOTS, "payment": _PAYMENT_ROOTS}
 
+
+# The fields of a rep that a draw's condition may read, bare or as ``rep.kind``.
+DRAW_REP_FIELDS: dict[str, str] = {"id": "text", "name": "text", "kind": "text", "team": "text",
+                                   "region": "text", "timezone": "text"}
 
 # The values an invariant may read in each scope it ranges over.
 INVARIANT_SCOPES: dict[str, dict[str, str]] = {
@@ -205,6 +210,9 @@ class _Checker:
     def check_rule(self, rule: t.Rule) -> None:
         if isinstance(rule, t.OverrideRule):
             self.check_override(rule)
+            return
+        if isinstance(rule, t.DrawRule):
+            self.check_draw(rule)
             return
         if rule.subject not in SUBJECTS:
             suggestion = _suggest(rule.subject, SUBJECTS)
@@ -459,6 +467,53 @@ class _Checker:
                          "add a line such as 'amount 1% of total retained.amount'")
         else:
             self.expect(rule.amount, cohort_scope, "money", "the amount")
+
+    # ---- draws
+
+    def check_draw(self, rule: t.DrawRule) -> None:
+        """Check the rule drawn against, the amounts, the periods and the reps' condition."""
+        if rule.of not in self.commission_rules:
+            suggestion = _suggest(rule.of, self.commission_rules)
+            self.error(f"no commission rule is named {rule.of!r}", rule.of_pos,
+                       suggestion or "name a commission rule of this plan after 'of'")
+        positions = dict(rule.clause_positions)
+        if rule.amount is None:
+            self.missing(rule, f"draw {rule.name!r} does not say how much it pays",
+                         "add a line such as 'recoverable 1,000.00 per period' or"
+                         " 'guaranteed 1,000.00 per period'")
+        else:
+            self.check_draw_amount(rule.amount, positions["draw_amount"], "draw")
+        if rule.recover_limit is not None:
+            self.check_draw_amount(rule.recover_limit, positions["draw_recover"], "limit")
+            if not rule.recoverable:
+                self.error("a guaranteed draw is never recovered", positions["draw_recover"],
+                           "remove the 'recover at most' line, or make the draw recoverable")
+        if rule.start is None:
+            self.missing(rule, f"draw {rule.name!r} does not say when it starts",
+                         "add a line such as 'from 2025-01' or 'from 2025-01 until 2025-06'")
+        else:
+            for period in (rule.start, rule.end):
+                if period is not None and not 1 <= int(period[5:]) <= 12:
+                    self.error(f"{period} is not a month", positions["draw_window"],
+                               "write the period as YYYY-MM, such as 2025-01")
+            if rule.end is not None and rule.end < rule.start:
+                self.error(f"the draw ends ({rule.end}) before it starts ({rule.start})",
+                           positions["draw_window"], "swap the periods or correct one of them")
+        if rule.condition is not None:
+            scope = _Scope("contract", {}, metrics=dict(DRAW_REP_FIELDS), cohort=True,
+                           place="a draw's condition", prefix="rep")
+            self.expect(rule.condition, scope, "boolean", "the draw's condition ('for')")
+
+    def check_draw_amount(self, amount: Decimal, pos: t.Pos, what: str) -> None:
+        currency = self.plan.currency or ""
+        if amount <= 0:
+            self.error(f"a {what} of {amount} per period pays nothing", pos,
+                       f"write a {what} above 0, or remove the line")
+        elif (money.is_known_currency(currency)
+              and -amount.as_tuple().exponent > money.minor_digits(currency)):  # type: ignore[operator]
+            self.error(f"a {what} of {amount} has more decimals than {currency} allows"
+                       f" ({money.minor_digits(currency)})", pos,
+                       f"round the amount to the minor unit of {currency}")
 
     # ---- quotas
 
@@ -881,7 +936,8 @@ def _range_overlap(first: t.Effective | None,
 
 def _deepest(plan: t.PlanTree) -> t.Pos | None:
     """Return where an expression nests past ``MAX_NESTING``, found without recursion."""
-    stack: list[tuple[object, int]] = [(item, 0) for item in (*plan.rules, *plan.invariants)]
+    stack: list[tuple[object, int]] = [
+        (item, 0) for item in (*plan.rules, *plan.invariants, *plan.quotas)]
     while stack:
         node, depth = stack.pop()
         if depth > MAX_NESTING:
@@ -897,6 +953,8 @@ def _deepest(plan: t.PlanTree) -> t.Pos | None:
 
 
 def _kind_word(rule: t.Rule) -> str:
+    if isinstance(rule, t.DrawRule):
+        return "draw"
     if isinstance(rule, t.OneTimeRule):
         return rule.kind
     return "cohort" if isinstance(rule, t.CohortRule) else "commission"

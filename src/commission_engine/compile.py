@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CompiledCohort",
     "CompiledCommission",
+    "CompiledDraw",
     "CompiledInvariant",
     "CompiledOneTime",
     "CompiledOverride",
@@ -218,7 +219,26 @@ class CompiledOverride:
     rates: tuple[tuple[Decimal, str], ...]
 
 
-CompiledRule = CompiledCommission | CompiledOneTime | CompiledCohort | CompiledOverride
+@dataclass(frozen=True, slots=True)
+class CompiledDraw:
+    """A draw against rule ``of``: ``amount`` per period from ``start`` through ``end``.
+
+    ``condition`` reads a rep's fields from the context's metrics.
+    """
+
+    name: str
+    index: int
+    of: str
+    amount: Decimal
+    recoverable: bool
+    recover_limit: Decimal | None
+    condition: Fn | None
+    start: str
+    end: str | None
+
+
+CompiledRule = (CompiledCommission | CompiledOneTime | CompiledCohort | CompiledOverride
+                | CompiledDraw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,6 +343,11 @@ class _Compiler:
     # ---- rules
 
     def rule(self, rule: t.Rule, index: int) -> CompiledRule:
+        if isinstance(rule, t.DrawRule):
+            assert rule.amount is not None and rule.start is not None
+            return CompiledDraw(rule.name, index, rule.of, rule.amount, rule.recoverable,
+                                rule.recover_limit, self.optional(rule.condition), rule.start,
+                                rule.end)
         if isinstance(rule, t.OverrideRule):
             return CompiledOverride(rule.name, index, rule.of, tuple(
                 (level.rate.value / _HUNDRED, f"{_plain(level.rate.value)}%")

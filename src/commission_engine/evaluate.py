@@ -20,6 +20,7 @@ from . import explain, money, periods, schedule
 from .compile import (
     CompiledCohort,
     CompiledCommission,
+    CompiledDraw,
     CompiledOneTime,
     CompiledOverride,
     CompiledPlan,
@@ -30,6 +31,7 @@ from .compile import (
 from .check import MAX_INSTALLMENTS
 from .closing import ClosedPeriods, apply_closed
 from .context import Context
+from .draws import draw_balances, draw_lines
 from .errors import EvaluationError, Problem, RecordError
 from .quotas import Attainment, QuotaBook, measure_quotas
 from .records import Contract, Payment, RecordSet, Rep
@@ -104,8 +106,12 @@ def _evaluate(plan: CompiledPlan, records: RecordSet, as_of: datetime, mode: str
         produced.sort(key=_line_key)
         lines = tuple(line for line in produced if line.due <= as_of)
         future = tuple(line for line in produced if line.due > as_of)
+        recoverable = frozenset(rule.name for rule in plan.rules
+                                if isinstance(rule, CompiledDraw) and rule.recoverable)
+        balances = draw_balances(lines, recoverable) if recoverable else None
     return Result(plan.name, plan.version, as_of, plan.currency, mode, lines,
-                  build_statements(lines), future, plan.source, lambda: records.canonical_lines)
+                  build_statements(lines, balances), future, plan.source,
+                  lambda: records.canonical_lines)
 
 
 def _line_key(line: PayoutLine) -> tuple[Any, ...]:
@@ -258,6 +264,10 @@ class _Run:
         for rule in self.plan.rules:
             if isinstance(rule, CompiledOverride):
                 produced.extend(self.override_lines(rule, produced))
+        draws = [draw_lines(rule, produced, self.records, self.as_of, self.currency)
+                 for rule in self.plan.rules if isinstance(rule, CompiledDraw)]
+        for found in draws:
+            produced.extend(found)
         return produced
 
     def period_limit_lines(self, rule: CompiledCommission, lines: list[PayoutLine]

@@ -309,3 +309,42 @@ def period_limit_step(kind: str, rule: str, period: str, limit: Decimal, earned:
               ("earned", money.format_amount(earned, currency)),
               ("change", money.format_amount(change, currency)))
     return (text, values)
+
+
+@_lazy("draw_advance")
+def draw_advance_step(draw: str, of: str, period: str, recoverable: bool, amount: Decimal,
+                      earned: Decimal, paid: Decimal, balance: Decimal, currency: str
+                      ) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Explain a draw paid because a period's lines came to less than the draw."""
+    if recoverable:
+        tail = f"; it is recovered from later commission (balance {show_money(balance, currency)})"
+    else:
+        tail = "; it is guaranteed and never recovered"
+    text = (f"{draw}: {of} paid {show_money(earned, currency)} in {period}, less than the draw"
+            f" of {show_money(amount, currency)}, so the draw pays {show_money(paid, currency)}"
+            f"{tail}")
+    values = (("draw", draw), ("of", of), ("period", period),
+              ("kind", "recoverable" if recoverable else "guaranteed"),
+              ("amount", money.format_amount(amount, currency)),
+              ("earned", money.format_amount(earned, currency)),
+              ("paid", money.format_amount(paid, currency)),
+              ("balance", money.format_amount(balance, currency)))
+    return (text, values)
+
+
+@_lazy("draw_recovery")
+def draw_recovery_step(draw: str, of: str, period: str, in_window: bool, excess: Decimal,
+                       limit: Decimal | None, recovered: Decimal, balance: Decimal,
+                       currency: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Explain the part of a period's commission that pays back an earlier draw."""
+    cap = "" if limit is None else f", at most {show_money(limit, currency)} a period"
+    where = "above the draw" if in_window else "after the draw ended"
+    text = (f"{draw}: {of} paid {show_money(excess, currency)} {where} in {period}, so"
+            f" {show_money(recovered, currency)} of the advanced draw is recovered{cap}"
+            f" (balance {show_money(balance, currency)})")
+    values = (("draw", draw), ("of", of), ("period", period),
+              ("excess", money.format_amount(excess, currency)),
+              ("limit", "" if limit is None else money.format_amount(limit, currency)),
+              ("recovered", money.format_amount(recovered, currency)),
+              ("balance", money.format_amount(balance, currency)))
+    return (text, values)

@@ -480,6 +480,35 @@ class _TreeBuilder(Transformer[Token, Any]):
         return t.OverrideLevel(self._whole(children[0], "levels"),
                                self.percent(None, [children[1]]), self._mpos(meta))
 
+    def draw_rule(self, meta: Any, children: list[Any]) -> t.DrawRule:
+        name, of, *clauses = children
+        found, positions = self._clauses(clauses, {"draw_amount", "draw_recover", "draw_for",
+                                                   "draw_window"})
+        kind, amount = found.get("draw_amount", ("recoverable", None))
+        start, end = found.get("draw_window", (None, None))
+        return t.DrawRule(str(name), str(of), amount, kind == "recoverable",
+                          found.get("draw_recover"), found.get("draw_for"), start, end,
+                          self._mpos(meta), self._tpos(name), self._tpos(of), tuple(positions))
+
+    def draw_recoverable(self, meta: Any, children: list[Token]) -> tuple[str, Any, t.Pos]:
+        return ("draw_amount", ("recoverable", self._decimal(children[0])), self._mpos(meta))
+
+    def draw_guaranteed(self, meta: Any, children: list[Token]) -> tuple[str, Any, t.Pos]:
+        return ("draw_amount", ("guaranteed", self._decimal(children[0])), self._mpos(meta))
+
+    def draw_recover(self, meta: Any, children: list[Token]) -> tuple[str, Any, t.Pos]:
+        return ("draw_recover", self._decimal(children[0]), self._mpos(meta))
+
+    def draw_for(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        return ("draw_for", children[0], self._mpos(meta))
+
+    def draw_window(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        end = children[1] if len(children) > 1 else None
+        return ("draw_window", (str(children[0]), end), self._mpos(meta))
+
+    def draw_until(self, meta: Any, children: list[Token]) -> str:
+        return str(children[0])
+
     def quota_decl(self, meta: Any, children: list[Any]) -> t.Quota:
         name, subject, *clauses = children
         found, _positions = self._clauses(clauses, {"credited", "dated", "when", "measure",
@@ -963,6 +992,10 @@ _CLAUSE_WORDS: dict[str, str] = {
     "retained": "retained when",
     "cohort_payout": "paid in the cohort month",
     **{key: f"{key.replace('_', ' per ', 1)}" for key in _LIMIT_KEYS},
+    "draw_amount": "recoverable/guaranteed ... per period",
+    "draw_recover": "recover at most ... per period",
+    "draw_for": "for",
+    "draw_window": "from ... until ...",
     "credited": "credited to",
     "measure": "measure",
     "target": "target",

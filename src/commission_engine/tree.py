@@ -345,7 +345,33 @@ class OverrideRule:
     effective: Effective | None = None
 
 
-Rule = CommissionRule | OneTimeRule | CohortRule | OverrideRule
+@dataclass(frozen=True, slots=True)
+class DrawRule:
+    """An amount per period advanced (``recoverable``) or guaranteed against another rule's lines.
+
+    ``start`` and ``end`` are periods (``YYYY-MM``); ``condition`` selects the
+    reps that get the draw, reading the rep's fields.
+    """
+
+    name: str
+    of: str
+    amount: Decimal | None
+    recoverable: bool
+    recover_limit: Decimal | None
+    condition: Expr | None
+    start: str | None
+    end: str | None
+    pos: Pos
+    name_pos: Pos
+    of_pos: Pos
+    clause_positions: tuple[tuple[str, Pos], ...] = ()
+    subject: str = "rep"
+    payee: Path | None = None
+    dated_by: Path | None = None
+    effective: Effective | None = None
+
+
+Rule = CommissionRule | OneTimeRule | CohortRule | OverrideRule | DrawRule
 
 
 @dataclass(frozen=True, slots=True)
