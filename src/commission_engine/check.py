@@ -143,14 +143,17 @@ class _Checker:
             raise PlanError(tuple(sorted(self.diagnostics, key=lambda d: (d.line, d.column))))
         currency = self.check_settings()
         rounding = self.plan.rounding or DEFAULT_ROUNDING
-        seen: dict[str, t.Rule] = {}
+        self.check_versions()
+        seen: dict[tuple[str, int], t.Rule] = {}
         for rule in self.plan.rules:
-            if rule.name in seen:
-                other = seen[rule.name]
+            key = (rule.name, rule.version)
+            if key in seen:
+                other = seen[key]
                 self.error(f"rule name {rule.name!r} is used twice (also on line {other.pos.line})",
                            rule.name_pos, "give every rule its own name")
             else:
-                seen[rule.name] = rule
+                seen[key] = rule
+                self.check_version_of(rule, seen)
             self.check_rule(rule)
         seen_invariants: dict[str, int] = {}
         for invariant in self.plan.invariants:
@@ -468,6 +471,41 @@ class _Checker:
         else:
             self.expect(rule.amount, cohort_scope, "money", "the amount")
 
+    # ---- versions
+
+    def check_versions(self) -> None:
+        """Check that the versions start on rising dates and have their own names."""
+        names = {self.plan.version: self.plan.pos.line}
+        previous = None
+        for version in self.plan.versions:
+            if version.name in names:
+                self.error(f"version {version.name!r} is used twice (also on line"
+                           f" {names[version.name]})", version.pos,
+                           "give every version its own name")
+            names.setdefault(version.name, version.pos.line)
+            if previous is not None and version.start <= previous.start:
+                self.error(f"version {version.name!r} starts on {version.start}, not after"
+                           f" version {previous.name!r} ({previous.start})", version.pos,
+                           "list the versions in the order they take effect")
+            previous = version
+
+    def check_version_of(self, rule: t.Rule, seen: dict[tuple[str, int], t.Rule]) -> None:
+        """Check that a rule of a later version replaces one of the same kind, if any."""
+        if rule.version == 0:
+            return
+        if isinstance(rule, t.OverrideRule | t.DrawRule):
+            word = "draw" if isinstance(rule, t.DrawRule) else "override"
+            self.error(f"{word} {rule.name!r} applies to the whole plan, so it cannot be in a"
+                       " later version", rule.name_pos, "move it above the first 'version' line")
+            return
+        for version in range(rule.version):
+            other = seen.get((rule.name, version))
+            if other is not None and _kind_word(other) != _kind_word(rule):
+                self.error(f"rule {rule.name!r} is a {_kind_word(rule)} rule here but a"
+                           f" {_kind_word(other)} rule on line {other.pos.line}", rule.name_pos,
+                           "give the new rule another name, or keep its kind")
+                return
+
     # ---- draws
 
     def check_draw(self, rule: t.DrawRule) -> None:
@@ -580,7 +618,11 @@ class _Checker:
     def check_commission_cycles(self) -> None:
         """Reject commission rules whose rate or base refers back to themselves."""
         refers: dict[str, list[t.CommissionRef]] = {}
-        for name, rule in self.commission_rules.items():
+        # Every version of a rule counts, so a cycle through any of them is found.
+        for rule in self.plan.rules:
+            if not isinstance(rule, t.CommissionRule):
+                continue
+            name = rule.name
             nodes: list[object] = [rule.base, *(row.condition for row in rule.rows)]
             found: list[t.CommissionRef] = []
             while nodes:
@@ -590,7 +632,7 @@ class _Checker:
                 for slot in getattr(node, "__slots__", ()):
                     child = getattr(node, slot)
                     nodes.extend(child if isinstance(child, tuple) else (child,))
-            refers[name] = found
+            refers.setdefault(name, []).extend(found)
         for name in refers:
             path = [name]
             stack = [(name, iter(refers[name]))]

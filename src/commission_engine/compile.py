@@ -9,7 +9,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -94,6 +94,7 @@ class CompiledCommission:
     index: int
     payee: Fn
     governing: Fn
+    # The rule's effective range, cut to the dates of its plan version.
     start: date | None
     end: date | None
     base: Fn
@@ -359,8 +360,7 @@ class _Compiler:
             assert rule.payee is not None
             payee = self.expr(rule.payee)
         governing = self.expr(rule.dated_by) if rule.dated_by is not None else _signed_at
-        start = rule.effective.start if rule.effective else None
-        end = rule.effective.end if rule.effective else None
+        start, end = self.in_version(rule)
         if isinstance(rule, t.CommissionRule):
             return self.commission(rule, index, payee, governing, start, end)
         if isinstance(rule, t.OneTimeRule):
@@ -381,6 +381,23 @@ class _Compiler:
             rule.payout_offset_months or 0,
             tuple(sorted(set(_windows(rule.retained)))),
         )
+
+    def in_version(self, rule: t.Rule) -> tuple[date | None, date | None]:
+        """Return the rule's own effective range cut to the dates of its plan version.
+
+        Version k (0 for the header's) is in force from its start date until
+        the day before the next version starts.
+        """
+        start = rule.effective.start if rule.effective else None
+        end = rule.effective.end if rule.effective else None
+        versions = self.checked.tree.versions
+        if rule.version > 0:
+            opens = versions[rule.version - 1].start
+            start = opens if start is None else max(start, opens)
+        if rule.version < len(versions):
+            closes = versions[rule.version].start - timedelta(days=1)
+            end = closes if end is None else min(end, closes)
+        return start, end
 
     def quota(self, quota: t.Quota) -> CompiledQuota:
         assert quota.measure is not None and quota.target is not None

@@ -202,8 +202,12 @@ class _Run:
         self.as_of = as_of
         self.rounding = rounding
         self.currency = plan.currency
-        self.commissions = {r.name: r for r in plan.rules if isinstance(r, CompiledCommission)}
-        self.selections: dict[tuple[str, str], _Selection | None] = {}
+        # Each name lists the rule of every plan version, oldest first.
+        self.commissions: dict[str, list[CompiledCommission]] = {}
+        for rule in plan.rules:
+            if isinstance(rule, CompiledCommission):
+                self.commissions.setdefault(rule.name, []).append(rule)
+        self.selections: dict[tuple[int, str], _Selection | None] = {}
         self.contracts = [records.contracts[key] for key in sorted(records.contracts)]
         self._quota_book: QuotaBook | None = None
 
@@ -349,11 +353,15 @@ class _Run:
 
     def commission_of(self, rule_name: str, contract: Contract) -> Decimal | None:
         """Return a commission rule's commission on a contract as signed, rounded once."""
-        selection = self.select(self.commissions[rule_name], contract)
-        return None if selection is None else selection.commission
+        for rule in self.commissions[rule_name]:
+            # The first version in force on its governing date prices the contract.
+            selection = self.select(rule, contract)
+            if selection is not None:
+                return selection.commission
+        return None
 
     def select(self, rule: CompiledCommission, contract: Contract) -> _Selection | None:
-        key = (rule.name, contract.id)
+        key = (rule.index, contract.id)
         if key not in self.selections:
             self.selections[key] = self._select(rule, contract)
         return self.selections[key]

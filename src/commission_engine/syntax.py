@@ -7,6 +7,7 @@ errors and trees stay inside this module: callers get ``PlanTree`` or a
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from dataclasses import dataclass
@@ -364,8 +365,11 @@ class _TreeBuilder(Transformer[Token, Any]):
         examples: list[t.Example] = []
         invariants: list[t.Invariant] = []
         quotas: list[t.Quota] = []
+        versions: list[t.PlanVersion] = []
         for item in items:
-            if isinstance(item, t.Quota):
+            if isinstance(item, t.PlanVersion):
+                versions.append(item)
+            elif isinstance(item, t.Quota):
                 quotas.append(item)
             elif isinstance(item, t.Example):
                 examples.append(item)
@@ -381,11 +385,13 @@ class _TreeBuilder(Transformer[Token, Any]):
                     self._report("the rounding is set twice", item[2], "keep one rounding line")
                 rounding = item[1]
                 settings.append(("rounding", item[2]))
+            elif versions:
+                rules.append(dataclasses.replace(item, version=len(versions)))
             else:
                 rules.append(item)
         return t.PlanTree(
             name, version, currency, rounding, tuple(rules), tuple(examples),
-            header_pos, tuple(settings), tuple(invariants), tuple(quotas),
+            header_pos, tuple(settings), tuple(invariants), tuple(quotas), tuple(versions),
         )
 
     def chunk(self, meta: Any, children: list[Any]) -> Any:
@@ -402,6 +408,9 @@ class _TreeBuilder(Transformer[Token, Any]):
 
     def per_line(self, meta: Any, children: list[Any]) -> None:
         return None
+
+    def version_decl(self, meta: Any, children: list[Token]) -> t.PlanVersion:
+        return t.PlanVersion(_unquote(children[0]), self._date(children[1]), self._mpos(meta))
 
     # ---- rules
 

@@ -275,6 +275,7 @@ class CommissionRule:
     tiers: TierTable | None = None
     accelerator: Accelerator | None = None
     limits: tuple[Limit, ...] = ()
+    version: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,6 +302,7 @@ class OneTimeRule:
     pos: Pos
     name_pos: Pos
     clause_positions: tuple[tuple[str, Pos], ...] = ()
+    version: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,6 +322,7 @@ class CohortRule:
     pos: Pos
     name_pos: Pos
     clause_positions: tuple[tuple[str, Pos], ...] = ()
+    version: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,6 +346,7 @@ class OverrideRule:
     payee: Path | None = None
     dated_by: Path | None = None
     effective: Effective | None = None
+    version: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,6 +373,7 @@ class DrawRule:
     payee: Path | None = None
     dated_by: Path | None = None
     effective: Effective | None = None
+    version: int = 0
 
 
 Rule = CommissionRule | OneTimeRule | CohortRule | OverrideRule | DrawRule
@@ -470,6 +475,15 @@ class Invariant:
 
 
 @dataclass(frozen=True, slots=True)
+class PlanVersion:
+    """A later version of a plan: its rules price events governed on or after ``start``."""
+
+    name: str
+    start: date
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
 class PlanTree:
     name: str
     version: str
@@ -481,3 +495,6 @@ class PlanTree:
     settings_positions: tuple[tuple[str, Pos], ...] = ()
     invariants: tuple[Invariant, ...] = ()
     quotas: tuple[Quota, ...] = ()
+    # The versions after the header's; a rule's ``version`` is 0 for the
+    # header's, or 1 + its index here.
+    versions: tuple[PlanVersion, ...] = ()
