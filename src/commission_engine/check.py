@@ -142,6 +142,7 @@ class _Checker:
                        "split the formula into simpler ones")
             raise PlanError(tuple(sorted(self.diagnostics, key=lambda d: (d.line, d.column))))
         currency = self.check_settings()
+        self.check_exchange_rates(currency)
         rounding = self.plan.rounding or DEFAULT_ROUNDING
         self.check_versions()
         seen: dict[tuple[str, int], t.Rule] = {}
@@ -470,6 +471,28 @@ class _Checker:
                          "add a line such as 'amount 1% of total retained.amount'")
         else:
             self.expect(rule.amount, cohort_scope, "money", "the amount")
+
+    # ---- exchange rates
+
+    def check_exchange_rates(self, currency: str) -> None:
+        """Check each rate's currency, value and date, once per currency and date."""
+        seen: dict[tuple[str, object], int] = {}
+        for rate in self.plan.exchange_rates:
+            if not money.is_known_currency(rate.currency):
+                suggestion = _suggest(rate.currency.upper(), money.known_currencies())
+                self.error(f"unknown currency {rate.currency!r}", rate.pos,
+                           suggestion or "write an ISO 4217 code such as USD, JPY or KWD")
+            elif rate.currency == currency:
+                self.error(f"an exchange rate of {currency} into itself is always 1", rate.pos,
+                           "remove the line; exchange rates are for other currencies")
+            if rate.rate <= 0:
+                self.error(f"an exchange rate of {rate.rate} is not a price", rate.pos,
+                           f"write how many {currency} one {rate.currency} is worth, above 0")
+            key = (rate.currency, rate.start)
+            if key in seen:
+                self.error(f"the rate of {rate.currency} from {rate.start} is given twice (also"
+                           f" on line {seen[key]})", rate.pos, "keep one of the two rates")
+            seen.setdefault(key, rate.pos.line)
 
     # ---- versions
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -282,6 +282,8 @@ class CompiledPlan:
     checked: CheckedPlan
     invariants: tuple[CompiledInvariant, ...] = ()
     quotas: tuple[CompiledQuota, ...] = ()
+    # For each other currency, its (start date, rate) pairs from the oldest.
+    exchange_rates: dict[str, tuple[tuple[date, Decimal], ...]] = field(default_factory=dict)
 
     def evaluate(self, records: RecordSet, as_of: datetime, rounding: str | None = None,
                  closed: ClosedPeriods | None = None) -> Result:
@@ -311,8 +313,12 @@ def compile_plan(checked: CheckedPlan) -> CompiledPlan:
         for item in tree.invariants
     )
     quotas = tuple(compiler.quota(quota) for quota in tree.quotas)
+    rates: dict[str, list[tuple[date, Decimal]]] = {}
+    for rate in tree.exchange_rates:
+        rates.setdefault(rate.currency, []).append((rate.start, rate.rate))
+    exchange_rates = {code: tuple(sorted(pairs)) for code, pairs in sorted(rates.items())}
     return CompiledPlan(tree.name, tree.version, checked.currency, checked.rounding,
-                        checked.source, rules, checked, invariants, quotas)
+                        checked.source, rules, checked, invariants, quotas, exchange_rates)
 
 
 def _signed_at(ctx: Context) -> Any:

@@ -8,6 +8,7 @@ give byte-identical results.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -31,8 +32,9 @@ from .compile import (
 from .check import MAX_INSTALLMENTS
 from .closing import ClosedPeriods, apply_closed
 from .context import Context
+from .currency import Conversion, convert, find_conversions
 from .draws import draw_balances, draw_lines
-from .errors import EvaluationError, Problem, RecordError
+from .errors import EvaluationError, RecordError
 from .quotas import Attainment, QuotaBook, measure_quotas
 from .records import Contract, Payment, RecordSet, Rep
 from .results import PayoutLine, Result, build_statements
@@ -55,14 +57,14 @@ def evaluate(plan: CompiledPlan, records: RecordSet, as_of: datetime,
     if mode not in money.ROUNDING_MODES:
         msg = f"unknown rounding mode {mode!r}; use half-up or half-even"
         raise EvaluationError(msg)
-    _check_currencies(plan, records)
+    conversions = _check_currencies(plan, records)
     # Evaluation allocates many small objects and frees none of them until it
     # returns, so the cyclic collector only costs time. Pause it, and restore
     # the caller's setting afterwards, even on error.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _evaluate(plan, records, as_of, mode, closed)
+        return _evaluate(plan, records, as_of, mode, closed, conversions)
     finally:
         if collecting:
             gc.enable()
@@ -76,8 +78,10 @@ def attainments(plan: CompiledPlan, records: RecordSet, as_of: datetime
     records or a target record of the quota's metric.
     """
     _check_call(records, as_of)
+    conversions = _check_currencies(plan, records)
     with localcontext(money.EVALUATION_CONTEXT):
-        run = _Run(plan, records.visible_at(as_of), as_of, plan.rounding)
+        visible = convert(records.visible_at(as_of), conversions, plan.currency)
+        run = _Run(plan, visible, as_of, plan.rounding)
         return tuple(run.quota_book())
 
 
@@ -96,10 +100,13 @@ def _check_call(records: RecordSet, as_of: datetime) -> None:
 
 
 def _evaluate(plan: CompiledPlan, records: RecordSet, as_of: datetime, mode: str,
-              closed: ClosedPeriods | None) -> Result:
+              closed: ClosedPeriods | None, conversions: dict[str, Conversion]) -> Result:
     with localcontext(money.EVALUATION_CONTEXT):
-        run = _Run(plan, records.visible_at(as_of), as_of, mode)
+        visible = convert(records.visible_at(as_of), conversions, plan.currency)
+        run = _Run(plan, visible, as_of, mode)
         produced = run.lines()
+        if conversions:
+            produced = _explain_conversions(produced, conversions, plan.currency)
         if closed is not None:
             zones = {rep_id: rep.timezone for rep_id, rep in records.reps.items()}
             produced = apply_closed(produced, closed, plan.currency, zones)
@@ -118,20 +125,27 @@ def _line_key(line: PayoutLine) -> tuple[Any, ...]:
     return (line.payee, line.period, line.due, line.rule, line.kind, line.sources, line.amount)
 
 
-def _check_currencies(plan: CompiledPlan, records: RecordSet) -> None:
-    problems = []
-    for contract_id in sorted(records.contracts):
-        contract = records.contracts[contract_id]
-        if contract.currency != plan.currency:
-            position = records.positions.get(("contract", contract_id), f"contract {contract_id}")
-            problems.append(Problem(
-                position, f"contract {contract_id}", "currency",
-                f"currency {contract.currency} differs from the plan's currency {plan.currency}",
-                "evaluate it under a plan in its own currency, or convert the amount before"
-                " loading it",
-            ))
+def _check_currencies(plan: CompiledPlan, records: RecordSet) -> dict[str, Conversion]:
+    """Return how each contract in another currency converts, or raise for those that cannot."""
+    conversions, problems = find_conversions(records, plan.exchange_rates, plan.currency)
     if problems:
         raise RecordError(tuple(problems))
+    return conversions
+
+
+def _explain_conversions(lines: list[PayoutLine], conversions: dict[str, Conversion],
+                         currency: str) -> list[PayoutLine]:
+    """Start the explanation of each line from a converted contract with its rate."""
+    out = []
+    for line in lines:
+        used = [conversions[source] for source in line.sources if source in conversions]
+        if used:
+            steps = tuple(explain.conversion_step(item.contract, item.currency, item.rate,
+                                                  item.start.isoformat(), currency)
+                          for item in used)
+            line = dataclasses.replace(line, explanation=(*steps, *line.explanation))
+        out.append(line)
+    return out
 
 
 def _first_row(rule: CompiledCommission, ctx: Context, day: date) -> CompiledRow | None:

@@ -348,3 +348,14 @@ def draw_recovery_step(draw: str, of: str, period: str, in_window: bool, excess:
               ("recovered", money.format_amount(recovered, currency)),
               ("balance", money.format_amount(balance, currency)))
     return (text, values)
+
+
+@_lazy("conversion")
+def conversion_step(contract: str, currency: str, rate: Decimal, start: str, plan_currency: str
+                    ) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Explain the exchange rate a contract in another currency was converted at."""
+    text = (f"contract {contract} is in {currency}, converted at 1 {currency} ="
+            f" {format(rate, 'f')} {plan_currency} (the rate from {start})")
+    values = (("contract", contract), ("currency", currency), ("rate", format(rate, "f")),
+              ("from", start), ("into", plan_currency))
+    return (text, values)

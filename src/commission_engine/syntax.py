@@ -366,8 +366,11 @@ class _TreeBuilder(Transformer[Token, Any]):
         invariants: list[t.Invariant] = []
         quotas: list[t.Quota] = []
         versions: list[t.PlanVersion] = []
+        rates: list[t.ExchangeRate] = []
         for item in items:
-            if isinstance(item, t.PlanVersion):
+            if isinstance(item, t.ExchangeRate):
+                rates.append(item)
+            elif isinstance(item, t.PlanVersion):
                 versions.append(item)
             elif isinstance(item, t.Quota):
                 quotas.append(item)
@@ -392,6 +395,7 @@ class _TreeBuilder(Transformer[Token, Any]):
         return t.PlanTree(
             name, version, currency, rounding, tuple(rules), tuple(examples),
             header_pos, tuple(settings), tuple(invariants), tuple(quotas), tuple(versions),
+            tuple(rates),
         )
 
     def chunk(self, meta: Any, children: list[Any]) -> Any:
@@ -408,6 +412,11 @@ class _TreeBuilder(Transformer[Token, Any]):
 
     def per_line(self, meta: Any, children: list[Any]) -> None:
         return None
+
+    def exchange_decl(self, meta: Any, children: list[Token]) -> t.ExchangeRate:
+        currency, rate, start = children
+        return t.ExchangeRate(str(currency), self._decimal(rate), self._date(start),
+                              self._mpos(meta))
 
     def version_decl(self, meta: Any, children: list[Token]) -> t.PlanVersion:
         return t.PlanVersion(_unquote(children[0]), self._date(children[1]), self._mpos(meta))

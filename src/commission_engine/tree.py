@@ -475,6 +475,16 @@ class Invariant:
 
 
 @dataclass(frozen=True, slots=True)
+class ExchangeRate:
+    """One unit of ``currency`` is ``rate`` units of the plan's currency from ``start`` on."""
+
+    currency: str
+    rate: Decimal
+    start: date
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
 class PlanVersion:
     """A later version of a plan: its rules price events governed on or after ``start``."""
 
@@ -498,3 +508,4 @@ class PlanTree:
     # The versions after the header's; a rule's ``version`` is 0 for the
     # header's, or 1 + its index here.
     versions: tuple[PlanVersion, ...] = ()
+    exchange_rates: tuple[ExchangeRate, ...] = ()
