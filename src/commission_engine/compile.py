@@ -18,6 +18,7 @@ from . import tree as t
 from .check import CheckedPlan, Resolution
 from .context import Context, Fn
 from .explain import show_money
+from .limits import Limits
 
 if TYPE_CHECKING:
     from .closing import ClosedPeriods
@@ -284,6 +285,11 @@ class CompiledPlan:
     quotas: tuple[CompiledQuota, ...] = ()
     # For each other currency, its (start date, rate) pairs from the oldest.
     exchange_rates: dict[str, tuple[tuple[date, Decimal], ...]] = field(default_factory=dict)
+
+    @property
+    def limits(self) -> Limits:
+        """The bounds the plan was loaded with; evaluation applies the same ones."""
+        return self.checked.limits
 
     def evaluate(self, records: RecordSet, as_of: datetime, rounding: str | None = None,
                  closed: ClosedPeriods | None = None) -> Result:

@@ -13,11 +13,12 @@ import gc
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal, localcontext
 from typing import Any
 
 from . import explain, money, periods, schedule
+from .closing import ClosedPeriods, apply_closed
 from .compile import (
     CompiledCohort,
     CompiledCommission,
@@ -29,12 +30,11 @@ from .compile import (
     CompiledTiers,
     DivisionByZeroError,
 )
-from .check import MAX_INSTALLMENTS
-from .closing import ClosedPeriods, apply_closed
 from .context import Context
 from .currency import Conversion, convert, find_conversions
 from .draws import draw_balances, draw_lines
 from .errors import EvaluationError, RecordError
+from .limits import raise_hint
 from .quotas import Attainment, QuotaBook, measure_quotas
 from .records import Contract, Payment, RecordSet, Rep
 from .results import PayoutLine, Result, build_statements
@@ -111,8 +111,18 @@ def _evaluate(plan: CompiledPlan, records: RecordSet, as_of: datetime, mode: str
             zones = {rep_id: rep.timezone for rep_id, rep in records.reps.items()}
             produced = apply_closed(produced, closed, plan.currency, zones)
         produced.sort(key=_line_key)
-        lines = tuple(line for line in produced if line.due <= as_of)
-        future = tuple(line for line in produced if line.due > as_of)
+        # Most due times are in UTC, and datetimes that share a tzinfo compare
+        # without computing offsets, so the split compares with as_of in UTC.
+        as_of_utc = as_of.astimezone(timezone.utc)
+        owed: list[PayoutLine] = []
+        later: list[PayoutLine] = []
+        for line in produced:
+            if line.due <= as_of_utc:
+                owed.append(line)
+            else:
+                later.append(line)
+        lines = tuple(owed)
+        future = tuple(later)
         recoverable = frozenset(rule.name for rule in plan.rules
                                 if isinstance(rule, CompiledDraw) and rule.recoverable)
         balances = draw_balances(lines, recoverable) if recoverable else None
@@ -172,14 +182,19 @@ def _guard(rule: str, subject: str) -> Iterator[None]:
     """Turn arithmetic that cannot be done exactly into an error naming the rule."""
     try:
         yield
-    except DivisionByZeroError:
-        msg = (f"rule {rule!r} divides by zero for {subject}; guard the division with a"
-               " condition, or divide by a value that cannot be zero")
-        raise EvaluationError(msg) from None
-    except ArithmeticError:
-        msg = (f"rule {rule!r} gives an amount for {subject} too large to compute exactly"
-               f" (more than {money.EVALUATION_CONTEXT.prec} digits); check its formula")
-        raise EvaluationError(msg) from None
+    except ArithmeticError as exc:
+        raise _arithmetic_error(rule, subject, exc) from None
+
+
+def _arithmetic_error(rule: str, subject: str, exc: ArithmeticError) -> EvaluationError:
+    """Describe arithmetic that cannot be done exactly, naming the rule and its subject."""
+    if isinstance(exc, DivisionByZeroError):
+        return EvaluationError(
+            f"rule {rule!r} divides by zero for {subject}; guard the division with a"
+            " condition, or divide by a value that cannot be zero")
+    return EvaluationError(
+        f"rule {rule!r} gives an amount for {subject} too large to compute exactly"
+        f" (more than {money.EVALUATION_CONTEXT.prec} digits); check its formula")
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,15 +280,23 @@ class _Run:
                     produced.extend(self.tier_lines(rule, rule.tiers))
             elif isinstance(rule, CompiledCommission):
                 lines_of = self.payment_lines if rule.subject == "payment" else self.commission_lines
+                # A try statement around the loop costs nothing per contract,
+                # unlike a context manager entered for each one.
                 for contract in self.contracts:
-                    with _guard(rule.name, f"contract {contract.id}"):
+                    try:
                         lines = lines_of(rule, contract)
                         produced.extend(self.split_lines(rule, contract, lines)
                                         if rule.split else lines)
+                    except ArithmeticError as exc:
+                        raise _arithmetic_error(rule.name, f"contract {contract.id}",
+                                                exc) from None
             elif isinstance(rule, CompiledOneTime):
                 for contract in self.contracts:
-                    with _guard(rule.name, f"contract {contract.id}"):
+                    try:
                         produced.extend(self.onetime_lines(rule, contract))
+                    except ArithmeticError as exc:
+                        raise _arithmetic_error(rule.name, f"contract {contract.id}",
+                                                exc) from None
             elif isinstance(rule, CompiledCohort):
                 with _guard(rule.name, "a cohort"):
                     produced.extend(self.cohort_lines(rule))
@@ -634,10 +657,14 @@ class _Run:
         if rule.installments is None:
             return 1
         value = rule.installments(self.context(contract))
-        if value is None or value != int(value) or not 1 <= value <= MAX_INSTALLMENTS:
+        limit = self.plan.limits.max_installments
+        # The range is checked before int(), which is slow on a huge exponent.
+        if value is None or not 1 <= value <= limit or value != int(value):
             msg = (f"rule {rule.name!r} asks for {value} installments on contract"
                    f" {contract.id}; the count must be a whole number from 1 to"
-                   f" {MAX_INSTALLMENTS}")
+                   f" {limit} (max_installments)")
+            if value is not None and value > limit:
+                msg += "; " + raise_hint("max_installments")
             raise EvaluationError(msg)
         return int(value)
 
@@ -647,6 +674,7 @@ class _Run:
             return []
         zone = selection.payee.timezone
         count = self.installment_count(rule, contract)
+        calendar = schedule.due_calendar(selection.signing_day, count, zone)
         dues = schedule.due_dates(selection.signing_day, count, zone)
         refunds = []
         if rule.refund_action == "stop":
@@ -683,8 +711,8 @@ class _Run:
         for item in installments:
             steps = list(rate_steps)
             sources = [contract.id]
+            _due, due_day, period = calendar[item.index]
             if rule.installments is not None:
-                due_day = periods.local_date(item.due, zone).isoformat()
                 steps.append(explain.installment_step(item.index, item.count, due_day))
             if item.respread_by is not None:
                 spread = by_refund[item.respread_by]
@@ -692,7 +720,7 @@ class _Run:
                                                    spread.entitlement, spread.paid,
                                                    spread.remaining, self.currency))
                 sources.append(spread.refund_id)
-            out.append(PayoutLine(selection.payee.id, periods.period_of(item.due, zone), kind,
+            out.append(PayoutLine(selection.payee.id, period, kind,
                                   rule.name, item.amount, self.currency, tuple(sources),
                                   tuple(steps), item.due))
         for claw in clawbacks:

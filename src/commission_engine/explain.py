@@ -67,11 +67,20 @@ def _lazy(*codes: str) -> Callable[[Callable[..., Any]], Callable[..., Step]]:
         for code in codes:
             _PARTS[code] = parts
 
-        @functools.wraps(parts)
-        def build(*args: Any) -> Step:
-            return Step(codes[0] if len(codes) == 1 else args[0], args)
+        if len(codes) == 1:
+            code = codes[0]
 
-        return build
+            @functools.wraps(parts)
+            def build(*args: Any) -> Step:
+                return Step(code, args)
+
+            return build
+
+        @functools.wraps(parts)
+        def build_coded(*args: Any) -> Step:
+            return Step(args[0], args)
+
+        return build_coded
 
     return wrap
 

@@ -48,9 +48,18 @@ class PayoutLine:
     explanation: tuple[Step, ...]
     due: datetime
 
-    def explain(self) -> str:
-        """Return the explanation as one English payslip line."""
-        return render(self.explanation)
+    def explain(self, lang: str | None = None) -> str:
+        """Write the explanation as one payslip line.
+
+        Without ``lang`` the text is the plain English of each step, as in the
+        JSON output; with ``lang="en"`` or ``lang="zh-CN"`` it is payslip text
+        with the language's money, date and month formats.
+        """
+        if lang is None:
+            return render(self.explanation)
+        from .payslip_text import render_steps
+
+        return render_steps(self.explanation, lang)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the line as JSON-ready data."""
@@ -123,6 +132,20 @@ class Result:
         return compute_digest(self.plan_source, self.record_lines(), self.as_of, self.rounding,
                               self.lines, self.schedule)
 
+    @functools.cached_property
+    def inputs(self) -> dict[str, str]:
+        """The snapshot of the inputs: digests of the plan text and the records, as_of, rounding.
+
+        With it, a stored result can be checked years later against the plan
+        and records it claims to come from (``commission-engine verify``).
+        """
+        return {
+            "plan_sha256": plan_digest(self.plan_source),
+            "records_sha256": records_digest(self.record_lines()),
+            "as_of": _instant(self.as_of),
+            "rounding": self.rounding,
+        }
+
     def statement(self, payee: str, period: str) -> Statement | None:
         """Return the statement of one payee and period, or None when it has no lines."""
         for statement in self.statements:
@@ -147,6 +170,7 @@ class Result:
             "lines": [line.to_dict() for line in self.lines],
             "statements": self._statement_dicts(),
             "schedule": [line.to_dict() for line in self.schedule],
+            "inputs": self.inputs,
             "digest": self.digest,
         }
 
@@ -209,6 +233,20 @@ def build_statements(lines: Iterable[PayoutLine],
         statements.append(Statement(payee, period, members[0].currency, tuple(members), total,
                                     balances.get((payee, period))))
     return tuple(statements)
+
+
+def plan_digest(plan_source: str) -> str:
+    """Hash the plan text as UTF-8 (SHA-256)."""
+    return "sha256:" + hashlib.sha256(plan_source.encode("utf-8")).hexdigest()
+
+
+def records_digest(record_lines: Iterable[str]) -> str:
+    """Hash the canonical records, one ASCII JSON line each in canonical order (SHA-256)."""
+    digest = hashlib.sha256()
+    for line in record_lines:
+        digest.update(line.encode("ascii"))
+        digest.update(b"\n")
+    return "sha256:" + digest.hexdigest()
 
 
 def compute_digest(plan_source: str, records: Iterable[str], as_of: datetime,

@@ -1,0 +1,512 @@
+"""Evaluate a plan on a Dask cluster, partitioned by payee, with the single-process result.
+
+The records arrive as a ``dask.bag.Bag``. A first pass brings the reference
+records (reps, customers, targets) and the contracts to the client, where
+they are validated and where the plan's payee paths decide which contracts
+must be evaluated together: every contract that feeds a payee's tiered
+period total or a payee's cohort goes with that payee. The payee groups are
+packed into partitions. A second pass routes each contract and its events to
+its partition, and each partition is validated and evaluated on a worker by
+the plain library, with the plan sent as text. The client merges the lines
+in the library's total order, so the result, its JSON and its digest are the
+ones a single process computes.
+
+What crosses partitions, and how (docs/scale.md has the whole list):
+
+- reps are sent to every partition, so manager chains, referral owners and
+  split payees resolve anywhere;
+- a customer is sent to each partition that holds one of its contracts, or
+  a contract of a customer it referred, directly or up the referral chain;
+- "new customer" is decided from the customer's first contract among all
+  records, which the client knows, not among the partition's;
+- overrides keep a running total per manager, level and contract, so each
+  contract's override lines are computed where the contract is;
+- closed periods are applied by the client to the merged lines;
+- the digest hashes every record once, in the canonical order.
+"""
+
+from __future__ import annotations
+
+import functools
+import zlib
+from collections import Counter
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from decimal import localcontext
+from typing import Any
+
+import dask
+from dask.bag import Bag
+from dask.delayed import Delayed, delayed
+
+from commission_engine import load_plan, money
+from commission_engine.closing import ClosedPeriods, apply_closed
+from commission_engine.compile import CompiledCohort, CompiledCommission, CompiledPlan
+from commission_engine.context import Context
+from commission_engine.errors import EvaluationError, Problem, RecordError
+from commission_engine.evaluate import evaluate as evaluate_in_process
+
+# Private helpers of the single-process path, reused so that the partitioned
+# path orders lines, checks currencies and reports duplicate ids the same way.
+from commission_engine.evaluate import _check_currencies, _line_key
+from commission_engine.records import (
+    MAX_REPORTED_PROBLEMS,
+    Contract,
+    RecordSet,
+    _check_duplicate_ids,
+    _Collector,
+    load_records,
+)
+from commission_engine.results import PayoutLine, Result, build_statements
+
+__all__ = ["evaluate"]
+
+# Event records, routed to the partition of their contract. Every other
+# record (and anything that is not a record) goes to the client.
+EVENT_TYPES = ("payment", "refund", "session", "satisfaction", "complaint")
+
+# A row of input: its place in the bag, its position text, the record.
+Row = tuple[int, str, Any]
+
+
+def evaluate(plan: CompiledPlan, records_bag: Bag, as_of: datetime,
+             rounding: str | None = None, closed: ClosedPeriods | None = None, *,
+             partitions: int | None = None, positioned: bool = False) -> Result:
+    """Evaluate ``plan`` over the records of a Dask bag, partitioned by payee.
+
+    The result equals ``plan.evaluate(load_records(records), as_of, rounding,
+    closed)`` byte for byte, digest included. The computation runs on the
+    current Dask scheduler: a ``distributed.Client`` when one is active.
+
+    ``records_bag`` holds record mappings, named ``record N`` in errors by
+    their place in the bag. With ``positioned=True`` it holds
+    ``(position, record)`` pairs instead, such as ``("line 3", {...})``.
+    ``partitions`` is the number of evaluation partitions; by default, the
+    bag's. The bag is computed twice, so persist it first when it is costly
+    to build.
+    """
+    if not isinstance(plan, CompiledPlan):
+        msg = (f"plan must be a compiled Plan, not {type(plan).__name__};"
+               " compile the text first with load_plan(...)")
+        raise TypeError(msg)
+    if not isinstance(records_bag, Bag):
+        msg = (f"records_bag must be a dask.bag.Bag, not {type(records_bag).__name__};"
+               " build one with dask.bag.from_sequence(records)")
+        raise TypeError(msg)
+    if partitions is not None and (not isinstance(partitions, int) or partitions < 1):
+        msg = f"partitions must be a whole number of at least 1, not {partitions!r}"
+        raise ValueError(msg)
+    # The single-process entry point checks as_of, the rounding mode and the
+    # closed periods; an empty record set makes that check cost nothing.
+    evaluate_in_process(plan, load_records([]), as_of, rounding, closed)
+    mode = rounding or plan.rounding
+
+    inputs = records_bag.to_delayed()
+    layout = _first_pass(inputs, positioned)
+    headers = _validate_headers(layout)
+    _check_currencies(plan, headers)
+    assignment = _assign(plan, headers, as_of, layout.weights, partitions or len(inputs))
+    outcomes = _second_pass(plan.source, inputs, layout.offsets, positioned, headers,
+                            layout, assignment, as_of, mode)
+    return _merge(plan, headers, as_of, mode, closed, outcomes)
+
+
+# ---------------------------------------------------------------- first pass
+
+
+def _header_rows(part: Iterable[Any], positioned: bool) -> tuple[int, list[tuple[int, Any, Any]],
+                                                                  Counter[str]]:
+    """Return a bag partition's size, its non-event rows and its events per contract."""
+    headers: list[tuple[int, Any, Any]] = []
+    events: Counter[str] = Counter()
+    count = 0
+    for index, item in enumerate(part):
+        count += 1
+        position, record = _unpack(item, positioned)
+        if isinstance(record, Mapping) and record.get("type") in EVENT_TYPES:
+            contract_id = record.get("contract")
+            if isinstance(contract_id, str):
+                events[contract_id] += 1
+            continue
+        headers.append((index, position, record))
+    return count, headers, events
+
+
+def _unpack(item: Any, positioned: bool) -> tuple[str | None, Any]:
+    if not positioned:
+        return None, item
+    if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)):
+        msg = ("with positioned=True every item of the bag must be a (position, record)"
+               f" pair such as ('line 3', {{...}}), not {type(item).__name__}")
+        raise TypeError(msg)
+    return item[0], item[1]
+
+
+def _position(position: str | None, index: int) -> str:
+    return position if position is not None else f"record {index + 1}"
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """What the first pass brings to the client."""
+
+    offsets: tuple[int, ...]
+    headers: tuple[Row, ...]
+    weights: Mapping[str, int]
+
+
+def _first_pass(inputs: Sequence[Delayed], positioned: bool) -> _Layout:
+    summaries = dask.compute(*[delayed(_header_rows)(part, positioned) for part in inputs])
+    offsets = []
+    rows: list[Row] = []
+    weights: Counter[str] = Counter()
+    total = 0
+    for count, headers, events in summaries:
+        offsets.append(total)
+        rows += [(total + index, _position(position, total + index), record)
+                 for index, position, record in headers]
+        weights.update(events)
+        total += count
+    return _Layout(tuple(offsets), tuple(rows), weights)
+
+
+def _validate_headers(layout: _Layout) -> RecordSet:
+    """Validate reps, customers, contracts and targets; raise ``RecordError`` on a problem.
+
+    The events are validated later, on the workers. So when one of these
+    records is invalid, the error lists the problems of these records only.
+    """
+    return load_records([row[2] for row in layout.headers],
+                        [row[1] for row in layout.headers])
+
+
+# ---------------------------------------------------------------- partitioning
+
+
+@dataclass(frozen=True)
+class _Assignment:
+    """Which partition evaluates each contract, and what each partition must also see."""
+
+    count: int
+    partition_of_contract: Mapping[str, int]
+    partition_of_rep: Mapping[str, int]
+    customers: tuple[frozenset[str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _PaymentOf:
+    """A stand-in payment: payee paths of a payment rule start at the payment.
+
+    A path to a rep can only leave a payment through its contract, so the
+    contract is all a payee path reads.
+    """
+
+    contract: str
+
+
+def _grouping_payees(plan: CompiledPlan, headers: RecordSet, as_of: datetime
+                     ) -> dict[str, set[str]]:
+    """Return, per contract, the payees whose tiers or cohorts the contract feeds.
+
+    This over-approximates: a contract counts even when a rule is not in force
+    on it, which can only put more contracts together.
+    """
+    grouped: dict[str, set[str]] = {}
+    rules = [rule for rule in plan.rules
+             if isinstance(rule, CompiledCohort)
+             or (isinstance(rule, CompiledCommission) and rule.tiers is not None)]
+    for contract_id in sorted(headers.contracts):
+        contract = headers.contracts[contract_id]
+        payees: set[str] = set()
+        for rule in rules:
+            ctx = Context(headers, contract, "UTC", as_of)
+            if getattr(rule, "subject", "contract") == "payment":
+                ctx.subject = _PaymentOf(contract.id)
+            payee = rule.payee(ctx)
+            if payee is not None:
+                payees.add(payee.id)
+        grouped[contract_id] = payees
+    return grouped
+
+
+class _Groups:
+    """Union-find over rep ids."""
+
+    def __init__(self, members: Iterable[str]):
+        self.parent = {member: member for member in members}
+
+    def find(self, member: str) -> str:
+        root = member
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[member] != root:
+            self.parent[member], member = root, self.parent[member]
+        return root
+
+    def union(self, first: str, second: str) -> None:
+        a, b = self.find(first), self.find(second)
+        if a != b:
+            # The smaller id becomes the root, so groups do not depend on order.
+            self.parent[max(a, b)] = min(a, b)
+
+
+def _assign(plan: CompiledPlan, headers: RecordSet, as_of: datetime,
+            events_of: Mapping[str, int], count: int) -> _Assignment:
+    """Put payee groups into ``count`` partitions, balanced by record count."""
+    groups = _Groups(headers.reps)
+    home: dict[str, str] = {}
+    for contract_id, payees in _grouping_payees(plan, headers, as_of).items():
+        ordered = sorted(payees)
+        for other in ordered[1:]:
+            groups.union(ordered[0], other)
+        home[contract_id] = ordered[0] if ordered else headers.contracts[contract_id].rep
+    weight: Counter[str] = Counter({groups.find(rep_id): 0 for rep_id in headers.reps})
+    for contract_id, rep_id in home.items():
+        weight[groups.find(rep_id)] += 1 + events_of.get(contract_id, 0)
+    # Heaviest group first, each into the lightest partition so far; ties
+    # fall to the smaller id and the lower partition, so packing is stable.
+    loads = [0] * count
+    partition_of_group: dict[str, int] = {}
+    for group, size in sorted(weight.items(), key=lambda item: (-item[1], item[0])):
+        target = min(range(count), key=lambda index: (loads[index], index))
+        partition_of_group[group] = target
+        loads[target] += size
+    partition_of_contract = {contract_id: partition_of_group[groups.find(rep_id)]
+                             for contract_id, rep_id in home.items()}
+    partition_of_rep = {rep_id: partition_of_group[groups.find(rep_id)]
+                        for rep_id in headers.reps}
+    customers: list[set[str]] = [set() for _ in range(count)]
+    for contract_id, target in partition_of_contract.items():
+        customer_id = headers.contracts[contract_id].customer
+        customers[target].update(_referral_chain(headers, customer_id))
+    return _Assignment(count, partition_of_contract, partition_of_rep,
+                       tuple(frozenset(ids) for ids in customers))
+
+
+def _referral_chain(headers: RecordSet, customer_id: str) -> list[str]:
+    """Return a customer and every customer up its ``referred_by`` chain."""
+    chain = [customer_id]
+    seen = {customer_id}
+    current = headers.customers[customer_id].referred_by
+    # Referrers may share a created_at, so a chain can loop: stop at a repeat.
+    while current is not None and current not in seen:
+        chain.append(current)
+        seen.add(current)
+        current = headers.customers[current].referred_by
+    return chain
+
+
+# ---------------------------------------------------------------- second pass
+
+
+def _route(part: Iterable[Any], offset: int, positioned: bool,
+           partition_of_contract: Mapping[str, int], count: int
+           ) -> tuple[list[list[Row]], list[list[tuple[str, str, int, str]]]]:
+    """Split a bag partition's contracts and events by partition.
+
+    Also returns the event ids, grouped by a hash of the id, so that ids used
+    twice in different partitions are found.
+    """
+    routed: list[list[Row]] = [[] for _ in range(count)]
+    ids: list[list[tuple[str, str, int, str]]] = [[] for _ in range(count)]
+    for local, item in enumerate(part):
+        position, record = _unpack(item, positioned)
+        index = offset + local
+        if not isinstance(record, Mapping):
+            continue
+        record_type = record.get("type")
+        if record_type == "contract":
+            key = record.get("id")
+        elif record_type in EVENT_TYPES:
+            key = record.get("contract")
+        else:
+            continue
+        # An event of an unknown contract goes to partition 0, whose
+        # validation reports the missing contract.
+        target = partition_of_contract.get(key, 0) if isinstance(key, str) else 0
+        text = _position(position, index)
+        routed[target].append((index, text, record))
+        record_id = record.get("id")
+        if record_type != "contract" and isinstance(record_id, str):
+            bucket = zlib.crc32(record_id.encode("utf-8", "surrogatepass")) % count
+            ids[bucket].append((record_type, record_id, index, text))
+    return routed, ids
+
+
+def _pick(value: Sequence[Any], first: int, second: int) -> Any:
+    return value[first][second]
+
+
+def _duplicate_problems(*groups: list[tuple[str, str, int, str]]) -> list[tuple[int, Problem]]:
+    """Report every event id used twice, as ``load_records`` does."""
+    entries = sorted((entry for group in groups for entry in group), key=lambda e: e[2])
+    positions = [entry[3] for entry in entries]
+    collector = _Collector(positions)
+    _check_duplicate_ids([(entry[0], entry[1]) for entry in entries], positions, collector)
+    index_of = {entry[3]: entry[2] for entry in entries}
+    return [(index_of[problem.position], problem) for problem in collector.problems]
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What one partition returns: lines, or the problems that stopped it."""
+
+    lines: tuple[PayoutLine, ...] = ()
+    # The canonical JSON of each event record, by record group and id.
+    record_lines: tuple[tuple[int, str, str], ...] = ()
+    problems: tuple[tuple[int, Problem], ...] = ()
+    omitted: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class _PartitionRecords(RecordSet):
+    """A partition's records as seen at ``seen_at``, with the new-customer test of all records.
+
+    A partition holds only some contracts of a customer, so the customer's
+    first contract is looked up in ``first_contract_of``, built from every
+    contract.
+    """
+
+    first_contract_of: Mapping[str, str] = field(default_factory=dict, repr=False)
+    seen_at: datetime | None = None
+
+    def visible_at(self, as_of: datetime) -> RecordSet:
+        if as_of != self.seen_at:
+            msg = f"these records were cut at {self.seen_at}, not at {as_of}"
+            raise ValueError(msg)
+        return self
+
+    def is_new_customer(self, contract: Contract) -> bool:
+        return self.first_contract_of[contract.customer] == contract.id
+
+
+@functools.lru_cache(maxsize=4)
+def _compiled(source: str) -> CompiledPlan:
+    # Parser objects do not pickle, so workers receive the plan text and
+    # compile it once per process.
+    return load_plan(source)
+
+
+# The event groups of RecordSet.all_records, in its order, after reps,
+# customers and contracts.
+_EVENT_GROUPS = ("payments", "refunds", "sessions", "surveys", "complaints")
+
+
+def _evaluate_partition(source: str, reference: Sequence[Row], first_contract_of: Mapping[str, str],
+                        as_of: datetime, mode: str, *routed: list[Row]) -> _Outcome:
+    rows = sorted([*reference, *(row for group in routed for row in group)],
+                  key=lambda row: row[0])
+    index_of = {row[1]: row[0] for row in rows}
+    try:
+        records = load_records([row[2] for row in rows], [row[1] for row in rows])
+    except RecordError as error:
+        problems = tuple((index_of.get(p.position, -1), p) for p in error.problems)
+        return _Outcome(problems=problems, omitted=error.omitted)
+    visible = records.visible_at(as_of)
+    part = _PartitionRecords(**{f.name: getattr(visible, f.name) for f in fields(RecordSet)},
+                             first_contract_of=first_contract_of, seen_at=as_of)
+    try:
+        result = evaluate_in_process(_compiled(source), part, as_of, mode)
+    except EvaluationError as error:
+        return _Outcome(error=str(error))
+    return _Outcome(lines=(*result.lines, *result.schedule),
+                    record_lines=_event_lines(records))
+
+
+def _event_lines(records: RecordSet) -> tuple[tuple[int, str, str], ...]:
+    lines = records.canonical_lines
+    start = len(records.reps) + len(records.customers) + len(records.contracts)
+    out = []
+    for group_index, name in enumerate(_EVENT_GROUPS):
+        for record_id in sorted(getattr(records, name)):
+            out.append((group_index, record_id, lines[start]))
+            start += 1
+    return tuple(out)
+
+
+def _second_pass(source: str, inputs: Sequence[Delayed], offsets: Sequence[int],
+                 positioned: bool, headers: RecordSet, layout: _Layout,
+                 assignment: _Assignment, as_of: datetime, mode: str) -> list[Any]:
+    count = assignment.count
+    routing = delayed(assignment.partition_of_contract, traverse=False)
+    splits = [delayed(_route)(part, offset, positioned, routing, count)
+              for part, offset in zip(inputs, offsets)]
+    tasks = []
+    for target in range(count):
+        reference = _reference_rows(layout, headers, assignment, target)
+        first = {customer_id: headers.contracts_of_customer[customer_id][0].id
+                 for customer_id in assignment.customers[target]
+                 if customer_id in headers.contracts_of_customer}
+        routed = [delayed(_pick)(split, 0, target) for split in splits]
+        tasks.append(delayed(_evaluate_partition)(source, reference, first, as_of, mode,
+                                                  *routed))
+    for bucket in range(count):
+        ids = [delayed(_pick)(split, 1, bucket) for split in splits]
+        tasks.append(delayed(_duplicate_problems)(*ids))
+    return list(dask.compute(*tasks))
+
+
+def _reference_rows(layout: _Layout, headers: RecordSet, assignment: _Assignment,
+                    target: int) -> list[Row]:
+    """Return the reps, customers and targets partition ``target`` must see."""
+    customers = assignment.customers[target]
+    rows = []
+    for row in layout.headers:
+        record = row[2]
+        record_type = record["type"]
+        if (record_type == "rep"
+                or (record_type == "customer" and record["id"] in customers)
+                or (record_type == "target"
+                    and assignment.partition_of_rep[record["rep"]] == target)):
+            rows.append(row)
+    return rows
+
+
+# ---------------------------------------------------------------- merge
+
+
+def _merge(plan: CompiledPlan, headers: RecordSet, as_of: datetime, mode: str,
+           closed: ClosedPeriods | None, outcomes: Sequence[Any]) -> Result:
+    partitions = [o for o in outcomes if isinstance(o, _Outcome)]
+    duplicates = [p for o in outcomes if not isinstance(o, _Outcome) for p in o]
+    _raise_problems(partitions, duplicates)
+    errors = [o.error for o in partitions if o.error is not None]
+    if errors:
+        # NOTE: when several partitions fail, the first partition's error is
+        # raised, which may differ from the first error a single process meets.
+        raise EvaluationError(errors[0])
+    produced = [line for outcome in partitions for line in outcome.lines]
+    with localcontext(money.EVALUATION_CONTEXT):
+        produced.sort(key=_line_key)
+        if closed is not None:
+            zones = {rep_id: rep.timezone for rep_id, rep in headers.reps.items()}
+            produced = apply_closed(produced, closed, plan.currency, zones)
+            produced.sort(key=_line_key)
+    lines = tuple(line for line in produced if line.due <= as_of)
+    future = tuple(line for line in produced if line.due > as_of)
+    record_lines = _canonical_lines(headers, partitions)
+    return Result(plan.name, plan.version, as_of, plan.currency, mode, lines,
+                  build_statements(lines), future, plan.source, lambda: record_lines)
+
+
+def _raise_problems(partitions: Sequence[_Outcome],
+                    duplicates: Sequence[tuple[int, Problem]]) -> None:
+    found: dict[tuple[Hashable, ...], tuple[int, Problem]] = {}
+    for index, problem in [*(p for o in partitions for p in o.problems), *duplicates]:
+        found.setdefault((problem.position, problem.record_id, problem.field,
+                          problem.message), (index, problem))
+    if not found:
+        return
+    ordered = [problem for _index, problem in sorted(found.values(), key=lambda e: e[0])]
+    omitted = sum(o.omitted for o in partitions) + max(0, len(ordered) - MAX_REPORTED_PROBLEMS)
+    raise RecordError(tuple(ordered[:MAX_REPORTED_PROBLEMS]), omitted)
+
+
+def _canonical_lines(headers: RecordSet, partitions: Sequence[_Outcome]) -> tuple[str, ...]:
+    """Return every record's canonical line in the order of ``RecordSet.all_records``."""
+    lines = headers.canonical_lines
+    leading = len(headers.reps) + len(headers.customers) + len(headers.contracts)
+    events = sorted(line for outcome in partitions for line in outcome.record_lines)
+    return (*lines[:leading], *(line for _group, _id, line in events), *lines[leading:])
