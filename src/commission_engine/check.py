@@ -301,6 +301,10 @@ class _Checker:
                            f" ({previous})", row.pos, "list the tiers from the lowest bound up")
             if row.bound is not None:
                 previous = row.bound
+            if tiers.by_count and row.bound is not None and (
+                    row.bound < 1 or row.bound != row.bound.to_integral_value()):
+                self.error(f"a tier by count needs a whole number of records, not {row.bound}",
+                           row.pos, "write a count such as 'up to 5'")
         if tiers.rows and tiers.rows[-1].bound is not None:
             self.error(f"no tier covers totals above {tiers.rows[-1].bound}", tiers.rows[-1].pos,
                        "end the tiers with a row such as '10% above'")

@@ -128,6 +128,7 @@ class CompiledTiers:
 
     mode: str
     tiers: tuple[CompiledTier, ...]
+    by_count: bool = False
 
     def tier_of(self, total: Decimal) -> CompiledTier:
         """Return the tier a total falls in; edges follow each tier's inclusiveness."""
@@ -690,7 +691,7 @@ def _tiers(table: t.TierTable | None) -> CompiledTiers | None:
     return CompiledTiers(table.mode, tuple(
         CompiledTier(row.rate.value / _HUNDRED, f"{_plain(row.rate.value)}%", row.bound,
                      row.inclusive)
-        for row in table.rows))
+        for row in table.rows), table.by_count)
 
 
 def _accelerator(accelerator: t.Accelerator | None) -> CompiledAccelerator | None:

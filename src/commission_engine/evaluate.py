@@ -27,6 +27,7 @@ from .compile import (
     CompiledOverride,
     CompiledPlan,
     CompiledRow,
+    CompiledTier,
     CompiledTiers,
     DivisionByZeroError,
 )
@@ -505,10 +506,14 @@ class _Run:
     # ---- tiered commission rules
 
     def tier_events(self, rule: CompiledCommission, contract: Contract
-                    ) -> list[tuple[Rep, datetime, str, Decimal, tuple[str, ...]]]:
-        """Return the (payee, time, id, change of the tiered base, sources) of one contract."""
+                    ) -> list[tuple[Rep, datetime, str, Decimal, tuple[str, ...], str | None]]:
+        """Return the (payee, time, id, change of the tiered base, sources, refunded id) of one contract.
+
+        The refunded id names the record a refund takes back, and is None for
+        the records themselves.
+        """
         priced: dict[str, tuple[Rep, Decimal, Decimal]] = {}
-        events: list[tuple[Rep, datetime, str, Decimal, tuple[str, ...]]] = []
+        events: list[tuple[Rep, datetime, str, Decimal, tuple[str, ...], str | None]] = []
         subjects: tuple[Any, ...] = (contract,)
         if rule.subject == "payment":
             subjects = self.records.payments_of.get(contract.id, ())
@@ -522,7 +527,7 @@ class _Run:
                 continue
             priced[subject.id] = (payee, base, subject.amount)
             sources = tuple(dict.fromkeys((contract.id, subject.id)))
-            events.append((payee, rule.governing(ctx), subject.id, base, sources))
+            events.append((payee, rule.governing(ctx), subject.id, base, sources, None))
         if rule.refund_action == "ignore":
             return events
         latest: str | None = None
@@ -538,7 +543,7 @@ class _Run:
                 continue
             payee, base, whole = priced[key]
             change = refund.amount if base == whole else base * refund.amount / whole
-            events.append((payee, moment, refund.id, -change, (contract.id, refund.id)))
+            events.append((payee, moment, refund.id, -change, (contract.id, refund.id), key))
         return events
 
     def tier_lines(self, rule: CompiledCommission, tiers: CompiledTiers) -> list[PayoutLine]:
@@ -548,19 +553,24 @@ class _Run:
         rounded tiered commission after its event less the same before it. So
         the lines of a period sum to the tiers applied to the period total.
         """
-        grouped: dict[tuple[str, str], list[tuple[datetime, str, Decimal, tuple[str, ...]]]] = {}
+        grouped: dict[tuple[str, str], list[tuple[datetime, str, Decimal, tuple[str, ...],
+                                                 str | None]]] = {}
         payees: dict[str, Rep] = {}
         for contract in self.contracts:
-            for payee, moment, record_id, change, sources in self.tier_events(rule, contract):
+            for payee, moment, record_id, change, sources, refunded in self.tier_events(
+                    rule, contract):
                 payees[payee.id] = payee
                 period = periods.period_of(moment, payee.timezone)
                 grouped.setdefault((payee.id, period), []).append(
-                    (moment, record_id, change, sources))
+                    (moment, record_id, change, sources, refunded))
+        if tiers.by_count:
+            return self.count_tier_lines(rule, tiers, grouped)
         out = []
         for (payee_id, period), events in sorted(grouped.items()):
             total = Decimal(0)
             paid = Decimal(0)
-            for moment, _record_id, change, sources in sorted(events, key=lambda e: e[:2]):
+            for moment, _record_id, change, sources, _refunded in sorted(events,
+                                                                         key=lambda e: e[:2]):
                 total += change
                 exact = tiers.commission_on(total)
                 rounded = self.round(exact)
@@ -573,6 +583,52 @@ class _Run:
                 if amount == 0:
                     continue
                 kind = "clawback" if change < 0 else "commission"
+                out.append(PayoutLine(payee_id, period, kind, rule.name, amount, self.currency,
+                                      sources, steps, moment))
+        return out
+
+    def count_tier_lines(self, rule: CompiledCommission, tiers: CompiledTiers,
+                         grouped: dict[tuple[str, str], list[tuple[
+                             datetime, str, Decimal, tuple[str, ...], str | None]]],
+                         ) -> list[PayoutLine]:
+        """Price each period's records by their count, paying each event its change.
+
+        Flat: the rate of the count reached applies to the whole period total.
+        Marginal: the k-th record of the period is priced at the rate of the
+        tier that k falls in, and a refund takes back at its record's rate.
+        Refunds lower the total but not the count.
+        """
+        out = []
+        for (payee_id, period), events in sorted(grouped.items()):
+            count = 0
+            total = Decimal(0)
+            marginal = Decimal(0)
+            paid = Decimal(0)
+            tier_of_record: dict[str, CompiledTier] = {}
+            for moment, record_id, change, sources, refunded in sorted(events,
+                                                                       key=lambda e: e[:2]):
+                if refunded is None:
+                    count += 1
+                    tier = tiers.tier_of(Decimal(count))
+                    tier_of_record[record_id] = tier
+                else:
+                    tier = tier_of_record.get(refunded, tiers.tier_of(Decimal(max(count, 1))))
+                total += change
+                marginal += tier.rate * change
+                if tiers.mode == "flat":
+                    tier = tiers.tier_of(Decimal(max(count, 1)))
+                    exact = tier.rate * total
+                else:
+                    exact = marginal
+                rounded = self.round(exact)
+                amount = rounded - paid
+                steps = (explain.count_tier_step(rule.name, tiers.mode, tier.percent_text, count,
+                                                 total, exact, self.currency),
+                         explain.running_step(rounded, paid, amount, self.currency))
+                paid = rounded
+                if amount == 0:
+                    continue
+                kind = "clawback" if refunded is not None else "commission"
                 out.append(PayoutLine(payee_id, period, kind, rule.name, amount, self.currency,
                                       sources, steps, moment))
         return out

@@ -368,3 +368,18 @@ def conversion_step(contract: str, currency: str, rate: Decimal, start: str, pla
     values = (("contract", contract), ("currency", currency), ("rate", format(rate, "f")),
               ("from", start), ("into", plan_currency))
     return (text, values)
+
+
+@_lazy("count_tier")
+def count_tier_step(rule: str, mode: str, percent: str, count: int, total: Decimal,
+                    exact: Decimal, currency: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Explain tiers chosen by the count of a period's records."""
+    if mode == "flat":
+        how = f"all of the period total {show_money(total, currency)} at {percent}"
+    else:
+        how = f"each record at the rate of its place, this one at {percent}"
+    text = (f"{rule.capitalize()} tiers by count ({mode}): {count} records in the period, {how}"
+            f" = {format(exact, 'f')}")
+    values = (("rule", rule), ("mode", mode), ("tier", percent), ("count", str(count)),
+              ("total", money.format_amount(total, currency)), ("exact", format(exact, "f")))
+    return (text, values)

@@ -69,6 +69,10 @@ def _parser() -> Lark:
     )
 
 
+# The marker the tree builder passes up for "by count" in a tier table.
+_BY_COUNT = object()
+
+
 @dataclass(frozen=True, slots=True)
 class _Invalid:
     """An example's ``expect invalid: "..."`` line, before it joins the example."""
@@ -628,9 +632,16 @@ class _TreeBuilder(Transformer[Token, Any]):
         return ("rate_line", (children[1], (row,)), self._mpos(meta))
 
     def tier_table(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
-        base, mode, *rows = children
-        return ("tier_table", (base, t.TierTable(mode, tuple(rows), self._mpos(meta))),
-                self._mpos(meta))
+        base, *rest = children
+        by_count = rest[0] is _BY_COUNT
+        if by_count:
+            rest.pop(0)
+        mode, *rows = rest
+        table = t.TierTable(mode, tuple(rows), self._mpos(meta), by_count)
+        return ("tier_table", (base, table), self._mpos(meta))
+
+    def tier_by_count(self, meta: Any, children: list[Any]) -> object:
+        return _BY_COUNT
 
     def tier_flat(self, meta: Any, children: list[Any]) -> str:
         return "flat"

@@ -218,9 +218,12 @@ class TierRow:
 
 @dataclass(frozen=True, slots=True)
 class TierTable:
+    """Tiers over a period total; with ``by_count`` the bounds count records."""
+
     mode: str
     rows: tuple[TierRow, ...]
     pos: Pos
+    by_count: bool = False
 
 
 @dataclass(frozen=True, slots=True)
