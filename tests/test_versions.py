@@ -197,3 +197,12 @@ def test_new_version_never_rewrites_past(rows: list[dict[str, Any]]) -> None:
                 for line in (*result.lines, *result.schedule) if line.rule != "collected"]
 
     assert contract_lines(after) == contract_lines(before)
+
+
+def test_line_names_its_version() -> None:
+    result = PLAN.evaluate(load_records(ROWS), AS_OF)
+    texts = {line.sources: line.explanation[-1].text for line in result.lines
+             if line.rule == "base" and line.period != "2025-05"}
+
+    assert texts == {("K1",): "priced by plan version 2025.1",
+                     ("K2",): "priced by plan version 2025.2"}

@@ -6,6 +6,7 @@ a plan cannot reach anything but the record fields the schema names.
 
 from __future__ import annotations
 
+import dataclasses
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -112,6 +113,8 @@ class CompiledCommission:
     tiers: CompiledTiers | None = None
     accelerator: CompiledAccelerator | None = None
     limits: CompiledLimits = NO_LIMITS
+    # The plan version the rule belongs to, when the plan has several.
+    version_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +195,7 @@ class CompiledOneTime:
     amount: Fn
     amount_label: str
     describe_amount: Fn
+    version_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +216,7 @@ class CompiledCohort:
     describe_amount: Fn
     payout_offset_months: int
     windows: tuple[tuple[int, str], ...]
+    version_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,7 +317,8 @@ class CompiledPlan:
 def compile_plan(checked: CheckedPlan) -> CompiledPlan:
     """Build closures for every rule of a checked plan."""
     compiler = _Compiler(checked)
-    rules = tuple(compiler.rule(rule, index) for index, rule in enumerate(checked.tree.rules))
+    rules = tuple(compiler.versioned(compiler.rule(rule, index), rule)
+                  for index, rule in enumerate(checked.tree.rules))
     tree = checked.tree
     invariants = tuple(
         CompiledInvariant(item.name, item.scope, compiler.expr(item.condition),
@@ -394,6 +400,14 @@ class _Compiler:
             rule.payout_offset_months or 0,
             tuple(sorted(set(_windows(rule.retained)))),
         )
+
+    def versioned(self, compiled: CompiledRule, rule: t.Rule) -> CompiledRule:
+        """Name the rule's plan version on it, when the plan has more than one."""
+        tree = self.checked.tree
+        if not tree.versions or not hasattr(compiled, "version_name"):
+            return compiled
+        name = tree.version if rule.version == 0 else tree.versions[rule.version - 1].name
+        return dataclasses.replace(compiled, version_name=name)  # type: ignore[type-var]
 
     def in_version(self, rule: t.Rule) -> tuple[date | None, date | None]:
         """Return the rule's own effective range cut to the dates of its plan version.

@@ -303,6 +303,11 @@ class _Run:
                     produced.extend(self.cohort_lines(rule))
             if isinstance(rule, CompiledCommission) and rule.limits.has_period_limit:
                 produced.extend(self.period_limit_lines(rule, produced[start:]))
+            version = getattr(rule, "version_name", None)
+            if version is not None:
+                step = explain.version_step(version)
+                produced[start:] = [dataclasses.replace(line, explanation=(
+                    *line.explanation, step)) for line in produced[start:]]
         for rule in self.plan.rules:
             if isinstance(rule, CompiledOverride):
                 produced.extend(self.override_lines(rule, produced))

@@ -383,3 +383,9 @@ def count_tier_step(rule: str, mode: str, percent: str, count: int, total: Decim
     values = (("rule", rule), ("mode", mode), ("tier", percent), ("count", str(count)),
               ("total", money.format_amount(total, currency)), ("exact", format(exact, "f")))
     return (text, values)
+
+
+@_lazy("version")
+def version_step(version: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Name the plan version whose rule made the line."""
+    return (f"priced by plan version {version}", (("version", version),))
