@@ -42,8 +42,14 @@ from dask.delayed import Delayed, delayed
 
 from commission_engine import load_plan, money
 from commission_engine.closing import ClosedPeriods, apply_closed
-from commission_engine.compile import CompiledCohort, CompiledCommission, CompiledPlan
+from commission_engine.compile import (
+    CompiledCohort,
+    CompiledCommission,
+    CompiledDraw,
+    CompiledPlan,
+)
 from commission_engine.context import Context
+from commission_engine.draws import draw_balances
 from commission_engine.errors import EvaluationError, Problem, RecordError
 from commission_engine.evaluate import evaluate as evaluate_in_process
 
@@ -109,7 +115,7 @@ def evaluate(plan: CompiledPlan, records_bag: Bag, as_of: datetime,
     assignment = _assign(plan, headers, as_of, layout.weights, partitions or len(inputs))
     outcomes = _second_pass(plan.source, inputs, layout.offsets, positioned, headers,
                             layout, assignment, as_of, mode)
-    return _merge(plan, headers, as_of, mode, closed, outcomes)
+    return _merge(plan, headers, as_of, mode, closed, outcomes, assignment)
 
 
 # ---------------------------------------------------------------- first pass
@@ -213,21 +219,40 @@ def _grouping_payees(plan: CompiledPlan, headers: RecordSet, as_of: datetime
     on it, which can only put more contracts together.
     """
     grouped: dict[str, set[str]] = {}
+    # A payee's draws, period caps and floors, and quota attainments read all
+    # of the payee's lines or records of a period, like tiers and cohorts.
+    drawn = {rule.of for rule in plan.rules if isinstance(rule, CompiledDraw)}
     rules = [rule for rule in plan.rules
              if isinstance(rule, CompiledCohort)
-             or (isinstance(rule, CompiledCommission) and rule.tiers is not None)]
+             or (isinstance(rule, CompiledCommission)
+                 and (rule.tiers is not None or rule.accelerator is not None
+                      or rule.limits.has_period_limit or rule.name in drawn))]
     for contract_id in sorted(headers.contracts):
         contract = headers.contracts[contract_id]
         payees: set[str] = set()
         for rule in rules:
-            ctx = Context(headers, contract, "UTC", as_of)
-            if getattr(rule, "subject", "contract") == "payment":
-                ctx.subject = _PaymentOf(contract.id)
+            ctx = _grouping_context(headers, contract, as_of, rule.subject)
             payee = rule.payee(ctx)
             if payee is not None:
                 payees.add(payee.id)
+            for share_payee, _share, _label in getattr(rule, "split", ()):
+                other = share_payee(ctx)
+                if other is not None:
+                    payees.add(other.id)
+        for quota in plan.quotas:
+            credited = quota.credited(_grouping_context(headers, contract, as_of, quota.subject))
+            if credited is not None:
+                payees.add(credited.id)
         grouped[contract_id] = payees
     return grouped
+
+
+def _grouping_context(headers: RecordSet, contract: Contract, as_of: datetime,
+                      subject: str) -> Context:
+    ctx = Context(headers, contract, "UTC", as_of)
+    if subject == "payment":
+        ctx.subject = _PaymentOf(contract.id)
+    return ctx
 
 
 class _Groups:
@@ -468,7 +493,8 @@ def _reference_rows(layout: _Layout, headers: RecordSet, assignment: _Assignment
 
 
 def _merge(plan: CompiledPlan, headers: RecordSet, as_of: datetime, mode: str,
-           closed: ClosedPeriods | None, outcomes: Sequence[Any]) -> Result:
+           closed: ClosedPeriods | None, outcomes: Sequence[Any],
+           assignment: _Assignment) -> Result:
     partitions = [o for o in outcomes if isinstance(o, _Outcome)]
     duplicates = [p for o in outcomes if not isinstance(o, _Outcome) for p in o]
     _raise_problems(partitions, duplicates)
@@ -477,7 +503,12 @@ def _merge(plan: CompiledPlan, headers: RecordSet, as_of: datetime, mode: str,
         # NOTE: when several partitions fail, the first partition's error is
         # raised, which may differ from the first error a single process meets.
         raise EvaluationError(errors[0])
-    produced = [line for outcome in partitions for line in outcome.lines]
+    # Every partition sees every rep, so each evaluates every rep's draws;
+    # only the partition that holds the rep's lines has the right ones.
+    draws = {rule.name for rule in plan.rules if isinstance(rule, CompiledDraw)}
+    produced = [line for index, outcome in enumerate(partitions) for line in outcome.lines
+                if line.rule not in draws or line.kind != "draw"
+                or assignment.partition_of_rep[line.payee] == index]
     with localcontext(money.EVALUATION_CONTEXT):
         produced.sort(key=_line_key)
         if closed is not None:
@@ -487,8 +518,11 @@ def _merge(plan: CompiledPlan, headers: RecordSet, as_of: datetime, mode: str,
     lines = tuple(line for line in produced if line.due <= as_of)
     future = tuple(line for line in produced if line.due > as_of)
     record_lines = _canonical_lines(headers, partitions)
+    recoverable = frozenset(rule.name for rule in plan.rules
+                            if isinstance(rule, CompiledDraw) and rule.recoverable)
+    balances = draw_balances(lines, recoverable) if recoverable else None
     return Result(plan.name, plan.version, as_of, plan.currency, mode, lines,
-                  build_statements(lines), future, plan.source, lambda: record_lines)
+                  build_statements(lines, balances), future, plan.source, lambda: record_lines)
 
 
 def _raise_problems(partitions: Sequence[_Outcome],
