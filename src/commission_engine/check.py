@@ -173,6 +173,7 @@ class _Checker:
             self.check_invariant(invariant)
         self.check_quotas(currency)
         self.check_commission_cycles()
+        self.check_quota_cycles()
         errors = [d for d in self.diagnostics if d.severity == "error"]
         if errors:
             raise PlanError(tuple(sorted(self.diagnostics, key=lambda d: (d.line, d.column))))
@@ -716,6 +717,31 @@ class _Checker:
                     path.append(ref.rule)
                     stack.append((ref.rule, iter(refers[ref.rule])))
 
+    def check_quota_cycles(self) -> None:
+        """Reject an accelerator whose quota reads, at any remove, its own rule's commission."""
+        reads: dict[str, set[str]] = {}
+        for rule in self.plan.rules:
+            if isinstance(rule, t.CommissionRule):
+                found = reads.setdefault(f"rule {rule.name}", set())
+                found.update(f"rule {ref.rule}" for ref in _commission_refs(
+                    (rule.base, *(row.condition for row in rule.rows))))
+                if rule.accelerator is not None:
+                    found.add(f"quota {rule.accelerator.quota}")
+        for quota in self.plan.quotas:
+            measure = quota.measure.base if quota.measure is not None else None
+            reads.setdefault(f"quota {quota.name}", set()).update(
+                f"rule {ref.rule}" for ref in _commission_refs((measure, quota.condition)))
+        for rule in self.plan.rules:
+            if not isinstance(rule, t.CommissionRule) or rule.accelerator is None:
+                continue
+            start = f"rule {rule.name}"
+            loop = _path_back(reads, f"quota {rule.accelerator.quota}", start)
+            if loop is not None:
+                shown = " -> ".join([start, *loop])
+                self.error(f"the accelerator of {rule.name} reads its own commission: {shown}",
+                           rule.accelerator.quota_pos,
+                           "measure the quota without this rule's commission")
+
     def check_invariant(self, invariant: t.Invariant) -> None:
         metrics = INVARIANT_SCOPES.get(invariant.scope)
         if metrics is None:
@@ -994,6 +1020,38 @@ class _Checker:
 
 
 # ---------------------------------------------------------------- type rules
+
+
+def _commission_refs(roots: Iterable[object]) -> list[t.CommissionRef]:
+    """Collect the ``commission RULE`` references under some expressions."""
+    found = []
+    nodes = list(roots)
+    while nodes:
+        node = nodes.pop()
+        if isinstance(node, t.CommissionRef):
+            found.append(node)
+        for slot in getattr(node, "__slots__", ()):
+            child = getattr(node, slot)
+            nodes.extend(child if isinstance(child, tuple) else (child,))
+    return found
+
+
+def _path_back(reads: dict[str, set[str]], start: str, goal: str) -> list[str] | None:
+    """Return the nodes from ``start`` to ``goal`` along ``reads``, or None (breadth first)."""
+    previous: dict[str, str | None] = {start: None}
+    queue = [start]
+    while queue:
+        node = queue.pop(0)
+        if node == goal:
+            path = [node]
+            while previous[path[-1]] is not None:
+                path.append(previous[path[-1]])  # type: ignore[arg-type]
+            return path[::-1]
+        for following in sorted(reads.get(node, ())):
+            if following not in previous:
+                previous[following] = node
+                queue.append(following)
+    return None
 
 
 def _shape(node: object) -> object:
