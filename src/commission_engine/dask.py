@@ -503,8 +503,8 @@ def _merge(plan: CompiledPlan, headers: RecordSet, as_of: datetime, mode: str,
         # NOTE: when several partitions fail, the first partition's error is
         # raised, which may differ from the first error a single process meets.
         raise EvaluationError(errors[0])
-    # Every partition sees every rep, so each evaluates every rep's draws;
-    # only the partition that holds the rep's lines has the right ones.
+    # Every partition receives every rep, so each evaluates every rep's draws.
+    # Only the partition with the rep's lines computes the right ones.
     draws = {rule.name for rule in plan.rules if isinstance(rule, CompiledDraw)}
     produced = [line for index, outcome in enumerate(partitions) for line in outcome.lines
                 if line.rule not in draws or line.kind != "draw"

@@ -304,7 +304,7 @@ def limit_step(kind: str, scope: str, limited: Decimal, amount: Decimal, currenc
 @_lazy("period_limit")
 def period_limit_step(kind: str, rule: str, period: str, limit: Decimal, earned: Decimal,
                       change: Decimal, currency: str) -> tuple[str, tuple[tuple[str, str], ...]]:
-    """Explain a line that holds a payee's period total to the rule's cap or floor."""
+    """Explain a line that keeps a payee's period total within the rule's cap or floor."""
     if kind == "cap":
         text = (f"{rule} is capped at {show_money(limit, currency)} per period: the lines of"
                 f" {period} so far come to {show_money(earned, currency)}, so"
