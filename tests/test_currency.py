@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -216,3 +219,27 @@ commission base on contract:
 
     expected = (Decimal("0.08") * amount * rate).quantize(Decimal(1), ROUND_HALF_UP)
     assert [line.amount for line in result.lines] == ([expected] if expected else [])
+
+
+def test_cli_runs_converted_plan(tmp_path: Path) -> None:
+    plan = tmp_path / "tokyo.plan"
+    plan.write_text('''plan "x" version "1"
+currency JPY
+exchange rate USD 150.25 from 2025-01-01
+
+commission base on contract:
+    paid to contract.rep
+    rate 8% of contract.amount
+''', encoding="utf-8")
+    records = tmp_path / "records.jsonl"
+    rows = _rows("Asia/Tokyo", ("K1", "1234.56", "USD", "2025-03-31T20:00:00+09:00", 1))
+    records.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+
+    completed = run_cli("run", str(plan), str(records), "--as-of", "2025-12-31T00:00:00+09:00",
+                        "--format", "json")
+
+    assert completed.returncode == 0, completed.stderr
+    (line,) = json.loads(completed.stdout)["lines"]
+    assert line["amount"] == "14839"
+    assert line["currency"] == "JPY"
+    assert line["explanation"][0]["values"]["rate"] == "150.25"
