@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -257,3 +259,21 @@ def test_recovered_total_matches_balance(cents: list[int]) -> None:
     last = [s.draw_balance for s in result.statements if s.draw_balance is not None]
     if last:
         assert last[-1] == advanced - recovered
+
+
+def test_cli_table_shows_draw_balance(tmp_path: Path) -> None:
+    plan = tmp_path / "draws.plan"
+    plan.write_text(HEADER + '''
+draw ramp of base:
+    recoverable 1,000.00 per period
+    from 2025-01 until 2025-02
+''', encoding="utf-8")
+    records = tmp_path / "records.jsonl"
+    records.write_text("".join(json.dumps(row) + "\n" for row in RECORDS), encoding="utf-8")
+
+    completed = run_cli("run", str(plan), str(records), "--as-of", "2025-12-31T00:00:00+08:00")
+
+    assert completed.returncode == 0, completed.stderr
+    assert "R1  2025-01  total 1,000.00 CNY, draw balance 700.00 CNY\n" in completed.stdout
+    assert "R1  2025-02  total 1,000.00 CNY, draw balance 200.00 CNY\n" in completed.stdout
+    assert "R1  2025-03  total 1,800.00 CNY, draw balance 0.00 CNY\n" in completed.stdout

@@ -125,8 +125,11 @@ def _write_table(result: Result, out: TextIO, as_of_is_now: bool,
               f" {result.as_of.isoformat()}{source}\n")
     out.write(f"currency {currency}, rounding {result.rounding}\n")
     for statement in result.statements:
+        balance = ""
+        if statement.draw_balance is not None:
+            balance = f", draw balance {show_money(statement.draw_balance, currency)} {currency}"
         out.write(f"\n{statement.payee}  {statement.period}"
-                  f"  total {show_money(statement.total, currency)} {currency}\n")
+                  f"  total {show_money(statement.total, currency)} {currency}{balance}\n")
         for line in statement.lines:
             amount = show_money(line.amount, currency)
             out.write(f"  {line.kind:<11} {line.rule:<16} {amount:>12}  {line.explain(lang)}\n")
