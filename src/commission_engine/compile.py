@@ -289,6 +289,7 @@ class CompiledPlan:
     checked: CheckedPlan
     invariants: tuple[CompiledInvariant, ...] = ()
     quotas: tuple[CompiledQuota, ...] = ()
+    alerts: tuple[CompiledAlert, ...] = ()
     # For each other currency, its (start date, rate) pairs from the oldest.
     exchange_rates: dict[str, tuple[tuple[date, Decimal], ...]] = field(default_factory=dict)
 
@@ -314,6 +315,17 @@ class CompiledPlan:
         return attainments(self, records, as_of)
 
 
+@dataclass(frozen=True, slots=True)
+class CompiledAlert:
+    """An alert on a quota; ``fraction`` is the percentage as a fraction (20% is 0.2)."""
+
+    name: str
+    kind: str
+    quota: str
+    fraction: Decimal
+    percent_text: str
+
+
 def compile_plan(checked: CheckedPlan) -> CompiledPlan:
     """Build closures for every rule of a checked plan."""
     compiler = _Compiler(checked)
@@ -326,12 +338,16 @@ def compile_plan(checked: CheckedPlan) -> CompiledPlan:
         for item in tree.invariants
     )
     quotas = tuple(compiler.quota(quota) for quota in tree.quotas)
+    alerts = tuple(CompiledAlert(alert.name, alert.kind, alert.quota, alert.percent.value / 100,
+                                 f"{_plain(alert.percent.value)}%")
+                   for alert in tree.alerts)
     rates: dict[str, list[tuple[date, Decimal]]] = {}
     for rate in tree.exchange_rates:
         rates.setdefault(rate.currency, []).append((rate.start, rate.rate))
     exchange_rates = {code: tuple(sorted(pairs)) for code, pairs in sorted(rates.items())}
     return CompiledPlan(tree.name, tree.version, checked.currency, checked.rounding,
-                        checked.source, rules, checked, invariants, quotas, exchange_rates)
+                        checked.source, rules, checked, invariants, quotas, alerts,
+                        exchange_rates)
 
 
 def _signed_at(ctx: Context) -> Any:

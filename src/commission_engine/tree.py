@@ -474,6 +474,19 @@ class Invariant:
     scope_pos: Pos
 
 
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """A warning on a quota: ``behind`` pace by more than ``percent``, or ``below`` a share of target."""
+
+    name: str
+    kind: str
+    quota: str
+    percent: Percent
+    pos: Pos
+    name_pos: Pos
+    quota_pos: Pos
+
+
 # ---------------------------------------------------------------- plan
 
 
@@ -508,6 +521,7 @@ class PlanTree:
     settings_positions: tuple[tuple[str, Pos], ...] = ()
     invariants: tuple[Invariant, ...] = ()
     quotas: tuple[Quota, ...] = ()
+    alerts: tuple[Alert, ...] = ()
     # The versions after the header's; a rule's ``version`` is 0 for the
     # header's, or 1 + its index here.
     versions: tuple[PlanVersion, ...] = ()
