@@ -747,8 +747,8 @@ def _check_supported(plan: CompiledPlan) -> None:
     """Reject the plan constructs that the engine cannot yet update incrementally.
 
     NOTE: draws, tiers by count, plan versions and exchange rates are
-    evaluated in batch only; an engine over them would drift from
-    ``evaluate``, so it refuses them instead.
+    evaluated in batch only. An engine over them would drift from
+    ``evaluate``, so it rejects them instead.
     """
     found = []
     if any(isinstance(rule, CompiledDraw) for rule in plan.rules):
