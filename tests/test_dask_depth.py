@@ -13,7 +13,7 @@ from commission_engine.strategies import record_sets
 
 dask = pytest.importorskip("dask")
 dask_bag = pytest.importorskip("dask.bag")
-from commission_engine import dask as on_dask  # noqa: E402 - needs the optional dask extra
+from commission_engine import dask as on_dask
 
 PLAN = load_plan('''plan "deep" version "1"
 currency CNY
