@@ -311,10 +311,11 @@ def _command_test(args: argparse.Namespace) -> int:
 def _command_diff(args: argparse.Namespace) -> int:
     from .whatif import compare_plans, render_diff
 
-    plan_a = _load_plan_file(args.plan_a)
-    plan_b = _load_plan_file(args.plan_b)
+    limits = _limits(args)
+    plan_a = _load_plan_file(args.plan_a, limits)
+    plan_b = _load_plan_file(args.plan_b, limits)
     as_of, _is_now = _parse_as_of(args.as_of)
-    records = read_jsonl(_read_text(args.records))
+    records = load_jsonl(_read_text(args.records), limits)
     diff = compare_plans(plan_a, plan_b, records, as_of, args.rounding)
     if args.format == "json":
         sys.stdout.write(json.dumps(diff.to_dict(), ensure_ascii=False, indent=1) + "\n")
@@ -327,12 +328,13 @@ def _command_progress(args: argparse.Namespace) -> int:
     from .dashboard import render_progress
     from .progress import progress
 
-    plan = _load_plan_file(args.plan)
+    limits = _limits(args)
+    plan = _load_plan_file(args.plan, limits)
     as_of, _is_now = _parse_as_of(args.as_of)
     if args.period is not None and not _is_period(args.period):
         raise _UsageError(f"--period {args.period!r} is not a month; write it as YYYY-MM,"
                           " such as 2025-03")
-    records = read_jsonl(_read_text(args.records))
+    records = load_jsonl(_read_text(args.records), limits)
     rows = progress(plan, records, as_of, args.period)
     if args.format == "json":
         data = {"plan": {"name": plan.name, "version": plan.version},
@@ -422,6 +424,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="override both plans' rounding mode")
     diff.add_argument("--all", action="store_true",
                       help="list every payee and period, not only those that change")
+    _add_limit_option(diff)
     diff.set_defaults(handler=_command_diff)
 
     report = commands.add_parser(
@@ -436,6 +439,7 @@ def _parser() -> argparse.ArgumentParser:
                              " period of the as-of time, in its own zone)")
     report.add_argument("--format", choices=("table", "json"), default="table",
                         help="output format (default: table)")
+    _add_limit_option(report)
     report.set_defaults(handler=_command_progress)
 
     statement = commands.add_parser(
