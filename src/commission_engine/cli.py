@@ -22,7 +22,7 @@ from . import __version__, load_plan, money
 from .compile import CompiledPlan
 from .errors import CommissionError
 from .explain import show_money
-from .jsonl import load_jsonl, reject_constant
+from .jsonl import load_jsonl, parse_jsonl, reject_constant
 from .limits import DEFAULT_LIMITS, Limits, raise_hint
 from .localize import LANGUAGES
 from .records import MAX_YEAR, MIN_YEAR, RecordSet
@@ -177,8 +177,12 @@ def _command_run(args: argparse.Namespace) -> int:
     limits = _limits(args)
     plan = _load_plan_file(args.plan, limits)
     as_of, is_now = _parse_as_of(args.as_of)
-    records = load_jsonl(_read_text(args.records), limits)
-    result = plan.evaluate(records, as_of, args.rounding)
+    if args.dask is not None:
+        result = _evaluate_on_dask(plan, _read_text(args.records), as_of, args.rounding,
+                                   args.dask, args.dask_timeout)
+    else:
+        records = load_jsonl(_read_text(args.records), limits)
+        result = plan.evaluate(records, as_of, args.rounding)
     if args.format == "json":
         sys.stdout.write(result.to_json() + "\n")
     elif args.format == "csv":
@@ -193,9 +197,10 @@ def _command_statement(args: argparse.Namespace) -> int:
     from .payslip import build_payslips, payslip_csv
     from .payslip_html import payslip_html
 
-    plan = _load_plan_file(args.plan)
+    limits = _limits(args)
+    plan = _load_plan_file(args.plan, limits)
     as_of, _ = _parse_as_of(args.as_of)
-    records = read_jsonl(_read_text(args.records))
+    records = read_jsonl(_read_text(args.records), limits)
     result = plan.evaluate(records, as_of, args.rounding)
     payslips = build_payslips(result, args.lang, args.payee, args.period,
                               attainments(plan, records, as_of))
@@ -243,9 +248,9 @@ def _selection(args: argparse.Namespace) -> str:
 
 
 def _file_name(payee: str, period: str, suffix: str) -> str:
-    # Ids may contain any printable character: keep letters, digits, "-" and
-    # "_" and write every other character as its code point, so two payees
-    # never share a file.
+    # Ids may contain any printable character. Letters, digits, "-" and "_"
+    # are kept and every other character is written as its code point, so two
+    # payees never share a file and no id can name another folder.
     safe = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else f"~{ord(c):x}~"
                    for c in payee)
     return f"{safe}-{period}.{suffix}"
@@ -260,8 +265,9 @@ def _command_verify(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise _InputError(f"cannot read {args.result}: not valid JSON ({exc});"
                           " pass the file that run --format json wrote") from None
-    plan = _load_plan_file(args.plan)
-    records = read_jsonl(_read_text(args.records))
+    limits = _limits(args)
+    plan = _load_plan_file(args.plan, limits)
+    records = read_jsonl(_read_text(args.records), limits)
     try:
         outcome = verify(stored, plan, records)
     except StoredResultError as exc:
@@ -284,6 +290,36 @@ def _command_schema(args: argparse.Namespace) -> int:
     document = schema_document() if args.type is None else schema_of(args.type)
     sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=1) + "\n")
     return 0
+
+
+def _evaluate_on_dask(plan: CompiledPlan, text: str, as_of: datetime, rounding: str | None,
+                      address: str, timeout: float) -> Result:
+    """Evaluate on the Dask cluster whose scheduler listens at ``address``."""
+    try:
+        import distributed
+
+        from . import dask as scale
+    except ImportError:
+        raise _UsageError("--dask needs Dask; install it with"
+                          " pip install 'commission-engine[dask]'") from None
+    rows, positions = parse_jsonl(text, plan.limits)
+    try:
+        client = distributed.Client(address, timeout=timeout)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise _UsageError(f"cannot connect to the Dask scheduler at {address}: {exc};"
+                          " check the address and that the scheduler is running") from None
+    with client:
+        try:
+            client.wait_for_workers(1, timeout=timeout)
+        except TimeoutError:
+            raise _UsageError(f"the Dask scheduler at {address} has no workers after"
+                              f" {timeout:g} s; start one with: dask worker {address}") from None
+        # Several bag partitions per worker thread let the scheduler balance
+        # partitions of uneven size.
+        threads = sum(client.nthreads().values()) or 1
+        count = max(1, min(len(rows), 4 * threads))
+        bag = scale.records_bag(list(zip(positions, rows)), count)
+        return scale.evaluate(plan, bag, as_of, rounding, positioned=True)
 
 
 def _command_test(args: argparse.Namespace) -> int:
@@ -315,7 +351,7 @@ def _command_diff(args: argparse.Namespace) -> int:
     plan_a = _load_plan_file(args.plan_a, limits)
     plan_b = _load_plan_file(args.plan_b, limits)
     as_of, _is_now = _parse_as_of(args.as_of)
-    records = load_jsonl(_read_text(args.records), limits)
+    records = read_jsonl(_read_text(args.records), limits)
     diff = compare_plans(plan_a, plan_b, records, as_of, args.rounding)
     if args.format == "json":
         sys.stdout.write(json.dumps(diff.to_dict(), ensure_ascii=False, indent=1) + "\n")
@@ -334,7 +370,7 @@ def _command_progress(args: argparse.Namespace) -> int:
     if args.period is not None and not _is_period(args.period):
         raise _UsageError(f"--period {args.period!r} is not a month; write it as YYYY-MM,"
                           " such as 2025-03")
-    records = load_jsonl(_read_text(args.records), limits)
+    records = read_jsonl(_read_text(args.records), limits)
     rows = progress(plan, records, as_of, args.period)
     if args.format == "json":
         data = {"plan": {"name": plan.name, "version": plan.version},
@@ -380,6 +416,17 @@ _SCHEMA_TYPES = ("rep", "customer", "contract", "payment", "refund", "session",
                  "satisfaction", "complaint", "target", "record", "result", "payslip")
 
 
+def _positive_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        msg = f"{text!r} is not a number of seconds above 0"
+        raise argparse.ArgumentTypeError(msg)
+    return seconds
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="commission-engine",
@@ -407,6 +454,11 @@ def _parser() -> argparse.ArgumentParser:
                      help="write the explanations of table and CSV output as payslip text"
                           " in this language, with its money and date formats"
                           " (default: plain English with ISO dates)")
+    run.add_argument("--dask", metavar="SCHEDULER_ADDRESS",
+                     help="evaluate on the Dask cluster of this scheduler, such as"
+                          " tcp://127.0.0.1:8786, partitioned by payee (needs the dask extra)")
+    run.add_argument("--dask-timeout", type=_positive_seconds, default=10.0, metavar="SECONDS",
+                     help="seconds to wait for the Dask scheduler to respond (default: 10)")
     _add_limit_option(run)
     run.set_defaults(handler=_command_run)
 
@@ -443,7 +495,7 @@ def _parser() -> argparse.ArgumentParser:
     report.set_defaults(handler=_command_progress)
 
     statement = commands.add_parser(
-        "statement", help="write payslips (HTML, JSON or CSV) of one payee and period")
+        "statement", help="write payslips (HTML, JSON or CSV) by payee and period")
     statement.add_argument("plan", metavar="PLAN", help="the plan file")
     statement.add_argument("records", metavar="RECORDS",
                            help="JSON Lines records, or - for stdin")
@@ -462,6 +514,7 @@ def _parser() -> argparse.ArgumentParser:
     statement.add_argument("--output-dir", metavar="DIR",
                            help="write one file per payslip, named PAYEE-PERIOD.FORMAT,"
                                 " into this existing folder")
+    _add_limit_option(statement)
     statement.set_defaults(handler=_command_statement)
 
     check_result = commands.add_parser(
@@ -473,6 +526,7 @@ def _parser() -> argparse.ArgumentParser:
     check_result.add_argument("plan", metavar="PLAN", help="the plan file")
     check_result.add_argument("records", metavar="RECORDS",
                               help="JSON Lines records, or - for stdin")
+    _add_limit_option(check_result)
     check_result.set_defaults(handler=_command_verify)
 
     schema = commands.add_parser(

@@ -347,7 +347,9 @@ class _TreeBuilder(Transformer[Token, Any]):
                 self._tpos(token),
                 "write a shorter number; " + raise_hint("max_number_digits"),
             )
-            return Decimal(0)
+            # A stand-in of 1 causes no second error, such as a division by
+            # zero or zero installments, for a number already reported.
+            return Decimal(1)
         return Decimal(text)
 
     def _date(self, token: Token) -> date:
@@ -717,12 +719,13 @@ class _TreeBuilder(Transformer[Token, Any]):
         if value != value.to_integral_value():
             self._report(f"{token} is not a whole number of {unit}", self._tpos(token),
                          f"write a whole number of {unit}, such as 3")
-            return 0
+            return 1
         if value > self.limits.max_duration:
             self._report(f"{token} {unit} is too long", self._tpos(token),
                          f"write at most {self.limits.max_duration} {unit}; "
                          + raise_hint("max_duration"))
-            return 0
+            # As in _decimal, a stand-in of 1 (not 0, which 'level' rejects).
+            return 1
         return int(value)
 
     # ---- expressions
