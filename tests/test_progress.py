@@ -12,13 +12,13 @@ from datetime import datetime
 from decimal import Decimal
 
 import pytest
+from helpers import ROOT, read_jsonl, run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from commission_engine import load_plan, load_records
 from commission_engine.engine import Engine
 from commission_engine.progress import days_elapsed, progress
-from helpers import ROOT, read_jsonl, run_cli
 
 PLAN = ROOT / "tests" / "plans" / "progress.plan"
 RECORDS = ROOT / "tests" / "cases" / "progress" / "records.jsonl"
