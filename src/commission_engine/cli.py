@@ -16,14 +16,16 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, TextIO
 
 from . import __version__, load_plan, money
 from .compile import CompiledPlan
-from .errors import CommissionError, Problem, RecordError
+from .errors import CommissionError
 from .explain import show_money
+from .jsonl import load_jsonl, parse_jsonl, reject_constant
+from .limits import DEFAULT_LIMITS, Limits, raise_hint
 from .localize import LANGUAGES
-from .records import MAX_YEAR, MIN_YEAR, RecordSet, load_records
+from .records import MAX_YEAR, MIN_YEAR, RecordSet
 from .results import Result
 
 __all__ = ["main"]
@@ -37,29 +39,14 @@ class _InputError(Exception):
     """An input file that is not text the command can read: exit status 1."""
 
 
-class _DuplicateKeyError(ValueError):
-    pass
-
-
-def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in data:
-            raise _DuplicateKeyError(key)
-        data[key] = value
-    return data
-
-
-def _reject_constant(name: str) -> NoReturn:
-    msg = f"{name} is not a number a record may hold"
-    raise ValueError(msg)
-
-
-def _read_text(path: str) -> str:
+def _read_text(path: str, max_chars: int | None = None) -> str:
+    """Read a UTF-8 file, or stdin for ``-``; with ``max_chars``, read no more than one past it."""
+    size = -1 if max_chars is None else max_chars + 1
     try:
         if path == "-":
-            return sys.stdin.read()
-        return Path(path).read_text(encoding="utf-8")
+            return sys.stdin.read(size)
+        with Path(path).open(encoding="utf-8") as handle:
+            return handle.read(size)
     except FileNotFoundError:
         raise _UsageError(f"cannot read {path}: no such file") from None
     except IsADirectoryError:
@@ -73,65 +60,9 @@ def _read_text(path: str) -> str:
         raise _UsageError(f"cannot read {path}: {exc.strerror}") from None
 
 
-def read_jsonl(text: str) -> RecordSet:
+def read_jsonl(text: str, limits: Limits = DEFAULT_LIMITS) -> RecordSet:
     """Parse JSON Lines with numbers as Decimal (never float) and validate the records."""
-    rows: list[Any] = []
-    positions: list[str] = []
-    problems: list[Problem] = []
-    # A byte order mark is harmless; split only at newlines, because
-    # str.splitlines also breaks at U+2028 and others, which JSON strings may hold.
-    text = text.removeprefix("\ufeff")
-    for number, line in enumerate(text.split("\n"), start=1):
-        line = line.removesuffix("\r")
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line, parse_float=Decimal, parse_constant=_reject_constant,
-                               object_pairs_hook=_object_without_duplicates)
-        except _DuplicateKeyError as exc:
-            problems.append(Problem(f"line {number}", None, str(exc),
-                                    "the field is given twice in one record",
-                                    "keep one value; JSON readers disagree on which one wins"))
-            continue
-        except RecursionError:
-            problems.append(Problem(f"line {number}", None, None,
-                                    "the JSON nests too deeply to be a record",
-                                    "write one flat JSON object per line"))
-            continue
-        except json.JSONDecodeError as exc:
-            detail = exc.msg[0].lower() + exc.msg[1:]
-            detail += f" column {exc.colno}" if detail.endswith(" at") else f" at column {exc.colno}"
-            problems.append(Problem(f"line {number}", None, None, f"not valid JSON: {detail}",
-                                    "write one JSON object per line"))
-            continue
-        except ValueError as exc:
-            problems.append(Problem(f"line {number}", None, None, f"not valid JSON: {exc}",
-                                    "write one JSON object per line, with numbers as digits"))
-            continue
-        if "\\ud" in line.lower() and _has_lone_surrogate(value):
-            problems.append(Problem(f"line {number}", None, None,
-                                    "a string holds a lone UTF-16 surrogate escape (\\ud800 to \\udfff)",
-                                    "escape characters outside the basic plane as a surrogate pair"))
-            continue
-        rows.append(value)
-        positions.append(f"line {number}")
-    if problems:
-        raise RecordError(tuple(problems))
-    return load_records(rows, positions)
-
-
-def _has_lone_surrogate(value: Any) -> bool:
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return True
-        return False
-    if isinstance(value, dict):
-        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_lone_surrogate(item) for item in value)
-    return False
+    return load_jsonl(text, limits)
 
 
 def _parse_as_of(text: str | None) -> tuple[datetime, bool]:
@@ -152,8 +83,35 @@ def _parse_as_of(text: str | None) -> tuple[datetime, bool]:
     return moment, False
 
 
-def _load_plan_file(path: str) -> CompiledPlan:
-    return load_plan(_read_text(path), path)
+def _load_plan_file(path: str, limits: Limits) -> CompiledPlan:
+    # Reading stops one character past the limit, so a huge file is never
+    # held in memory whole.
+    text = _read_text(path, limits.max_plan_chars)
+    if len(text) > limits.max_plan_chars:
+        raise _InputError(
+            f"cannot read {path}: it is longer than the limit of {limits.max_plan_chars:,}"
+            " characters (max_plan_chars); split the plan, or "
+            + raise_hint("max_plan_chars").removeprefix("to allow more, "))
+    return load_plan(text, path, limits)
+
+
+def _limit_setting(text: str) -> tuple[str, int]:
+    name, sign, value = text.partition("=")
+    name = name.strip().replace("-", "_")
+    if not sign:
+        msg = f"{text!r} is not NAME=N, such as max_rules=5000"
+        raise argparse.ArgumentTypeError(msg)
+    if name not in Limits.names():
+        msg = f"unknown limit {name!r}; the limits are {', '.join(Limits.names())}"
+        raise argparse.ArgumentTypeError(msg)
+    return name, _positive(value)
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    try:
+        return DEFAULT_LIMITS.replace(**dict(args.limit))
+    except ValueError as exc:
+        raise _UsageError(str(exc)) from None
 
 
 # ---------------------------------------------------------------- output
@@ -208,7 +166,7 @@ def _write_csv(result: Result, out: TextIO, lang: str | None = None) -> None:
 
 
 def _command_check(args: argparse.Namespace) -> int:
-    plan = _load_plan_file(args.plan)
+    plan = _load_plan_file(args.plan, _limits(args))
     for warning in plan.checked.warnings:
         sys.stderr.write(warning.render(args.plan) + "\n")
     sys.stdout.write(f"{args.plan}: ok\n")
@@ -216,9 +174,10 @@ def _command_check(args: argparse.Namespace) -> int:
 
 
 def _command_run(args: argparse.Namespace) -> int:
-    plan = _load_plan_file(args.plan)
+    limits = _limits(args)
+    plan = _load_plan_file(args.plan, limits)
     as_of, is_now = _parse_as_of(args.as_of)
-    records = read_jsonl(_read_text(args.records))
+    records = load_jsonl(_read_text(args.records), limits)
     result = plan.evaluate(records, as_of, args.rounding)
     if args.format == "json":
         sys.stdout.write(result.to_json() + "\n")
@@ -234,9 +193,10 @@ def _command_statement(args: argparse.Namespace) -> int:
     from .payslip import build_payslips, payslip_csv
     from .payslip_html import payslip_html
 
-    plan = _load_plan_file(args.plan)
+    limits = _limits(args)
+    plan = _load_plan_file(args.plan, limits)
     as_of, _ = _parse_as_of(args.as_of)
-    records = read_jsonl(_read_text(args.records))
+    records = read_jsonl(_read_text(args.records), limits)
     result = plan.evaluate(records, as_of, args.rounding)
     payslips = build_payslips(result, args.lang, args.payee, args.period,
                               attainments(plan, records, as_of))
@@ -297,12 +257,13 @@ def _command_verify(args: argparse.Namespace) -> int:
 
     text = _read_text(args.result)
     try:
-        stored = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        stored = json.loads(text, parse_float=Decimal, parse_constant=reject_constant)
     except ValueError as exc:
         raise _InputError(f"cannot read {args.result}: not valid JSON ({exc});"
                           " pass the file that run --format json wrote") from None
-    plan = _load_plan_file(args.plan)
-    records = read_jsonl(_read_text(args.records))
+    limits = _limits(args)
+    plan = _load_plan_file(args.plan, limits)
+    records = read_jsonl(_read_text(args.records), limits)
     try:
         outcome = verify(stored, plan, records)
     except StoredResultError as exc:
@@ -327,11 +288,41 @@ def _command_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate_on_dask(plan: CompiledPlan, text: str, as_of: datetime, rounding: str | None,
+                      address: str, timeout: float) -> Result:
+    """Evaluate on the Dask cluster whose scheduler listens at ``address``."""
+    try:
+        import distributed
+
+        from . import dask as scale
+    except ImportError:
+        raise _UsageError("--dask needs Dask; install it with"
+                          " pip install 'commission-engine[dask]'") from None
+    rows, positions = parse_jsonl(text, plan.limits)
+    try:
+        client = distributed.Client(address, timeout=timeout)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise _UsageError(f"cannot connect to the Dask scheduler at {address}: {exc};"
+                          " check the address and that the scheduler is running") from None
+    with client:
+        try:
+            client.wait_for_workers(1, timeout=timeout)
+        except TimeoutError:
+            raise _UsageError(f"the Dask scheduler at {address} has no workers after"
+                              f" {timeout:g} s; start one with: dask worker {address}") from None
+        # Several bag partitions per worker thread let the scheduler balance
+        # partitions of uneven size.
+        threads = sum(client.nthreads().values()) or 1
+        count = max(1, min(len(rows), 4 * threads))
+        bag = scale.records_bag(list(zip(positions, rows)), count)
+        return scale.evaluate(plan, bag, as_of, rounding, positioned=True)
+
+
 def _command_test(args: argparse.Namespace) -> int:
     from .examples import run_examples
     from .invariants import search
 
-    plan = _load_plan_file(args.plan)
+    plan = _load_plan_file(args.plan, _limits(args))
     outcomes = run_examples(plan, args.plan)
     failed = 0
     for outcome in outcomes:
@@ -347,6 +338,49 @@ def _command_test(args: argparse.Namespace) -> int:
     total = len(outcomes) + len(plan.invariants)
     sys.stdout.write(f"{args.plan}: {total - failed} passed, {failed} failed\n")
     return 1 if failed else 0
+
+
+def _command_diff(args: argparse.Namespace) -> int:
+    from .whatif import compare_plans, render_diff
+
+    limits = _limits(args)
+    plan_a = _load_plan_file(args.plan_a, limits)
+    plan_b = _load_plan_file(args.plan_b, limits)
+    as_of, _is_now = _parse_as_of(args.as_of)
+    records = read_jsonl(_read_text(args.records), limits)
+    diff = compare_plans(plan_a, plan_b, records, as_of, args.rounding)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(diff.to_dict(), ensure_ascii=False, indent=1) + "\n")
+    else:
+        sys.stdout.write(render_diff(diff, args.all))
+    return 0
+
+
+def _command_progress(args: argparse.Namespace) -> int:
+    from .dashboard import render_progress
+    from .progress import progress
+
+    limits = _limits(args)
+    plan = _load_plan_file(args.plan, limits)
+    as_of, _is_now = _parse_as_of(args.as_of)
+    if args.period is not None and not _is_period(args.period):
+        raise _UsageError(f"--period {args.period!r} is not a month; write it as YYYY-MM,"
+                          " such as 2025-03")
+    records = read_jsonl(_read_text(args.records), limits)
+    rows = progress(plan, records, as_of, args.period)
+    if args.format == "json":
+        data = {"plan": {"name": plan.name, "version": plan.version},
+                "as_of": as_of.isoformat(), "currency": plan.currency,
+                "payees": [row.to_dict(plan.currency) for row in rows]}
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+    else:
+        sys.stdout.write(render_progress(rows, plan.name, plan.version, as_of, plan.currency))
+    return 0
+
+
+def _is_period(text: str) -> bool:
+    return (len(text) == 7 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit()
+            and 1 <= int(text[5:]) <= 12)
 
 
 def _write_counterexample(plan_path: str, outcome: Any, out: TextIO) -> None:
@@ -388,6 +422,7 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="parse and type-check a plan file")
     check.add_argument("plan", metavar="PLAN", help="the plan file")
+    _add_limit_option(check)
     check.set_defaults(handler=_command_check)
 
     run = commands.add_parser("run", help="evaluate a plan over JSON Lines records")
@@ -404,7 +439,40 @@ def _parser() -> argparse.ArgumentParser:
                      help="write the explanations of table and CSV output as payslip text"
                           " in this language, with its money and date formats"
                           " (default: plain English with ISO dates)")
+    _add_limit_option(run)
     run.set_defaults(handler=_command_run)
+
+    diff = commands.add_parser(
+        "diff", help="show what a plan change would move, per payee and period")
+    diff.add_argument("plan_a", metavar="PLAN_A", help="the current plan file")
+    diff.add_argument("plan_b", metavar="PLAN_B", help="the changed plan file")
+    diff.add_argument("records", metavar="RECORDS", help="JSON Lines records, or - for stdin")
+    diff.add_argument("--as-of", metavar="TIMESTAMP",
+                      help="compare as seen at this ISO 8601 time with a UTC offset"
+                           " (default: now)")
+    diff.add_argument("--format", choices=("table", "json"), default="table",
+                      help="output format (default: table)")
+    diff.add_argument("--rounding", choices=("half-up", "half-even"),
+                      help="override both plans' rounding mode")
+    diff.add_argument("--all", action="store_true",
+                      help="list every payee and period, not only those that change")
+    _add_limit_option(diff)
+    diff.set_defaults(handler=_command_diff)
+
+    report = commands.add_parser(
+        "progress", help="print each payee's progress: targets, commission, rank, alerts")
+    report.add_argument("plan", metavar="PLAN", help="the plan file")
+    report.add_argument("records", metavar="RECORDS", help="JSON Lines records, or - for stdin")
+    report.add_argument("--as-of", metavar="TIMESTAMP",
+                        help="report as seen at this ISO 8601 time with a UTC offset"
+                             " (default: now)")
+    report.add_argument("--period", metavar="YYYY-MM",
+                        help="the period to report for every payee (default: each payee's"
+                             " period of the as-of time, in its own zone)")
+    report.add_argument("--format", choices=("table", "json"), default="table",
+                        help="output format (default: table)")
+    _add_limit_option(report)
+    report.set_defaults(handler=_command_progress)
 
     statement = commands.add_parser(
         "statement", help="write payslips (HTML, JSON or CSV) by payee and period")
@@ -426,6 +494,7 @@ def _parser() -> argparse.ArgumentParser:
     statement.add_argument("--output-dir", metavar="DIR",
                            help="write one file per payslip, named PAYEE-PERIOD.FORMAT,"
                                 " into this existing folder")
+    _add_limit_option(statement)
     statement.set_defaults(handler=_command_statement)
 
     check_result = commands.add_parser(
@@ -437,6 +506,7 @@ def _parser() -> argparse.ArgumentParser:
     check_result.add_argument("plan", metavar="PLAN", help="the plan file")
     check_result.add_argument("records", metavar="RECORDS",
                               help="JSON Lines records, or - for stdin")
+    _add_limit_option(check_result)
     check_result.set_defaults(handler=_command_verify)
 
     schema = commands.add_parser(
@@ -451,8 +521,16 @@ def _parser() -> argparse.ArgumentParser:
     test.add_argument("plan", metavar="PLAN", help="the plan file")
     test.add_argument("--max-examples", type=_positive, default=200, metavar="N",
                       help="record sets to draw for each invariant (default: 200)")
+    _add_limit_option(test)
     test.set_defaults(handler=_command_test)
     return parser
+
+
+def _add_limit_option(command: argparse.ArgumentParser) -> None:
+    defaults = ", ".join(f"{name} {getattr(DEFAULT_LIMITS, name)}" for name in Limits.names())
+    command.add_argument(
+        "--limit", type=_limit_setting, action="append", default=[], metavar="NAME=N",
+        help=f"change one bound on the input, repeatable (defaults: {defaults})")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
