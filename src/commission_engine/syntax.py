@@ -858,7 +858,8 @@ class _TreeBuilder(Transformer[Token, Any]):
         return self._decimal(children[0])
 
     def amount_negative(self, meta: Any, children: list[Token]) -> Decimal:
-        return -self._decimal(children[0])
+        # copy_negate is exact in any decimal context.
+        return self._decimal(children[0]).copy_negate()
 
 
 _CLAUSE_WORDS: dict[str, str] = {
