@@ -1,7 +1,8 @@
-"""Field cases that are invalid input, and so cannot be examples inside a plan.
+"""Field cases of invalid input, tested through the Python API.
 
-The other field cases run as examples in the plans under tests/plans; F16
-(a closed period) is in test_closed_periods.py.
+Every field case also runs as an example in the plans under tests/plans:
+F15, F16 and F17 in field-closed-and-invalid.plan, with ``expect invalid``
+and ``closed through``. F16 through the API is in test_closed_periods.py.
 """
 
 from __future__ import annotations

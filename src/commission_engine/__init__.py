@@ -18,13 +18,15 @@ from .errors import (
     Problem,
     RecordError,
 )
-from .evaluate import evaluate
+from .evaluate import attainments, evaluate
 from .jsonl import load_jsonl
 from .limits import DEFAULT_LIMITS, Limits
+from .quotas import Attainment
 from .records import RecordSet, load_records
 from .results import PayoutLine, Result, Statement
 
 __all__ = [
+    "Attainment",
     "DEFAULT_LIMITS",
     "ClosedPeriods",
     "CommissionError",
@@ -40,6 +42,7 @@ __all__ = [
     "Result",
     "Statement",
     "__version__",
+    "attainments",
     "evaluate",
     "load_jsonl",
     "load_plan",

@@ -8,6 +8,7 @@ with all diagnostics of the file at once.
 from __future__ import annotations
 
 import difflib
+import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -20,6 +21,9 @@ __all__ = ["CheckedPlan", "Resolution", "check_plan"]
 
 SUBJECTS = ("contract", "payment")
 DEFAULT_ROUNDING = "half-up"
+# The largest accelerator multiplier a plan may write; a larger one is almost
+# always a misplaced decimal point (15x for 1.5x).
+MAX_MULTIPLIER = 10
 
 # Roots a rule on a contract may start a path from, besides the contract's own
 # fields, which may be named bare (``product`` is ``contract.product``).
@@ -158,6 +162,8 @@ class _Checker:
                            "give every invariant its own name")
             seen_invariants.setdefault(invariant.name, invariant.pos.line)
             self.check_invariant(invariant)
+        self.check_quotas(currency)
+        self.check_alerts()
         self.check_commission_cycles()
         errors = [d for d in self.diagnostics if d.severity == "error"]
         if errors:
@@ -298,7 +304,73 @@ class _Checker:
             self.error("a tiered rule takes each refund off its period's total",
                        rule.refund.pos, "remove the clawback line")
 
+    def check_accelerator(self, rule: t.CommissionRule, accelerator: t.Accelerator) -> None:
+        """Check the quota named and that the bands rise without gaps or overlaps."""
+        quotas = [quota.name for quota in self.plan.quotas]
+        if accelerator.quota not in quotas:
+            suggestion = _suggest(accelerator.quota, quotas)
+            self.error(f"no quota is named {accelerator.quota!r}", accelerator.quota_pos,
+                       suggestion or "declare the quota with 'quota NAME on contract:', or name"
+                       " one of this plan's quotas")
+        if rule.tiers is not None:
+            self.error("a tiered rule cannot also have accelerators", accelerator.pos,
+                       "keep the tiers or the accelerator, or put them in two rules")
+        previous = None
+        for index, band in enumerate(accelerator.bands):
+            if band.multiplier > MAX_MULTIPLIER:
+                self.error(f"a multiplier of {band.multiplier}x is above {MAX_MULTIPLIER}x",
+                           band.pos, "check for a missing decimal point, such as 1.5x")
+            last = index == len(accelerator.bands) - 1
+            if band.bound is None and not last:
+                self.error("only the last band can be 'above'", band.pos,
+                           "give this band an upper bound with 'up to' or 'below'")
+            if band.bound is not None and previous is not None and band.bound <= previous:
+                self.error(f"the bands overlap: {band.bound}% is not above the band before"
+                           f" ({previous}%)", band.pos, "list the bands from the lowest bound up")
+            if band.bound is not None:
+                previous = band.bound
+        last_band = accelerator.bands[-1] if accelerator.bands else None
+        if last_band is not None and last_band.bound is not None:
+            self.error(f"no band covers attainments above {last_band.bound}%", last_band.pos,
+                       "end the bands with a row such as '1.5x above'")
+
+    def check_limits(self, rule: t.CommissionRule) -> None:
+        """Check each cap and floor: a positive amount, a scope the rule has, floor <= cap."""
+        currency = self.plan.currency or ""
+        by_key = {(limit.kind, limit.scope): limit for limit in rule.limits}
+        for limit in rule.limits:
+            words = f"{limit.kind} per {limit.scope}"
+            if limit.amount <= 0:
+                self.error(f"a {words} of {limit.amount} pays nothing", limit.pos,
+                           f"write a {limit.kind} above 0, or remove the line")
+            elif (money.is_known_currency(currency)
+                  and -limit.amount.as_tuple().exponent > money.minor_digits(currency)):  # type: ignore[operator]
+                self.error(f"a {words} of {limit.amount} has more decimals than {currency}"
+                           f" allows ({money.minor_digits(currency)})", limit.pos,
+                           f"round the {limit.kind} to the minor unit of {currency}")
+            if rule.tiers is not None and limit.scope != "period":
+                self.error(f"a tiered rule pays period totals, so it takes no {words}",
+                           limit.pos, f"write '{limit.kind} ... per period'")
+            if rule.installments is not None and limit.scope == "line":
+                self.error(f"an installment rule spreads one commission, so it takes no {words}",
+                           limit.pos, f"write '{limit.kind} ... per contract' to limit the"
+                           " commission that the installments spread")
+            if rule.subject == "payment" and limit.kind == "floor" and limit.scope == "contract":
+                self.error("a rule on payments cannot have a floor per contract: the contract's"
+                           " total is known only after its last payment", limit.pos,
+                           "write 'floor ... per line' or 'floor ... per period'")
+        for scope_name in ("line", "contract", "period"):
+            cap, floor = by_key.get(("cap", scope_name)), by_key.get(("floor", scope_name))
+            if cap is not None and floor is not None and floor.amount > cap.amount:
+                self.error(f"the floor per {scope_name} ({floor.amount}) is above the cap per"
+                           f" {scope_name} ({cap.amount})", floor.pos,
+                           "lower the floor or raise the cap")
+
     def check_commission(self, rule: t.CommissionRule, scope: _Scope) -> None:
+        if rule.limits:
+            self.check_limits(rule)
+        if rule.accelerator is not None:
+            self.check_accelerator(rule, rule.accelerator)
         if rule.tiers is not None:
             self.check_tiers(rule, rule.tiers)
         elif rule.subject == "payment":
@@ -333,34 +405,59 @@ class _Checker:
                            + raise_hint("max_installments"))
 
     def check_row_reach(self, rows: tuple[t.RateRow, ...]) -> None:
-        """Warn about rows that an earlier row always shadows, and about overlaps."""
+        """Warn about rows that an earlier row always shadows, and about overlaps.
+
+        Only an earlier 'otherwise' row or an earlier row with the same
+        condition can shadow a row. So rows are grouped by the shape of their
+        condition, computed once, and each row is compared with its group and
+        the 'otherwise' rows only. A table of distinct conditions takes linear
+        time.
+        """
+        groups: dict[object, list[int]] = {}
+        otherwise: list[int] = []
         for index, row in enumerate(rows):
-            for earlier in rows[:index]:
-                covers = _range_covers(earlier.effective, row.effective)
-                if earlier.condition is None and covers:
-                    self.error(
-                        "this row can never match: the 'otherwise' row on line"
-                        f" {earlier.pos.line} matches every contract first",
-                        row.pos, "move this row above the 'otherwise' row, or remove it",
-                        severity="warning")
+            group = groups.setdefault(_shape(row.condition), [])
+            # Both lists are in row order, and they are disjoint unless this
+            # row is an 'otherwise' row, whose group is the 'otherwise' rows.
+            candidates = group if row.condition is None else heapq.merge(otherwise, group)
+            for earlier_index in candidates:
+                earlier = rows[earlier_index]
+                same = earlier.condition is not None or row.condition is None
+                if self.shadowing_warning(earlier, row, same):
                     break
-                if _shape(earlier.condition) == _shape(row.condition):
-                    if covers:
-                        self.error(
-                            "this row can never match: the row on line"
-                            f" {earlier.pos.line} has the same condition, comes first, and its dates cover this row's",
-                            row.pos, "remove one of the two rows", severity="warning")
-                        break
-                    overlap = _range_overlap(earlier.effective, row.effective)
-                    if overlap is not None:
-                        start, end = overlap
-                        self.error(
-                            f"the dates of this row overlap the row on line {earlier.pos.line},"
-                            f" which has the same condition: from {start or 'the start'}"
-                            f" until {end or 'the end'} the earlier row wins",
-                            row.pos, "make the date ranges meet without overlapping",
-                            severity="warning")
-                        break
+            group.append(index)
+            if row.condition is None:
+                otherwise.append(index)
+
+    def shadowing_warning(self, earlier: t.RateRow, row: t.RateRow, same_condition: bool) -> bool:
+        """Warn when ``earlier`` shadows ``row`` or overlaps its dates; return whether it warned."""
+        covers = _range_covers(earlier.effective, row.effective)
+        if earlier.condition is None and covers:
+            self.error(
+                "this row can never match: the 'otherwise' row on line"
+                f" {earlier.pos.line} matches every contract first",
+                row.pos, "move this row above the 'otherwise' row, or remove it",
+                severity="warning")
+            return True
+        if not same_condition:
+            return False
+        if covers:
+            self.error(
+                "this row can never match: the row on line"
+                f" {earlier.pos.line} has the same condition, comes first, and its dates cover this row's",
+                row.pos, "remove one of the two rows", severity="warning")
+            return True
+        overlap = _range_overlap(earlier.effective, row.effective)
+        if overlap is None:
+            return False
+        start, end = overlap
+        self.error(
+            f"the dates of this row overlap the row on line {earlier.pos.line},"
+            f" which has the same condition: from {start or 'the start'}"
+            f" until {end or 'the end'} the earlier row wins",
+            row.pos, "make the date ranges meet without overlapping",
+            severity="warning")
+        return True
 
     def check_rate(self, rate: t.Percent) -> None:
         if rate.value > 100:
@@ -397,6 +494,90 @@ class _Checker:
                          "add a line such as 'amount 1% of total retained.amount'")
         else:
             self.expect(rule.amount, cohort_scope, "money", "the amount")
+
+    # ---- quotas
+
+    def check_quotas(self, currency: str) -> None:
+        seen: dict[str, int] = {}
+        for quota in self.plan.quotas:
+            if quota.name in seen:
+                self.error(f"quota name {quota.name!r} is used twice (also on line"
+                           f" {seen[quota.name]})", quota.name_pos, "give every quota its own name")
+            seen.setdefault(quota.name, quota.pos.line)
+            self.check_quota(quota, currency)
+
+    def check_quota(self, quota: t.Quota, currency: str) -> None:
+        """Check a quota's subject, credited payee, filter, measure and target."""
+        if quota.subject not in SUBJECTS:
+            suggestion = _suggest(quota.subject, SUBJECTS)
+            self.error(f"quotas on {quota.subject!r} records are not supported", quota.pos,
+                       suggestion or "write 'on contract' or 'on payment'")
+            return
+        scope = _Scope(quota.subject, dict(schema.COLLECTIONS))
+        if quota.credited is not None:
+            self.expect(quota.credited, scope, "record:rep", "the credited payee ('credited to')")
+        if quota.dated_by is not None:
+            self.expect(quota.dated_by, scope, "timestamp", "the governing date ('dated by')")
+        if quota.condition is not None:
+            self.expect(quota.condition, scope, "boolean", "the quota's condition ('when')")
+        measure = quota.measure
+        if measure is None:
+            self.error(f"quota {quota.name!r} does not say what it measures", quota.name_pos,
+                       f"add a line such as 'measure total of {quota.subject}.amount' or"
+                       f" 'measure count of {quota.subject}s'")
+        elif measure.kind == "total":
+            assert measure.base is not None
+            self.expect(measure.base, scope, "money", "the quota's measure ('measure total of')")
+        elif measure.collection not in (quota.subject, f"{quota.subject}s"):
+            suggestion = _suggest(str(measure.collection), (f"{quota.subject}s",))
+            self.error(f"a quota on {quota.subject} records counts {quota.subject}s, not"
+                       f" {measure.collection!r}", measure.pos,
+                       suggestion or f"write 'measure count of {quota.subject}s', and a 'when'"
+                       " line to count only some of them")
+        if quota.target is None:
+            self.error(f"quota {quota.name!r} has no target", quota.name_pos,
+                       "add 'target from records' (target records of the quota's metric) or"
+                       " a constant such as 'target 100,000.00'")
+        elif quota.target.value is not None:
+            self.check_quota_constant(quota.target, measure, currency)
+
+    def check_alerts(self) -> None:
+        """Check that alert names are unique, each names a quota, and its percentage fits."""
+        quotas = [quota.name for quota in self.plan.quotas]
+        seen: dict[str, int] = {}
+        for alert in self.plan.alerts:
+            if alert.name in seen:
+                self.error(f"alert name {alert.name!r} is used twice (also on line"
+                           f" {seen[alert.name]})", alert.name_pos, "give every alert its own name")
+            seen.setdefault(alert.name, alert.pos.line)
+            if alert.quota not in quotas:
+                suggestion = _suggest(alert.quota, quotas)
+                self.error(f"no quota is named {alert.quota!r}", alert.quota_pos,
+                           suggestion or "declare the quota with 'quota NAME on contract:', or"
+                           " name one of this plan's quotas")
+            value = alert.percent.value
+            if alert.kind == "behind" and not 0 < value < 100:
+                self.error(f"an alert at {value}% behind pace can never fire", alert.percent.pos,
+                           "write a percentage above 0% and below 100%, such as 20%")
+            elif alert.kind == "below" and value <= 0:
+                self.error(f"an alert below {value}% of target can never fire",
+                           alert.percent.pos, "write a percentage above 0%, such as 50%")
+
+    def check_quota_constant(self, target: t.QuotaTarget, measure: t.QuotaMeasure | None,
+                             currency: str) -> None:
+        value = target.value
+        assert value is not None
+        if value <= 0:
+            self.error(f"a target of {value} makes attainment undefined", target.pos,
+                       "write a target above 0")
+        elif measure is not None and measure.kind == "count" and value != value.to_integral_value():
+            self.error(f"a target of {value} is not a whole number of records", target.pos,
+                       "write a whole number, such as 'target 10'")
+        elif (measure is not None and measure.kind == "total" and money.is_known_currency(currency)
+              and -value.as_tuple().exponent > money.minor_digits(currency)):  # type: ignore[operator]
+            self.error(f"a target of {value} has more decimals than {currency} allows"
+                       f" ({money.minor_digits(currency)})", target.pos,
+                       f"round the target to the minor unit of {currency}")
 
     def check_commission_cycles(self) -> None:
         """Reject commission rules whose rate or base refers back to themselves."""

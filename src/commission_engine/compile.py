@@ -22,6 +22,7 @@ from .limits import Limits
 
 if TYPE_CHECKING:
     from .closing import ClosedPeriods
+    from .quotas import Attainment
     from .records import RecordSet
     from .results import Result
 
@@ -32,6 +33,7 @@ __all__ = [
     "CompiledOneTime",
     "CompiledOverride",
     "CompiledPlan",
+    "CompiledQuota",
     "CompiledRow",
     "compile_plan",
 ]
@@ -58,6 +60,35 @@ class CompiledRow:
 
 
 @dataclass(frozen=True, slots=True)
+class CompiledLimits:
+    """A rule's caps and floors, by scope; None where the plan sets none."""
+
+    cap_line: Decimal | None = None
+    floor_line: Decimal | None = None
+    cap_contract: Decimal | None = None
+    floor_contract: Decimal | None = None
+    cap_period: Decimal | None = None
+    floor_period: Decimal | None = None
+
+    @property
+    def has_period_limit(self) -> bool:
+        return self.cap_period is not None or self.floor_period is not None
+
+    def clamp(self, amount: Decimal, scope: str) -> Decimal:
+        """Return ``amount`` raised to the scope's floor and lowered to its cap."""
+        floor = getattr(self, f"floor_{scope}")
+        cap = getattr(self, f"cap_{scope}")
+        if floor is not None and amount < floor:
+            amount = floor
+        if cap is not None and amount > cap:
+            amount = cap
+        return amount
+
+
+NO_LIMITS = CompiledLimits()
+
+
+@dataclass(frozen=True, slots=True)
 class CompiledCommission:
     name: str
     index: int
@@ -77,6 +108,8 @@ class CompiledCommission:
     # the whole commission goes to ``payee``.
     split: tuple[tuple[Fn, Decimal, str], ...] = ()
     tiers: CompiledTiers | None = None
+    accelerator: CompiledAccelerator | None = None
+    limits: CompiledLimits = NO_LIMITS
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +149,30 @@ class CompiledTiers:
                 break
             lower = tier.bound
         return commission
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledBand:
+    """An attainment band; ``bound`` is a fraction (1 for 100%), None for the last band."""
+
+    multiplier: Decimal
+    bound: Decimal | None
+    inclusive: bool
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledAccelerator:
+    quota: str
+    bands: tuple[CompiledBand, ...]
+
+    def band_of(self, attainment: Decimal) -> CompiledBand:
+        """Return the band an attainment falls in; edges follow each band's inclusiveness."""
+        for band in self.bands:
+            if (band.bound is None or attainment < band.bound
+                    or (band.inclusive and attainment == band.bound)):
+                return band
+        return self.bands[-1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +223,24 @@ CompiledRule = CompiledCommission | CompiledOneTime | CompiledCohort | CompiledO
 
 
 @dataclass(frozen=True, slots=True)
+class CompiledQuota:
+    """A quota ready to measure: ``base`` is None for a count.
+
+    The target is ``target`` records of ``metric``, or the constant ``target_value``.
+    """
+
+    name: str
+    subject: str
+    credited: Fn
+    governing: Fn
+    condition: Fn | None
+    unit: str
+    base: Fn | None
+    metric: str | None
+    target_value: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
 class CompiledInvariant:
     name: str
     scope: str
@@ -186,6 +261,8 @@ class CompiledPlan:
     rules: tuple[CompiledRule, ...]
     checked: CheckedPlan
     invariants: tuple[CompiledInvariant, ...] = ()
+    quotas: tuple[CompiledQuota, ...] = ()
+    alerts: tuple[CompiledAlert, ...] = ()
 
     @property
     def limits(self) -> Limits:
@@ -202,6 +279,23 @@ class CompiledPlan:
 
         return evaluate(self, records, as_of, rounding, closed)
 
+    def attainments(self, records: RecordSet, as_of: datetime) -> tuple[Attainment, ...]:
+        """Measure every quota of the plan per payee and period; see ``quotas``."""
+        from .evaluate import attainments
+
+        return attainments(self, records, as_of)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledAlert:
+    """An alert on a quota; ``fraction`` is the percentage as a fraction (20% is 0.2)."""
+
+    name: str
+    kind: str
+    quota: str
+    fraction: Decimal
+    percent_text: str
+
 
 def compile_plan(checked: CheckedPlan) -> CompiledPlan:
     """Build closures for every rule of a checked plan."""
@@ -213,8 +307,12 @@ def compile_plan(checked: CheckedPlan) -> CompiledPlan:
                           compiler.label(item.condition), item.pos.line)
         for item in tree.invariants
     )
+    quotas = tuple(compiler.quota(quota) for quota in tree.quotas)
+    alerts = tuple(CompiledAlert(alert.name, alert.kind, alert.quota, alert.percent.value / 100,
+                                 f"{_plain(alert.percent.value)}%")
+                   for alert in tree.alerts)
     return CompiledPlan(tree.name, tree.version, checked.currency, checked.rounding,
-                        checked.source, rules, checked, invariants)
+                        checked.source, rules, checked, invariants, quotas, alerts)
 
 
 def _signed_at(ctx: Context) -> Any:
@@ -224,6 +322,11 @@ def _signed_at(ctx: Context) -> Any:
 
 def _paid_at(ctx: Context) -> Any:
     return ctx.subject.paid_at
+
+
+def _contract_rep(ctx: Context) -> Any:
+    assert ctx.contract is not None
+    return ctx.records.reps.get(ctx.contract.rep)
 
 
 class _Compiler:
@@ -275,6 +378,25 @@ class _Compiler:
             tuple(sorted(set(_windows(rule.retained)))),
         )
 
+    def quota(self, quota: t.Quota) -> CompiledQuota:
+        assert quota.measure is not None and quota.target is not None
+        if quota.dated_by is not None:
+            governing = self.expr(quota.dated_by)
+        else:
+            governing = _paid_at if quota.subject == "payment" else _signed_at
+        measure = quota.measure
+        metric = quota.target.metric
+        if quota.target.value is None and metric is None:
+            metric = quota.name
+        return CompiledQuota(
+            quota.name, quota.subject,
+            self.expr(quota.credited) if quota.credited is not None else _contract_rep,
+            governing, self.optional(quota.condition),
+            "money" if measure.kind == "total" else "count",
+            self.expr(measure.base) if measure.base is not None else None,
+            metric, quota.target.value,
+        )
+
     def commission(self, rule: t.CommissionRule, index: int, payee: Fn, governing: Fn,
                    start: date | None, end: date | None) -> CompiledCommission:
         assert rule.base is not None
@@ -300,7 +422,9 @@ class _Compiler:
             policy.clawback_days if policy else None,
             tuple((self.expr(share.payee), share.share.value / _HUNDRED,
                    self.label(share.payee)) for share in rule.split),
-            _tiers(rule.tiers),
+            _tiers(rule.tiers), _accelerator(rule.accelerator),
+            CompiledLimits(**{f"{limit.kind}_{limit.scope}": limit.amount
+                              for limit in rule.limits}),
         )
 
     def optional(self, expr: t.Expr | None) -> Fn | None:
@@ -534,6 +658,24 @@ def _tiers(table: t.TierTable | None) -> CompiledTiers | None:
         CompiledTier(row.rate.value / _HUNDRED, f"{_plain(row.rate.value)}%", row.bound,
                      row.inclusive)
         for row in table.rows))
+
+
+def _accelerator(accelerator: t.Accelerator | None) -> CompiledAccelerator | None:
+    if accelerator is None:
+        return None
+    bands = []
+    previous: Decimal | None = None
+    for band in accelerator.bands:
+        if band.bound is None and previous is None:
+            label = "of every attainment"
+        elif band.bound is None:
+            label = f"{'above' if bands[-1].inclusive else 'from'} {_plain(previous)}%"
+        else:
+            label = f"{'up to' if band.inclusive else 'below'} {_plain(band.bound)}%"
+        bound = None if band.bound is None else band.bound / _HUNDRED
+        bands.append(CompiledBand(band.multiplier, bound, band.inclusive, label))
+        previous = band.bound
+    return CompiledAccelerator(accelerator.quota, tuple(bands))
 
 
 def _windows(expr: Any) -> list[tuple[int, str]]:

@@ -9,14 +9,15 @@ give byte-identical results.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal, localcontext
 from typing import Any
 
 from . import explain, money, periods, schedule
+from .closing import ClosedPeriods, apply_closed
 from .compile import (
     CompiledCohort,
     CompiledCommission,
@@ -27,14 +28,14 @@ from .compile import (
     CompiledTiers,
     DivisionByZeroError,
 )
-from .closing import ClosedPeriods, apply_closed
 from .context import Context
 from .errors import EvaluationError, Problem, RecordError
 from .limits import raise_hint
+from .quotas import Attainment, QuotaBook, measure_quotas
 from .records import Contract, Payment, RecordSet, Rep
 from .results import PayoutLine, Result, build_statements
 
-__all__ = ["evaluate"]
+__all__ = ["attainments", "evaluate"]
 
 
 
@@ -47,17 +48,7 @@ def evaluate(plan: CompiledPlan, records: RecordSet, as_of: datetime,
     names the periods already paid and their lines: those lines stay as they
     were, and differences become adjustments in the first open period.
     """
-    if not isinstance(records, RecordSet):
-        msg = (f"records must be a RecordSet, not {type(records).__name__};"
-               " validate them first with load_records(...)")
-        raise TypeError(msg)
-    if not isinstance(as_of, datetime):
-        msg = (f"as_of must be a datetime, not {type(as_of).__name__};"
-               " use datetime.fromisoformat('2025-06-30T00:00:00+08:00')")
-        raise TypeError(msg)
-    if as_of.tzinfo is None or as_of.utcoffset() is None:
-        msg = f"as_of {as_of.isoformat()} has no UTC offset; pass an aware datetime"
-        raise EvaluationError(msg)
+    _check_call(records, as_of)
     mode = rounding or plan.rounding
     if mode not in money.ROUNDING_MODES:
         msg = f"unknown rounding mode {mode!r}; use half-up or half-even"
@@ -75,6 +66,33 @@ def evaluate(plan: CompiledPlan, records: RecordSet, as_of: datetime,
             gc.enable()
 
 
+def attainments(plan: CompiledPlan, records: RecordSet, as_of: datetime
+                ) -> tuple[Attainment, ...]:
+    """Measure every quota of ``plan`` per payee and period, as seen at ``as_of``.
+
+    Sorted by quota, payee and period. A period appears when it has measured
+    records or a target record of the quota's metric.
+    """
+    _check_call(records, as_of)
+    with localcontext(money.EVALUATION_CONTEXT):
+        run = _Run(plan, records.visible_at(as_of), as_of, plan.rounding)
+        return tuple(run.quota_book())
+
+
+def _check_call(records: RecordSet, as_of: datetime) -> None:
+    if not isinstance(records, RecordSet):
+        msg = (f"records must be a RecordSet, not {type(records).__name__};"
+               " validate them first with load_records(...)")
+        raise TypeError(msg)
+    if not isinstance(as_of, datetime):
+        msg = (f"as_of must be a datetime, not {type(as_of).__name__};"
+               " use datetime.fromisoformat('2025-06-30T00:00:00+08:00')")
+        raise TypeError(msg)
+    if as_of.tzinfo is None or as_of.utcoffset() is None:
+        msg = f"as_of {as_of.isoformat()} has no UTC offset; pass an aware datetime"
+        raise EvaluationError(msg)
+
+
 def _evaluate(plan: CompiledPlan, records: RecordSet, as_of: datetime, mode: str,
               closed: ClosedPeriods | None) -> Result:
     with localcontext(money.EVALUATION_CONTEXT):
@@ -84,8 +102,18 @@ def _evaluate(plan: CompiledPlan, records: RecordSet, as_of: datetime, mode: str
             zones = {rep_id: rep.timezone for rep_id, rep in records.reps.items()}
             produced = apply_closed(produced, closed, plan.currency, zones)
         produced.sort(key=_line_key)
-        lines = tuple(line for line in produced if line.due <= as_of)
-        future = tuple(line for line in produced if line.due > as_of)
+        # Most due times are in UTC, and datetimes that share a tzinfo compare
+        # without computing offsets, so the split compares with as_of in UTC.
+        as_of_utc = as_of.astimezone(timezone.utc)
+        owed: list[PayoutLine] = []
+        later: list[PayoutLine] = []
+        for line in produced:
+            if line.due <= as_of_utc:
+                owed.append(line)
+            else:
+                later.append(line)
+        lines = tuple(owed)
+        future = tuple(later)
     return Result(plan.name, plan.version, as_of, plan.currency, mode, lines,
                   build_statements(lines), future, plan.source, lambda: records.canonical_lines)
 
@@ -124,8 +152,8 @@ def _first_row(rule: CompiledCommission, ctx: Context, day: date) -> CompiledRow
 
 def _reversed(selection: _Selection, paid: Decimal, refunded: Decimal) -> Decimal:
     """Return the exact commission a refund takes back, at its payment's rate."""
-    if selection.base == paid:
-        return selection.row.rate * refunded
+    if selection.base == paid and selection.unlimited is None:
+        return selection.rate * refunded
     return selection.commission * refunded / paid
 
 
@@ -134,14 +162,19 @@ def _guard(rule: str, subject: str) -> Iterator[None]:
     """Turn arithmetic that cannot be done exactly into an error naming the rule."""
     try:
         yield
-    except DivisionByZeroError:
-        msg = (f"rule {rule!r} divides by zero for {subject}; guard the division with a"
-               " condition, or divide by a value that cannot be zero")
-        raise EvaluationError(msg) from None
-    except ArithmeticError:
-        msg = (f"rule {rule!r} gives an amount for {subject} too large to compute exactly"
-               f" (more than {money.EVALUATION_CONTEXT.prec} digits); check its formula")
-        raise EvaluationError(msg) from None
+    except ArithmeticError as exc:
+        raise _arithmetic_error(rule, subject, exc) from None
+
+
+def _arithmetic_error(rule: str, subject: str, exc: ArithmeticError) -> EvaluationError:
+    """Describe arithmetic that cannot be done exactly, naming the rule and its subject."""
+    if isinstance(exc, DivisionByZeroError):
+        return EvaluationError(
+            f"rule {rule!r} divides by zero for {subject}; guard the division with a"
+            " condition, or divide by a value that cannot be zero")
+    return EvaluationError(
+        f"rule {rule!r} gives an amount for {subject} too large to compute exactly"
+        f" (more than {money.EVALUATION_CONTEXT.prec} digits); check its formula")
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +186,20 @@ class _Selection:
     base: Decimal
     commission: Decimal
     signing_day: date
+    # The row's rate times the accelerator's multiplier, and the step that
+    # explains the multiplier (empty without an accelerator).
+    rate: Decimal
+    multiplier: Decimal | None = None
+    accelerated: tuple[explain.Step, ...] = ()
+    # The commission before a cap or floor changed it, or None when none did.
+    unlimited: Decimal | None = None
+
+    @property
+    def percent_text(self) -> str:
+        """The rate as the explanation writes it: ``8%``, or ``8% x 1.5`` when accelerated."""
+        if self.multiplier is None:
+            return self.row.percent_text
+        return f"{self.row.percent_text} x {format(self.multiplier, 'f')}"
 
 
 class _Run:
@@ -167,6 +214,14 @@ class _Run:
         self.commissions = {r.name: r for r in plan.rules if isinstance(r, CompiledCommission)}
         self.selections: dict[tuple[str, str], _Selection | None] = {}
         self.contracts = [records.contracts[key] for key in sorted(records.contracts)]
+        self._quota_book: QuotaBook | None = None
+
+    def quota_book(self) -> QuotaBook:
+        """Measure the plan's quotas once per evaluation, on first use."""
+        if self._quota_book is None:
+            self._quota_book = measure_quotas(self.plan.quotas, self.records, self.as_of,
+                                              self.commission_of)
+        return self._quota_book
 
     def round(self, amount: Decimal) -> Decimal:
         return money.round_money(amount, self.currency, self.rounding)
@@ -195,27 +250,79 @@ class _Run:
     def lines(self) -> list[PayoutLine]:
         produced: list[PayoutLine] = []
         for rule in self.plan.rules:
+            start = len(produced)
             if isinstance(rule, CompiledCommission) and rule.tiers is not None:
                 with _guard(rule.name, "a tiered total"):
                     produced.extend(self.tier_lines(rule, rule.tiers))
             elif isinstance(rule, CompiledCommission):
                 lines_of = self.payment_lines if rule.subject == "payment" else self.commission_lines
+                # A try statement around the loop costs nothing per contract,
+                # unlike a context manager entered for each one.
                 for contract in self.contracts:
-                    with _guard(rule.name, f"contract {contract.id}"):
+                    try:
                         lines = lines_of(rule, contract)
                         produced.extend(self.split_lines(rule, contract, lines)
                                         if rule.split else lines)
+                    except ArithmeticError as exc:
+                        raise _arithmetic_error(rule.name, f"contract {contract.id}",
+                                                exc) from None
             elif isinstance(rule, CompiledOneTime):
                 for contract in self.contracts:
-                    with _guard(rule.name, f"contract {contract.id}"):
+                    try:
                         produced.extend(self.onetime_lines(rule, contract))
+                    except ArithmeticError as exc:
+                        raise _arithmetic_error(rule.name, f"contract {contract.id}",
+                                                exc) from None
             elif isinstance(rule, CompiledCohort):
                 with _guard(rule.name, "a cohort"):
                     produced.extend(self.cohort_lines(rule))
+            if isinstance(rule, CompiledCommission) and rule.limits.has_period_limit:
+                produced.extend(self.period_limit_lines(rule, produced[start:]))
         for rule in self.plan.rules:
             if isinstance(rule, CompiledOverride):
                 produced.extend(self.override_lines(rule, produced))
         return produced
+
+    def period_limit_lines(self, rule: CompiledCommission, lines: list[PayoutLine]
+                           ) -> list[PayoutLine]:
+        """Hold each payee's period total of the rule within its cap and floor per period.
+
+        Walking a period's lines by due time, each line that takes the total
+        past the cap gets an ``adjustment`` line at the same time, so the
+        statement never shows more than the cap. The floor is known only once
+        the period ends, so its top-up falls due at the start of the next one.
+        """
+        cap, floor = rule.limits.cap_period, rule.limits.floor_period
+        if cap is None and floor is None:
+            return []
+        grouped: dict[tuple[str, str], list[PayoutLine]] = {}
+        for line in lines:
+            grouped.setdefault((line.payee, line.period), []).append(line)
+        out = []
+        for (payee_id, period), group in sorted(grouped.items()):
+            earned = Decimal(0)
+            held = Decimal(0)
+            for line in sorted(group, key=_line_key):
+                earned += line.amount
+                allowed = earned if cap is None else min(earned, cap)
+                change = allowed - held - line.amount
+                held = allowed
+                if change != 0:
+                    assert cap is not None
+                    step = explain.period_limit_step("cap", rule.name, period, cap, earned,
+                                                     change, self.currency)
+                    out.append(PayoutLine(payee_id, period, "adjustment", rule.name, change,
+                                          self.currency, line.sources, (step,), line.due))
+            if floor is not None and held < floor:
+                zone = self.records.reps[payee_id].timezone
+                following = periods.shift_period(period, 1)
+                due = periods.start_of_day(date(int(following[:4]), int(following[5:]), 1), zone)
+                sources = tuple(sorted({source for line in group for source in line.sources}))
+                step = explain.period_limit_step("floor", rule.name, period, floor, held,
+                                                 floor - held, self.currency)
+                out.append(PayoutLine(payee_id, period, "adjustment", rule.name, floor - held,
+                                      self.currency, sources, (step,), due))
+        return out
 
     def override_lines(self, rule: CompiledOverride, produced: list[PayoutLine]
                        ) -> list[PayoutLine]:
@@ -285,9 +392,55 @@ class _Run:
         priced = self.price(rule, self.context(contract))
         if priced is None:
             return None
-        payee, _day, row, base = priced
+        payee, day, row, base = priced
         signing_day = periods.local_date(contract.signed_at, payee.timezone)
-        return _Selection(payee, row, base, self.round(row.rate * base), signing_day)
+        multiplier, find_step = self.multiplier(rule, payee, day)
+        commission = self.round(row.rate * multiplier * base)
+        shown_multiplier, steps = find_step(commission)
+        scopes = ("contract",) if rule.installments is not None else ("contract", "line")
+        limited, limit_steps = self.limit(rule, commission, scopes)
+        return _Selection(payee, row, base, limited, signing_day, row.rate * multiplier,
+                          shown_multiplier, (*steps, *limit_steps),
+                          None if limited == commission else commission)
+
+    def limit(self, rule: CompiledCommission, amount: Decimal, scopes: tuple[str, ...]
+              ) -> tuple[Decimal, tuple[explain.Step, ...]]:
+        """Apply the rule's caps and floors of ``scopes`` to an amount, with their steps."""
+        steps = []
+        for scope in scopes:
+            limited = rule.limits.clamp(amount, scope)
+            if limited != amount:
+                kind = "cap" if limited < amount else "floor"
+                steps.append(explain.limit_step(kind, scope, limited, amount, self.currency))
+                amount = limited
+        return amount, tuple(steps)
+
+    def multiplier(self, rule: CompiledCommission, payee: Rep, day: date) -> tuple[
+            Decimal, Callable[[Decimal], tuple[Decimal | None, tuple[explain.Step, ...]]]]:
+        """Return the accelerator's multiplier for a payee's period, and its explanation.
+
+        The period is that of the governing local date. Its attainment is the
+        whole period's as seen at ``as_of``. A period without a target has no
+        attainment, so the multiplier is 1.
+        """
+        accelerator = rule.accelerator
+        if accelerator is None:
+            return Decimal(1), lambda _commission: (None, ())
+        period = periods.period_of_date(day)
+        found = self.quota_book().get(accelerator.quota, payee.id, period)
+        if found is None or found.attainment is None:
+            step = explain.no_attainment_step(accelerator.quota, payee.id, period)
+            return Decimal(1), lambda _commission: (None, (step,))
+        band = accelerator.band_of(found.attainment)
+
+        def explain_band(commission: Decimal) -> tuple[Decimal, tuple[explain.Step, ...]]:
+            assert found is not None and found.target is not None
+            assert found.attainment is not None
+            return band.multiplier, (explain.accelerator_step(
+                accelerator.quota, payee.id, period, found.unit, found.measure, found.target,
+                found.attainment, band.label, band.multiplier, commission, self.currency),)
+
+        return band.multiplier, explain_band
 
     def split_lines(self, rule: CompiledCommission, contract: Contract,
                     lines: list[PayoutLine]) -> list[PayoutLine]:
@@ -373,23 +526,32 @@ class _Run:
                     (moment, record_id, change, sources))
         out = []
         for (payee_id, period), events in sorted(grouped.items()):
-            total = Decimal(0)
-            paid = Decimal(0)
-            for moment, _record_id, change, sources in sorted(events, key=lambda e: e[:2]):
-                total += change
-                exact = tiers.commission_on(total)
-                rounded = self.round(exact)
-                amount = rounded - paid
-                tier = tiers.tier_of(total)
-                steps = (explain.tier_step(rule.name, tiers.mode, tier.percent_text, total, exact,
-                                           self.currency),
-                         explain.running_step(rounded, paid, amount, self.currency))
-                paid = rounded
-                if amount == 0:
-                    continue
-                kind = "clawback" if change < 0 else "commission"
-                out.append(PayoutLine(payee_id, period, kind, rule.name, amount, self.currency,
-                                      sources, steps, moment))
+            out.extend(self.tier_group_lines(rule, tiers, payee_id, period, events))
+        return out
+
+    def tier_group_lines(self, rule: CompiledCommission, tiers: CompiledTiers, payee_id: str,
+                         period: str,
+                         events: Iterable[tuple[datetime, str, Decimal, tuple[str, ...]]]
+                         ) -> list[PayoutLine]:
+        """Return the tiered lines of one payee and period; events are ordered by time, then id."""
+        out = []
+        total = Decimal(0)
+        paid = Decimal(0)
+        for moment, _record_id, change, sources in sorted(events, key=lambda e: e[:2]):
+            total += change
+            exact = tiers.commission_on(total)
+            rounded = self.round(exact)
+            amount = rounded - paid
+            tier = tiers.tier_of(total)
+            steps = (explain.tier_step(rule.name, tiers.mode, tier.percent_text, total, exact,
+                                       self.currency),
+                     explain.running_step(rounded, paid, amount, self.currency))
+            paid = rounded
+            if amount == 0:
+                continue
+            kind = "clawback" if change < 0 else "commission"
+            out.append(PayoutLine(payee_id, period, kind, rule.name, amount, self.currency,
+                                  sources, steps, moment))
         return out
 
     # ---- commission rules on payments
@@ -403,7 +565,13 @@ class _Run:
         if priced is None:
             return None
         payee, day, row, base = priced
-        return _Selection(payee, row, base, row.rate * base, day)
+        multiplier, find_step = self.multiplier(rule, payee, day)
+        commission = row.rate * multiplier * base
+        shown_multiplier, steps = find_step(commission)
+        limited, limit_steps = self.limit(rule, commission, ("line",))
+        return _Selection(payee, row, base, limited, day, row.rate * multiplier,
+                          shown_multiplier, (*steps, *limit_steps),
+                          None if limited == commission else commission)
 
     def payment_lines(self, rule: CompiledCommission, contract: Contract) -> list[PayoutLine]:
         """Pay each payment as it arrives and reverse each refund at its payment's rate.
@@ -438,11 +606,19 @@ class _Run:
                 exact = -_reversed(selection, payment.amount, record.amount)
             payee = selection.payee
             running[payee.id] = running.get(payee.id, Decimal(0)) + exact
-            rounded = self.round(running[payee.id])
+            # A cap per contract keeps the running total at the cap, so the lines after
+            # the cap is reached pay nothing until a refund lowers the total.
+            total, cap_steps = self.limit(rule, running[payee.id], ("contract",))
+            rounded = self.round(total)
             amount = rounded - paid.get(payee.id, Decimal(0))
-            steps = (explain.payment_step(rule.name, selection.row.percent_text,
-                                          selection.row.label, selection.base, exact,
+            shown = exact
+            if record is payment and selection.unlimited is not None:
+                shown = selection.unlimited
+            steps = (explain.payment_step(rule.name, selection.percent_text,
+                                          selection.row.label, selection.base, shown,
                                           payment.id, record.id, self.currency),
+                     *(selection.accelerated if record is payment else ()),
+                     *cap_steps,
                      explain.running_step(rounded, paid.get(payee.id, Decimal(0)), amount,
                                           self.currency))
             paid[payee.id] = rounded
@@ -475,15 +651,21 @@ class _Run:
             return []
         zone = selection.payee.timezone
         count = self.installment_count(rule, contract)
+        calendar = schedule.due_calendar(selection.signing_day, count, zone)
         dues = schedule.due_dates(selection.signing_day, count, zone)
         refunds = []
         if rule.refund_action == "stop":
             refunds = [schedule.RefundEvent(r.id, r.refunded_at, r.amount)
                        for r in self.records.refunds_of.get(contract.id, ())]
-        rate, base = selection.row.rate, selection.base
+        rate, base = selection.rate, selection.base
+
+        scopes = ("contract",) if rule.installments is not None else ("contract", "line")
 
         def entitlement_after(refunded: Decimal) -> Decimal:
-            return self.round(rate * max(base - refunded, Decimal(0)))
+            net = max(base - refunded, Decimal(0))
+            entitlement = self.round(rate * net)
+            # A floor guarantees a minimum while something of the base remains.
+            return self.limit(rule, entitlement, scopes)[0] if net > 0 else entitlement
 
         def clawback_allowed(at: datetime) -> bool:
             if rule.clawback == "always":
@@ -496,16 +678,18 @@ class _Run:
         installments, respreads, clawbacks = schedule.run_schedule(
             selection.commission, dues, refunds, entitlement_after, clawback_allowed,
             self.currency)
-        rate_step = explain.rate_step(rule.name, selection.row.percent_text, selection.row.label,
-                                      base, selection.commission, self.currency)
+        priced = selection.commission if selection.unlimited is None else selection.unlimited
+        rate_step = explain.rate_step(rule.name, selection.percent_text, selection.row.label,
+                                      base, priced, self.currency)
+        rate_steps = (rate_step, *selection.accelerated)
         by_refund = {r.refund_id: r for r in respreads}
         kind = "installment" if rule.installments is not None else "commission"
         out = []
         for item in installments:
-            steps = [rate_step]
+            steps = list(rate_steps)
             sources = [contract.id]
+            _due, due_day, period = calendar[item.index]
             if rule.installments is not None:
-                due_day = periods.local_date(item.due, zone).isoformat()
                 steps.append(explain.installment_step(item.index, item.count, due_day))
             if item.respread_by is not None:
                 spread = by_refund[item.respread_by]
@@ -513,7 +697,7 @@ class _Run:
                                                    spread.entitlement, spread.paid,
                                                    spread.remaining, self.currency))
                 sources.append(spread.refund_id)
-            out.append(PayoutLine(selection.payee.id, periods.period_of(item.due, zone), kind,
+            out.append(PayoutLine(selection.payee.id, period, kind,
                                   rule.name, item.amount, self.currency, tuple(sources),
                                   tuple(steps), item.due))
         for claw in clawbacks:
@@ -522,7 +706,7 @@ class _Run:
                                          claw.amount, days, self.currency)
             out.append(PayoutLine(selection.payee.id, periods.period_of(claw.at, zone),
                                   "clawback", rule.name, -claw.amount, self.currency,
-                                  (contract.id, claw.refund_id), (rate_step, step), claw.at))
+                                  (contract.id, claw.refund_id), (*rate_steps, step), claw.at))
         return out
 
     # ---- one-time rules
@@ -560,23 +744,31 @@ class _Run:
         cohorts: dict[tuple[str, str], list[Contract]] = {}
         payees: dict[str, Rep] = {}
         for contract in self.contracts:
-            ctx = self.context(contract)
-            payee = self.payee_of(rule, ctx)
-            if payee is None:
+            membership = self.cohort_of(rule, contract)
+            if membership is None:
                 continue
-            day = self.in_force(rule, ctx)
-            if day is None:
-                continue
-            if rule.members is not None and rule.members(ctx) is not True:
-                continue
+            payee, period = membership
             payees[payee.id] = payee
-            cohorts.setdefault((payee.id, periods.period_of_date(day)), []).append(contract)
+            cohorts.setdefault((payee.id, period), []).append(contract)
         out = []
         for (payee_id, period), members in sorted(cohorts.items()):
             line = self.cohort_line(rule, payees[payee_id], period, members)
             if line is not None:
                 out.append(line)
         return out
+
+    def cohort_of(self, rule: CompiledCohort, contract: Contract) -> tuple[Rep, str] | None:
+        """Return the payee and cohort month a contract belongs to, or None when it is no member."""
+        ctx = self.context(contract)
+        payee = self.payee_of(rule, ctx)
+        if payee is None:
+            return None
+        day = self.in_force(rule, ctx)
+        if day is None:
+            return None
+        if rule.members is not None and rule.members(ctx) is not True:
+            return None
+        return payee, periods.period_of_date(day)
 
     def cohort_decided_at(self, rule: CompiledCohort, zone: str, period: str,
                           members: Iterable[Contract]) -> datetime:

@@ -8,16 +8,21 @@ missing, extra or different fails the example.
 
 from __future__ import annotations
 
+import difflib
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from . import money, schema
 from . import tree as t
+from .closing import ClosedPeriods
 from .compile import CompiledPlan
 from .errors import Diagnostic, EvaluationError, PlanError, RecordError
-from .records import MAX_YEAR, MIN_YEAR, load_records
-from .results import LINE_KINDS
+from .records import MAX_YEAR, MIN_YEAR, RecordSet, load_records
+from .results import LINE_KINDS, Result
+
+_PERIOD = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 
 __all__ = ["ExampleOutcome", "LineDifference", "example_records", "run_example", "run_examples"]
 
@@ -111,14 +116,20 @@ def example_records(plan: CompiledPlan, example: t.Example) -> list[dict[str, An
 
 
 def run_example(plan: CompiledPlan, example: t.Example, filename: str = "<plan>") -> ExampleOutcome:
-    """Evaluate one example; raise ``PlanError`` when its records are invalid."""
+    """Evaluate one example; raise ``PlanError`` when its records are invalid.
+
+    An example that expects invalid input passes when loading or evaluating
+    its records raises an error whose message contains the expected text.
+    """
+    if example.invalid is not None:
+        return _run_invalid(plan, example)
     raw = example_records(plan, example)
     try:
         records = load_records(raw, limits=plan.limits)
     except RecordError as exc:
         raise PlanError(_record_diagnostics(plan, example, exc), filename) from None
     try:
-        result = plan.evaluate(records, example.as_of, example.rounding)
+        result = _evaluate(plan, example, raw, records)
     except EvaluationError as exc:
         return ExampleOutcome(example.name, example.pos.line, (), str(exc))
     computed = result.totals()
@@ -132,6 +143,39 @@ def run_example(plan: CompiledPlan, example: t.Example, filename: str = "<plan>"
         if expected.get(key) != computed.get(key)
     )
     return ExampleOutcome(example.name, example.pos.line, differences)
+
+
+def _evaluate(plan: CompiledPlan, example: t.Example, raw: list[dict[str, Any]],
+              records: RecordSet) -> Result:
+    """Evaluate an example, first closing its closed periods without the late records."""
+    if example.closed_through is None:
+        return plan.evaluate(records, example.as_of, example.rounding)
+    late = set(example.closed_before)
+    early = load_records([record for record in raw if record.get("id") not in late])
+    paid = plan.evaluate(early, example.as_of, example.rounding)
+    closed = ClosedPeriods(example.closed_through, tuple(
+        line for line in paid.lines if line.period <= example.closed_through))
+    return plan.evaluate(records, example.as_of, example.rounding, closed)
+
+
+def _run_invalid(plan: CompiledPlan, example: t.Example) -> ExampleOutcome:
+    """Run an example whose records must be rejected with a message containing a text."""
+    expected = example.invalid
+    assert expected is not None
+    raw = example_records(plan, example)
+    try:
+        records = load_records(raw)
+        _evaluate(plan, example, raw, records)
+    except (RecordError, EvaluationError) as exc:
+        message = str(exc)
+        if expected in message:
+            return ExampleOutcome(example.name, example.pos.line, ())
+        return ExampleOutcome(example.name, example.pos.line, (),
+                              f"expected invalid input with {expected!r}, but the error was:"
+                              f" {message}")
+    return ExampleOutcome(example.name, example.pos.line, (),
+                          f"expected invalid input with {expected!r}, but the records were"
+                          " valid and evaluated")
 
 
 def check_examples(plan: CompiledPlan) -> tuple[Diagnostic, ...]:
@@ -157,6 +201,23 @@ def check_examples(plan: CompiledPlan) -> tuple[Diagnostic, ...]:
         if not MIN_YEAR <= example.as_of.year <= MAX_YEAR:
             report(f"the as-of time of example \"{example.name}\" is out of range",
                    example.pos, f"use a year from {MIN_YEAR} to {MAX_YEAR}")
+            continue
+        closed = example.closed_through
+        if closed is not None and not _PERIOD.fullmatch(closed):
+            report(f"closed period {closed} is not a month", example.pos,
+                   "write it as YYYY-MM, such as 2024-03")
+        ids = {value.text for literal in example.records
+               for name, value in literal.fields if name == "id"}
+        for record_id in example.closed_before:
+            if record_id not in ids:
+                same_case = [known for known in sorted(ids) if known.lower() == record_id.lower()]
+                suggestion = same_case or difflib.get_close_matches(record_id, sorted(ids), n=1)
+                report(f"example {example.name!r} closes its periods before record"
+                       f" {record_id!r}, which is not in its records", example.pos,
+                       f"did you mean {suggestion[0]!r}?" if suggestion
+                       else f"name one of the example's records: {', '.join(sorted(ids))}")
+        if example.invalid is not None:
+            # The records are meant to be invalid, which running the example checks.
             continue
         try:
             records = load_records(example_records(plan, example), limits=plan.limits)

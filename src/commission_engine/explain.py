@@ -30,25 +30,27 @@ class Step:
     code: str
     args: tuple[Any, ...]
 
-    def _parts(self) -> tuple[str, tuple[tuple[str, str], ...]]:
+    def parts(self) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """Build the step's English sentence and its values, by name, as exact strings."""
         # Built when read, perhaps long after the evaluation, so in the
         # library's own context, whatever the caller's is by then.
         with localcontext(money.EVALUATION_CONTEXT):
             return _PARTS[self.code](*self.args)
 
+
     @property
     def text(self) -> str:
         """The step as an English sentence."""
-        return self._parts()[0]
+        return self.parts()[0]
 
     @property
     def values(self) -> tuple[tuple[str, str], ...]:
         """The values the step used, as exact strings, by name."""
-        return self._parts()[1]
+        return self.parts()[1]
 
     def to_dict(self) -> dict[str, object]:
         """Return the step as JSON-ready data."""
-        text, values = self._parts()
+        text, values = self.parts()
         return {"step": self.code, "text": text, "values": dict(values)}
 
 
@@ -67,11 +69,20 @@ def _lazy(*codes: str) -> Callable[[Callable[..., Any]], Callable[..., Step]]:
         for code in codes:
             _PARTS[code] = parts
 
-        @functools.wraps(parts)
-        def build(*args: Any) -> Step:
-            return Step(codes[0] if len(codes) == 1 else args[0], args)
+        if len(codes) == 1:
+            code = codes[0]
 
-        return build
+            @functools.wraps(parts)
+            def build(*args: Any) -> Step:
+                return Step(code, args)
+
+            return build
+
+        @functools.wraps(parts)
+        def build_coded(*args: Any) -> Step:
+            return Step(args[0], args)
+
+        return build_coded
 
     return wrap
 
@@ -247,3 +258,65 @@ def override_step(rule: str, level: int, percent: str, payee: str, base: Decimal
               ("base", money.format_amount(base, currency)),
               ("override", money.format_amount(amount, currency)))
     return text, values
+
+
+@_lazy("accelerator")
+def accelerator_step(quota: str, payee: str, period: str, unit: str, measure: Decimal,
+                     target: Decimal, attainment: Decimal, band: str, multiplier: Decimal,
+                     commission: Decimal, currency: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Explain the attainment band of a payee's period and the multiplier it gives."""
+    if unit == "money":
+        measured = f"{show_money(measure, currency)} of {show_money(target, currency)}"
+    else:
+        measured = f"{format(measure, 'f')} of {format(target, 'f')}"
+    # The text shows the percentage to 2 decimals; the values keep it exact.
+    percent = (attainment * 100).quantize(Decimal("0.01"))
+    text = (f"{quota} attainment of {payee} in {period}: {measured} = {percent}%, in the band"
+            f" {band}: the commission x {format(multiplier, 'f')} ="
+            f" {show_money(commission, currency)}")
+    values = (("quota", quota), ("payee", payee), ("period", period),
+              ("measure", format(measure, "f")), ("target", format(target, "f")),
+              ("attainment", format(attainment, "f")), ("band", band),
+              ("multiplier", format(multiplier, "f")),
+              ("commission", money.format_amount(commission, currency)))
+    return (text, values)
+
+
+@_lazy("no_attainment")
+def no_attainment_step(quota: str, payee: str, period: str
+                       ) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Explain that a payee's period has no target, so no multiplier applies."""
+    text = (f"{payee} has no {quota} target in {period}, so no attainment and no"
+            " multiplier applies")
+    return (text, (("quota", quota), ("payee", payee), ("period", period), ("multiplier", "1")))
+
+
+@_lazy("limit")
+def limit_step(kind: str, scope: str, limited: Decimal, amount: Decimal, currency: str
+               ) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Explain a cap or floor that changed an amount."""
+    word = "capped" if kind == "cap" else "raised to the floor"
+    text = (f"{word} at {show_money(limited, currency)} per {scope}"
+            f" (before: {show_money(amount, currency)})")
+    values = (("limit", kind), ("scope", scope),
+              ("amount", money.format_amount(limited, currency)), ("before", format(amount, "f")))
+    return (text, values)
+
+
+@_lazy("period_limit")
+def period_limit_step(kind: str, rule: str, period: str, limit: Decimal, earned: Decimal,
+                      change: Decimal, currency: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Explain a line that holds a payee's period total to the rule's cap or floor."""
+    if kind == "cap":
+        text = (f"{rule} is capped at {show_money(limit, currency)} per period: the lines of"
+                f" {period} so far come to {show_money(earned, currency)}, so"
+                f" {show_money(change, currency)} keeps the period's total within the cap")
+    else:
+        text = (f"{rule} has a floor of {show_money(limit, currency)} per period: the lines of"
+                f" {period} come to {show_money(earned, currency)}, so"
+                f" {show_money(change, currency)} makes up the difference")
+    values = (("limit", kind), ("rule", rule), ("period", period),
+              ("amount", money.format_amount(limit, currency)),
+              ("earned", money.format_amount(earned, currency)),
+              ("change", money.format_amount(change, currency)))
+    return (text, values)

@@ -16,7 +16,7 @@ from .errors import Problem, RecordError
 from .limits import DEFAULT_LIMITS, Limits, raise_hint
 from .records import RecordSet, load_records
 
-__all__ = ["load_jsonl"]
+__all__ = ["load_jsonl", "parse_jsonl", "reject_constant"]
 
 
 class _DuplicateKeyError(ValueError):
@@ -32,7 +32,7 @@ def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return data
 
 
-def _reject_constant(name: str) -> NoReturn:
+def reject_constant(name: str) -> NoReturn:
     msg = f"{name} is not a number a record may hold"
     raise ValueError(msg)
 
@@ -41,6 +41,16 @@ def load_jsonl(text: str, limits: Limits = DEFAULT_LIMITS) -> RecordSet:
     """Parse JSON Lines text and validate the records; raise ``RecordError`` listing every problem.
 
     Each record is named by its line number (``"line 3"``) in every message.
+    """
+    rows, positions = parse_jsonl(text, limits)
+    return load_records(rows, positions, limits)
+
+
+def parse_jsonl(text: str, limits: Limits = DEFAULT_LIMITS) -> tuple[list[Any], list[str]]:
+    """Parse JSON Lines text with numbers as Decimal; return the values and their positions.
+
+    The values are not validated as records. Every line that is not one JSON
+    value is reported at once in a ``RecordError``.
     """
     if not isinstance(text, str):
         msg = f"JSON Lines text must be str, not {type(text).__name__}; decode the file first"
@@ -67,7 +77,7 @@ def load_jsonl(text: str, limits: Limits = DEFAULT_LIMITS) -> RecordSet:
         positions.append(f"line {number}")
     if problems:
         raise RecordError(tuple(problems), omitted)
-    return load_records(rows, positions, limits)
+    return rows, positions
 
 
 def _parse_line(line: str, number: int, limits: Limits) -> Any:
@@ -79,7 +89,7 @@ def _parse_line(line: str, number: int, limits: Limits) -> Any:
                        f" {limits.max_record_line_chars:,} (max_record_line_chars)",
                        "write one record per line; " + raise_hint("max_record_line_chars"))
     try:
-        value = json.loads(line, parse_float=Decimal, parse_constant=_reject_constant,
+        value = json.loads(line, parse_float=Decimal, parse_constant=reject_constant,
                            object_pairs_hook=_object_without_duplicates)
     except _DuplicateKeyError as exc:
         return Problem(position, None, str(exc), "the field is given twice in one record",

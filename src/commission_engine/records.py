@@ -8,9 +8,11 @@ whole batch, checks every reference and cross-record rule, and raises one
 
 from __future__ import annotations
 
+import bisect
 import functools
 import gc
 import json
+import operator
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -28,6 +30,7 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
     ValidationInfo,
+    WithJsonSchema,
 )
 
 from . import money
@@ -222,11 +225,42 @@ def _short_number(value: int | Decimal) -> str:
     return str(value)
 
 
-Money = Annotated[Decimal, BeforeValidator(_parse_money)]
-Timestamp = Annotated[datetime, BeforeValidator(_parse_timestamp)]
-TimeZoneName = Annotated[str, BeforeValidator(_parse_timezone)]
-PeriodText = Annotated[str, BeforeValidator(_parse_period)]
-CurrencyCode = Annotated[str, BeforeValidator(_parse_currency)]
+
+def _whole_number_schema(low: int, high: int) -> WithJsonSchema:
+    return WithJsonSchema({"type": "integer", "minimum": low, "maximum": high})
+
+
+# The JSON Schema of each field type describes what the validators accept from
+# JSON, with two differences. Money is a decimal string or an integer, because
+# most JSON readers turn a number with decimals into a float. The timestamp
+# pattern admits only the common ISO 8601 forms, a subset of what
+# datetime.fromisoformat reads.
+_MONEY_SCHEMA = WithJsonSchema({
+    "anyOf": [
+        {"type": "string", "pattern": _MONEY_TEXT.pattern.join("^$"),
+         "maxLength": MAX_AMOUNT_TEXT},
+        {"type": "integer"},
+    ],
+    "description": f"an exact amount below 10**{DEFAULT_LIMITS.max_amount_digits}, such as \"12000.00\","
+                   " with no more decimals than the currency's minor unit",
+})
+_TIMESTAMP_SCHEMA = WithJsonSchema({
+    "type": "string",
+    "format": "date-time",
+    # ISO 8601 with a UTC offset; a timestamp without one is invalid.
+    "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?"
+               r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)$",
+    "description": f"ISO 8601 with a UTC offset, years {MIN_YEAR} to {MAX_YEAR}",
+})
+
+Money = Annotated[Decimal, BeforeValidator(_parse_money), _MONEY_SCHEMA]
+Timestamp = Annotated[datetime, BeforeValidator(_parse_timestamp), _TIMESTAMP_SCHEMA]
+TimeZoneName = Annotated[str, BeforeValidator(_parse_timezone), WithJsonSchema(
+    {"type": "string", "description": "an IANA time zone name, such as Asia/Shanghai"})]
+PeriodText = Annotated[str, BeforeValidator(_parse_period), WithJsonSchema(
+    {"type": "string", "pattern": _PERIOD_TEXT.pattern.join("^$")})]
+CurrencyCode = Annotated[str, BeforeValidator(_parse_currency), WithJsonSchema(
+    {"type": "string", "enum": list(money.known_currencies())})]
 # Ids are printed in statements and terminals: no control characters.
 Identifier = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
 
@@ -265,7 +299,8 @@ class Contract(_Record):
     amount: Money
     currency: CurrencyCode
     signed_at: Timestamp
-    term_months: Annotated[int, _whole_number("term_months", 1, "max_term_months", "months")]
+    term_months: Annotated[int, _whole_number("term_months", 1, "max_term_months", "months"),
+                           _whole_number_schema(1, DEFAULT_LIMITS.max_term_months)]
 
 
 class Payment(_Record):
@@ -291,7 +326,8 @@ class Session(_Record):
     id: Identifier
     contract: Identifier
     held_at: Timestamp
-    minutes: Annotated[int, _whole_number("minutes", 0, 24 * 60, "minutes")]
+    minutes: Annotated[int, _whole_number("minutes", 0, 24 * 60, "minutes"),
+                       _whole_number_schema(0, 24 * 60)]
 
 
 class Satisfaction(_Record):
@@ -300,7 +336,8 @@ class Satisfaction(_Record):
     type: Literal["satisfaction"] = "satisfaction"
     id: Identifier
     contract: Identifier
-    score: Annotated[int, _whole_number("score", 0, 100, "points")]
+    score: Annotated[int, _whole_number("score", 0, 100, "points"),
+                     _whole_number_schema(0, 100)]
     surveyed_at: Timestamp
 
 
@@ -400,42 +437,36 @@ class RecordSet:
         customer's ``created_at`` is an attribute, since a CRM may record it
         after the customer's first contract.
         """
+        contracts = {k: c for k, c in self.contracts.items() if c.signed_at <= as_of}
+        payments_of = _visible_prefixes(self.payments_of, "paid_at", as_of)
+        refunds_of = _visible_prefixes(self.refunds_of, "refunded_at", as_of)
+        sessions_of = _visible_prefixes(self.sessions_of, "held_at", as_of)
+        surveys_of = _visible_prefixes(self.surveys_of, "surveyed_at", as_of)
+        complaints_of = _visible_prefixes(self.complaints_of, "filed_at", as_of)
 
-        def seen(table: Mapping[str, Any], time_field: str) -> dict[str, Any]:
-            return {k: r for k, r in table.items() if getattr(r, time_field) <= as_of}
-
-        contracts = seen(self.contracts, "signed_at")
-
-        def seen_of(index: Mapping[str, tuple[Any, ...]], time_field: str) -> dict[str, Any]:
-            visible: dict[str, tuple[Any, ...]] = {}
-            for key, items in index.items():
-                if key not in contracts:
-                    continue
-                kept = tuple(r for r in items if getattr(r, time_field) <= as_of)
-                if kept:
-                    visible[key] = kept
-            return visible
+        def of_visible_contracts(index: dict[str, tuple[Any, ...]]) -> dict[str, Any]:
+            return {key: kept for key, kept in index.items() if key in contracts}
 
         return RecordSet(
             reps=self.reps,
             customers=self.customers,
             contracts=contracts,
-            payments=seen(self.payments, "paid_at"),
-            refunds=seen(self.refunds, "refunded_at"),
-            sessions=seen(self.sessions, "held_at"),
-            surveys=seen(self.surveys, "surveyed_at"),
-            complaints=seen(self.complaints, "filed_at"),
+            payments=_visible_table(self.payments, payments_of),
+            refunds=_visible_table(self.refunds, refunds_of),
+            sessions=_visible_table(self.sessions, sessions_of),
+            surveys=_visible_table(self.surveys, surveys_of),
+            complaints=_visible_table(self.complaints, complaints_of),
             targets=self.targets,
             contracts_of_customer={
                 key: kept
                 for key, items in self.contracts_of_customer.items()
                 if (kept := tuple(c for c in items if c.id in contracts))
             },
-            payments_of=seen_of(self.payments_of, "paid_at"),
-            refunds_of=seen_of(self.refunds_of, "refunded_at"),
-            sessions_of=seen_of(self.sessions_of, "held_at"),
-            surveys_of=seen_of(self.surveys_of, "surveyed_at"),
-            complaints_of=seen_of(self.complaints_of, "filed_at"),
+            payments_of=of_visible_contracts(payments_of),
+            refunds_of=of_visible_contracts(refunds_of),
+            sessions_of=of_visible_contracts(sessions_of),
+            surveys_of=of_visible_contracts(surveys_of),
+            complaints_of=of_visible_contracts(complaints_of),
             positions=self.positions,
         )
 
@@ -467,6 +498,38 @@ def _canonical_record(record: _Record) -> dict[str, Any]:
             value = value.isoformat()
         data[name] = value
     return data
+
+
+def _visible_prefixes(index: Mapping[str, tuple[Any, ...]], time_field: str,
+                      as_of: datetime) -> dict[str, tuple[Any, ...]]:
+    """Keep, for every contract, its events at or before ``as_of``, dropping empty ones.
+
+    Each tuple is sorted by event time, so the visible events are a prefix:
+    one comparison keeps a tuple whole, and a bisection cuts the others.
+    """
+    moment = operator.attrgetter(time_field)
+    visible: dict[str, tuple[Any, ...]] = {}
+    for key, items in index.items():
+        if moment(items[-1]) <= as_of:
+            visible[key] = items
+            continue
+        count = bisect.bisect_right(items, as_of, key=moment)
+        if count:
+            visible[key] = items[:count]
+    return visible
+
+
+def _visible_table(table: Mapping[str, Any], visible_of: Mapping[str, tuple[Any, ...]]
+                   ) -> Mapping[str, Any]:
+    """Keep the records of ``table`` that appear in a visible prefix, in the table's order.
+
+    Every event record is in its contract's index, so the prefixes name
+    exactly the records at or before the as-of time.
+    """
+    ids = {record.id for items in visible_of.values() for record in items}
+    if len(ids) == len(table):
+        return table
+    return {key: record for key, record in table.items() if key in ids}
 
 
 def _instant_key(moment: datetime, record_id: str) -> tuple[datetime, str]:

@@ -69,6 +69,13 @@ def _parser() -> Lark:
 
 
 @dataclass(frozen=True, slots=True)
+class _Invalid:
+    """An example's ``expect invalid: "..."`` line, before it joins the example."""
+
+    fragment: str
+
+
+@dataclass(frozen=True, slots=True)
 class _Header:
     name: str
     version: str
@@ -369,8 +376,14 @@ class _TreeBuilder(Transformer[Token, Any]):
         rules: list[t.Rule] = []
         examples: list[t.Example] = []
         invariants: list[t.Invariant] = []
+        quotas: list[t.Quota] = []
+        alerts: list[t.Alert] = []
         for item in items:
-            if isinstance(item, t.Example):
+            if isinstance(item, t.Quota):
+                quotas.append(item)
+            elif isinstance(item, t.Alert):
+                alerts.append(item)
+            elif isinstance(item, t.Example):
                 examples.append(item)
             elif isinstance(item, t.Invariant):
                 invariants.append(item)
@@ -388,7 +401,7 @@ class _TreeBuilder(Transformer[Token, Any]):
                 rules.append(item)
         return t.PlanTree(
             name, version, currency, rounding, tuple(rules), tuple(examples),
-            header_pos, tuple(settings), tuple(invariants),
+            header_pos, tuple(settings), tuple(invariants), tuple(quotas), tuple(alerts),
         )
 
     def chunk(self, meta: Any, children: list[Any]) -> Any:
@@ -429,7 +442,7 @@ class _TreeBuilder(Transformer[Token, Any]):
         name, subject, *clauses = children
         found, positions = self._clauses(
             clauses, {"payee", "split", "dated", "effective", "rate_table", "rate_line",
-                      "tier_table", "installments", "refund"}
+                      "tier_table", "accelerator", "installments", "refund", *_LIMIT_KEYS}
         )
         if "payee" in found and "split" in found:
             self._report("the rule has both 'paid to' and 'split between'", self._mpos(meta),
@@ -449,7 +462,8 @@ class _TreeBuilder(Transformer[Token, Any]):
             str(name), str(subject), found.get("payee"), found.get("dated"),
             found.get("effective"), base, tuple(rows), found.get("installments"),
             found.get("refund"), pos, self._tpos(name), tuple(positions),
-            found.get("split", ()), tiers,
+            found.get("split", ()), tiers, found.get("accelerator"),
+            tuple(found[key] for key in _LIMIT_KEYS if key in found),
         )
 
     def onetime_rule(self, meta: Any, children: list[Any]) -> t.OneTimeRule:
@@ -481,6 +495,49 @@ class _TreeBuilder(Transformer[Token, Any]):
     def override_level(self, meta: Any, children: list[Token]) -> t.OverrideLevel:
         return t.OverrideLevel(self._whole(children[0], "levels"),
                                self.percent(None, [children[1]]), self._mpos(meta))
+
+    def quota_decl(self, meta: Any, children: list[Any]) -> t.Quota:
+        name, subject, *clauses = children
+        found, _positions = self._clauses(clauses, {"credited", "dated", "when", "measure",
+                                                    "target"})
+        return t.Quota(str(name), str(subject), found.get("credited"), found.get("dated"),
+                       found.get("when"), found.get("measure"), found.get("target"),
+                       self._mpos(meta), self._tpos(name))
+
+    def alert_decl(self, meta: Any, children: list[Any]) -> t.Alert:
+        name, (kind, quota, percent) = children
+        return t.Alert(str(name), kind, str(quota), percent, self._mpos(meta), self._tpos(name),
+                       self._tpos(quota))
+
+    def alert_behind(self, meta: Any, children: list[Token]) -> tuple[str, Token, t.Percent]:
+        return ("behind", children[0], self.percent(None, [children[1]]))
+
+    def alert_below(self, meta: Any, children: list[Token]) -> tuple[str, Token, t.Percent]:
+        return ("below", children[0], self.percent(None, [children[1]]))
+
+    def credited_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        return ("credited", children[0], self._mpos(meta))
+
+    def measure_total(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        pos = self._mpos(meta)
+        return ("measure", t.QuotaMeasure("total", children[0], None, pos), pos)
+
+    def measure_count(self, meta: Any, children: list[Token]) -> tuple[str, Any, t.Pos]:
+        pos = self._mpos(meta)
+        measure = t.QuotaMeasure("count", None, str(children[0]), self._tpos(children[0]))
+        return ("measure", measure, pos)
+
+    def target_records(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        pos = self._mpos(meta)
+        metric = children[0] if children else None
+        return ("target", t.QuotaTarget(metric, None, pos), pos)
+
+    def target_metric(self, meta: Any, children: list[Token]) -> str:
+        return _unquote(children[0])
+
+    def target_constant(self, meta: Any, children: list[Token]) -> tuple[str, Any, t.Pos]:
+        pos = self._mpos(meta)
+        return ("target", t.QuotaTarget(None, self._decimal(children[0]), pos), pos)
 
     def kind_bonus(self, meta: Any, children: list[Any]) -> str:
         return "bonus"
@@ -560,6 +617,42 @@ class _TreeBuilder(Transformer[Token, Any]):
 
     def tier_above(self, meta: Any, children: list[Token]) -> t.TierRow:
         return t.TierRow(self.percent(None, [children[0]]), None, False, self._mpos(meta))
+
+    def accelerator_table(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        quota, *bands = children
+        pos = self._mpos(meta)
+        return ("accelerator", t.Accelerator(str(quota), tuple(bands), pos, self._tpos(quota)), pos)
+
+    def band_up_to(self, meta: Any, children: list[Token]) -> t.Band:
+        bound = self.percent(None, [children[1]]).value
+        return t.Band(self._decimal(children[0]), bound, True, self._mpos(meta))
+
+    def band_below(self, meta: Any, children: list[Token]) -> t.Band:
+        bound = self.percent(None, [children[1]]).value
+        return t.Band(self._decimal(children[0]), bound, False, self._mpos(meta))
+
+    def band_above(self, meta: Any, children: list[Token]) -> t.Band:
+        return t.Band(self._decimal(children[0]), None, False, self._mpos(meta))
+
+    def cap_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        return self._limit("cap", meta, children)
+
+    def floor_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        return self._limit("floor", meta, children)
+
+    def _limit(self, kind: str, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        amount, scope = children
+        pos = self._mpos(meta)
+        return (f"{kind}_{scope}", t.Limit(kind, self._decimal(amount), scope, pos), pos)
+
+    def scope_line(self, meta: Any, children: list[Any]) -> str:
+        return "line"
+
+    def scope_contract(self, meta: Any, children: list[Any]) -> str:
+        return "contract"
+
+    def scope_period(self, meta: Any, children: list[Any]) -> str:
+        return "period"
 
     def installments_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
         return ("installments", children[0], self._mpos(meta))
@@ -778,17 +871,35 @@ class _TreeBuilder(Transformer[Token, Any]):
 
     def example(self, meta: Any, children: list[Any]) -> t.Example:
         name_token, as_of_token, *rest = children
-        rounding = None
-        if len(rest) == 3:
-            rounding = rest.pop(0)
-        records, expected = rest
+        rounding = rest.pop(0) if isinstance(rest[0], str) else None
+        records, *outcome = rest
+        closed: tuple[str | None, tuple[str, ...]] = (None, ())
+        if len(outcome) == 2:
+            closed = outcome.pop(0)
+        invalid = None
+        expected: tuple[t.ExpectedLine, ...] = ()
+        if isinstance(outcome[0], _Invalid):
+            invalid = outcome[0].fragment
+        else:
+            expected = outcome[0]
         try:
             as_of = datetime.fromisoformat(str(as_of_token))
         except ValueError:
             self._report(f"{as_of_token} is not a real time", self._tpos(as_of_token),
                          "write a real date and time, such as 2025-12-31T00:00:00+08:00")
             as_of = datetime(2000, 1, 1, tzinfo=timezone.utc)
-        return t.Example(_unquote(name_token), as_of, rounding, records, expected, self._mpos(meta))
+        return t.Example(_unquote(name_token), as_of, rounding, records, expected,
+                         self._mpos(meta), invalid, closed[0], closed[1])
+
+    def example_closed(self, meta: Any, children: list[Any]) -> tuple[str, tuple[str, ...]]:
+        before: tuple[str, ...] = children[1] if len(children) > 1 else ()
+        return (str(children[0]), before)
+
+    def closed_before(self, meta: Any, children: list[str]) -> tuple[str, ...]:
+        return tuple(children)
+
+    def example_invalid(self, meta: Any, children: list[Token]) -> _Invalid:
+        return _Invalid(_unquote(children[0]))
 
     def example_rounding(self, meta: Any, children: list[Token]) -> str:
         return str(children[0])
@@ -862,6 +973,9 @@ class _TreeBuilder(Transformer[Token, Any]):
         return self._decimal(children[0]).copy_negate()
 
 
+_LIMIT_KEYS = tuple(f"{kind}_{scope}" for kind in ("cap", "floor")
+                    for scope in ("line", "contract", "period"))
+
 _CLAUSE_WORDS: dict[str, str] = {
     "payee": "paid to",
     "split": "split between",
@@ -870,6 +984,7 @@ _CLAUSE_WORDS: dict[str, str] = {
     "rate_table": "rate of ...:",
     "rate_line": "rate",
     "tier_table": "tiers of ...:",
+    "accelerator": "accelerate by ... attainment:",
     "installments": "pay in ... monthly installments",
     "refund": "on refund",
     "when": "when",
@@ -877,4 +992,8 @@ _CLAUSE_WORDS: dict[str, str] = {
     "members": "members when",
     "retained": "retained when",
     "cohort_payout": "paid in the cohort month",
+    **{key: f"{key.replace('_', ' per ', 1)}" for key in _LIMIT_KEYS},
+    "credited": "credited to",
+    "measure": "measure",
+    "target": "target",
 }

@@ -224,6 +224,40 @@ class TierTable:
 
 
 @dataclass(frozen=True, slots=True)
+class Band:
+    """One attainment band: its multiplier up to ``bound`` (None for the last band).
+
+    ``bound`` is the attainment as a percentage (100 for 100%). ``inclusive``
+    is true when an attainment equal to the bound is still in this band.
+    """
+
+    multiplier: Decimal
+    bound: Decimal | None
+    inclusive: bool
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Accelerator:
+    """Multipliers of a commission by the payee's attainment of ``quota``."""
+
+    quota: str
+    bands: tuple[Band, ...]
+    pos: Pos
+    quota_pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """``cap`` or ``floor`` ``amount`` on each ``line``, ``contract`` or ``period``."""
+
+    kind: str
+    amount: Decimal
+    scope: str
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
 class CommissionRule:
     name: str
     subject: str
@@ -239,6 +273,8 @@ class CommissionRule:
     clause_positions: tuple[tuple[str, Pos], ...] = ()
     split: tuple[SplitShare, ...] = ()
     tiers: TierTable | None = None
+    accelerator: Accelerator | None = None
+    limits: tuple[Limit, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,6 +348,43 @@ class OverrideRule:
 Rule = CommissionRule | OneTimeRule | CohortRule | OverrideRule
 
 
+@dataclass(frozen=True, slots=True)
+class QuotaMeasure:
+    """What a quota measures: ``total`` of ``base``, or ``count`` of the subject records.
+
+    ``collection`` is the word written after ``count of`` (``contracts``).
+    """
+
+    kind: str
+    base: Expr | None
+    collection: str | None
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaTarget:
+    """Where a quota's target comes from: ``target`` records of ``metric``, or ``value``."""
+
+    metric: str | None
+    value: Decimal | None
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """A measure of each payee's period, and the target it is compared with."""
+
+    name: str
+    subject: str
+    credited: Path | None
+    dated_by: Path | None
+    condition: Expr | None
+    measure: QuotaMeasure | None
+    target: QuotaTarget | None
+    pos: Pos
+    name_pos: Pos
+
+
 # ---------------------------------------------------------------- examples
 
 
@@ -348,6 +421,12 @@ class Example:
     records: tuple[RecordLiteral, ...]
     expected: tuple[ExpectedLine, ...]
     pos: Pos
+    # A fragment of the error the records must raise, instead of expected lines.
+    invalid: str | None = None
+    # Periods through ``closed_through`` were paid before the records of
+    # ``closed_before`` arrived.
+    closed_through: str | None = None
+    closed_before: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,6 +438,19 @@ class Invariant:
     condition: Expr
     pos: Pos
     scope_pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """A warning on a quota: ``behind`` pace by more than ``percent``, or ``below`` a share of target."""
+
+    name: str
+    kind: str
+    quota: str
+    percent: Percent
+    pos: Pos
+    name_pos: Pos
+    quota_pos: Pos
 
 
 # ---------------------------------------------------------------- plan
@@ -375,3 +467,5 @@ class PlanTree:
     pos: Pos
     settings_positions: tuple[tuple[str, Pos], ...] = ()
     invariants: tuple[Invariant, ...] = ()
+    quotas: tuple[Quota, ...] = ()
+    alerts: tuple[Alert, ...] = ()
