@@ -192,7 +192,7 @@ def _parse_currency(value: Any) -> str:
 def _whole_number(field_name: str, low: int, high: int | str, unit: str) -> Any:
     """Build a validator of a whole number from ``low`` to ``high``.
 
-    ``high`` is a number, or the name of the ``Limits`` field that holds it.
+    ``high`` is a number, or the name of the ``Limits`` field that contains it.
     """
 
     def parse(value: Any, info: ValidationInfo) -> int:
@@ -639,7 +639,7 @@ def _validate_models(
 
 def _report_surrogates(items: Sequence[Any], positions: Sequence[str],
                        collector: _Collector) -> bool:
-    """Report each field whose text holds a lone surrogate; return whether any did."""
+    """Report each field whose text contains a lone surrogate; return whether any did."""
     found = False
     for item, position in zip(items, positions):
         if not isinstance(item, Mapping):
