@@ -38,7 +38,7 @@ if str(ROOT) not in sys.path:
 from benchmarks.generate import generate_records
 
 # With dashboard_address=None the scheduler still serves its health routes on
-# the loopback address, at port 8787 or, when another process holds that, at a
+# the loopback address, at port 8787 or, when another process uses that, at a
 # free port, with this warning.
 pytestmark = pytest.mark.filterwarnings("ignore:Port 8787 is already in use")
 
@@ -131,8 +131,8 @@ def test_plan_examples_match(client: Any, path: Path) -> None:
         try:
             closed = closed_of(plan, example, rows)
         except (RecordError, EvaluationError):
-            # The records before the late ones are invalid too; compare the
-            # evaluation of all of them without closed periods.
+            # The records before the late ones are invalid too. So the test
+            # compares the evaluation of all of them without closed periods.
             closed = None
         try:
             single = plan.evaluate(load_records(rows), example.as_of, example.rounding, closed)

@@ -79,7 +79,7 @@ def read_jsonl(text: str) -> RecordSet:
 
 
 def _parse_jsonl(text: str) -> tuple[list[Any], list[str]]:
-    """Parse JSON Lines with numbers as Decimal; return the values and their line positions."""
+    """Parse JSON Lines with numbers as Decimal, returning the values and their line positions."""
     rows: list[Any] = []
     positions: list[str] = []
     problems: list[Problem] = []
@@ -349,7 +349,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="evaluate on the Dask cluster of this scheduler, such as"
                           " tcp://127.0.0.1:8786, partitioned by payee (needs the dask extra)")
     run.add_argument("--dask-timeout", type=_positive_seconds, default=10.0, metavar="SECONDS",
-                     help="seconds to wait for the Dask scheduler to answer (default: 10)")
+                     help="seconds to wait for the Dask scheduler to respond (default: 10)")
     run.set_defaults(handler=_command_run)
 
     test = commands.add_parser(

@@ -1,11 +1,11 @@
 """Evaluate a plan on a Dask cluster, partitioned by payee, with the single-process result.
 
 The records arrive as a ``dask.bag.Bag``. A first pass brings the reference
-records (reps, customers, targets) and the contracts to the client, where
-they are validated and where the plan's payee paths decide which contracts
-must be evaluated together: every contract that feeds a payee's tiered
-period total or a payee's cohort goes with that payee. The payee groups are
-packed into partitions. A second pass routes each contract and its events to
+records (reps, customers, targets) and the contracts to the client, which
+validates them. There the plan's payee paths decide which contracts must be
+evaluated together: every contract that feeds a per-payee total (a tiered
+period total, a cohort, a cap or floor per period, a quota attainment) goes
+with that payee. The payee groups are packed into partitions. A second pass routes each contract and its events to
 its partition, and each partition is validated and evaluated on a worker by
 the plain library, with the plan sent as text. The client merges the lines
 in the library's total order, so the result, its JSON and its digest are the
@@ -15,7 +15,7 @@ What crosses partitions, and how (docs/scale.md has the whole list):
 
 - reps are sent to every partition, so manager chains, referral owners and
   split payees resolve anywhere;
-- a customer is sent to each partition that holds one of its contracts, or
+- a customer is sent to each partition that contains one of its contracts, or
   a contract of a customer it referred, directly or up the referral chain;
 - "new customer" is decided from the customer's first contract among all
   records, which the client knows, not among the partition's;
@@ -75,6 +75,19 @@ EVENT_TYPES = ("payment", "refund", "session", "satisfaction", "complaint")
 Row = tuple[int, str, Any]
 
 
+class _Payload:
+    """A wrapper that puts data into the task graph as it is: Dask neither walks nor hashes it.
+
+    Dask looks for collections inside every list and dict argument of a task,
+    which for the reference records costs more than the task itself.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any):
+        self.value = value
+
+
 def evaluate(plan: CompiledPlan, records_bag: Bag, as_of: datetime,
              rounding: str | None = None, closed: ClosedPeriods | None = None, *,
              partitions: int | None = None, positioned: bool = False) -> Result:
@@ -84,8 +97,8 @@ def evaluate(plan: CompiledPlan, records_bag: Bag, as_of: datetime,
     closed)`` byte for byte, digest included. The computation runs on the
     current Dask scheduler: a ``distributed.Client`` when one is active.
 
-    ``records_bag`` holds record mappings, named ``record N`` in errors by
-    their place in the bag. With ``positioned=True`` it holds
+    ``records_bag`` contains record mappings, named ``record N`` in errors by
+    their place in the bag. With ``positioned=True`` it contains
     ``(position, record)`` pairs instead, such as ``("line 3", {...})``.
     ``partitions`` is the number of evaluation partitions; by default, the
     bag's. The bag is computed twice, so persist it first when it is costly
@@ -103,7 +116,7 @@ def evaluate(plan: CompiledPlan, records_bag: Bag, as_of: datetime,
         msg = f"partitions must be a whole number of at least 1, not {partitions!r}"
         raise ValueError(msg)
     # The single-process entry point checks as_of, the rounding mode and the
-    # closed periods; an empty record set makes that check cost nothing.
+    # closed periods. On an empty record set, that check costs nothing.
     evaluate_in_process(plan, load_records([]), as_of, rounding, closed)
     mode = rounding or plan.rounding
 
@@ -172,7 +185,7 @@ def _position(position: str | None, index: int) -> str:
 
 @dataclass(frozen=True)
 class _Layout:
-    """What the first pass brings to the client."""
+    """The first pass's result: bag partition offsets, non-event rows, events per contract."""
 
     offsets: tuple[int, ...]
     headers: tuple[Row, ...]
@@ -195,7 +208,7 @@ def _first_pass(inputs: Sequence[Delayed], positioned: bool) -> _Layout:
 
 
 def _validate_headers(layout: _Layout) -> RecordSet:
-    """Validate reps, customers, contracts and targets; raise ``RecordError`` on a problem.
+    """Validate reps, customers, contracts and targets, raising ``RecordError`` on a problem.
 
     The events are validated later, on the workers. So when one of these
     records is invalid, the error lists the problems of these records only.
@@ -209,7 +222,7 @@ def _validate_headers(layout: _Layout) -> RecordSet:
 
 @dataclass(frozen=True)
 class _Assignment:
-    """Which partition evaluates each contract, and what each partition must also see."""
+    """The partition of each contract and rep, and the customers each partition needs."""
 
     count: int
     partition_of_contract: Mapping[str, int]
@@ -311,7 +324,7 @@ def _assign(plan: CompiledPlan, headers: RecordSet, as_of: datetime,
     weight: Counter[str] = Counter({groups.find(rep_id): 0 for rep_id in headers.reps})
     for contract_id, rep_id in home.items():
         weight[groups.find(rep_id)] += 1 + events_of.get(contract_id, 0)
-    # Heaviest group first, each into the lightest partition so far; ties
+    # Heaviest group first, each into the lightest partition so far. Ties
     # fall to the smaller id and the lower partition, so packing is stable.
     loads = [0] * count
     partition_of_group: dict[str, int] = {}
@@ -336,7 +349,7 @@ def _referral_chain(headers: RecordSet, customer_id: str) -> list[str]:
     chain = [customer_id]
     seen = {customer_id}
     current = headers.customers[customer_id].referred_by
-    # Referrers may share a created_at, so a chain can loop: stop at a repeat.
+    # Referrers may share a created_at, so a chain can loop. It stops at a repeat.
     while current is not None and current not in seen:
         chain.append(current)
         seen.add(current)
@@ -382,7 +395,7 @@ Event = tuple[str, str, int, str, str | None]
 
 @dataclass(frozen=True)
 class _Outcome:
-    """What one partition returns: lines and events, or the problems that stopped it."""
+    """One partition's result: lines and events, or the problems that stopped it."""
 
     lines: tuple[PayoutLine, ...] = ()
     events: tuple[Event, ...] = ()
@@ -395,7 +408,7 @@ class _Outcome:
 class _PartitionRecords(RecordSet):
     """A partition's records as seen at ``seen_at``, with the new-customer test of all records.
 
-    A partition holds only some contracts of a customer, so the customer's
+    A partition contains only some contracts of a customer, so the customer's
     first contract is looked up in ``first_contract_of``, built from every
     contract.
     """
@@ -473,19 +486,6 @@ def _event_keys(rows: Sequence[Row]) -> tuple[Event, ...]:
         if isinstance(record_id, str):
             out.append((record["type"], record_id, index, position, None))
     return tuple(out)
-
-
-class _Payload:
-    """Data that goes into the task graph as it is, for Dask neither walks nor hashes it.
-
-    Dask looks for collections inside every list and dict argument of a task,
-    which for the reference records costs more than the task itself.
-    """
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any):
-        self.value = value
 
 
 def _second_pass(source: str, inputs: Sequence[Delayed], offsets: Sequence[int],
