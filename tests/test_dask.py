@@ -392,6 +392,28 @@ def test_evaluation_error_matches(client: Any) -> None:
     assert str(spread.value) == str(single.value)
 
 
+def test_invalid_target_error_matches(client: Any) -> None:
+    plan = load_plan(ONE_EDGE_PLANS["quota-of-owner"].replace(
+        "target 40,000.00", "target from records"))
+    rows = read_jsonl(WORKED / "E1.jsonl")
+    reps = [row["id"] for row in rows if row["type"] == "rep"]
+    # A rep without contracts, alone in the second partition, whose target
+    # of 0 the partition that prices K1 must see too.
+    idle = "R-idle"
+    rows.append({"type": "rep", "id": idle, "name": "Idle", "timezone": "Asia/Shanghai",
+                 "kind": "staff", "team": "", "region": "", "manager": None})
+    rows += [{"type": "target", "rep": rep, "period": "2025-03", "metric": "bookings",
+              "value": "50000.00"} for rep in reps]
+    rows.append({"type": "target", "rep": idle, "period": "2025-03", "metric": "bookings",
+                 "value": "0.00"})
+    with pytest.raises(EvaluationError) as single:
+        plan.evaluate(load_records(rows), AS_OF)
+    assert idle in str(single.value)
+    with pytest.raises(EvaluationError) as spread:
+        scale.evaluate(plan, bag_of(rows, 2), AS_OF, partitions=2)
+    assert str(spread.value) == str(single.value)
+
+
 def test_positions_name_lines(client: Any, reference_plan: Any) -> None:
     rows = read_jsonl(WORKED / "E1.jsonl")
     rows[-1] = {**rows[-1], "amount": "12000.001"}

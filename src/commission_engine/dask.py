@@ -35,7 +35,7 @@ from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from decimal import localcontext
+from decimal import Decimal, localcontext
 from typing import Any
 
 import dask
@@ -508,7 +508,12 @@ def _second_pass(source: str, inputs: Sequence[Delayed], offsets: Sequence[int],
 
 
 def _reference_rows(layout: _Layout, assignment: _Assignment, target: int) -> list[Row]:
-    """Return the reps, customers and targets partition ``target`` must see."""
+    """Return the reps, customers and targets partition ``target`` must see.
+
+    A target of 0 or less goes to every partition, because a quota that reads
+    it stops the evaluation with an error naming the first such target of all
+    records, wherever its rep is evaluated.
+    """
     customers = assignment.customers[target]
     rows = []
     for row in layout.headers:
@@ -517,7 +522,8 @@ def _reference_rows(layout: _Layout, assignment: _Assignment, target: int) -> li
         if (record_type == "rep"
                 or (record_type == "customer" and record["id"] in customers)
                 or (record_type == "target"
-                    and assignment.partition_of_rep[record["rep"]] == target)):
+                    and (assignment.partition_of_rep[record["rep"]] == target
+                         or Decimal(str(record["value"])) <= 0))):
             rows.append(row)
     return rows
 
