@@ -392,6 +392,42 @@ def test_evaluation_error_matches(client: Any) -> None:
     assert str(spread.value) == str(single.value)
 
 
+def revised_rows() -> list[dict[str, Any]]:
+    """Return the reference records with corrections of an event, a contract and a customer.
+
+    The corrected survey moves to a contract of another rep, so its two
+    versions start out in different partitions.
+    """
+    rows = read_jsonl(REFERENCE_RECORDS)
+    contracts = {row["id"]: row for row in rows if row["type"] == "contract"}
+    survey = next(row for row in rows if row["type"] == "satisfaction")
+    first = contracts[survey["contract"]]
+    other = next(row for row in contracts.values() if row["rep"] != first["rep"])
+    customer = next(row for row in rows if row["type"] == "customer")
+    return [
+        *rows,
+        {**survey, "contract": other["id"], "score": 95, "surveyed_at": other["signed_at"],
+         "revision": 2},
+        {**other, "product": "teen", "revision": 3},
+        {**customer, "referred_by": None, "revision": 2},
+    ]
+
+
+def test_revised_records_match(client: Any, reference_plan: Any) -> None:
+    rows = revised_rows()
+    single = reference_plan.evaluate(load_records(rows), AS_OF)
+    spread = scale.evaluate(reference_plan, bag_of(rows, 4), AS_OF, partitions=6)
+    assert_same(single, spread)
+
+
+def test_clashing_revisions_error_matches(client: Any, reference_plan: Any) -> None:
+    rows = revised_rows()
+    rows.append({**rows[-3], "amount": "2.00"})
+    with pytest.raises(RecordError) as single:
+        load_records(rows)
+    assert records_error(reference_plan, rows, partitions=6) == str(single.value)
+
+
 def test_invalid_target_error_matches(client: Any) -> None:
     plan = load_plan(ONE_EDGE_PLANS["quota-of-owner"].replace(
         "target 40,000.00", "target from records"))

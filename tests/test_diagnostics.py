@@ -191,6 +191,38 @@ def test_shadowed_and_overlapping_rows_warn() -> None:
     ]
 
 
+def test_long_rate_table_warnings() -> None:
+    # 1,000 rows with distinct conditions, a repeated condition with dated
+    # rows, an 'otherwise' row that bounds its dates, and rows after it.
+    rows = [f"        1% when contract.amount >= {n}\n" for n in range(1, 1001)]
+    rows += [
+        "        2% when new customer, from 2025-01-01 until 2025-03-31\n",  # 1007
+        "        2% when new customer, from 2025-04-01 until 2025-06-30\n",  # 1008
+        "        3% when new customer, from 2025-06-15\n",                   # 1009
+        "        4% otherwise, from 2026-01-01\n",                            # 1010
+        "        5% when returning customer, until 2025-12-31\n",             # 1011
+        "        6% when returning customer, from 2026-02-01\n",              # 1012
+        "        7% when contract.amount >= 500\n",                           # 1013
+    ]
+    text = HEADER + (
+        "commission base on contract:\n"
+        "    paid to contract.rep\n"
+        "    rate of contract.amount:\n"
+    ) + "".join(rows)
+
+    plan = load_plan(text)
+
+    warnings = [(w.line, w.message) for w in plan.checked.warnings]
+    assert warnings == [
+        (1009, "the dates of this row overlap the row on line 1008, which has the same"
+               " condition: from 2025-06-15 until 2025-06-30 the earlier row wins"),
+        (1012, "this row can never match: the 'otherwise' row on line 1010 matches"
+               " every contract first"),
+        (1013, "this row can never match: the row on line 506 has the same condition,"
+               " comes first, and its dates cover this row's"),
+    ]
+
+
 def test_inverted_range_is_error() -> None:
     found = diagnostics_of(HEADER + RULE + "    rate 8% of contract.amount\n"
                            "    effective from 2025-06-01 until 2025-01-01\n")

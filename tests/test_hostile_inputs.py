@@ -150,7 +150,7 @@ def test_explanation_shows_literal_exactly() -> None:
                      'unknown escape \\u in the text "a\\u0041"', id="unknown-escape"),
         pytest.param(HEADER + "commission c on contract:\n    paid to contract.rep\n"
                      "    rate 8% of contract.amount\n    pay in 2.5 monthly installments\n",
-                     "2.5 is not a whole number of installments from 1 to 600",
+                     "2.5 is not a whole number of installments from 1 to 600 (max_installments)",
                      id="fractional-installments"),
         pytest.param(bonus_plan("1% of contract.amount", '"a" < "b"'),
                      "text cannot be ordered with '<'", id="text-ordering"),
@@ -323,7 +323,7 @@ def test_invalid_utf8_exits_one(tmp_path: Path) -> None:
 
 def test_nesting_past_limit_reported() -> None:
     assert plan_error(bonus_plan("-" * 150 + "contract.amount")) == [
-        "this expression nests more than 100 levels deep"]
+        "this expression nests more than 100 levels deep (max_nesting)"]
 
 
 def test_example_contract_currency_checked() -> None:

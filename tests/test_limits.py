@@ -1,346 +1,397 @@
-"""Caps and floors on a rule's commission: per line, per contract and per period."""
+"""Every bound of ``Limits``: the default rejects with the bound's name, a raised bound accepts."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from helpers import one_contract, run_cli
 
-from commission_engine import PlanError, load_plan, load_records
-from commission_engine.strategies import record_sets
+from commission_engine import (
+    DEFAULT_LIMITS,
+    EvaluationError,
+    Limits,
+    PlanError,
+    RecordError,
+    load_jsonl,
+    load_plan,
+    load_records,
+)
 
-HEADER = '''plan "c" version "1"
-currency CNY
-'''
-
-AS_OF = datetime.fromisoformat("2025-12-31T00:00:00+08:00")
-
-
-def _rows(*contracts: tuple[str, str, str, int], extra: tuple[dict[str, Any], ...] = ()
-          ) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = [
-        {"type": "rep", "id": "R1", "name": "R1", "timezone": "Asia/Shanghai", "kind": "staff",
-         "team": "", "region": "", "manager": None},
-        {"type": "customer", "id": "C1", "owner": "R1", "referred_by": None,
-         "created_at": "2024-12-01T00:00:00+08:00"},
-    ]
-    for contract_id, amount, signed_at, term in contracts:
-        rows.append({"type": "contract", "id": contract_id, "customer": "C1", "rep": "R1",
-                     "product": "family", "amount": amount, "currency": "CNY",
-                     "signed_at": signed_at, "term_months": term})
-    return [*rows, *extra]
+AS_OF = datetime.fromisoformat("2026-01-01T00:00:00+00:00")
+HEADER = 'plan "t" version "1"\ncurrency CNY\n\n'
+SIGNED = "2025-01-15T10:00:00+08:00"
 
 
-def _payment(payment_id: str, amount: str, paid_at: str) -> dict[str, Any]:
-    return {"type": "payment", "id": payment_id, "contract": "K1", "amount": amount,
-            "paid_at": paid_at}
+def bonus(name: str = "b", amount: str = "1.00") -> str:
+    return f"bonus {name} on contract:\n    paid to contract.rep\n    amount {amount}\n"
 
 
-def _refund(refund_id: str, amount: str, refunded_at: str,
-            payment: str | None = None) -> dict[str, Any]:
-    return {"type": "refund", "id": refund_id, "contract": "K1", "amount": amount,
-            "refunded_at": refunded_at, "reason": "r", "payment": payment}
+def commission(installments: str) -> str:
+    return (HEADER + "commission c on contract:\n    paid to contract.rep\n"
+            f"    rate 10% of contract.amount\n    pay in {installments} monthly installments\n")
 
 
-def _lines(plan_text: str, rows: list[dict[str, Any]],
-           as_of: datetime = AS_OF) -> list[tuple[str, str, Decimal]]:
-    result = load_plan(HEADER + plan_text).evaluate(load_records(rows), as_of)
-    return [(line.period, line.kind, line.amount) for line in result.lines]
-
-
-CONTRACT_CAP = '''
-commission base on contract:
-    paid to contract.rep
-    rate 10% of contract.amount
-    cap 250.00 per contract
-    floor 20.00 per contract
-    pay in contract.term_months monthly installments
-'''
-
-
-def test_contract_cap_spreads_capped_commission() -> None:
-    rows = _rows(("K1", "6000.00", "2025-01-15T10:00:00+08:00", 3))
-
-    assert _lines(CONTRACT_CAP, rows) == [
-        ("2025-01", "installment", Decimal("83.34")),
-        ("2025-02", "installment", Decimal("83.33")),
-        ("2025-03", "installment", Decimal("83.33")),
-    ]
-
-
-def test_contract_cap_explained() -> None:
-    rows = _rows(("K1", "6000.00", "2025-01-15T10:00:00+08:00", 1))
-    result = load_plan(HEADER + CONTRACT_CAP).evaluate(load_records(rows), AS_OF)
-    (line,) = result.lines
-
-    assert [step.text for step in line.explanation[:2]] == [
-        "Base rate 10% x 6,000.00 = 600.00",
-        "capped at 250.00 per contract (before: 600.00)",
-    ]
-    assert dict(line.explanation[1].values)["scope"] == "contract"
-
-
-def test_contract_floor_raises_small_commission() -> None:
-    rows = _rows(("K1", "100.00", "2025-01-15T10:00:00+08:00", 1))
-
-    assert _lines(CONTRACT_CAP, rows) == [("2025-01", "installment", Decimal("20.00"))]
-
-
-def test_contract_cap_holds_after_refund() -> None:
-    # 10% of 6,000.00 is capped at 250.00. After 4,000.00 is refunded the
-    # entitlement is 10% of 2,000.00 = 200.00, below the cap: 83.34 was paid,
-    # so the two unpaid installments share 116.66.
-    rows = _rows(("K1", "6000.00", "2025-01-15T10:00:00+08:00", 3),
-                 extra=(_refund("F1", "4000.00", "2025-02-01T10:00:00+08:00"),))
-
-    assert _lines(CONTRACT_CAP, rows) == [
-        ("2025-01", "installment", Decimal("83.34")),
-        ("2025-02", "installment", Decimal("58.33")),
-        ("2025-03", "installment", Decimal("58.33")),
-    ]
-
-
-PAYMENT_CAPS = '''
-commission collected on payment:
-    paid to contract.rep
-    rate 10% of payment.amount
-    cap 25.00 per line
-    cap 40.00 per contract
-'''
-
-
-def test_payment_caps_respect_running_total() -> None:
-    rows = _rows(("K1", "3000.00", "2025-01-15T10:00:00+08:00", 1), extra=(
-        _payment("P1", "300.00", "2025-01-20T10:00:00+08:00"),
-        _payment("P2", "300.00", "2025-02-20T10:00:00+08:00"),
-        _payment("P3", "300.00", "2025-03-20T10:00:00+08:00"),
-        _refund("F1", "150.00", "2025-04-02T10:00:00+08:00", "P1"),
-        _refund("F2", "300.00", "2025-05-02T10:00:00+08:00", "P2"),
-    ))
-
-    # Each payment earns at most 25.00, the contract at most 40.00: 25.00, then
-    # 15.00, then nothing. F1 takes back 12.50 of P1's capped 25.00, which still
-    # leaves the running total (62.50) above the cap; F2 takes back 25.00, which
-    # brings it to 37.50.
-    assert _lines(PAYMENT_CAPS, rows) == [
-        ("2025-01", "commission", Decimal("25.00")),
-        ("2025-02", "commission", Decimal("15.00")),
-        ("2025-05", "clawback", Decimal("-2.50")),
-    ]
-
-
-def test_payment_floor_per_line() -> None:
-    plan = '''
-commission collected on payment:
-    paid to contract.rep
-    rate 10% of payment.amount
-    floor 5.00 per line
-'''
-    rows = _rows(("K1", "3000.00", "2025-01-15T10:00:00+08:00", 1), extra=(
-        _payment("P1", "12.34", "2025-01-20T10:00:00+08:00"),
-        _payment("P2", "300.00", "2025-02-20T10:00:00+08:00"),
-    ))
-
-    assert _lines(plan, rows) == [
-        ("2025-01", "commission", Decimal("5.00")),
-        ("2025-02", "commission", Decimal("30.00")),
-    ]
-
-
-PERIOD_LIMITS = '''
-commission base on contract:
-    paid to contract.rep
-    rate 10% of contract.amount
-    cap 400.00 per period
-    floor 50.00 per period
-'''
-
-
-def test_period_cap_is_its_own_line() -> None:
-    rows = _rows(("K1", "3000.00", "2025-01-10T10:00:00+08:00", 1),
-                 ("K2", "3000.00", "2025-01-20T10:00:00+08:00", 1),
-                 ("K3", "1000.00", "2025-01-25T10:00:00+08:00", 1))
-    result = load_plan(HEADER + PERIOD_LIMITS).evaluate(load_records(rows), AS_OF)
-
-    # Lines due at the same time sort by kind, so each adjustment comes just
-    # before the line it holds back.
-    assert [(line.kind, line.sources, line.amount) for line in result.lines] == [
-        ("commission", ("K1",), Decimal("300.00")),
-        ("adjustment", ("K2",), Decimal("-200.00")),
-        ("commission", ("K2",), Decimal("300.00")),
-        ("adjustment", ("K3",), Decimal("-100.00")),
-        ("commission", ("K3",), Decimal("100.00")),
-    ]
-    assert result.lines[1].explanation[0].text == (
-        "base is capped at 400.00 per period: the lines of 2025-01 so far come to 600.00,"
-        " so -200.00 keeps the period's total within the cap")
-    assert sum(line.amount for line in result.lines) == Decimal("400.00")
-
-
-def test_period_cap_releases_after_refund() -> None:
-    rows = _rows(("K1", "3000.00", "2025-01-10T10:00:00+08:00", 1),
-                 ("K2", "3000.00", "2025-01-20T10:00:00+08:00", 1))
-    plan = '''
-commission base on payment:
-    paid to contract.rep
-    rate 10% of payment.amount
-    cap 400.00 per period
-'''
-    rows += [
-        _payment("P1", "3000.00", "2025-03-02T10:00:00+08:00"),
-        {**_payment("P2", "3000.00", "2025-03-05T10:00:00+08:00"), "contract": "K2"},
-        _refund("F1", "2500.00", "2025-03-09T10:00:00+08:00", "P1"),
-    ]
-
-    # 300.00 + 300.00 = 600.00 is held to 400.00. The refund takes 250.00 off
-    # the earned 600.00, leaving 350.00, so the period's total drops from
-    # 400.00 to 350.00: -250.00 for the refund and 200.00 released.
-    assert _lines(plan, rows) == [
-        ("2025-03", "commission", Decimal("300.00")),
-        ("2025-03", "adjustment", Decimal("-200.00")),
-        ("2025-03", "commission", Decimal("300.00")),
-        ("2025-03", "adjustment", Decimal("200.00")),
-        ("2025-03", "clawback", Decimal("-250.00")),
-    ]
-
-
-def test_period_floor_tops_up_after_period() -> None:
-    rows = _rows(("K1", "123.45", "2025-01-10T10:00:00+08:00", 1))
-    plan = load_plan(HEADER + PERIOD_LIMITS)
-    during = plan.evaluate(load_records(rows), datetime.fromisoformat("2025-01-31T23:00:00+08:00"))
-    after = plan.evaluate(load_records(rows), datetime.fromisoformat("2025-02-01T00:00:00+08:00"))
-
-    assert [line.amount for line in during.lines] == [Decimal("12.35")]
-    assert [line.amount for line in during.schedule] == [Decimal("37.65")]
-    assert [(line.period, line.kind, line.amount) for line in after.lines] == [
-        ("2025-01", "commission", Decimal("12.35")),
-        ("2025-01", "adjustment", Decimal("37.65")),
-    ]
-    assert after.lines[1].explanation[0].text == (
-        "base has a floor of 50.00 per period: the lines of 2025-01 come to 12.35, so 37.65"
-        " makes up the difference")
-
-
-# ---------------------------------------------------------------- check errors
-
-
-def _errors(body: str) -> list[tuple[int, int, str, str | None]]:
+def plan_messages(text: str, limits: Limits = DEFAULT_LIMITS) -> list[str]:
     with pytest.raises(PlanError) as caught:
-        load_plan(HEADER + body)
-    return [(d.line, d.column, d.message, d.hint) for d in caught.value.diagnostics
-            if d.severity == "error"]
+        load_plan(text, limits=limits)
+    return [d.message for d in caught.value.diagnostics]
 
 
-def test_limit_amount_errors() -> None:
-    errors = _errors('''
-commission base on contract:
-    paid to contract.rep
-    rate 10% of contract.amount
-    cap 0 per contract
-    floor 10.005 per period
-''')
-
-    assert errors == [
-        (7, 5, "a cap per contract of 0 pays nothing", "write a cap above 0, or remove the line"),
-        (8, 5, "a floor per period of 10.005 has more decimals than CNY allows (2)",
-         "round the floor to the minor unit of CNY"),
-    ]
+def record_messages(rows: list[dict[str, Any]], limits: Limits = DEFAULT_LIMITS) -> list[str]:
+    with pytest.raises(RecordError) as caught:
+        load_records(rows, limits=limits)
+    return [p.message for p in caught.value.problems]
 
 
-def test_floor_above_cap() -> None:
-    errors = _errors('''
-commission base on contract:
-    paid to contract.rep
-    rate 10% of contract.amount
-    cap 100.00 per period
-    floor 200.00 per period
-''')
-
-    assert errors == [(8, 5, "the floor per period (200.00) is above the cap per period (100.00)",
-                       "lower the floor or raise the cap")]
+def jsonl(rows: list[dict[str, Any]]) -> str:
+    return "".join(json.dumps(row) + "\n" for row in rows)
 
 
-def test_limit_scope_errors() -> None:
-    errors = _errors('''
-commission base on contract:
-    paid to contract.rep
-    rate 10% of contract.amount
-    cap 100.00 per line
-    pay in contract.term_months monthly installments
-
-commission tiered on contract:
-    paid to contract.rep
-    tiers of contract.amount per period, flat:
-        8% up to 100,000.00
-        10% above
-    cap 100.00 per contract
-
-commission collected on payment:
-    paid to contract.rep
-    rate 10% of payment.amount
-    floor 10.00 per contract
-''')
-
-    assert errors == [
-        (7, 5, "an installment rule spreads one commission, so it takes no cap per line",
-         "write 'cap ... per contract' to limit the commission that the installments spread"),
-        (15, 5, "a tiered rule pays period totals, so it takes no cap per contract",
-         "write 'cap ... per period'"),
-        (20, 5, ("a rule on payments cannot have a floor per contract: the contract's total is"
-                 " known only after its last payment"),
-         "write 'floor ... per line' or 'floor ... per period'"),
-    ]
+# ---------------------------------------------------------------- the value
 
 
-def test_limit_given_twice() -> None:
-    errors = _errors('''
-commission base on contract:
-    paid to contract.rep
-    rate 10% of contract.amount
-    cap 100.00 per contract
-    cap 200.00 per contract
-''')
-
-    assert errors == [(8, 5, "the rule has two 'cap per contract' clauses", "keep one of them")]
+def test_defaults_documented_values() -> None:
+    assert dataclasses.asdict(DEFAULT_LIMITS) == {
+        "max_plan_chars": 1_000_000, "max_nesting": 100, "max_rules": 1_000,
+        "max_number_digits": 30, "max_exponent": 30, "max_amount_digits": 18,
+        "max_term_months": 600, "max_installments": 600, "max_duration": 36_600,
+        "max_reported_errors": 100, "max_record_line_chars": 100_000,
+    }
 
 
-# ---------------------------------------------------------------- properties
-
-LAW_PLAN = load_plan(HEADER + '''
-commission base on contract:
-    paid to contract.rep
-    rate 10% of contract.amount
-    cap 500.00 per contract
-    cap 900.00 per period
-    pay in contract.term_months monthly installments
-    on refund:
-        ignore refunds
-''')
-LAW_AS_OF = datetime.fromisoformat("2030-01-01T00:00:00+08:00")
+def test_limits_frozen() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        DEFAULT_LIMITS.max_rules = 5  # type: ignore[misc]
 
 
-@settings(max_examples=60, deadline=None)
-@given(record_sets(max_reps=3))
-def test_caps_hold_for_every_record_set(rows: list[dict[str, Any]]) -> None:
-    """A contract never earns more than its cap, nor a payee's period more than the period cap."""
-    records = load_records(rows)
-    result = LAW_PLAN.evaluate(records, LAW_AS_OF)
-    lines = result.lines + result.schedule
+@pytest.mark.parametrize("value", [0, -1, True, 1.5, "10"])
+def test_limit_must_be_positive_int(value: Any) -> None:
+    with pytest.raises(ValueError, match="Limits.max_rules must be a whole number of at least 1"):
+        Limits(max_rules=value)
 
-    by_contract: dict[str, Decimal] = {}
-    by_period: dict[tuple[str, str], Decimal] = {}
-    for line in lines:
-        by_period[(line.payee, line.period)] = by_period.get((line.payee, line.period),
-                                                             Decimal(0)) + line.amount
-        if line.kind == "installment":
-            by_contract[line.sources[0]] = by_contract.get(line.sources[0],
-                                                           Decimal(0)) + line.amount
-    for contract_id, earned in by_contract.items():
-        amount = records.contracts[contract_id].amount
-        expected = min((amount / 10).quantize(Decimal("0.01"), ROUND_HALF_UP), Decimal(500))
-        assert earned == expected
-    for total in by_period.values():
-        assert total <= Decimal(900)
+
+def test_nesting_ceiling_enforced() -> None:
+    with pytest.raises(ValueError, match="max_nesting 151 is above 150"):
+        Limits(max_nesting=151)
+
+
+def test_amount_digits_ceiling_enforced() -> None:
+    with pytest.raises(ValueError, match="max_amount_digits 25 is above 24"):
+        Limits(max_amount_digits=25)
+
+
+def test_replace_rejects_unknown_name() -> None:
+    with pytest.raises(ValueError, match="unknown limit 'max_widgets'"):
+        DEFAULT_LIMITS.replace(max_widgets=3)
+
+
+def test_replace_changes_one_bound() -> None:
+    changed = DEFAULT_LIMITS.replace(max_rules=5)
+
+    assert changed.max_rules == 5
+    assert changed.max_nesting == DEFAULT_LIMITS.max_nesting
+
+
+# ---------------------------------------------------------------- plan text
+
+
+def test_plan_size_limit() -> None:
+    text = HEADER + bonus() + "# " + "x" * 200 + "\n"
+    limits = Limits(max_plan_chars=100)
+
+    messages = plan_messages(text, limits)
+
+    assert messages == [f"the plan is {len(text):,} characters long, more than the limit of"
+                        " 100 (max_plan_chars)"]
+    assert load_plan(text, limits=Limits(max_plan_chars=len(text))).name == "t"
+
+
+def test_plan_size_hint_names_option() -> None:
+    with pytest.raises(PlanError) as caught:
+        load_plan(HEADER + bonus(), limits=Limits(max_plan_chars=10))
+
+    assert caught.value.diagnostics[0].hint == (
+        "split the plan into smaller plans; to allow more, raise max_plan_chars with"
+        " Limits(max_plan_chars=...) or --limit max_plan_chars=N")
+
+
+def test_rule_count_limit() -> None:
+    text = HEADER + "".join(bonus(f"b{index}") for index in range(4))
+
+    assert plan_messages(text, Limits(max_rules=3)) == [
+        "the plan has 4 rules, more than the limit of 3 (max_rules)"]
+    assert len(load_plan(text, limits=Limits(max_rules=4)).rules) == 4
+
+
+def test_rule_count_error_points_at_extra_rule() -> None:
+    text = HEADER + "".join(bonus(f"b{index}") for index in range(4))
+
+    with pytest.raises(PlanError) as caught:
+        load_plan(text, limits=Limits(max_rules=3))
+
+    assert caught.value.diagnostics[0].source_line == "bonus b3 on contract:"
+
+
+def test_nesting_limit_raised() -> None:
+    text = HEADER + bonus(amount="-" * 120 + "contract.amount")
+
+    assert plan_messages(text) == ["this expression nests more than 100 levels deep (max_nesting)"]
+    plan = load_plan(text, limits=Limits(max_nesting=130))
+    records = load_records(one_contract("100.00", SIGNED))
+    assert plan.evaluate(records, AS_OF).lines[0].amount == Decimal("100.00")
+
+
+def test_nesting_limit_lowered() -> None:
+    text = HEADER + bonus(amount="-" * 11 + "contract.amount")
+
+    assert plan_messages(text, Limits(max_nesting=10)) == [
+        "this expression nests more than 10 levels deep (max_nesting)"]
+
+
+def test_number_digits_limit() -> None:
+    text = HEADER + bonus(amount="1" * 31)
+
+    assert plan_messages(text) == [
+        "number 11111111111111111111... has 31 digits, more than the limit of 30"
+        " (max_number_digits)"]
+    assert plan_messages(HEADER + bonus(amount="1" * 6), Limits(max_number_digits=5)) == [
+        "number 111111... has 6 digits, more than the limit of 5 (max_number_digits)"]
+
+
+def test_duration_limit() -> None:
+    text = HEADER + ("cohort c on contract:\n    paid to contract.rep\n"
+                     "    retained when not fully refunded within 400 days\n"
+                     "    amount 1% of total retained.amount\n")
+
+    assert plan_messages(text, Limits(max_duration=365)) == ["400 days is too long"]
+    assert load_plan(text).name == "t"
+
+
+def test_installments_limit_in_plan() -> None:
+    assert plan_messages(commission("700")) == [
+        "700 is not a whole number of installments from 1 to 600 (max_installments)"]
+    plan = load_plan(commission("700"), limits=Limits(max_installments=700, max_term_months=700))
+    result = plan.evaluate(load_records(one_contract("7000.00", SIGNED)), AS_OF)
+    assert len(result.lines) + len(result.schedule) == 700
+
+
+def test_installments_limit_at_evaluation() -> None:
+    plan = load_plan(commission("contract.term_months * 2"))
+    records = load_records(one_contract("1000.00", SIGNED, term_months=400))
+
+    with pytest.raises(EvaluationError) as caught:
+        plan.evaluate(records, AS_OF)
+
+    assert str(caught.value) == (
+        "rule 'c' asks for 800 installments on contract K1; the count must be a whole"
+        " number from 1 to 600 (max_installments); to allow more, raise max_installments"
+        " with Limits(max_installments=...) or --limit max_installments=N")
+
+
+def test_reported_plan_errors_capped() -> None:
+    text = HEADER + "".join(bonus(f"b{index}", "contract.amount / 0") for index in range(8))
+
+    with pytest.raises(PlanError) as caught:
+        load_plan(text, limits=Limits(max_reported_errors=3))
+
+    assert len(caught.value.diagnostics) == 3
+    assert caught.value.omitted == 5
+    assert "... and 5 more errors not shown" in str(caught.value)
+    assert str(caught.value).endswith("8 errors; the plan cannot run until they are fixed")
+
+
+def test_reported_plan_errors_default_hundred() -> None:
+    text = HEADER + "".join(bonus(f"b{index}", "contract.amount / 0") for index in range(120))
+
+    with pytest.raises(PlanError) as caught:
+        load_plan(text)
+
+    assert len(caught.value.diagnostics) == 100
+    assert caught.value.omitted == 20
+
+
+# ---------------------------------------------------------------- records
+
+
+def test_term_months_limit() -> None:
+    rows = one_contract("100.00", SIGNED, term_months=601)
+
+    assert record_messages(rows) == ["term_months 601 is out of range"]
+    assert load_records(rows, limits=Limits(max_term_months=601)).contracts["K1"].term_months == 601
+
+
+def test_term_months_fix_names_limit() -> None:
+    rows = one_contract("100.00", SIGNED, term_months=601)
+
+    with pytest.raises(RecordError) as caught:
+        load_records(rows)
+
+    assert caught.value.problems[0].fix == (
+        "write a whole number of months from 1 to 600; to allow more, raise max_term_months"
+        " with Limits(max_term_months=...) or --limit max_term_months=N")
+
+
+def test_amount_digits_limit() -> None:
+    rows = one_contract("1" + "0" * 18, SIGNED)
+
+    assert record_messages(rows) == [
+        "amount 1000000000000000000 is too large: it has more than 18 digits before the"
+        " point (max_amount_digits)"]
+    loaded = load_records(rows, limits=Limits(max_amount_digits=19))
+    assert loaded.contracts["K1"].amount == Decimal("1000000000000000000")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "exponent"),
+    [
+        pytest.param("amount", Decimal("1E+999999999"), "999999999", id="amount-huge"),
+        pytest.param("amount", Decimal("1E-999999999"), "-999999999", id="amount-tiny"),
+        pytest.param("term_months", Decimal("1E+999999999"), "999999999", id="term-huge"),
+        pytest.param("term_months", Decimal("1E-999999999"), "-999999999", id="term-tiny"),
+    ],
+)
+def test_exponent_limit(field: str, value: Decimal, exponent: str) -> None:
+    rows = one_contract("100.00", SIGNED)
+    rows[2][field] = value
+
+    assert record_messages(rows) == [
+        f"{field} {value} has the exponent {exponent}, outside the limit of -30 to 30"
+        " (max_exponent)"]
+
+
+def test_exponent_limit_raised() -> None:
+    rows = one_contract("100.00", SIGNED)
+    rows[2]["term_months"] = Decimal("12E+0")
+    rows[2]["amount"] = Decimal("1.00000000000000000000000000000000E+2")
+
+    assert record_messages(rows, Limits(max_exponent=40)) == [
+        "amount 100.000000000000000000000000000000 has more decimals than CNY allows (2)"]
+
+
+def test_exponent_in_json_bounded() -> None:
+    rows = one_contract("100.00", SIGNED)
+    text = jsonl(rows).replace('"term_months": 1', '"term_months": 1e999999999')
+
+    with pytest.raises(RecordError) as caught:
+        load_jsonl(text)
+
+    assert caught.value.problems[0].position == "line 3"
+    assert "has the exponent 999999999" in caught.value.problems[0].message
+
+
+def test_record_line_limit() -> None:
+    rows = one_contract("100.00", SIGNED)
+    rows[0]["name"] = "N" * 300
+    text = jsonl(rows)
+
+    with pytest.raises(RecordError) as caught:
+        load_jsonl(text, Limits(max_record_line_chars=200))
+
+    line = len(text.split("\n")[0])
+    assert [p.render() for p in caught.value.problems] == [
+        f"line 1: the line is {line:,} characters long, more than the limit of 200"
+        " (max_record_line_chars); write one record per line; to allow more, raise"
+        " max_record_line_chars with Limits(max_record_line_chars=...) or"
+        " --limit max_record_line_chars=N"]
+    assert load_jsonl(text, Limits(max_record_line_chars=line)).reps["R1"].name == "N" * 300
+
+
+def test_reported_record_errors_capped() -> None:
+    rows = one_contract("100.00", SIGNED)
+    rows += [{"type": "payment", "id": f"P{index}", "contract": "K9", "amount": "1.00",
+              "paid_at": SIGNED} for index in range(10)]
+
+    with pytest.raises(RecordError) as caught:
+        load_records(rows, limits=Limits(max_reported_errors=4))
+
+    assert len(caught.value.problems) == 4
+    assert caught.value.omitted == 6
+    assert "  ... and 6 more not shown" in str(caught.value)
+
+
+def test_reported_json_errors_capped() -> None:
+    text = "not json\n" * 150
+
+    with pytest.raises(RecordError) as caught:
+        load_jsonl(text)
+
+    assert len(caught.value.problems) == 100
+    assert caught.value.omitted == 50
+    assert str(caught.value).startswith("invalid records: 150 problems; nothing was evaluated")
+
+
+def test_jsonl_rejects_bytes() -> None:
+    with pytest.raises(TypeError, match="JSON Lines text must be str"):
+        load_jsonl(b"{}")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- the command line
+
+
+def write(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_cli_limit_raises_rule_count(tmp_path: Path) -> None:
+    plan = write(tmp_path, "p.plan", HEADER + "".join(bonus(f"b{i}") for i in range(3)))
+
+    rejected = run_cli("check", plan, "--limit", "max_rules=2")
+    accepted = run_cli("check", plan, "--limit", "max_rules=3")
+
+    assert rejected.returncode == 1
+    assert "the plan has 3 rules, more than the limit of 2 (max_rules)" in rejected.stderr
+    assert "Traceback" not in rejected.stderr
+    assert accepted.returncode == 0, accepted.stderr
+
+
+def test_cli_plan_file_too_long(tmp_path: Path) -> None:
+    plan = write(tmp_path, "p.plan", HEADER + bonus())
+
+    completed = run_cli("check", plan, "--limit", "max_plan_chars=10")
+
+    assert completed.returncode == 1
+    assert completed.stderr == (
+        f"commission-engine: error: cannot read {plan}: it is longer than the limit of 10"
+        " characters (max_plan_chars); split the plan, or raise max_plan_chars with"
+        " Limits(max_plan_chars=...) or --limit max_plan_chars=N\n")
+
+
+def test_cli_limit_on_records(tmp_path: Path) -> None:
+    plan = write(tmp_path, "p.plan", HEADER + bonus())
+    records = write(tmp_path, "r.jsonl", jsonl(one_contract("100.00", SIGNED, term_months=700)))
+
+    rejected = run_cli("run", plan, records, "--as-of", "2026-01-01T00:00:00Z")
+    accepted = run_cli("run", plan, records, "--as-of", "2026-01-01T00:00:00Z",
+                       "--limit", "max_term_months=700", "--format", "json")
+
+    assert rejected.returncode == 1
+    assert "term_months 700 is out of range" in rejected.stderr
+    assert accepted.returncode == 0, accepted.stderr
+    assert json.loads(accepted.stdout)["lines"][0]["amount"] == "1.00"
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        pytest.param("max_widgets=3", "unknown limit 'max_widgets'", id="unknown"),
+        pytest.param("max_rules", "'max_rules' is not NAME=N", id="no-value"),
+        pytest.param("max_rules=0", "'0' is not a whole number of at least 1", id="zero"),
+        pytest.param("max_nesting=500", "max_nesting 500 is above 150", id="ceiling"),
+    ],
+)
+def test_cli_bad_limit_usage(tmp_path: Path, setting: str, message: str) -> None:
+    plan = write(tmp_path, "p.plan", HEADER + bonus())
+
+    completed = run_cli("check", plan, "--limit", setting)
+
+    assert completed.returncode == 2
+    assert message in completed.stderr
+    assert "Traceback" not in completed.stderr

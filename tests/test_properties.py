@@ -395,6 +395,33 @@ def test_allocate_ignores_caller_context(currency: str, units: int, count: int,
     assert [str(part) for part in parts] == [str(part) for part in expected]
 
 
+@settings(max_examples=300)
+@given(
+    currency=st.sampled_from(sorted(ALLOCATION_DIGITS)),
+    coefficient=st.integers(-(10**18), 10**18),
+    exponent=st.integers(-8, 4),
+)
+@example(currency="CNY", coefficient=0, exponent=-2)
+@example(currency="JPY", coefficient=12, exponent=0)
+@example(currency="CNY", coefficient=1, exponent=2)
+def test_format_amount_writes_minor_digits(currency: str, coefficient: int,
+                                           exponent: int) -> None:
+    digits = ALLOCATION_DIGITS[currency]
+    amount = Decimal(coefficient).scaleb(exponent)
+    if coefficient == 0:
+        amount = Decimal("-0").scaleb(exponent)
+    # The evaluation context rounds half-even; amounts of lines are already exact.
+    expected = amount.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_EVEN)
+    expected = abs(expected) if expected == 0 else expected
+
+    text = money.format_amount(amount, currency)
+
+    assert text == f"{expected:.{digits}f}"
+    assert "E" not in text
+    if Decimal(text) == 0:
+        assert not text.startswith("-")
+
+
 # ---------------------------------------------------------------- 2. installment schedule
 
 

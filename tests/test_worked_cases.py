@@ -66,7 +66,7 @@ def test_json_output_shape() -> None:
 
     output = json.loads(completed.stdout)
     assert list(output) == ["plan", "as_of", "currency", "rounding", "lines", "statements",
-                            "schedule", "digest"]
+                            "schedule", "inputs", "digest"]
     assert output["plan"] == {"name": "counselling-2025", "version": "2025.1"}
     assert output["as_of"] == "2025-06-01T00:00:00+08:00"
     assert output["digest"].startswith("sha256:")

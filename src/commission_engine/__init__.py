@@ -19,16 +19,20 @@ from .errors import (
     RecordError,
 )
 from .evaluate import attainments, evaluate
+from .jsonl import load_jsonl
+from .limits import DEFAULT_LIMITS, Limits
 from .quotas import Attainment
 from .records import RecordSet, load_records
 from .results import PayoutLine, Result, Statement
 
 __all__ = [
     "Attainment",
+    "DEFAULT_LIMITS",
     "ClosedPeriods",
     "CommissionError",
     "Diagnostic",
     "EvaluationError",
+    "Limits",
     "PayoutLine",
     "Plan",
     "PlanError",
@@ -40,6 +44,7 @@ __all__ = [
     "__version__",
     "attainments",
     "evaluate",
+    "load_jsonl",
     "load_plan",
     "load_records",
 ]
@@ -47,12 +52,27 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-def load_plan(text: str, filename: str = "<plan>") -> Plan:
+def load_plan(text: str, filename: str = "<plan>", limits: Limits = DEFAULT_LIMITS) -> Plan:
     """Parse, check and compile plan text; raise ``PlanError`` listing every problem.
 
     The records and expected lines of the plan's examples are checked too, so a
-    plan that loads has examples that can run.
+    plan that loads has examples that can run. ``limits`` bounds the text and
+    is kept by the plan, whose evaluation applies it too. An error lists at
+    most ``limits.max_reported_errors`` diagnostics and counts the rest.
     """
+    try:
+        return _load_plan(text, filename, limits)
+    except PlanError as exc:
+        if len(exc.diagnostics) <= limits.max_reported_errors:
+            raise
+        shown = exc.diagnostics[: limits.max_reported_errors]
+        # Warnings past the limit are dropped; errors past it are counted.
+        rest = exc.diagnostics[limits.max_reported_errors :]
+        omitted = sum(1 for d in rest if d.severity == "error")
+        raise PlanError(shown, exc.filename, omitted) from None
+
+
+def _load_plan(text: str, filename: str, limits: Limits) -> Plan:
     from .check import check_plan
     from .compile import compile_plan
     from .examples import check_examples
@@ -61,11 +81,11 @@ def load_plan(text: str, filename: str = "<plan>") -> Plan:
     if not isinstance(text, str):
         msg = f"plan text must be str, not {type(text).__name__}; decode the file first"
         raise TypeError(msg)
-    outcome = parse_partial(text)
+    outcome = parse_partial(text, limits)
     if outcome.tree is None:
         raise PlanError(outcome.diagnostics, filename)
     checked = check_plan(outcome.tree, text, filename, outcome.diagnostics,
-                         outcome.unparsed_rules, outcome.incomplete_rules)
+                         outcome.unparsed_rules, outcome.incomplete_rules, limits)
     plan = compile_plan(checked)
     problems = check_examples(plan)
     if problems:

@@ -8,20 +8,18 @@ with all diagnostics of the file at once.
 from __future__ import annotations
 
 import difflib
+import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from . import money, schema
 from . import tree as t
 from .errors import Diagnostic, PlanError
+from .limits import DEFAULT_LIMITS, Limits, raise_hint
 
 __all__ = ["CheckedPlan", "Resolution", "check_plan"]
 
 SUBJECTS = ("contract", "payment")
-# The deepest expression the checker and compiler recurse through.
-MAX_NESTING = 100
-# The maximum number of installments a plan may ask for (50 years of months).
-MAX_INSTALLMENTS = 600
 DEFAULT_ROUNDING = "half-up"
 # The largest accelerator multiplier a plan may write; a larger one is almost
 # always a misplaced decimal point (15x for 1.5x).
@@ -79,6 +77,7 @@ class CheckedPlan:
     resolutions: dict[int, Resolution] = field(repr=False)
     labels: dict[int, str] = field(repr=False)
     warnings: tuple[Diagnostic, ...] = ()
+    limits: Limits = DEFAULT_LIMITS
 
 
 @dataclass
@@ -98,8 +97,9 @@ class _Scope:
 class _Checker:
     def __init__(self, plan: t.PlanTree, source: str,
                  prior: tuple[Diagnostic, ...] = (), unparsed: frozenset[str] = frozenset(),
-                 incomplete: frozenset[str] = frozenset()):
+                 incomplete: frozenset[str] = frozenset(), limits: Limits = DEFAULT_LIMITS):
         self.plan = plan
+        self.limits = limits
         self.lines = source.split("\n")
         self.source = source
         self.diagnostics: list[Diagnostic] = list(prior)
@@ -131,10 +131,17 @@ class _Checker:
     # ---- plan
 
     def run(self) -> CheckedPlan:
-        too_deep = _deepest(self.plan)
+        too_deep = _deepest(self.plan, self.limits.max_nesting)
         if too_deep is not None:
-            self.error(f"this expression nests more than {MAX_NESTING} levels deep", too_deep,
-                       "split the formula into simpler ones")
+            self.error(f"this expression nests more than {self.limits.max_nesting} levels deep"
+                       " (max_nesting)", too_deep,
+                       "split the formula into simpler ones; " + raise_hint("max_nesting"))
+            raise PlanError(tuple(sorted(self.diagnostics, key=lambda d: (d.line, d.column))))
+        if len(self.plan.rules) > self.limits.max_rules:
+            extra = self.plan.rules[self.limits.max_rules]
+            self.error(f"the plan has {len(self.plan.rules)} rules, more than the limit of"
+                       f" {self.limits.max_rules} (max_rules)", extra.pos,
+                       "split the plan into smaller plans; " + raise_hint("max_rules"))
             raise PlanError(tuple(sorted(self.diagnostics, key=lambda d: (d.line, d.column))))
         currency = self.check_settings()
         rounding = self.plan.rounding or DEFAULT_ROUNDING
@@ -156,13 +163,14 @@ class _Checker:
             seen_invariants.setdefault(invariant.name, invariant.pos.line)
             self.check_invariant(invariant)
         self.check_quotas(currency)
+        self.check_alerts()
         self.check_commission_cycles()
         errors = [d for d in self.diagnostics if d.severity == "error"]
         if errors:
             raise PlanError(tuple(sorted(self.diagnostics, key=lambda d: (d.line, d.column))))
         return CheckedPlan(
             self.plan, self.source, currency, rounding, self.types, self.resolutions,
-            self.labels, tuple(self.diagnostics),
+            self.labels, tuple(self.diagnostics), self.limits,
         )
 
     def check_settings(self) -> str:
@@ -388,41 +396,68 @@ class _Checker:
                 self.error("the number of installments must be at least 1",
                            count.pos, "write 'pay in 1 monthly installments' or more")
             elif isinstance(count, t.Number) and (
-                count.value != count.value.to_integral_value() or count.value > MAX_INSTALLMENTS
+                count.value != count.value.to_integral_value()
+                or count.value > self.limits.max_installments
             ):
                 self.error(f"{count.value} is not a whole number of installments from 1 to"
-                           f" {MAX_INSTALLMENTS}", count.pos,
-                           "write a whole number, such as 'pay in 12 monthly installments'")
+                           f" {self.limits.max_installments} (max_installments)", count.pos,
+                           "write a whole number, such as 'pay in 12 monthly installments'; "
+                           + raise_hint("max_installments"))
 
     def check_row_reach(self, rows: tuple[t.RateRow, ...]) -> None:
-        """Warn about rows that an earlier row always shadows, and about overlaps."""
+        """Warn about rows that an earlier row always shadows, and about overlaps.
+
+        Only an earlier 'otherwise' row or an earlier row with the same
+        condition can shadow a row. So rows are grouped by the shape of their
+        condition, computed once, and each row is compared with its group and
+        the 'otherwise' rows only. A table of distinct conditions takes linear
+        time.
+        """
+        groups: dict[object, list[int]] = {}
+        otherwise: list[int] = []
         for index, row in enumerate(rows):
-            for earlier in rows[:index]:
-                covers = _range_covers(earlier.effective, row.effective)
-                if earlier.condition is None and covers:
-                    self.error(
-                        "this row can never match: the 'otherwise' row on line"
-                        f" {earlier.pos.line} matches every contract first",
-                        row.pos, "move this row above the 'otherwise' row, or remove it",
-                        severity="warning")
+            group = groups.setdefault(_shape(row.condition), [])
+            # Both lists are in row order, and they are disjoint unless this
+            # row is an 'otherwise' row, whose group is the 'otherwise' rows.
+            candidates = group if row.condition is None else heapq.merge(otherwise, group)
+            for earlier_index in candidates:
+                earlier = rows[earlier_index]
+                same = earlier.condition is not None or row.condition is None
+                if self.shadowing_warning(earlier, row, same):
                     break
-                if _shape(earlier.condition) == _shape(row.condition):
-                    if covers:
-                        self.error(
-                            "this row can never match: the row on line"
-                            f" {earlier.pos.line} has the same condition, comes first, and its dates cover this row's",
-                            row.pos, "remove one of the two rows", severity="warning")
-                        break
-                    overlap = _range_overlap(earlier.effective, row.effective)
-                    if overlap is not None:
-                        start, end = overlap
-                        self.error(
-                            f"the dates of this row overlap the row on line {earlier.pos.line},"
-                            f" which has the same condition: from {start or 'the start'}"
-                            f" until {end or 'the end'} the earlier row wins",
-                            row.pos, "make the date ranges meet without overlapping",
-                            severity="warning")
-                        break
+            group.append(index)
+            if row.condition is None:
+                otherwise.append(index)
+
+    def shadowing_warning(self, earlier: t.RateRow, row: t.RateRow, same_condition: bool) -> bool:
+        """Warn when ``earlier`` shadows ``row`` or overlaps its dates; return whether it warned."""
+        covers = _range_covers(earlier.effective, row.effective)
+        if earlier.condition is None and covers:
+            self.error(
+                "this row can never match: the 'otherwise' row on line"
+                f" {earlier.pos.line} matches every contract first",
+                row.pos, "move this row above the 'otherwise' row, or remove it",
+                severity="warning")
+            return True
+        if not same_condition:
+            return False
+        if covers:
+            self.error(
+                "this row can never match: the row on line"
+                f" {earlier.pos.line} has the same condition, comes first, and its dates cover this row's",
+                row.pos, "remove one of the two rows", severity="warning")
+            return True
+        overlap = _range_overlap(earlier.effective, row.effective)
+        if overlap is None:
+            return False
+        start, end = overlap
+        self.error(
+            f"the dates of this row overlap the row on line {earlier.pos.line},"
+            f" which has the same condition: from {start or 'the start'}"
+            f" until {end or 'the end'} the earlier row wins",
+            row.pos, "make the date ranges meet without overlapping",
+            severity="warning")
+        return True
 
     def check_rate(self, rate: t.Percent) -> None:
         if rate.value > 100:
@@ -505,6 +540,28 @@ class _Checker:
                        " a constant such as 'target 100,000.00'")
         elif quota.target.value is not None:
             self.check_quota_constant(quota.target, measure, currency)
+
+    def check_alerts(self) -> None:
+        """Check that alert names are unique, each names a quota, and its percentage fits."""
+        quotas = [quota.name for quota in self.plan.quotas]
+        seen: dict[str, int] = {}
+        for alert in self.plan.alerts:
+            if alert.name in seen:
+                self.error(f"alert name {alert.name!r} is used twice (also on line"
+                           f" {seen[alert.name]})", alert.name_pos, "give every alert its own name")
+            seen.setdefault(alert.name, alert.pos.line)
+            if alert.quota not in quotas:
+                suggestion = _suggest(alert.quota, quotas)
+                self.error(f"no quota is named {alert.quota!r}", alert.quota_pos,
+                           suggestion or "declare the quota with 'quota NAME on contract:', or"
+                           " name one of this plan's quotas")
+            value = alert.percent.value
+            if alert.kind == "behind" and not 0 < value < 100:
+                self.error(f"an alert at {value}% behind pace can never fire", alert.percent.pos,
+                           "write a percentage above 0% and below 100%, such as 20%")
+            elif alert.kind == "below" and value <= 0:
+                self.error(f"an alert below {value}% of target can never fire",
+                           alert.percent.pos, "write a percentage above 0%, such as 50%")
 
     def check_quota_constant(self, target: t.QuotaTarget, measure: t.QuotaMeasure | None,
                              currency: str) -> None:
@@ -879,12 +936,12 @@ def _range_overlap(first: t.Effective | None,
     return start, end
 
 
-def _deepest(plan: t.PlanTree) -> t.Pos | None:
-    """Return where an expression nests past ``MAX_NESTING``, found without recursion."""
+def _deepest(plan: t.PlanTree, max_nesting: int) -> t.Pos | None:
+    """Return where an expression nests past ``max_nesting``, found without recursion."""
     stack: list[tuple[object, int]] = [(item, 0) for item in (*plan.rules, *plan.invariants)]
     while stack:
         node, depth = stack.pop()
-        if depth > MAX_NESTING:
+        if depth > max_nesting:
             pos = getattr(node, "pos", None)
             return pos if isinstance(pos, t.Pos) else plan.pos
         for name in getattr(node, "__slots__", ()):
@@ -1064,6 +1121,7 @@ def check_plan(
     prior: tuple[Diagnostic, ...] = (),
     unparsed: frozenset[str] = frozenset(),
     incomplete: frozenset[str] = frozenset(),
+    limits: Limits = DEFAULT_LIMITS,
 ) -> CheckedPlan:
     """Type-check a parsed plan; raise ``PlanError`` listing every error in it.
 
@@ -1071,7 +1129,7 @@ def check_plan(
     with the checker's. ``unparsed`` names rules whose text did not parse.
     """
     try:
-        return _Checker(plan, source, prior, unparsed, incomplete).run()
+        return _Checker(plan, source, prior, unparsed, incomplete, limits).run()
     except PlanError as exc:
         raise PlanError(exc.diagnostics, filename) from None
 

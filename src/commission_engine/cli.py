@@ -16,13 +16,16 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, TextIO
 
 from . import __version__, load_plan, money
 from .compile import CompiledPlan
-from .errors import CommissionError, Problem, RecordError
+from .errors import CommissionError
 from .explain import show_money
-from .records import MAX_YEAR, MIN_YEAR, RecordSet, load_records
+from .jsonl import load_jsonl, parse_jsonl, reject_constant
+from .limits import DEFAULT_LIMITS, Limits, raise_hint
+from .localize import LANGUAGES
+from .records import MAX_YEAR, MIN_YEAR, RecordSet
 from .results import Result
 
 __all__ = ["main"]
@@ -36,29 +39,14 @@ class _InputError(Exception):
     """An input file that is not text the command can read: exit status 1."""
 
 
-class _DuplicateKeyError(ValueError):
-    pass
-
-
-def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in data:
-            raise _DuplicateKeyError(key)
-        data[key] = value
-    return data
-
-
-def _reject_constant(name: str) -> NoReturn:
-    msg = f"{name} is not a number a record may hold"
-    raise ValueError(msg)
-
-
-def _read_text(path: str) -> str:
+def _read_text(path: str, max_chars: int | None = None) -> str:
+    """Read a UTF-8 file, or stdin for ``-``; with ``max_chars``, read no more than one past it."""
+    size = -1 if max_chars is None else max_chars + 1
     try:
         if path == "-":
-            return sys.stdin.read()
-        return Path(path).read_text(encoding="utf-8")
+            return sys.stdin.read(size)
+        with Path(path).open(encoding="utf-8") as handle:
+            return handle.read(size)
     except FileNotFoundError:
         raise _UsageError(f"cannot read {path}: no such file") from None
     except IsADirectoryError:
@@ -72,71 +60,9 @@ def _read_text(path: str) -> str:
         raise _UsageError(f"cannot read {path}: {exc.strerror}") from None
 
 
-def read_jsonl(text: str) -> RecordSet:
+def read_jsonl(text: str, limits: Limits = DEFAULT_LIMITS) -> RecordSet:
     """Parse JSON Lines with numbers as Decimal (never float) and validate the records."""
-    rows, positions = _parse_jsonl(text)
-    return load_records(rows, positions)
-
-
-def _parse_jsonl(text: str) -> tuple[list[Any], list[str]]:
-    """Parse JSON Lines with numbers as Decimal, returning the values and their line positions."""
-    rows: list[Any] = []
-    positions: list[str] = []
-    problems: list[Problem] = []
-    # A byte order mark is harmless; split only at newlines, because
-    # str.splitlines also breaks at U+2028 and others, which JSON strings may hold.
-    text = text.removeprefix("\ufeff")
-    for number, line in enumerate(text.split("\n"), start=1):
-        line = line.removesuffix("\r")
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line, parse_float=Decimal, parse_constant=_reject_constant,
-                               object_pairs_hook=_object_without_duplicates)
-        except _DuplicateKeyError as exc:
-            problems.append(Problem(f"line {number}", None, str(exc),
-                                    "the field is given twice in one record",
-                                    "keep one value; JSON readers disagree on which one wins"))
-            continue
-        except RecursionError:
-            problems.append(Problem(f"line {number}", None, None,
-                                    "the JSON nests too deeply to be a record",
-                                    "write one flat JSON object per line"))
-            continue
-        except json.JSONDecodeError as exc:
-            detail = exc.msg[0].lower() + exc.msg[1:]
-            detail += f" column {exc.colno}" if detail.endswith(" at") else f" at column {exc.colno}"
-            problems.append(Problem(f"line {number}", None, None, f"not valid JSON: {detail}",
-                                    "write one JSON object per line"))
-            continue
-        except ValueError as exc:
-            problems.append(Problem(f"line {number}", None, None, f"not valid JSON: {exc}",
-                                    "write one JSON object per line, with numbers as digits"))
-            continue
-        if "\\ud" in line.lower() and _has_lone_surrogate(value):
-            problems.append(Problem(f"line {number}", None, None,
-                                    "a string holds a lone UTF-16 surrogate escape (\\ud800 to \\udfff)",
-                                    "escape characters outside the basic plane as a surrogate pair"))
-            continue
-        rows.append(value)
-        positions.append(f"line {number}")
-    if problems:
-        raise RecordError(tuple(problems))
-    return rows, positions
-
-
-def _has_lone_surrogate(value: Any) -> bool:
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return True
-        return False
-    if isinstance(value, dict):
-        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_lone_surrogate(item) for item in value)
-    return False
+    return load_jsonl(text, limits)
 
 
 def _parse_as_of(text: str | None) -> tuple[datetime, bool]:
@@ -157,14 +83,42 @@ def _parse_as_of(text: str | None) -> tuple[datetime, bool]:
     return moment, False
 
 
-def _load_plan_file(path: str) -> CompiledPlan:
-    return load_plan(_read_text(path), path)
+def _load_plan_file(path: str, limits: Limits) -> CompiledPlan:
+    # Reading stops one character past the limit, so a huge file is never
+    # held in memory whole.
+    text = _read_text(path, limits.max_plan_chars)
+    if len(text) > limits.max_plan_chars:
+        raise _InputError(
+            f"cannot read {path}: it is longer than the limit of {limits.max_plan_chars:,}"
+            " characters (max_plan_chars); split the plan, or "
+            + raise_hint("max_plan_chars").removeprefix("to allow more, "))
+    return load_plan(text, path, limits)
+
+
+def _limit_setting(text: str) -> tuple[str, int]:
+    name, sign, value = text.partition("=")
+    name = name.strip().replace("-", "_")
+    if not sign:
+        msg = f"{text!r} is not NAME=N, such as max_rules=5000"
+        raise argparse.ArgumentTypeError(msg)
+    if name not in Limits.names():
+        msg = f"unknown limit {name!r}; the limits are {', '.join(Limits.names())}"
+        raise argparse.ArgumentTypeError(msg)
+    return name, _positive(value)
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    try:
+        return DEFAULT_LIMITS.replace(**dict(args.limit))
+    except ValueError as exc:
+        raise _UsageError(str(exc)) from None
 
 
 # ---------------------------------------------------------------- output
 
 
-def _write_table(result: Result, out: TextIO, as_of_is_now: bool) -> None:
+def _write_table(result: Result, out: TextIO, as_of_is_now: bool,
+                 lang: str | None = None) -> None:
     currency = result.currency
     source = " (the current time)" if as_of_is_now else ""
     out.write(f"plan {result.plan_name} version {result.plan_version}, as of"
@@ -175,7 +129,7 @@ def _write_table(result: Result, out: TextIO, as_of_is_now: bool) -> None:
                   f"  total {show_money(statement.total, currency)} {currency}\n")
         for line in statement.lines:
             amount = show_money(line.amount, currency)
-            out.write(f"  {line.kind:<11} {line.rule:<16} {amount:>12}  {line.explain()}\n")
+            out.write(f"  {line.kind:<11} {line.rule:<16} {amount:>12}  {line.explain(lang)}\n")
     total = money.total(line.amount for line in result.lines)
     future = money.total(line.amount for line in result.schedule)
     out.write(f"\n{_count(len(result.statements), 'statement')},"
@@ -195,7 +149,7 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _write_csv(result: Result, out: TextIO) -> None:
+def _write_csv(result: Result, out: TextIO, lang: str | None = None) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["payee", "period", "kind", "rule", "amount", "currency", "due",
@@ -204,7 +158,7 @@ def _write_csv(result: Result, out: TextIO) -> None:
         data = line.to_dict()
         writer.writerow([_cell(data["payee"]), data["period"], data["kind"], _cell(data["rule"]),
                          data["amount"], data["currency"], data["due"],
-                         _cell(" ".join(line.sources)), _cell(data["text"])])
+                         _cell(" ".join(line.sources)), _cell(line.explain(lang))])
     out.write(buffer.getvalue())
 
 
@@ -212,7 +166,7 @@ def _write_csv(result: Result, out: TextIO) -> None:
 
 
 def _command_check(args: argparse.Namespace) -> int:
-    plan = _load_plan_file(args.plan)
+    plan = _load_plan_file(args.plan, _limits(args))
     for warning in plan.checked.warnings:
         sys.stderr.write(warning.render(args.plan) + "\n")
     sys.stdout.write(f"{args.plan}: ok\n")
@@ -220,25 +174,126 @@ def _command_check(args: argparse.Namespace) -> int:
 
 
 def _command_run(args: argparse.Namespace) -> int:
-    plan = _load_plan_file(args.plan)
+    limits = _limits(args)
+    plan = _load_plan_file(args.plan, limits)
     as_of, is_now = _parse_as_of(args.as_of)
     if args.dask is not None:
         result = _evaluate_on_dask(plan, _read_text(args.records), as_of, args.rounding,
-                                   args.dask, args.dask_timeout)
+                                   limits, args.dask, args.dask_timeout)
     else:
-        records = read_jsonl(_read_text(args.records))
+        records = load_jsonl(_read_text(args.records), limits)
         result = plan.evaluate(records, as_of, args.rounding)
     if args.format == "json":
         sys.stdout.write(result.to_json() + "\n")
     elif args.format == "csv":
-        _write_csv(result, sys.stdout)
+        _write_csv(result, sys.stdout, args.lang)
     else:
-        _write_table(result, sys.stdout, is_now)
+        _write_table(result, sys.stdout, is_now, args.lang)
+    return 0
+
+
+def _command_statement(args: argparse.Namespace) -> int:
+    from .evaluate import attainments
+    from .payslip import build_payslips, payslip_csv
+    from .payslip_html import payslip_html
+
+    limits = _limits(args)
+    plan = _load_plan_file(args.plan, limits)
+    as_of, _ = _parse_as_of(args.as_of)
+    records = read_jsonl(_read_text(args.records), limits)
+    result = plan.evaluate(records, as_of, args.rounding)
+    payslips = build_payslips(result, args.lang, args.payee, args.period,
+                              attainments(plan, records, as_of))
+    if not payslips:
+        raise _UsageError(f"no statement matches {_selection(args)}; check --payee and --period"
+                          " against the output of run")
+    if args.output_dir is None:
+        if args.format != "csv" and len(payslips) > 1:
+            raise _UsageError(
+                f"{len(payslips)} statements match {_selection(args)}; name one with"
+                " --payee and --period, or write them all with --output-dir DIR")
+        if args.format == "csv":
+            sys.stdout.write(payslip_csv(payslips))
+        elif args.format == "json":
+            sys.stdout.write(json.dumps(payslips[0].to_dict(), ensure_ascii=False, indent=1) + "\n")
+        else:
+            sys.stdout.write(payslip_html(payslips[0]))
+        return 0
+    folder = Path(args.output_dir)
+    if not folder.is_dir():
+        raise _UsageError(f"--output-dir {args.output_dir}: no such folder; create it first")
+    for payslip in payslips:
+        if args.format == "csv":
+            text = payslip_csv((payslip,))
+        elif args.format == "json":
+            text = json.dumps(payslip.to_dict(), ensure_ascii=False, indent=1) + "\n"
+        else:
+            text = payslip_html(payslip)
+        name = _file_name(payslip.statement.payee, payslip.statement.period, args.format)
+        try:
+            (folder / name).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise _UsageError(f"cannot write {folder / name}: {exc.strerror}") from None
+    sys.stdout.write(f"wrote {_count(len(payslips), 'payslip')} to {args.output_dir}\n")
+    return 0
+
+
+def _selection(args: argparse.Namespace) -> str:
+    parts = []
+    if args.payee is not None:
+        parts.append(f"payee {args.payee!r}")
+    if args.period is not None:
+        parts.append(f"period {args.period!r}")
+    return " and ".join(parts) if parts else "the records"
+
+
+def _file_name(payee: str, period: str, suffix: str) -> str:
+    # Ids may contain any printable character. Letters, digits, "-" and "_"
+    # are kept and every other character is written as its code point, so two
+    # payees never share a file and no id can name another folder.
+    safe = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else f"~{ord(c):x}~"
+                   for c in payee)
+    return f"{safe}-{period}.{suffix}"
+
+
+def _command_verify(args: argparse.Namespace) -> int:
+    from .verify import StoredResultError, verify
+
+    text = _read_text(args.result)
+    try:
+        stored = json.loads(text, parse_float=Decimal, parse_constant=reject_constant)
+    except ValueError as exc:
+        raise _InputError(f"cannot read {args.result}: not valid JSON ({exc});"
+                          " pass the file that run --format json wrote") from None
+    limits = _limits(args)
+    plan = _load_plan_file(args.plan, limits)
+    records = read_jsonl(_read_text(args.records), limits)
+    try:
+        outcome = verify(stored, plan, records)
+    except StoredResultError as exc:
+        raise _InputError(f"cannot verify {args.result}: {exc}") from None
+    if outcome.matches:
+        sys.stdout.write(f"{args.result}: match, every output reproduced"
+                         f" (digest {stored.get('digest')})\n")
+        return 0
+    sys.stdout.write(f"{args.result}: mismatch\n")
+    if outcome.input_difference is not None:
+        sys.stdout.write(f"  {outcome.input_difference}\n")
+    if outcome.output_difference is not None:
+        sys.stdout.write(f"  first difference: {outcome.output_difference}\n")
+    return 1
+
+
+def _command_schema(args: argparse.Namespace) -> int:
+    from .json_schema import schema_document, schema_of
+
+    document = schema_document() if args.type is None else schema_of(args.type)
+    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=1) + "\n")
     return 0
 
 
 def _evaluate_on_dask(plan: CompiledPlan, text: str, as_of: datetime, rounding: str | None,
-                      address: str, timeout: float) -> Result:
+                      limits: Limits, address: str, timeout: float) -> Result:
     """Evaluate on the Dask cluster whose scheduler listens at ``address``."""
     try:
         import distributed
@@ -247,7 +302,7 @@ def _evaluate_on_dask(plan: CompiledPlan, text: str, as_of: datetime, rounding: 
     except ImportError:
         raise _UsageError("--dask needs Dask; install it with"
                           " pip install 'commission-engine[dask]'") from None
-    rows, positions = _parse_jsonl(text)
+    rows, positions = parse_jsonl(text, limits)
     try:
         client = distributed.Client(address, timeout=timeout)
     except (OSError, TimeoutError, ValueError) as exc:
@@ -264,14 +319,14 @@ def _evaluate_on_dask(plan: CompiledPlan, text: str, as_of: datetime, rounding: 
         threads = sum(client.nthreads().values()) or 1
         count = max(1, min(len(rows), 4 * threads))
         bag = scale.records_bag(list(zip(positions, rows)), count)
-        return scale.evaluate(plan, bag, as_of, rounding, positioned=True)
+        return scale.evaluate(plan, bag, as_of, rounding, positioned=True, limits=limits)
 
 
 def _command_test(args: argparse.Namespace) -> int:
     from .examples import run_examples
     from .invariants import search
 
-    plan = _load_plan_file(args.plan)
+    plan = _load_plan_file(args.plan, _limits(args))
     outcomes = run_examples(plan, args.plan)
     failed = 0
     for outcome in outcomes:
@@ -287,6 +342,49 @@ def _command_test(args: argparse.Namespace) -> int:
     total = len(outcomes) + len(plan.invariants)
     sys.stdout.write(f"{args.plan}: {total - failed} passed, {failed} failed\n")
     return 1 if failed else 0
+
+
+def _command_diff(args: argparse.Namespace) -> int:
+    from .whatif import compare_plans, render_diff
+
+    limits = _limits(args)
+    plan_a = _load_plan_file(args.plan_a, limits)
+    plan_b = _load_plan_file(args.plan_b, limits)
+    as_of, _is_now = _parse_as_of(args.as_of)
+    records = read_jsonl(_read_text(args.records), limits)
+    diff = compare_plans(plan_a, plan_b, records, as_of, args.rounding)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(diff.to_dict(), ensure_ascii=False, indent=1) + "\n")
+    else:
+        sys.stdout.write(render_diff(diff, args.all))
+    return 0
+
+
+def _command_progress(args: argparse.Namespace) -> int:
+    from .dashboard import render_progress
+    from .progress import progress
+
+    limits = _limits(args)
+    plan = _load_plan_file(args.plan, limits)
+    as_of, _is_now = _parse_as_of(args.as_of)
+    if args.period is not None and not _is_period(args.period):
+        raise _UsageError(f"--period {args.period!r} is not a month; write it as YYYY-MM,"
+                          " such as 2025-03")
+    records = read_jsonl(_read_text(args.records), limits)
+    rows = progress(plan, records, as_of, args.period)
+    if args.format == "json":
+        data = {"plan": {"name": plan.name, "version": plan.version},
+                "as_of": as_of.isoformat(), "currency": plan.currency,
+                "payees": [row.to_dict(plan.currency) for row in rows]}
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+    else:
+        sys.stdout.write(render_progress(rows, plan.name, plan.version, as_of, plan.currency))
+    return 0
+
+
+def _is_period(text: str) -> bool:
+    return (len(text) == 7 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit()
+            and 1 <= int(text[5:]) <= 12)
 
 
 def _write_counterexample(plan_path: str, outcome: Any, out: TextIO) -> None:
@@ -323,6 +421,12 @@ def _positive_seconds(text: str) -> float:
     return seconds
 
 
+# The names the schema command accepts; json_schema.SCHEMA_TYPES, written
+# here so that the command line parses without building any schema.
+_SCHEMA_TYPES = ("rep", "customer", "contract", "payment", "refund", "session",
+                 "satisfaction", "complaint", "target", "record", "result", "payslip")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="commission-engine",
@@ -333,6 +437,7 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="parse and type-check a plan file")
     check.add_argument("plan", metavar="PLAN", help="the plan file")
+    _add_limit_option(check)
     check.set_defaults(handler=_command_check)
 
     run = commands.add_parser("run", help="evaluate a plan over JSON Lines records")
@@ -345,6 +450,11 @@ def _parser() -> argparse.ArgumentParser:
                      help="output format (default: table)")
     run.add_argument("--rounding", choices=("half-up", "half-even"),
                      help="override the plan's rounding mode")
+    run.add_argument("--lang", choices=tuple(LANGUAGES),
+                     help="write the explanations of table and CSV output as payslip text"
+                          " in this language, with its money and date formats"
+                          " (default: plain English with ISO dates)")
+    _add_limit_option(run)
     run.add_argument("--dask", metavar="SCHEDULER_ADDRESS",
                      help="evaluate on the Dask cluster of this scheduler, such as"
                           " tcp://127.0.0.1:8786, partitioned by payee (needs the dask extra)")
@@ -352,13 +462,95 @@ def _parser() -> argparse.ArgumentParser:
                      help="seconds to wait for the Dask scheduler to respond (default: 10)")
     run.set_defaults(handler=_command_run)
 
+    diff = commands.add_parser(
+        "diff", help="show what a plan change would move, per payee and period")
+    diff.add_argument("plan_a", metavar="PLAN_A", help="the current plan file")
+    diff.add_argument("plan_b", metavar="PLAN_B", help="the changed plan file")
+    diff.add_argument("records", metavar="RECORDS", help="JSON Lines records, or - for stdin")
+    diff.add_argument("--as-of", metavar="TIMESTAMP",
+                      help="compare as seen at this ISO 8601 time with a UTC offset"
+                           " (default: now)")
+    diff.add_argument("--format", choices=("table", "json"), default="table",
+                      help="output format (default: table)")
+    diff.add_argument("--rounding", choices=("half-up", "half-even"),
+                      help="override both plans' rounding mode")
+    diff.add_argument("--all", action="store_true",
+                      help="list every payee and period, not only those that change")
+    _add_limit_option(diff)
+    diff.set_defaults(handler=_command_diff)
+
+    report = commands.add_parser(
+        "progress", help="print each payee's progress: targets, commission, rank, alerts")
+    report.add_argument("plan", metavar="PLAN", help="the plan file")
+    report.add_argument("records", metavar="RECORDS", help="JSON Lines records, or - for stdin")
+    report.add_argument("--as-of", metavar="TIMESTAMP",
+                        help="report as seen at this ISO 8601 time with a UTC offset"
+                             " (default: now)")
+    report.add_argument("--period", metavar="YYYY-MM",
+                        help="the period to report for every payee (default: each payee's"
+                             " period of the as-of time, in its own zone)")
+    report.add_argument("--format", choices=("table", "json"), default="table",
+                        help="output format (default: table)")
+    _add_limit_option(report)
+    report.set_defaults(handler=_command_progress)
+
+    statement = commands.add_parser(
+        "statement", help="write payslips (HTML, JSON or CSV) by payee and period")
+    statement.add_argument("plan", metavar="PLAN", help="the plan file")
+    statement.add_argument("records", metavar="RECORDS",
+                           help="JSON Lines records, or - for stdin")
+    statement.add_argument("--payee", metavar="ID", help="only the statements of this payee")
+    statement.add_argument("--period", metavar="YYYY-MM",
+                           help="only the statements of this period")
+    statement.add_argument("--as-of", metavar="TIMESTAMP",
+                           help="evaluate as seen at this ISO 8601 time with a UTC offset"
+                                " (default: now)")
+    statement.add_argument("--format", choices=("html", "json", "csv"), default="html",
+                           help="output format (default: html)")
+    statement.add_argument("--lang", choices=tuple(LANGUAGES), default="en",
+                           help="language of the payslip text (default: en)")
+    statement.add_argument("--rounding", choices=("half-up", "half-even"),
+                           help="override the plan's rounding mode")
+    statement.add_argument("--output-dir", metavar="DIR",
+                           help="write one file per payslip, named PAYEE-PERIOD.FORMAT,"
+                                " into this existing folder")
+    _add_limit_option(statement)
+    statement.set_defaults(handler=_command_statement)
+
+    check_result = commands.add_parser(
+        "verify", help="recompute a stored JSON result and report a match or the first"
+                       " difference (exit 0 or 1)")
+    check_result.add_argument("result", metavar="RESULT",
+                              help="the JSON that run --format json or statement"
+                                   " --format json wrote")
+    check_result.add_argument("plan", metavar="PLAN", help="the plan file")
+    check_result.add_argument("records", metavar="RECORDS",
+                              help="JSON Lines records, or - for stdin")
+    _add_limit_option(check_result)
+    check_result.set_defaults(handler=_command_verify)
+
+    schema = commands.add_parser(
+        "schema", help="print the JSON Schema of a record type, of results or of payslips")
+    schema.add_argument("type", metavar="TYPE", nargs="?", choices=_SCHEMA_TYPES,
+                        help=f"one of {', '.join(_SCHEMA_TYPES)} (default: one document"
+                             " with all of them, validating any one record)")
+    schema.set_defaults(handler=_command_schema)
+
     test = commands.add_parser(
         "test", help="run a plan file's examples and search for breaks of its invariants")
     test.add_argument("plan", metavar="PLAN", help="the plan file")
     test.add_argument("--max-examples", type=_positive, default=200, metavar="N",
                       help="record sets to draw for each invariant (default: 200)")
+    _add_limit_option(test)
     test.set_defaults(handler=_command_test)
     return parser
+
+
+def _add_limit_option(command: argparse.ArgumentParser) -> None:
+    defaults = ", ".join(f"{name} {getattr(DEFAULT_LIMITS, name)}" for name in Limits.names())
+    command.add_argument(
+        "--limit", type=_limit_setting, action="append", default=[], metavar="NAME=N",
+        help=f"change one bound on the input, repeatable (defaults: {defaults})")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

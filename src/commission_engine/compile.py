@@ -18,6 +18,7 @@ from . import tree as t
 from .check import CheckedPlan, Resolution
 from .context import Context, Fn
 from .explain import show_money
+from .limits import Limits
 
 if TYPE_CHECKING:
     from .closing import ClosedPeriods
@@ -261,6 +262,12 @@ class CompiledPlan:
     checked: CheckedPlan
     invariants: tuple[CompiledInvariant, ...] = ()
     quotas: tuple[CompiledQuota, ...] = ()
+    alerts: tuple[CompiledAlert, ...] = ()
+
+    @property
+    def limits(self) -> Limits:
+        """The bounds the plan was loaded with; evaluation applies the same ones."""
+        return self.checked.limits
 
     def evaluate(self, records: RecordSet, as_of: datetime, rounding: str | None = None,
                  closed: ClosedPeriods | None = None) -> Result:
@@ -279,6 +286,17 @@ class CompiledPlan:
         return attainments(self, records, as_of)
 
 
+@dataclass(frozen=True, slots=True)
+class CompiledAlert:
+    """An alert on a quota; ``fraction`` is the percentage as a fraction (20% is 0.2)."""
+
+    name: str
+    kind: str
+    quota: str
+    fraction: Decimal
+    percent_text: str
+
+
 def compile_plan(checked: CheckedPlan) -> CompiledPlan:
     """Build closures for every rule of a checked plan."""
     compiler = _Compiler(checked)
@@ -290,8 +308,11 @@ def compile_plan(checked: CheckedPlan) -> CompiledPlan:
         for item in tree.invariants
     )
     quotas = tuple(compiler.quota(quota) for quota in tree.quotas)
+    alerts = tuple(CompiledAlert(alert.name, alert.kind, alert.quota, alert.percent.value / 100,
+                                 f"{_plain(alert.percent.value)}%")
+                   for alert in tree.alerts)
     return CompiledPlan(tree.name, tree.version, checked.currency, checked.rounding,
-                        checked.source, rules, checked, invariants, quotas)
+                        checked.source, rules, checked, invariants, quotas, alerts)
 
 
 def _signed_at(ctx: Context) -> Any:

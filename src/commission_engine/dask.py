@@ -54,8 +54,8 @@ from commission_engine.errors import EvaluationError, Problem, RecordError
 # reported the same way.
 from commission_engine.evaluate import _check_currencies, _line_key
 from commission_engine.evaluate import evaluate as evaluate_in_process
+from commission_engine.limits import Limits
 from commission_engine.records import (
-    MAX_REPORTED_PROBLEMS,
     Contract,
     RecordSet,
     _canonical_record,
@@ -90,7 +90,8 @@ class _Payload:
 
 def evaluate(plan: CompiledPlan, records_bag: Bag, as_of: datetime,
              rounding: str | None = None, closed: ClosedPeriods | None = None, *,
-             partitions: int | None = None, positioned: bool = False) -> Result:
+             partitions: int | None = None, positioned: bool = False,
+             limits: Limits | None = None) -> Result:
     """Evaluate ``plan`` over the records of a Dask bag, partitioned by payee.
 
     The result equals ``plan.evaluate(load_records(records), as_of, rounding,
@@ -101,8 +102,9 @@ def evaluate(plan: CompiledPlan, records_bag: Bag, as_of: datetime,
     their place in the bag. With ``positioned=True`` it contains
     ``(position, record)`` pairs instead, such as ``("line 3", {...})``.
     ``partitions`` is the number of evaluation partitions; by default, the
-    bag's. The bag is computed twice, so persist it first when it is costly
-    to build.
+    bag's. ``limits`` bounds the records as in ``load_records``; by default,
+    the limits the plan was loaded with. The bag is computed twice, so
+    persist it first when it is costly to build.
     """
     if not isinstance(plan, CompiledPlan):
         msg = (f"plan must be a compiled Plan, not {type(plan).__name__};"
@@ -119,15 +121,16 @@ def evaluate(plan: CompiledPlan, records_bag: Bag, as_of: datetime,
     # closed periods. On an empty record set, that check costs nothing.
     evaluate_in_process(plan, load_records([]), as_of, rounding, closed)
     mode = rounding or plan.rounding
+    bounds = plan.limits if limits is None else limits
 
     inputs = records_bag.to_delayed()
     layout = _first_pass(inputs, positioned)
-    headers = _validate_headers(layout)
+    headers = _validate_headers(layout, bounds)
     _check_currencies(plan, headers)
     assignment = _assign(plan, headers, as_of, layout.weights, partitions or len(inputs))
-    outcomes = _second_pass(plan.source, inputs, layout.offsets, positioned, headers,
-                            layout, assignment, as_of, mode)
-    return _merge(plan, headers, as_of, mode, closed, outcomes)
+    outcomes = _second_pass(plan.source, inputs, positioned, headers, layout, assignment,
+                            as_of, mode, bounds)
+    return _merge(plan, headers, as_of, mode, closed, outcomes, bounds)
 
 
 def records_bag(records: Sequence[Any], partitions: int) -> Bag:
@@ -151,11 +154,16 @@ def records_bag(records: Sequence[Any], partitions: int) -> Bag:
 # ---------------------------------------------------------------- first pass
 
 
-def _header_rows(part: Iterable[Any], positioned: bool) -> tuple[int, list[tuple[int, Any, Any]],
-                                                                  Counter[str]]:
-    """Return a bag partition's size, its non-event rows and its events per contract."""
+# An event record that carries a "revision" field: (type, id, revision, contract).
+Revision = tuple[str, str, int, Any]
+
+
+def _header_rows(part: Iterable[Any], positioned: bool
+                 ) -> tuple[int, list[tuple[int, Any, Any]], Counter[str], list[Revision]]:
+    """Return a bag partition's size, non-event rows, events per contract and event revisions."""
     headers: list[tuple[int, Any, Any]] = []
     events: Counter[str] = Counter()
+    revisions: list[Revision] = []
     count = 0
     for index, item in enumerate(part):
         count += 1
@@ -164,9 +172,14 @@ def _header_rows(part: Iterable[Any], positioned: bool) -> tuple[int, list[tuple
             contract_id = record.get("contract")
             if isinstance(contract_id, str):
                 events[contract_id] += 1
+            revision, record_id = record.get("revision"), record.get("id")
+            # An invalid revision is reported by the partition that validates it.
+            if (isinstance(revision, int) and not isinstance(revision, bool)
+                    and isinstance(record_id, str)):
+                revisions.append((record["type"], record_id, revision, contract_id))
             continue
         headers.append((index, position, record))
-    return count, headers, events
+    return count, headers, events, revisions
 
 
 def _unpack(item: Any, positioned: bool) -> tuple[str | None, Any]:
@@ -190,6 +203,8 @@ class _Layout:
     offsets: tuple[int, ...]
     headers: tuple[Row, ...]
     weights: Mapping[str, int]
+    # The contract of each revised event's highest revision, by type and id.
+    revised: Mapping[tuple[str, str], Any]
 
 
 def _first_pass(inputs: Sequence[Delayed], positioned: bool) -> _Layout:
@@ -197,24 +212,30 @@ def _first_pass(inputs: Sequence[Delayed], positioned: bool) -> _Layout:
     offsets = []
     rows: list[Row] = []
     weights: Counter[str] = Counter()
+    highest: dict[tuple[str, str], tuple[int, Any]] = {}
     total = 0
-    for count, headers, events in summaries:
+    for count, headers, events, revisions in summaries:
         offsets.append(total)
         rows += [(total + index, _position(position, total + index), record)
                  for index, position, record in headers]
         weights.update(events)
+        for record_type, record_id, revision, contract_id in revisions:
+            key = (record_type, record_id)
+            if key not in highest or revision > highest[key][0]:
+                highest[key] = (revision, contract_id)
         total += count
-    return _Layout(tuple(offsets), tuple(rows), weights)
+    revised = {key: contract_id for key, (_revision, contract_id) in highest.items()}
+    return _Layout(tuple(offsets), tuple(rows), weights, revised)
 
 
-def _validate_headers(layout: _Layout) -> RecordSet:
+def _validate_headers(layout: _Layout, limits: Limits) -> RecordSet:
     """Validate reps, customers, contracts and targets, raising ``RecordError`` on a problem.
 
     The events are validated later, on the workers. So when one of these
     records is invalid, the error lists the problems of these records only.
     """
     return load_records([row[2] for row in layout.headers],
-                        [row[1] for row in layout.headers])
+                        [row[1] for row in layout.headers], limits)
 
 
 # ---------------------------------------------------------------- partitioning
@@ -362,8 +383,12 @@ def _referral_chain(headers: RecordSet, customer_id: str) -> list[str]:
 
 def _route(part: Iterable[Any], offset: int, positioned: bool, routing: _Payload, count: int
            ) -> list[list[Row]]:
-    """Split a bag partition's contracts and events by the partition that evaluates them."""
-    partition_of_contract: Mapping[str, int] = routing.value
+    """Split a bag partition's contracts and events by the partition that evaluates them.
+
+    Every version of a revised event goes where its highest revision's
+    contract goes, so that one partition resolves the revisions.
+    """
+    partition_of_contract, revised = routing.value
     routed: list[list[Row]] = [[] for _ in range(count)]
     for local, item in enumerate(part):
         position, record = _unpack(item, positioned)
@@ -375,6 +400,10 @@ def _route(part: Iterable[Any], offset: int, positioned: bool, routing: _Payload
             key = record.get("id")
         elif record_type in EVENT_TYPES:
             key = record.get("contract")
+            if revised:
+                record_id = record.get("id")
+                if isinstance(record_id, str):
+                    key = revised.get((record_type, record_id), key)
         else:
             continue
         # An event of an unknown contract goes to partition 0, whose
@@ -436,12 +465,12 @@ def _compiled(source: str) -> CompiledPlan:
 def _evaluate_partition(source: str, payload: _Payload, as_of: datetime, mode: str,
                         *routed: list[Row]) -> _Outcome:
     """Validate and evaluate one partition's records with the plain library."""
-    reference, first_contract_of = payload.value
+    reference, first_contract_of, limits = payload.value
     rows = sorted([*reference, *(row for group in routed for row in group)],
                   key=lambda row: row[0])
     index_of = {row[1]: row[0] for row in rows}
     try:
-        records = load_records([row[2] for row in rows], [row[1] for row in rows])
+        records = load_records([row[2] for row in rows], [row[1] for row in rows], limits)
     except RecordError as error:
         problems = tuple((index_of.get(p.position, -1), p) for p in error.problems)
         return _Outcome(events=_event_keys(rows), problems=problems, omitted=error.omitted)
@@ -477,24 +506,31 @@ def _events(records: RecordSet, index_of: Mapping[str, int]) -> tuple[Event, ...
 
 
 def _event_keys(rows: Sequence[Row]) -> tuple[Event, ...]:
-    """Return the type, id and place of each event row, for the duplicate-id check."""
+    """Return the type, id and place of each event row, for the duplicate-id check.
+
+    Only the first row of each id is kept, because the partition's own
+    validation reports a repeat within it, and the versions of a revised
+    record are no repeat.
+    """
     out = []
+    seen: set[tuple[str, str]] = set()
     for index, position, record in rows:
         if not isinstance(record, Mapping) or record.get("type") not in EVENT_TYPES:
             continue
         record_id = record.get("id")
-        if isinstance(record_id, str):
+        if isinstance(record_id, str) and (record["type"], record_id) not in seen:
+            seen.add((record["type"], record_id))
             out.append((record["type"], record_id, index, position, None))
     return tuple(out)
 
 
-def _second_pass(source: str, inputs: Sequence[Delayed], offsets: Sequence[int],
-                 positioned: bool, headers: RecordSet, layout: _Layout,
-                 assignment: _Assignment, as_of: datetime, mode: str) -> list[_Outcome]:
+def _second_pass(source: str, inputs: Sequence[Delayed], positioned: bool, headers: RecordSet,
+                 layout: _Layout, assignment: _Assignment, as_of: datetime, mode: str,
+                 limits: Limits) -> list[_Outcome]:
     count = assignment.count
-    routing = _Payload(assignment.partition_of_contract)
+    routing = _Payload((assignment.partition_of_contract, layout.revised))
     splits = [delayed(_route)(part, offset, positioned, routing, count)
-              for part, offset in zip(inputs, offsets)]
+              for part, offset in zip(inputs, layout.offsets)]
     tasks = []
     for target in range(count):
         reference = _reference_rows(layout, assignment, target)
@@ -502,8 +538,8 @@ def _second_pass(source: str, inputs: Sequence[Delayed], offsets: Sequence[int],
                  for customer_id in assignment.customers[target]
                  if customer_id in headers.contracts_of_customer}
         routed = [delayed(_pick)(split, target) for split in splits]
-        tasks.append(delayed(_evaluate_partition)(source, _Payload((reference, first)), as_of,
-                                                  mode, *routed))
+        payload = _Payload((reference, first, limits))
+        tasks.append(delayed(_evaluate_partition)(source, payload, as_of, mode, *routed))
     return list(dask.compute(*tasks))
 
 
@@ -532,9 +568,10 @@ def _reference_rows(layout: _Layout, assignment: _Assignment, target: int) -> li
 
 
 def _merge(plan: CompiledPlan, headers: RecordSet, as_of: datetime, mode: str,
-           closed: ClosedPeriods | None, partitions: Sequence[_Outcome]) -> Result:
+           closed: ClosedPeriods | None, partitions: Sequence[_Outcome], limits: Limits
+           ) -> Result:
     events = sorted(event for outcome in partitions for event in outcome.events)
-    _raise_problems(partitions, _duplicate_problems(events))
+    _raise_problems(partitions, _duplicate_problems(events), limits.max_reported_errors)
     errors = [o.error for o in partitions if o.error is not None]
     if errors:
         # NOTE: when several partitions fail, the first partition's error is
@@ -565,14 +602,15 @@ def _duplicate_problems(events: Sequence[Event]) -> list[tuple[int, Problem]]:
                 or (after is not None and after[:2] == event[:2])]
     repeated.sort(key=lambda event: event[2])
     positions = [event[3] for event in repeated]
-    collector = _Collector(positions)
+    # Every repeat is collected here; the count is cut to the limit later.
+    collector = _Collector(positions, len(positions) + 1)
     _check_duplicate_ids([(event[0], event[1]) for event in repeated], positions, collector)
     index_of = {event[3]: event[2] for event in repeated}
     return [(index_of[problem.position], problem) for problem in collector.problems]
 
 
-def _raise_problems(partitions: Sequence[_Outcome],
-                    duplicates: Sequence[tuple[int, Problem]]) -> None:
+def _raise_problems(partitions: Sequence[_Outcome], duplicates: Sequence[tuple[int, Problem]],
+                    shown: int) -> None:
     found: dict[tuple[Hashable, ...], tuple[int, Problem]] = {}
     for index, problem in [*(p for o in partitions for p in o.problems), *duplicates]:
         found.setdefault((problem.position, problem.record_id, problem.field,
@@ -580,8 +618,8 @@ def _raise_problems(partitions: Sequence[_Outcome],
     if not found:
         return
     ordered = [problem for _index, problem in sorted(found.values(), key=lambda e: e[0])]
-    omitted = sum(o.omitted for o in partitions) + max(0, len(ordered) - MAX_REPORTED_PROBLEMS)
-    raise RecordError(tuple(ordered[:MAX_REPORTED_PROBLEMS]), omitted)
+    omitted = sum(o.omitted for o in partitions) + max(0, len(ordered) - shown)
+    raise RecordError(tuple(ordered[:shown]), omitted)
 
 
 def _canonical_lines(headers: RecordSet, events: Sequence[Event]) -> tuple[str, ...]:

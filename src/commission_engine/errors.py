@@ -18,6 +18,13 @@ __all__ = [
 ]
 
 
+def _printable(text: str) -> str:
+    """Escape lone surrogates, which Python strings allow but UTF-8 output cannot hold."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 class CommissionError(Exception):
     """Root of every error the library raises on purpose."""
 
@@ -45,21 +52,27 @@ class Diagnostic:
             parts.append("    " + " " * (self.column - 1) + "^" * width)
         if self.hint:
             parts.append(f"hint: {self.hint}")
-        return "\n".join(parts)
+        return _printable("\n".join(parts))
 
 
 class PlanError(CommissionError, ValueError):
     """A plan that does not parse or does not type-check; it never runs."""
 
-    def __init__(self, diagnostics: tuple[Diagnostic, ...], filename: str = "<plan>"):
+    def __init__(self, diagnostics: tuple[Diagnostic, ...], filename: str = "<plan>",
+                 omitted: int = 0):
         self.diagnostics = diagnostics
         self.filename = filename
+        # Errors past ``Limits.max_reported_errors``, counted but not listed.
+        self.omitted = omitted
         super().__init__(self.render())
 
     def render(self) -> str:
-        """Format every diagnostic, errors first in file order."""
+        """Format every diagnostic in file order, then the count of errors."""
         blocks = [d.render(self.filename) for d in self.diagnostics]
-        errors = sum(1 for d in self.diagnostics if d.severity == "error")
+        if self.omitted:
+            noun = "error" if self.omitted == 1 else "errors"
+            blocks.append(f"... and {self.omitted} more {noun} not shown")
+        errors = sum(1 for d in self.diagnostics if d.severity == "error") + self.omitted
         noun = "error" if errors == 1 else "errors"
         blocks.append(f"{self.filename}: {errors} {noun}; the plan cannot run until"
                       f" {'it is' if errors == 1 else 'they are'} fixed")
@@ -86,7 +99,7 @@ class Problem:
         text = f"{where}: {self.message}"
         if self.fix:
             text += f"; {self.fix}"
-        return text
+        return _printable(text)
 
 
 class RecordError(CommissionError, ValueError):

@@ -12,11 +12,12 @@ import gc
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal, localcontext
 from typing import Any
 
 from . import explain, money, periods, schedule
+from .closing import ClosedPeriods, apply_closed
 from .compile import (
     CompiledCohort,
     CompiledCommission,
@@ -27,10 +28,9 @@ from .compile import (
     CompiledTiers,
     DivisionByZeroError,
 )
-from .check import MAX_INSTALLMENTS
-from .closing import ClosedPeriods, apply_closed
 from .context import Context
 from .errors import EvaluationError, Problem, RecordError
+from .limits import raise_hint
 from .quotas import Attainment, QuotaBook, measure_quotas
 from .records import Contract, Payment, RecordSet, Rep
 from .results import PayoutLine, Result, build_statements
@@ -102,8 +102,18 @@ def _evaluate(plan: CompiledPlan, records: RecordSet, as_of: datetime, mode: str
             zones = {rep_id: rep.timezone for rep_id, rep in records.reps.items()}
             produced = apply_closed(produced, closed, plan.currency, zones)
         produced.sort(key=_line_key)
-        lines = tuple(line for line in produced if line.due <= as_of)
-        future = tuple(line for line in produced if line.due > as_of)
+        # Most due times are in UTC, and datetimes that share a tzinfo compare
+        # without computing offsets, so the split compares with as_of in UTC.
+        as_of_utc = as_of.astimezone(timezone.utc)
+        owed: list[PayoutLine] = []
+        later: list[PayoutLine] = []
+        for line in produced:
+            if line.due <= as_of_utc:
+                owed.append(line)
+            else:
+                later.append(line)
+        lines = tuple(owed)
+        future = tuple(later)
     return Result(plan.name, plan.version, as_of, plan.currency, mode, lines,
                   build_statements(lines), future, plan.source, lambda: records.canonical_lines)
 
@@ -152,14 +162,19 @@ def _guard(rule: str, subject: str) -> Iterator[None]:
     """Turn arithmetic that cannot be done exactly into an error naming the rule."""
     try:
         yield
-    except DivisionByZeroError:
-        msg = (f"rule {rule!r} divides by zero for {subject}; guard the division with a"
-               " condition, or divide by a value that cannot be zero")
-        raise EvaluationError(msg) from None
-    except ArithmeticError:
-        msg = (f"rule {rule!r} gives an amount for {subject} too large to compute exactly"
-               f" (more than {money.EVALUATION_CONTEXT.prec} digits); check its formula")
-        raise EvaluationError(msg) from None
+    except ArithmeticError as exc:
+        raise _arithmetic_error(rule, subject, exc) from None
+
+
+def _arithmetic_error(rule: str, subject: str, exc: ArithmeticError) -> EvaluationError:
+    """Describe arithmetic that cannot be done exactly, naming the rule and its subject."""
+    if isinstance(exc, DivisionByZeroError):
+        return EvaluationError(
+            f"rule {rule!r} divides by zero for {subject}; guard the division with a"
+            " condition, or divide by a value that cannot be zero")
+    return EvaluationError(
+        f"rule {rule!r} gives an amount for {subject} too large to compute exactly"
+        f" (more than {money.EVALUATION_CONTEXT.prec} digits); check its formula")
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,15 +256,23 @@ class _Run:
                     produced.extend(self.tier_lines(rule, rule.tiers))
             elif isinstance(rule, CompiledCommission):
                 lines_of = self.payment_lines if rule.subject == "payment" else self.commission_lines
+                # A try statement around the loop costs nothing per contract,
+                # unlike a context manager entered for each one.
                 for contract in self.contracts:
-                    with _guard(rule.name, f"contract {contract.id}"):
+                    try:
                         lines = lines_of(rule, contract)
                         produced.extend(self.split_lines(rule, contract, lines)
                                         if rule.split else lines)
+                    except ArithmeticError as exc:
+                        raise _arithmetic_error(rule.name, f"contract {contract.id}",
+                                                exc) from None
             elif isinstance(rule, CompiledOneTime):
                 for contract in self.contracts:
-                    with _guard(rule.name, f"contract {contract.id}"):
+                    try:
                         produced.extend(self.onetime_lines(rule, contract))
+                    except ArithmeticError as exc:
+                        raise _arithmetic_error(rule.name, f"contract {contract.id}",
+                                                exc) from None
             elif isinstance(rule, CompiledCohort):
                 with _guard(rule.name, "a cohort"):
                     produced.extend(self.cohort_lines(rule))
@@ -503,23 +526,32 @@ class _Run:
                     (moment, record_id, change, sources))
         out = []
         for (payee_id, period), events in sorted(grouped.items()):
-            total = Decimal(0)
-            paid = Decimal(0)
-            for moment, _record_id, change, sources in sorted(events, key=lambda e: e[:2]):
-                total += change
-                exact = tiers.commission_on(total)
-                rounded = self.round(exact)
-                amount = rounded - paid
-                tier = tiers.tier_of(total)
-                steps = (explain.tier_step(rule.name, tiers.mode, tier.percent_text, total, exact,
-                                           self.currency),
-                         explain.running_step(rounded, paid, amount, self.currency))
-                paid = rounded
-                if amount == 0:
-                    continue
-                kind = "clawback" if change < 0 else "commission"
-                out.append(PayoutLine(payee_id, period, kind, rule.name, amount, self.currency,
-                                      sources, steps, moment))
+            out.extend(self.tier_group_lines(rule, tiers, payee_id, period, events))
+        return out
+
+    def tier_group_lines(self, rule: CompiledCommission, tiers: CompiledTiers, payee_id: str,
+                         period: str,
+                         events: Iterable[tuple[datetime, str, Decimal, tuple[str, ...]]]
+                         ) -> list[PayoutLine]:
+        """Return the tiered lines of one payee and period; events are ordered by time, then id."""
+        out = []
+        total = Decimal(0)
+        paid = Decimal(0)
+        for moment, _record_id, change, sources in sorted(events, key=lambda e: e[:2]):
+            total += change
+            exact = tiers.commission_on(total)
+            rounded = self.round(exact)
+            amount = rounded - paid
+            tier = tiers.tier_of(total)
+            steps = (explain.tier_step(rule.name, tiers.mode, tier.percent_text, total, exact,
+                                       self.currency),
+                     explain.running_step(rounded, paid, amount, self.currency))
+            paid = rounded
+            if amount == 0:
+                continue
+            kind = "clawback" if change < 0 else "commission"
+            out.append(PayoutLine(payee_id, period, kind, rule.name, amount, self.currency,
+                                  sources, steps, moment))
         return out
 
     # ---- commission rules on payments
@@ -602,10 +634,14 @@ class _Run:
         if rule.installments is None:
             return 1
         value = rule.installments(self.context(contract))
-        if value is None or value != int(value) or not 1 <= value <= MAX_INSTALLMENTS:
+        limit = self.plan.limits.max_installments
+        # The range is checked before int(), which is slow on a huge exponent.
+        if value is None or not 1 <= value <= limit or value != int(value):
             msg = (f"rule {rule.name!r} asks for {value} installments on contract"
                    f" {contract.id}; the count must be a whole number from 1 to"
-                   f" {MAX_INSTALLMENTS}")
+                   f" {limit} (max_installments)")
+            if value is not None and value > limit:
+                msg += "; " + raise_hint("max_installments")
             raise EvaluationError(msg)
         return int(value)
 
@@ -615,6 +651,7 @@ class _Run:
             return []
         zone = selection.payee.timezone
         count = self.installment_count(rule, contract)
+        calendar = schedule.due_calendar(selection.signing_day, count, zone)
         dues = schedule.due_dates(selection.signing_day, count, zone)
         refunds = []
         if rule.refund_action == "stop":
@@ -651,8 +688,8 @@ class _Run:
         for item in installments:
             steps = list(rate_steps)
             sources = [contract.id]
+            _due, due_day, period = calendar[item.index]
             if rule.installments is not None:
-                due_day = periods.local_date(item.due, zone).isoformat()
                 steps.append(explain.installment_step(item.index, item.count, due_day))
             if item.respread_by is not None:
                 spread = by_refund[item.respread_by]
@@ -660,7 +697,7 @@ class _Run:
                                                    spread.entitlement, spread.paid,
                                                    spread.remaining, self.currency))
                 sources.append(spread.refund_id)
-            out.append(PayoutLine(selection.payee.id, periods.period_of(item.due, zone), kind,
+            out.append(PayoutLine(selection.payee.id, period, kind,
                                   rule.name, item.amount, self.currency, tuple(sources),
                                   tuple(steps), item.due))
         for claw in clawbacks:
@@ -707,23 +744,31 @@ class _Run:
         cohorts: dict[tuple[str, str], list[Contract]] = {}
         payees: dict[str, Rep] = {}
         for contract in self.contracts:
-            ctx = self.context(contract)
-            payee = self.payee_of(rule, ctx)
-            if payee is None:
+            membership = self.cohort_of(rule, contract)
+            if membership is None:
                 continue
-            day = self.in_force(rule, ctx)
-            if day is None:
-                continue
-            if rule.members is not None and rule.members(ctx) is not True:
-                continue
+            payee, period = membership
             payees[payee.id] = payee
-            cohorts.setdefault((payee.id, periods.period_of_date(day)), []).append(contract)
+            cohorts.setdefault((payee.id, period), []).append(contract)
         out = []
         for (payee_id, period), members in sorted(cohorts.items()):
             line = self.cohort_line(rule, payees[payee_id], period, members)
             if line is not None:
                 out.append(line)
         return out
+
+    def cohort_of(self, rule: CompiledCohort, contract: Contract) -> tuple[Rep, str] | None:
+        """Return the payee and cohort month a contract belongs to, or None when it is no member."""
+        ctx = self.context(contract)
+        payee = self.payee_of(rule, ctx)
+        if payee is None:
+            return None
+        day = self.in_force(rule, ctx)
+        if day is None:
+            return None
+        if rule.members is not None and rule.members(ctx) is not True:
+            return None
+        return payee, periods.period_of_date(day)
 
     def cohort_decided_at(self, rule: CompiledCohort, zone: str, period: str,
                           members: Iterable[Contract]) -> datetime:

@@ -125,7 +125,7 @@ def run_example(plan: CompiledPlan, example: t.Example, filename: str = "<plan>"
         return _run_invalid(plan, example)
     raw = example_records(plan, example)
     try:
-        records = load_records(raw)
+        records = load_records(raw, limits=plan.limits)
     except RecordError as exc:
         raise PlanError(_record_diagnostics(plan, example, exc), filename) from None
     try:
@@ -220,7 +220,7 @@ def check_examples(plan: CompiledPlan) -> tuple[Diagnostic, ...]:
             # The records are meant to be invalid, which running the example checks.
             continue
         try:
-            records = load_records(example_records(plan, example))
+            records = load_records(example_records(plan, example), limits=plan.limits)
         except RecordError as exc:
             found.extend(_record_diagnostics(plan, example, exc))
         else:

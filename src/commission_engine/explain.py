@@ -30,25 +30,27 @@ class Step:
     code: str
     args: tuple[Any, ...]
 
-    def _parts(self) -> tuple[str, tuple[tuple[str, str], ...]]:
+    def parts(self) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """Build the step's English sentence and its values, by name, as exact strings."""
         # Built when read, perhaps long after the evaluation, so in the
         # library's own context, whatever the caller's is by then.
         with localcontext(money.EVALUATION_CONTEXT):
             return _PARTS[self.code](*self.args)
 
+
     @property
     def text(self) -> str:
         """The step as an English sentence."""
-        return self._parts()[0]
+        return self.parts()[0]
 
     @property
     def values(self) -> tuple[tuple[str, str], ...]:
         """The values the step used, as exact strings, by name."""
-        return self._parts()[1]
+        return self.parts()[1]
 
     def to_dict(self) -> dict[str, object]:
         """Return the step as JSON-ready data."""
-        text, values = self._parts()
+        text, values = self.parts()
         return {"step": self.code, "text": text, "values": dict(values)}
 
 
@@ -67,11 +69,20 @@ def _lazy(*codes: str) -> Callable[[Callable[..., Any]], Callable[..., Step]]:
         for code in codes:
             _PARTS[code] = parts
 
-        @functools.wraps(parts)
-        def build(*args: Any) -> Step:
-            return Step(codes[0] if len(codes) == 1 else args[0], args)
+        if len(codes) == 1:
+            code = codes[0]
 
-        return build
+            @functools.wraps(parts)
+            def build(*args: Any) -> Step:
+                return Step(code, args)
+
+            return build
+
+        @functools.wraps(parts)
+        def build_coded(*args: Any) -> Step:
+            return Step(args[0], args)
+
+        return build_coded
 
     return wrap
 

@@ -8,9 +8,11 @@ whole batch, checks every reference and cross-record rule, and raises one
 
 from __future__ import annotations
 
+import bisect
 import functools
 import gc
 import json
+import operator
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -20,10 +22,21 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+)
 
 from . import money
 from .errors import Problem, RecordError
+from .limits import DEFAULT_LIMITS, Limits, raise_hint
+from .revisions import apply_revisions
 
 __all__ = [
     "Complaint",
@@ -40,11 +53,7 @@ __all__ = [
     "load_records",
 ]
 
-# Validation stops listing problems after this many and reports a count.
-MAX_REPORTED_PROBLEMS = 100
-# Amounts are below 10**18 (a quintillion), so every product with a rate fits
-# the evaluation context's 60 digits; longer texts are rejected before parsing.
-MAX_AMOUNT_DIGITS = 18
+# Amount texts longer than this are rejected before Decimal parses them.
 MAX_AMOUNT_TEXT = 40
 
 _MONEY_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
@@ -64,7 +73,28 @@ class FieldError(ValueError):
         self.fix = fix
 
 
-def _parse_money(value: Any) -> Decimal:
+def _limits(info: ValidationInfo) -> Limits:
+    """Return the limits ``load_records`` passed as validation context, or the defaults."""
+    context = info.context
+    if isinstance(context, dict):
+        limits = context.get("limits")
+        if isinstance(limits, Limits):
+            return limits
+    return DEFAULT_LIMITS
+
+
+def _check_exponent(value: Decimal, field_name: str, limits: Limits) -> None:
+    if not limits.exponent_fits(value):
+        exponent = value.as_tuple().exponent
+        raise FieldError(
+            f"{field_name} {value} has the exponent {exponent}, outside the limit of"
+            f" -{limits.max_exponent} to {limits.max_exponent} (max_exponent)",
+            "write the number in plain digits; " + raise_hint("max_exponent"))
+
+
+def _parse_money(value: Any, info: ValidationInfo) -> Decimal:
+    limits = _limits(info)
+    max_digits = limits.max_amount_digits
     if isinstance(value, bool):
         raise FieldError(f"amount {value!r} is a boolean, not a number",
                          'write the amount as a string such as "12000.00"')
@@ -79,13 +109,14 @@ def _parse_money(value: Any) -> Decimal:
         if not value.is_finite():
             raise FieldError(f"amount {value} is not a finite number",
                              'write a number such as "12000.00"')
+        _check_exponent(value, "amount", limits)
         amount = value
     elif isinstance(value, str):
         if len(value) > MAX_AMOUNT_TEXT:
             raise FieldError(
                 f"amount {value[:20]!r}... is {len(value)} characters long,"
                 f" more than the {MAX_AMOUNT_TEXT} allowed",
-                f"amounts must be below 10**{MAX_AMOUNT_DIGITS}",
+                f"amounts must be below 10**{max_digits}",
             )
         if not _MONEY_TEXT.fullmatch(value):
             raise FieldError(f"amount {value!r} is not a decimal number",
@@ -94,9 +125,11 @@ def _parse_money(value: Any) -> Decimal:
     else:
         raise FieldError(f"amount {value!r} is not a number",
                          'write it as a string such as "12000.00"')
-    if amount and amount.adjusted() >= MAX_AMOUNT_DIGITS:
-        raise FieldError(f"amount {amount} is too large",
-                         f"amounts must be below 10**{MAX_AMOUNT_DIGITS}")
+    if amount and amount.adjusted() >= max_digits:
+        raise FieldError(
+            f"amount {amount} is too large: it has more than {max_digits} digits before the"
+            " point (max_amount_digits)",
+            f"amounts must be below 10**{max_digits}; " + raise_hint("max_amount_digits"))
     return amount
 
 
@@ -156,27 +189,78 @@ def _parse_currency(value: Any) -> str:
     return value
 
 
-def _whole_number(field_name: str, low: int, high: int, unit: str) -> Any:
-    def parse(value: Any) -> int:
+def _whole_number(field_name: str, low: int, high: int | str, unit: str) -> Any:
+    """Build a validator of a whole number from ``low`` to ``high``.
+
+    ``high`` is a number, or the name of the ``Limits`` field that holds it.
+    """
+
+    def parse(value: Any, info: ValidationInfo) -> int:
+        limits = _limits(info)
+        top = getattr(limits, high) if isinstance(high, str) else high
+        fix = f"write a whole number of {unit} from {low} to {top}"
+        if isinstance(high, str):
+            fix += "; " + raise_hint(high)
+        if isinstance(value, Decimal) and value.is_finite():
+            _check_exponent(value, field_name, limits)
         if isinstance(value, bool) or not isinstance(value, (int, Decimal)) or (
-            isinstance(value, Decimal) and value != value.to_integral_value()
+            isinstance(value, Decimal)
+            and (not value.is_finite() or value != value.to_integral_value())
         ):
-            raise FieldError(f"{field_name} {_show(value)} is not a whole number",
-                             f"write a whole number of {unit} from {low} to {high}")
-        number = int(value)
-        if not low <= number <= high:
-            raise FieldError(f"{field_name} {number} is out of range",
-                             f"write a whole number of {unit} from {low} to {high}")
-        return number
+            raise FieldError(f"{field_name} {_show(value)} is not a whole number", fix)
+        # The range is checked before int(), which is slow on a huge exponent.
+        if not low <= value <= top:
+            raise FieldError(f"{field_name} {_short_number(value)} is out of range", fix)
+        return int(value)
 
     return BeforeValidator(parse)
 
 
-Money = Annotated[Decimal, BeforeValidator(_parse_money)]
-Timestamp = Annotated[datetime, BeforeValidator(_parse_timestamp)]
-TimeZoneName = Annotated[str, BeforeValidator(_parse_timezone)]
-PeriodText = Annotated[str, BeforeValidator(_parse_period)]
-CurrencyCode = Annotated[str, BeforeValidator(_parse_currency)]
+def _short_number(value: int | Decimal) -> str:
+    # Python refuses to print an int of more than 4300 digits, and a message
+    # needs no more than the magnitude.
+    if isinstance(value, int) and abs(value) >= 10**30:
+        sign = "-" if value < 0 else ""
+        return f"{sign}(a number of more than 30 digits)"
+    return str(value)
+
+
+
+def _whole_number_schema(low: int, high: int) -> WithJsonSchema:
+    return WithJsonSchema({"type": "integer", "minimum": low, "maximum": high})
+
+
+# The JSON Schema of each field type describes what the validators accept from
+# JSON, with two differences. Money is a decimal string or an integer, because
+# most JSON readers turn a number with decimals into a float. The timestamp
+# pattern admits only the common ISO 8601 forms, a subset of what
+# datetime.fromisoformat reads.
+_MONEY_SCHEMA = WithJsonSchema({
+    "anyOf": [
+        {"type": "string", "pattern": _MONEY_TEXT.pattern.join("^$"),
+         "maxLength": MAX_AMOUNT_TEXT},
+        {"type": "integer"},
+    ],
+    "description": f"an exact amount below 10**{DEFAULT_LIMITS.max_amount_digits}, such as \"12000.00\","
+                   " with no more decimals than the currency's minor unit",
+})
+_TIMESTAMP_SCHEMA = WithJsonSchema({
+    "type": "string",
+    "format": "date-time",
+    # ISO 8601 with a UTC offset; a timestamp without one is invalid.
+    "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?"
+               r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)$",
+    "description": f"ISO 8601 with a UTC offset, years {MIN_YEAR} to {MAX_YEAR}",
+})
+
+Money = Annotated[Decimal, BeforeValidator(_parse_money), _MONEY_SCHEMA]
+Timestamp = Annotated[datetime, BeforeValidator(_parse_timestamp), _TIMESTAMP_SCHEMA]
+TimeZoneName = Annotated[str, BeforeValidator(_parse_timezone), WithJsonSchema(
+    {"type": "string", "description": "an IANA time zone name, such as Asia/Shanghai"})]
+PeriodText = Annotated[str, BeforeValidator(_parse_period), WithJsonSchema(
+    {"type": "string", "pattern": _PERIOD_TEXT.pattern.join("^$")})]
+CurrencyCode = Annotated[str, BeforeValidator(_parse_currency), WithJsonSchema(
+    {"type": "string", "enum": list(money.known_currencies())})]
 # Ids are printed in statements and terminals: no control characters.
 Identifier = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
 
@@ -215,7 +299,8 @@ class Contract(_Record):
     amount: Money
     currency: CurrencyCode
     signed_at: Timestamp
-    term_months: Annotated[int, _whole_number("term_months", 1, 600, "months")]
+    term_months: Annotated[int, _whole_number("term_months", 1, "max_term_months", "months"),
+                           _whole_number_schema(1, DEFAULT_LIMITS.max_term_months)]
 
 
 class Payment(_Record):
@@ -241,7 +326,8 @@ class Session(_Record):
     id: Identifier
     contract: Identifier
     held_at: Timestamp
-    minutes: Annotated[int, _whole_number("minutes", 0, 24 * 60, "minutes")]
+    minutes: Annotated[int, _whole_number("minutes", 0, 24 * 60, "minutes"),
+                       _whole_number_schema(0, 24 * 60)]
 
 
 class Satisfaction(_Record):
@@ -250,7 +336,8 @@ class Satisfaction(_Record):
     type: Literal["satisfaction"] = "satisfaction"
     id: Identifier
     contract: Identifier
-    score: Annotated[int, _whole_number("score", 0, 100, "points")]
+    score: Annotated[int, _whole_number("score", 0, 100, "points"),
+                     _whole_number_schema(0, 100)]
     surveyed_at: Timestamp
 
 
@@ -350,42 +437,36 @@ class RecordSet:
         customer's ``created_at`` is an attribute, since a CRM may record it
         after the customer's first contract.
         """
+        contracts = {k: c for k, c in self.contracts.items() if c.signed_at <= as_of}
+        payments_of = _visible_prefixes(self.payments_of, "paid_at", as_of)
+        refunds_of = _visible_prefixes(self.refunds_of, "refunded_at", as_of)
+        sessions_of = _visible_prefixes(self.sessions_of, "held_at", as_of)
+        surveys_of = _visible_prefixes(self.surveys_of, "surveyed_at", as_of)
+        complaints_of = _visible_prefixes(self.complaints_of, "filed_at", as_of)
 
-        def seen(table: Mapping[str, Any], time_field: str) -> dict[str, Any]:
-            return {k: r for k, r in table.items() if getattr(r, time_field) <= as_of}
-
-        contracts = seen(self.contracts, "signed_at")
-
-        def seen_of(index: Mapping[str, tuple[Any, ...]], time_field: str) -> dict[str, Any]:
-            visible: dict[str, tuple[Any, ...]] = {}
-            for key, items in index.items():
-                if key not in contracts:
-                    continue
-                kept = tuple(r for r in items if getattr(r, time_field) <= as_of)
-                if kept:
-                    visible[key] = kept
-            return visible
+        def of_visible_contracts(index: dict[str, tuple[Any, ...]]) -> dict[str, Any]:
+            return {key: kept for key, kept in index.items() if key in contracts}
 
         return RecordSet(
             reps=self.reps,
             customers=self.customers,
             contracts=contracts,
-            payments=seen(self.payments, "paid_at"),
-            refunds=seen(self.refunds, "refunded_at"),
-            sessions=seen(self.sessions, "held_at"),
-            surveys=seen(self.surveys, "surveyed_at"),
-            complaints=seen(self.complaints, "filed_at"),
+            payments=_visible_table(self.payments, payments_of),
+            refunds=_visible_table(self.refunds, refunds_of),
+            sessions=_visible_table(self.sessions, sessions_of),
+            surveys=_visible_table(self.surveys, surveys_of),
+            complaints=_visible_table(self.complaints, complaints_of),
             targets=self.targets,
             contracts_of_customer={
                 key: kept
                 for key, items in self.contracts_of_customer.items()
                 if (kept := tuple(c for c in items if c.id in contracts))
             },
-            payments_of=seen_of(self.payments_of, "paid_at"),
-            refunds_of=seen_of(self.refunds_of, "refunded_at"),
-            sessions_of=seen_of(self.sessions_of, "held_at"),
-            surveys_of=seen_of(self.surveys_of, "surveyed_at"),
-            complaints_of=seen_of(self.complaints_of, "filed_at"),
+            payments_of=of_visible_contracts(payments_of),
+            refunds_of=of_visible_contracts(refunds_of),
+            sessions_of=of_visible_contracts(sessions_of),
+            surveys_of=of_visible_contracts(surveys_of),
+            complaints_of=of_visible_contracts(complaints_of),
             positions=self.positions,
         )
 
@@ -419,6 +500,38 @@ def _canonical_record(record: _Record) -> dict[str, Any]:
     return data
 
 
+def _visible_prefixes(index: Mapping[str, tuple[Any, ...]], time_field: str,
+                      as_of: datetime) -> dict[str, tuple[Any, ...]]:
+    """Keep, for every contract, its events at or before ``as_of``, dropping empty ones.
+
+    Each tuple is sorted by event time, so the visible events are a prefix:
+    one comparison keeps a tuple whole, and a bisection cuts the others.
+    """
+    moment = operator.attrgetter(time_field)
+    visible: dict[str, tuple[Any, ...]] = {}
+    for key, items in index.items():
+        if moment(items[-1]) <= as_of:
+            visible[key] = items
+            continue
+        count = bisect.bisect_right(items, as_of, key=moment)
+        if count:
+            visible[key] = items[:count]
+    return visible
+
+
+def _visible_table(table: Mapping[str, Any], visible_of: Mapping[str, tuple[Any, ...]]
+                   ) -> Mapping[str, Any]:
+    """Keep the records of ``table`` that appear in a visible prefix, in the table's order.
+
+    Every event record is in its contract's index, so the prefixes name
+    exactly the records at or before the as-of time.
+    """
+    ids = {record.id for items in visible_of.values() for record in items}
+    if len(ids) == len(table):
+        return table
+    return {key: record for key, record in table.items() if key in ids}
+
+
 def _instant_key(moment: datetime, record_id: str) -> tuple[datetime, str]:
     return (moment, record_id)
 
@@ -439,12 +552,13 @@ def _by_contract(records: Iterable[Any], time_field: str) -> dict[str, tuple[Any
 @dataclass
 class _Collector:
     positions: Sequence[str]
+    limit: int = DEFAULT_LIMITS.max_reported_errors
     problems: list[Problem] = field(default_factory=list)
     omitted: int = 0
 
     def add(self, position: str, record_id: str | None, field_name: str | None,
             message: str, fix: str | None = None) -> None:
-        if len(self.problems) >= MAX_REPORTED_PROBLEMS:
+        if len(self.problems) >= self.limit:
             self.omitted += 1
             return
         self.problems.append(Problem(position, record_id, field_name, message, fix))
@@ -459,16 +573,23 @@ class _Collector:
 def load_records(
     raw: Sequence[Mapping[str, Any]] | Sequence[_Record],
     positions: Sequence[str] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> RecordSet:
     """Validate records and index them; raise ``RecordError`` listing every problem.
 
     ``positions`` names where each record came from (``"line 3"``); by default
     a record is named by its 1-based place in the sequence (``"record 3"``).
+    A record with ``"revision": N`` above 1 replaces the lower revisions of
+    the same record; see ``revisions``.
     """
     if positions is None:
         positions = [f"record {index + 1}" for index in range(len(raw))]
-    collector = _Collector(positions)
-    models = _validate_models(raw, positions, collector)
+    collector = _Collector(positions, limits.max_reported_errors)
+    revised = apply_revisions(raw, positions)
+    for position, label, message, fix in revised.problems:
+        collector.add(position, label, "revision", message, fix)
+    raw, positions = revised.items, revised.positions
+    models = _validate_models(raw, positions, collector, limits)
     if collector.problems:
         # References cannot be checked among invalid records, but duplicate
         # ids can, so the first report already names them.
@@ -484,7 +605,7 @@ def load_records(
 
 
 def _validate_models(
-    raw: Sequence[Any], positions: Sequence[str], collector: _Collector
+    raw: Sequence[Any], positions: Sequence[str], collector: _Collector, limits: Limits
 ) -> list[_Record]:
     # The cyclic collector dominates bulk validation; pause it and always
     # restore the caller's setting.
@@ -492,21 +613,63 @@ def _validate_models(
     gc.disable()
     try:
         items = [item.model_dump() if isinstance(item, _Record) else item for item in raw]
+        known = len(collector.problems)
         for index, item in enumerate(items):
             if not isinstance(item, Mapping):
                 collector.add(positions[index], None, None,
                               f"a record must be an object, not {_json_kind(item)}",
                               "write each record as one JSON object with a 'type' field")
-        if collector.problems:
+        if len(collector.problems) > known:
             return []
         try:
-            return list(_RECORD_LIST.validate_python(items))
+            return list(_RECORD_LIST.validate_python(items, context={"limits": limits}))
         except ValidationError as exc:
             _translate(exc, items, positions, collector)
+            return []
+        except UnicodeEncodeError:
+            # pydantic-core cannot take a str holding a lone surrogate, which
+            # Python allows; only then are the strings searched for one.
+            if not _report_surrogates(items, positions, collector):
+                raise
             return []
     finally:
         if was_enabled:
             gc.enable()
+
+
+def _report_surrogates(items: Sequence[Any], positions: Sequence[str],
+                       collector: _Collector) -> bool:
+    """Report each field whose text holds a lone surrogate; return whether any did."""
+    found = False
+    for item, position in zip(items, positions):
+        if not isinstance(item, Mapping):
+            continue
+        # A label or field name holding the surrogate could not be printed.
+        label = None if _has_surrogate(item.get("id")) else _label(item)
+        for key, value in item.items():
+            if not (_has_surrogate(key) or _has_surrogate(value)):
+                continue
+            found = True
+            field_name = None if _has_surrogate(key) else key
+            collector.add(position, label, field_name,
+                          "the text holds a lone UTF-16 surrogate (\\ud800 to \\udfff),"
+                          " which is not a character",
+                          "decode the source text as UTF-8, or join surrogate pairs")
+    return found
+
+
+def _has_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, Mapping):
+        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_has_surrogate(item) for item in value)
+    return False
 
 
 def _json_kind(value: Any) -> str:

@@ -48,24 +48,22 @@ class PayoutLine:
     explanation: tuple[Step, ...]
     due: datetime
 
-    def explain(self) -> str:
-        """Return the explanation as one English payslip line."""
-        return render(self.explanation)
+    def explain(self, lang: str | None = None) -> str:
+        """Write the explanation as one payslip line.
+
+        Without ``lang`` the text is the plain English of each step, as in the
+        JSON output. With ``lang="en"`` or ``lang="zh-CN"`` it is payslip text
+        with the language's money, date and month formats.
+        """
+        if lang is None:
+            return render(self.explanation)
+        from .payslip_text import render_steps
+
+        return render_steps(self.explanation, lang)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the line as JSON-ready data."""
-        return {
-            "payee": self.payee,
-            "period": self.period,
-            "kind": self.kind,
-            "rule": self.rule,
-            "amount": money.format_amount(self.amount, self.currency),
-            "currency": self.currency,
-            "due": _instant(self.due),
-            "sources": list(self.sources),
-            "explanation": [step.to_dict() for step in self.explanation],
-            "text": self.explain(),
-        }
+        return _line_dict(self, Step.parts)
 
 
 # A line due after the as-of time has the same shape; it is simply not owed yet.
@@ -117,6 +115,20 @@ class Result:
         return compute_digest(self.plan_source, self.record_lines(), self.as_of, self.rounding,
                               self.lines, self.schedule)
 
+    @functools.cached_property
+    def inputs(self) -> dict[str, str]:
+        """The snapshot of the inputs: digests of the plan text and the records, as_of, rounding.
+
+        With it, a stored result can be checked years later against the plan
+        and records it claims to come from (``commission-engine verify``).
+        """
+        return {
+            "plan_sha256": plan_digest(self.plan_source),
+            "records_sha256": records_digest(self.record_lines()),
+            "as_of": _instant(self.as_of),
+            "rounding": self.rounding,
+        }
+
     def statement(self, payee: str, period: str) -> Statement | None:
         """Return the statement of one payee and period, or None when it has no lines."""
         for statement in self.statements:
@@ -133,14 +145,16 @@ class Result:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the whole result as JSON-ready data."""
+        parts_of = _shared_step_parts()
         return {
             "plan": {"name": self.plan_name, "version": self.plan_version},
             "as_of": _instant(self.as_of),
             "currency": self.currency,
             "rounding": self.rounding,
-            "lines": [line.to_dict() for line in self.lines],
+            "lines": [_line_dict(line, parts_of) for line in self.lines],
             "statements": self._statement_dicts(),
-            "schedule": [line.to_dict() for line in self.schedule],
+            "schedule": [_line_dict(line, parts_of) for line in self.schedule],
+            "inputs": self.inputs,
             "digest": self.digest,
         }
 
@@ -170,15 +184,62 @@ class Result:
         parts = []
         for key, value in data.items():
             if key in ("lines", "schedule", "statements") and value:
-                rows = ",\n  ".join(json.dumps(item, ensure_ascii=False) for item in value)
+                rows = ",\n  ".join(_ENCODER.encode(item) for item in value)
                 parts.append(f' {json.dumps(key)}: [\n  {rows}\n ]')
             else:
                 parts.append(f" {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")
         return "{\n" + ",\n".join(parts) + "\n}"
 
 
+# One encoder for every line: json.dumps would build a new one per call.
+# Its options are json.dumps's defaults but for ensure_ascii.
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+# The digest's encoder: compact and ASCII-escaped, as json.dumps would be
+# with separators=(",", ":").
+_DIGEST_ENCODER = json.JSONEncoder(separators=(",", ":"))
+
+
 def _instant(moment: datetime) -> str:
     return moment.isoformat()
+
+
+StepParts = Callable[[Step], tuple[str, tuple[tuple[str, str], ...]]]
+
+
+def _line_dict(line: PayoutLine, parts_of: StepParts) -> dict[str, Any]:
+    """Write a line as JSON-ready data, building each step's text once for both fields."""
+    parts = [parts_of(step) for step in line.explanation]
+    return {
+        "payee": line.payee,
+        "period": line.period,
+        "kind": line.kind,
+        "rule": line.rule,
+        "amount": money.format_amount(line.amount, line.currency),
+        "currency": line.currency,
+        "due": _instant(line.due),
+        "sources": list(line.sources),
+        "explanation": [{"step": step.code, "text": text, "values": dict(values)}
+                        for step, (text, values) in zip(line.explanation, parts)],
+        "text": "; ".join(text for text, _values in parts),
+    }
+
+
+def _shared_step_parts() -> StepParts:
+    """Return Step.parts with a memo by identity.
+
+    The installments of one contract share one rate step object, so a
+    result's steps are built once each. The memo lives for one call of
+    ``Result.to_dict``, while every step it keys on is alive.
+    """
+    memo: dict[int, tuple[str, tuple[tuple[str, str], ...]]] = {}
+
+    def parts_of(step: Step) -> tuple[str, tuple[tuple[str, str], ...]]:
+        found = memo.get(id(step))
+        if found is None:
+            found = memo[id(step)] = step.parts()
+        return found
+
+    return parts_of
 
 
 def build_statements(lines: Iterable[PayoutLine]) -> tuple[Statement, ...]:
@@ -193,6 +254,20 @@ def build_statements(lines: Iterable[PayoutLine]) -> tuple[Statement, ...]:
     return tuple(statements)
 
 
+def plan_digest(plan_source: str) -> str:
+    """Hash the plan text as UTF-8 (SHA-256)."""
+    return "sha256:" + hashlib.sha256(plan_source.encode("utf-8")).hexdigest()
+
+
+def records_digest(record_lines: Iterable[str]) -> str:
+    """Hash the canonical records, one ASCII JSON line each in canonical order (SHA-256)."""
+    digest = hashlib.sha256()
+    for line in record_lines:
+        digest.update(line.encode("ascii"))
+        digest.update(b"\n")
+    return "sha256:" + digest.hexdigest()
+
+
 def compute_digest(plan_source: str, records: Iterable[str], as_of: datetime,
                    rounding: str, lines: Iterable[PayoutLine],
                    schedule: Iterable[PayoutLine]) -> str:
@@ -204,7 +279,7 @@ def compute_digest(plan_source: str, records: Iterable[str], as_of: datetime,
     digest = hashlib.sha256()
 
     def write(value: Any) -> None:
-        digest.update(json.dumps(value, separators=(",", ":"), ensure_ascii=True).encode("ascii"))
+        digest.update(_DIGEST_ENCODER.encode(value).encode("ascii"))
         digest.update(b"\n")
 
     write(["plan", plan_source])

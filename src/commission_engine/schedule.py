@@ -23,6 +23,7 @@ __all__ = [
     "Installment",
     "RefundEvent",
     "Respread",
+    "due_calendar",
     "due_dates",
     "run_schedule",
 ]
@@ -76,6 +77,21 @@ def due_dates(signing_day: date, count: int, zone_name: str) -> tuple[datetime, 
         periods.start_of_day(periods.add_months(signing_day, k), zone_name)
         for k in range(count)
     )
+
+
+@functools.lru_cache(maxsize=16384)
+def due_calendar(signing_day: date, count: int, zone_name: str
+                 ) -> tuple[tuple[datetime, str, str], ...]:
+    """Return each due instant with its local date (ISO 8601) and its ``YYYY-MM`` period.
+
+    Contracts signed on the same local day share one schedule, so each due
+    instant is converted to the payee's zone once, not once per installment.
+    """
+    calendar = []
+    for due in due_dates(signing_day, count, zone_name):
+        day = periods.local_date(due, zone_name)
+        calendar.append((due, day.isoformat(), periods.period_of_date(day)))
+    return tuple(calendar)
 
 
 def run_schedule(

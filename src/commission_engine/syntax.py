@@ -23,18 +23,13 @@ from lark.indenter import Indenter
 
 from . import tree as t
 from .errors import Diagnostic, PlanError
+from .limits import DEFAULT_LIMITS, Limits, raise_hint
 from .syntax_errors import CATALOGUE, describe_syntax_error
 
 CLAUSE_OUTSIDE_RULE = CATALOGUE["clause outside a rule"].message
 
 __all__ = ["ParseOutcome", "grammar_text", "parse_partial", "parse_plan"]
 
-# The maximum length of a number literal, in digits, so Decimal arithmetic stays bounded.
-MAX_NUMBER_DIGITS = 30
-# Deepest nesting of expressions the tree builder and checker recurse through.
-MAX_NESTING = 100
-# The maximum window or delay a plan may name, in days or months (a century of days).
-MAX_DURATION = 36_600
 
 class _PlanIndenter(Indenter):
     NL_type = "_NL"
@@ -102,41 +97,54 @@ class ParseOutcome:
     incomplete_rules: frozenset[str] = frozenset()
 
 
-def parse_plan(text: str, filename: str = "<plan>") -> t.PlanTree:
+def parse_plan(text: str, filename: str = "<plan>",
+               limits: Limits = DEFAULT_LIMITS) -> t.PlanTree:
     """Parse plan text; raise ``PlanError`` with every syntax problem found."""
-    outcome = parse_partial(text)
+    outcome = parse_partial(text, limits)
     if outcome.diagnostics or outcome.tree is None:
         raise PlanError(outcome.diagnostics, filename)
     return outcome.tree
 
 
-def parse_partial(text: str) -> ParseOutcome:
+def parse_partial(text: str, limits: Limits = DEFAULT_LIMITS) -> ParseOutcome:
     """Parse plan text, recovering after an error at the next top-level line.
 
     A file that parses whole is built in one pass. Otherwise each top-level
     piece (the header, a setting, a rule, an example) is parsed alone, so
     one run reports the first error of every piece.
     """
+    if len(text) > limits.max_plan_chars:
+        return ParseOutcome(None, (_too_long(text, limits),), frozenset())
     lines = text.split("\n")
     source = text if text.endswith("\n") else text + "\n"
     try:
         lark_tree = _parser().parse(source, start="start")
     except (UnexpectedInput, DedentError):
-        return _parse_pieces(lines)
+        return _parse_pieces(lines, limits)
     except RecursionError:
-        return ParseOutcome(None, (_too_deep(lines),), frozenset())
-    builder = _TreeBuilder(lines)
+        return ParseOutcome(None, (_too_deep(lines, limits),), frozenset())
+    builder = _TreeBuilder(lines, limits=limits)
     plan = _build(builder, lark_tree)
     if plan is None and not builder.diagnostics:
-        return ParseOutcome(None, (_too_deep(lines),), frozenset())
+        return ParseOutcome(None, (_too_deep(lines, limits),), frozenset())
     return ParseOutcome(plan, tuple(builder.diagnostics), frozenset())
 
 
-def _too_deep(lines: list[str]) -> Diagnostic:
+def _too_deep(lines: list[str], limits: Limits) -> Diagnostic:
     return Diagnostic(
         "the plan nests expressions too deeply to be read", 1, 1, None,
         "split long formulas into simpler ones; nest parentheses and signs fewer than"
-        f" {MAX_NESTING} levels deep", "error", lines[0] if lines else "")
+        f" {limits.max_nesting} levels deep", "error", lines[0] if lines else "")
+
+
+def _too_long(text: str, limits: Limits) -> Diagnostic:
+    # Nothing is parsed or split, so a huge text costs no more than measuring it.
+    first_line = text[:200].split("\n", 1)[0]
+    return Diagnostic(
+        f"the plan is {len(text):,} characters long, more than the limit of"
+        f" {limits.max_plan_chars:,} (max_plan_chars)", 1, 1, None,
+        "split the plan into smaller plans; " + raise_hint("max_plan_chars"),
+        "error", first_line)
 
 
 def _dedent_diagnostic(exc: DedentError, lines: list[str], first: int,
@@ -200,7 +208,7 @@ def _pieces(lines: list[str]) -> list[tuple[int, list[str]]]:
     return pieces
 
 
-def _parse_pieces(lines: list[str]) -> ParseOutcome:
+def _parse_pieces(lines: list[str], limits: Limits) -> ParseOutcome:
     parser = _parser()
 
     def parse_piece(piece: str) -> object:
@@ -214,7 +222,7 @@ def _parse_pieces(lines: list[str]) -> ParseOutcome:
     # clauses are that mistake's consequence, not a mistake of their own.
     incomplete: set[str] = set()
     last_rule: str | None = None
-    builder = _TreeBuilder(lines)
+    builder = _TreeBuilder(lines, limits=limits)
     for first, piece_lines in _pieces(lines):
         piece = "\n".join(piece_lines) + "\n"
         try:
@@ -223,7 +231,7 @@ def _parse_pieces(lines: list[str]) -> ParseOutcome:
             diagnostics.append(_dedent_diagnostic(exc, lines, first, piece_lines))
             continue
         except RecursionError:
-            diagnostics.append(_too_deep(lines))
+            diagnostics.append(_too_deep(lines, limits))
             continue
         except UnexpectedInput as exc:
             diagnostic = describe_syntax_error(exc, lines, parser, parse_piece, first)
@@ -238,7 +246,7 @@ def _parse_pieces(lines: list[str]) -> ParseOutcome:
         known = len(builder.diagnostics)
         item = _build(builder, lark_tree)
         if item is None and len(builder.diagnostics) == known:
-            diagnostics.append(_too_deep(lines))
+            diagnostics.append(_too_deep(lines, limits))
             continue
         if isinstance(item, _Header):
             header = item
@@ -294,9 +302,11 @@ def _unquote(token: Token) -> str:
 class _TreeBuilder(Transformer[Token, Any]):
     """Turn Lark's parse tree into ``tree`` nodes, collecting diagnostics."""
 
-    def __init__(self, lines: list[str], line_offset: int = 0):
+    def __init__(self, lines: list[str], line_offset: int = 0,
+                 limits: Limits = DEFAULT_LIMITS):
         super().__init__()
         self.lines = lines
+        self.limits = limits
         self.line_offset = line_offset
         self.diagnostics: list[Diagnostic] = []
 
@@ -329,14 +339,17 @@ class _TreeBuilder(Transformer[Token, Any]):
     def _decimal(self, token: Token) -> Decimal:
         text = str(token).rstrip("%").replace(",", "")
         digits = len(text.replace(".", ""))
-        if digits > MAX_NUMBER_DIGITS:
+        limit = self.limits.max_number_digits
+        if digits > limit:
             self._report(
-                f"number {str(token)[:20]}... has {digits} digits; at most"
-                f" {MAX_NUMBER_DIGITS} are allowed",
+                f"number {str(token)[:20]}... has {digits} digits, more than the limit of"
+                f" {limit} (max_number_digits)",
                 self._tpos(token),
-                "write a smaller number",
+                "write a shorter number; " + raise_hint("max_number_digits"),
             )
-            return Decimal(0)
+            # A stand-in of 1 causes no second error, such as a division by
+            # zero or zero installments, for a number already reported.
+            return Decimal(1)
         return Decimal(text)
 
     def _date(self, token: Token) -> date:
@@ -364,9 +377,12 @@ class _TreeBuilder(Transformer[Token, Any]):
         examples: list[t.Example] = []
         invariants: list[t.Invariant] = []
         quotas: list[t.Quota] = []
+        alerts: list[t.Alert] = []
         for item in items:
             if isinstance(item, t.Quota):
                 quotas.append(item)
+            elif isinstance(item, t.Alert):
+                alerts.append(item)
             elif isinstance(item, t.Example):
                 examples.append(item)
             elif isinstance(item, t.Invariant):
@@ -385,7 +401,7 @@ class _TreeBuilder(Transformer[Token, Any]):
                 rules.append(item)
         return t.PlanTree(
             name, version, currency, rounding, tuple(rules), tuple(examples),
-            header_pos, tuple(settings), tuple(invariants), tuple(quotas),
+            header_pos, tuple(settings), tuple(invariants), tuple(quotas), tuple(alerts),
         )
 
     def chunk(self, meta: Any, children: list[Any]) -> Any:
@@ -487,6 +503,17 @@ class _TreeBuilder(Transformer[Token, Any]):
         return t.Quota(str(name), str(subject), found.get("credited"), found.get("dated"),
                        found.get("when"), found.get("measure"), found.get("target"),
                        self._mpos(meta), self._tpos(name))
+
+    def alert_decl(self, meta: Any, children: list[Any]) -> t.Alert:
+        name, (kind, quota, percent) = children
+        return t.Alert(str(name), kind, str(quota), percent, self._mpos(meta), self._tpos(name),
+                       self._tpos(quota))
+
+    def alert_behind(self, meta: Any, children: list[Token]) -> tuple[str, Token, t.Percent]:
+        return ("behind", children[0], self.percent(None, [children[1]]))
+
+    def alert_below(self, meta: Any, children: list[Token]) -> tuple[str, Token, t.Percent]:
+        return ("below", children[0], self.percent(None, [children[1]]))
 
     def credited_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
         return ("credited", children[0], self._mpos(meta))
@@ -692,11 +719,13 @@ class _TreeBuilder(Transformer[Token, Any]):
         if value != value.to_integral_value():
             self._report(f"{token} is not a whole number of {unit}", self._tpos(token),
                          f"write a whole number of {unit}, such as 3")
-            return 0
-        if value > MAX_DURATION:
+            return 1
+        if value > self.limits.max_duration:
             self._report(f"{token} {unit} is too long", self._tpos(token),
-                         f"write at most {MAX_DURATION} {unit}")
-            return 0
+                         f"write at most {self.limits.max_duration} {unit}; "
+                         + raise_hint("max_duration"))
+            # As in _decimal, a stand-in of 1 (not 0, which 'level' rejects).
+            return 1
         return int(value)
 
     # ---- expressions

@@ -245,10 +245,33 @@ def _next_word(source_line: str, column: int, width: int) -> str:
     return rest[0] if rest else ""
 
 
+# The error each catalogue example raises, or None when it parses. The parser
+# is built once per process, so an example always fails the same way, and
+# parsing every example again for every error cost about 75 ms per error.
+_EXAMPLE_ERRORS: dict[str, UnexpectedInput | None] = {}
+
+
+def _example_error(text: str, parse_piece: Callable[[str], object]) -> UnexpectedInput | None:
+    if text not in _EXAMPLE_ERRORS:
+        try:
+            parse_piece(text)
+        except UnexpectedInput as error:
+            _EXAMPLE_ERRORS[text] = error
+        else:
+            _EXAMPLE_ERRORS[text] = None
+    return _EXAMPLE_ERRORS[text]
+
+
 def _match(exc: UnexpectedInput, parse_piece: Callable[[str], object]) -> str | None:
     examples = {label: list(mistake.examples) for label, mistake in CATALOGUE.items()}
+
+    def parse_example(text: str) -> None:
+        error = _example_error(text, parse_piece)
+        if error is not None:
+            raise error.with_traceback(None)
+
     try:
-        label = exc.match_examples(parse_piece, examples, use_accepts=True)
+        label = exc.match_examples(parse_example, examples, use_accepts=True)
     except (UnexpectedInput, TypeError, ValueError):
         # lark 1.2 and 1.3 raise TypeError inside match_examples for some parser
         # states (a %d format given a ParserState). The catalogue only improves

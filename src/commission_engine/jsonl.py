@@ -1,0 +1,126 @@
+"""Read records from JSON Lines text: numbers as Decimal, never through float.
+
+Each line is one JSON object. Lines that are not valid JSON, give a field
+twice, nest too deeply or are longer than ``Limits.max_record_line_chars``
+are all reported at once in one ``RecordError``, before any record is
+validated. The caller reads the file; this module only parses text.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any, NoReturn
+
+from .errors import Problem, RecordError
+from .limits import DEFAULT_LIMITS, Limits, raise_hint
+from .records import RecordSet, load_records
+
+__all__ = ["load_jsonl", "parse_jsonl", "reject_constant"]
+
+
+class _DuplicateKeyError(ValueError):
+    pass
+
+
+def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise _DuplicateKeyError(key)
+        data[key] = value
+    return data
+
+
+def reject_constant(name: str) -> NoReturn:
+    msg = f"{name} is not a number a record may hold"
+    raise ValueError(msg)
+
+
+def load_jsonl(text: str, limits: Limits = DEFAULT_LIMITS) -> RecordSet:
+    """Parse JSON Lines text and validate the records; raise ``RecordError`` listing every problem.
+
+    Each record is named by its line number (``"line 3"``) in every message.
+    """
+    rows, positions = parse_jsonl(text, limits)
+    return load_records(rows, positions, limits)
+
+
+def parse_jsonl(text: str, limits: Limits = DEFAULT_LIMITS) -> tuple[list[Any], list[str]]:
+    """Parse JSON Lines text with numbers as Decimal; return the values and their positions.
+
+    The values are not validated as records. Every line that is not one JSON
+    value is reported at once in a ``RecordError``.
+    """
+    if not isinstance(text, str):
+        msg = f"JSON Lines text must be str, not {type(text).__name__}; decode the file first"
+        raise TypeError(msg)
+    rows: list[Any] = []
+    positions: list[str] = []
+    problems: list[Problem] = []
+    omitted = 0
+    # A byte order mark is harmless; split only at newlines, because
+    # str.splitlines also breaks at U+2028 and others, which JSON strings may hold.
+    text = text.removeprefix("\ufeff")
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = line.removesuffix("\r")
+        if not line.strip():
+            continue
+        outcome = _parse_line(line, number, limits)
+        if isinstance(outcome, Problem):
+            if len(problems) < limits.max_reported_errors:
+                problems.append(outcome)
+            else:
+                omitted += 1
+            continue
+        rows.append(outcome)
+        positions.append(f"line {number}")
+    if problems:
+        raise RecordError(tuple(problems), omitted)
+    return rows, positions
+
+
+def _parse_line(line: str, number: int, limits: Limits) -> Any:
+    """Return the JSON value of one line, or the ``Problem`` that stops it."""
+    position = f"line {number}"
+    if len(line) > limits.max_record_line_chars:
+        return Problem(position, None, None,
+                       f"the line is {len(line):,} characters long, more than the limit of"
+                       f" {limits.max_record_line_chars:,} (max_record_line_chars)",
+                       "write one record per line; " + raise_hint("max_record_line_chars"))
+    try:
+        value = json.loads(line, parse_float=Decimal, parse_constant=reject_constant,
+                           object_pairs_hook=_object_without_duplicates)
+    except _DuplicateKeyError as exc:
+        return Problem(position, None, str(exc), "the field is given twice in one record",
+                       "keep one value; JSON readers disagree on which one wins")
+    except RecursionError:
+        return Problem(position, None, None, "the JSON nests too deeply to be a record",
+                       "write one flat JSON object per line")
+    except json.JSONDecodeError as exc:
+        detail = exc.msg[0].lower() + exc.msg[1:]
+        detail += f" column {exc.colno}" if detail.endswith(" at") else f" at column {exc.colno}"
+        return Problem(position, None, None, f"not valid JSON: {detail}",
+                       "write one JSON object per line")
+    except ValueError as exc:
+        return Problem(position, None, None, f"not valid JSON: {exc}",
+                       "write one JSON object per line, with numbers as digits")
+    if "\\ud" in line.lower() and _has_lone_surrogate(value):
+        return Problem(position, None, None,
+                       "a string holds a lone UTF-16 surrogate escape (\\ud800 to \\udfff)",
+                       "escape characters outside the basic plane as a surrogate pair")
+    return value
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(item) for item in value)
+    return False
