@@ -410,6 +410,12 @@ def _positive(text: str) -> int:
     return number
 
 
+# The names the schema command accepts; json_schema.SCHEMA_TYPES, written
+# here so that the command line parses without building any schema.
+_SCHEMA_TYPES = ("rep", "customer", "contract", "payment", "refund", "session",
+                 "satisfaction", "complaint", "target", "record", "result", "payslip")
+
+
 def _positive_seconds(text: str) -> float:
     try:
         seconds = float(text)
@@ -419,12 +425,6 @@ def _positive_seconds(text: str) -> float:
         msg = f"{text!r} is not a number of seconds above 0"
         raise argparse.ArgumentTypeError(msg)
     return seconds
-
-
-# The names the schema command accepts; json_schema.SCHEMA_TYPES, written
-# here so that the command line parses without building any schema.
-_SCHEMA_TYPES = ("rep", "customer", "contract", "payment", "refund", "session",
-                 "satisfaction", "complaint", "target", "record", "result", "payslip")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -454,12 +454,12 @@ def _parser() -> argparse.ArgumentParser:
                      help="write the explanations of table and CSV output as payslip text"
                           " in this language, with its money and date formats"
                           " (default: plain English with ISO dates)")
-    _add_limit_option(run)
     run.add_argument("--dask", metavar="SCHEDULER_ADDRESS",
                      help="evaluate on the Dask cluster of this scheduler, such as"
                           " tcp://127.0.0.1:8786, partitioned by payee (needs the dask extra)")
     run.add_argument("--dask-timeout", type=_positive_seconds, default=10.0, metavar="SECONDS",
                      help="seconds to wait for the Dask scheduler to respond (default: 10)")
+    _add_limit_option(run)
     run.set_defaults(handler=_command_run)
 
     diff = commands.add_parser(

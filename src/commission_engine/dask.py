@@ -5,9 +5,10 @@ records (reps, customers, targets) and the contracts to the client, which
 validates them. There the plan's payee paths decide which contracts must be
 evaluated together: every contract that feeds a per-payee total (a tiered
 period total, a cohort, a cap or floor per period, a quota attainment) goes
-with that payee. The payee groups are packed into partitions. A second pass routes each contract and its events to
-its partition, and each partition is validated and evaluated on a worker by
-the plain library, with the plan sent as text. The client merges the lines
+with that payee. The payee groups are packed into partitions. A second pass
+routes each contract and its events to its partition, and each partition is
+validated and evaluated on a worker by the plain library, with the plan sent
+as text. The client merges the lines
 in the library's total order, so the result, its JSON and its digest are the
 ones a single process computes.
 
