@@ -523,3 +523,20 @@ def test_cli_dask_timeout_must_be_positive() -> None:
                         "tcp://127.0.0.1:9", "--dask-timeout", "0")
     assert completed.returncode == 2
     assert "'0' is not a number of seconds above 0" in completed.stderr
+
+
+def test_cli_dask_applies_limits(client: Any, tmp_path: Path) -> None:
+    rows = (WORKED / "E1.jsonl").read_text(encoding="utf-8").splitlines()
+    rows += [f'{{"type": "payment", "id": "P-x{index}", "contract": "K404",'
+             f' "amount": "1.00", "paid_at": "2025-02-01T10:00:00+08:00"}}'
+             for index in range(3)]
+    path = tmp_path / "records.jsonl"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    common = ("run", str(REFERENCE_PLAN), str(path), "--as-of", "2026-01-01T00:00:00+08:00",
+              "--limit", "max_reported_errors=2")
+    single = run_cli(*common)
+    spread = run_cli(*common, "--dask", client.scheduler.address)
+    assert single.returncode == 1
+    assert "and 1 more not shown" in single.stderr
+    assert spread.returncode == 1
+    assert spread.stderr == single.stderr
