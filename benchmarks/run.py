@@ -384,6 +384,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip", default="",
                         help="stages to leave out, separated by commas: "
                              + ", ".join(STAGE_KEYS))
+    parser.add_argument("--skip-peers", default="",
+                        help="peers to leave out, by import name, separated by commas:"
+                             " zen, rule_engine, celpy, openfisca_core")
     parser.add_argument("--no-memory", action="store_true",
                         help="skip the tracemalloc pass and warm up without it")
     args = parser.parse_args(argv)
@@ -401,6 +404,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{time.perf_counter() - started:7.1f} s] {message}", file=sys.stderr, flush=True)
 
     peer_list, missing = peers.available_peers()
+    left_out = frozenset(name for name in args.skip_peers.split(",") if name)
+    for peer in [peer for peer in peer_list if peer.package in left_out]:
+        peer_list.remove(peer)
+        missing[peer.name] = "left out with --skip-peers"
     for name, reason in missing.items():
         progress(f"skipping {name}: {reason}")
 
