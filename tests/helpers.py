@@ -20,11 +20,13 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line, parse_float=Decimal) for line in handle if line.strip()]
 
 
-def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the real command line in a subprocess."""
+def run_cli(*args: str, stdin: str | None = None,
+            cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the real command line in a subprocess, in ``cwd`` when given."""
     return subprocess.run(
         [sys.executable, "-m", "commission_engine", *args],
         input=stdin,
+        cwd=cwd,
         capture_output=True,
         text=True,
         encoding="utf-8",

@@ -242,6 +242,31 @@ STEP_CASES = {
         "R1 has no signed target in December 2025, so no attainment and no multiplier applies",
         "R1 在2025年12月没有“signed”目标，因此没有完成率，不适用倍数",
     ),
+    "cap per contract": (
+        explain.limit_step("cap", "contract", Decimal("500.00"), Decimal("537.125"), "CNY"),
+        "capped at CN¥500.00 per contract (before: 537.125)",
+        "按每份合同上限封顶为 ¥500.00（原为 537.125）",
+    ),
+    "floor per line": (
+        explain.limit_step("floor", "line", Decimal("50"), Decimal("12.5"), "JPY"),
+        "raised to the floor at ¥50 per line (before: 12.5)",
+        "按每笔下限提高到 JP¥50（原为 12.5）",
+    ),
+    "period cap": (
+        explain.period_limit_step("cap", "base", "2025-03", Decimal("1000.00"),
+                                  Decimal("1200.00"), Decimal("-200.00"), "CNY"),
+        "base is capped at CN¥1,000.00 per period: the lines of March 2025 so far come to"
+        " CN¥1,200.00, so -CN¥200.00 keeps the period's total within the cap",
+        "规则“base”每期上限 ¥1,000.00：2025年3月的明细至今合计 ¥1,200.00，"
+        "因此以 -¥200.00 使本期合计不超过上限",
+    ),
+    "period floor": (
+        explain.period_limit_step("floor", "base", "2025-03", Decimal("300.00"),
+                                  Decimal("120.00"), Decimal("180.00"), "CNY"),
+        "base has a floor of CN¥300.00 per period: the lines of March 2025 come to"
+        " CN¥120.00, so CN¥180.00 makes up the difference",
+        "规则“base”每期下限 ¥300.00：2025年3月的明细合计 ¥120.00，因此补足 ¥180.00",
+    ),
     "condition": (
         explain.condition_step("count of complaints where upheld >= 1"),
         "because count of complaints where upheld >= 1",

@@ -163,6 +163,7 @@ class _Checker:
             seen_invariants.setdefault(invariant.name, invariant.pos.line)
             self.check_invariant(invariant)
         self.check_quotas(currency)
+        self.check_alerts()
         self.check_commission_cycles()
         errors = [d for d in self.diagnostics if d.severity == "error"]
         if errors:
@@ -539,6 +540,28 @@ class _Checker:
                        " a constant such as 'target 100,000.00'")
         elif quota.target.value is not None:
             self.check_quota_constant(quota.target, measure, currency)
+
+    def check_alerts(self) -> None:
+        """Check that alert names are unique, each names a quota, and its percentage fits."""
+        quotas = [quota.name for quota in self.plan.quotas]
+        seen: dict[str, int] = {}
+        for alert in self.plan.alerts:
+            if alert.name in seen:
+                self.error(f"alert name {alert.name!r} is used twice (also on line"
+                           f" {seen[alert.name]})", alert.name_pos, "give every alert its own name")
+            seen.setdefault(alert.name, alert.pos.line)
+            if alert.quota not in quotas:
+                suggestion = _suggest(alert.quota, quotas)
+                self.error(f"no quota is named {alert.quota!r}", alert.quota_pos,
+                           suggestion or "declare the quota with 'quota NAME on contract:', or"
+                           " name one of this plan's quotas")
+            value = alert.percent.value
+            if alert.kind == "behind" and not 0 < value < 100:
+                self.error(f"an alert at {value}% behind pace can never fire", alert.percent.pos,
+                           "write a percentage above 0% and below 100%, such as 20%")
+            elif alert.kind == "below" and value <= 0:
+                self.error(f"an alert below {value}% of target can never fire",
+                           alert.percent.pos, "write a percentage above 0%, such as 50%")
 
     def check_quota_constant(self, target: t.QuotaTarget, measure: t.QuotaMeasure | None,
                              currency: str) -> None:

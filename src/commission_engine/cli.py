@@ -22,7 +22,7 @@ from . import __version__, load_plan, money
 from .compile import CompiledPlan
 from .errors import CommissionError
 from .explain import show_money
-from .jsonl import load_jsonl, reject_constant
+from .jsonl import load_jsonl, parse_jsonl, reject_constant
 from .limits import DEFAULT_LIMITS, Limits, raise_hint
 from .localize import LANGUAGES
 from .records import MAX_YEAR, MIN_YEAR, RecordSet
@@ -193,9 +193,10 @@ def _command_statement(args: argparse.Namespace) -> int:
     from .payslip import build_payslips, payslip_csv
     from .payslip_html import payslip_html
 
-    plan = _load_plan_file(args.plan)
+    limits = _limits(args)
+    plan = _load_plan_file(args.plan, limits)
     as_of, _ = _parse_as_of(args.as_of)
-    records = read_jsonl(_read_text(args.records))
+    records = read_jsonl(_read_text(args.records), limits)
     result = plan.evaluate(records, as_of, args.rounding)
     payslips = build_payslips(result, args.lang, args.payee, args.period,
                               attainments(plan, records, as_of))
@@ -243,9 +244,9 @@ def _selection(args: argparse.Namespace) -> str:
 
 
 def _file_name(payee: str, period: str, suffix: str) -> str:
-    # Ids may contain any printable character: keep letters, digits, "-" and
-    # "_" and write every other character as its code point, so two payees
-    # never share a file.
+    # Ids may contain any printable character. Letters, digits, "-" and "_"
+    # are kept and every other character is written as its code point, so two
+    # payees never share a file and no id can name another folder.
     safe = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else f"~{ord(c):x}~"
                    for c in payee)
     return f"{safe}-{period}.{suffix}"
@@ -260,8 +261,9 @@ def _command_verify(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise _InputError(f"cannot read {args.result}: not valid JSON ({exc});"
                           " pass the file that run --format json wrote") from None
-    plan = _load_plan_file(args.plan)
-    records = read_jsonl(_read_text(args.records))
+    limits = _limits(args)
+    plan = _load_plan_file(args.plan, limits)
+    records = read_jsonl(_read_text(args.records), limits)
     try:
         outcome = verify(stored, plan, records)
     except StoredResultError as exc:
@@ -286,6 +288,36 @@ def _command_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate_on_dask(plan: CompiledPlan, text: str, as_of: datetime, rounding: str | None,
+                      address: str, timeout: float) -> Result:
+    """Evaluate on the Dask cluster whose scheduler listens at ``address``."""
+    try:
+        import distributed
+
+        from . import dask as scale
+    except ImportError:
+        raise _UsageError("--dask needs Dask; install it with"
+                          " pip install 'commission-engine[dask]'") from None
+    rows, positions = parse_jsonl(text, plan.limits)
+    try:
+        client = distributed.Client(address, timeout=timeout)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise _UsageError(f"cannot connect to the Dask scheduler at {address}: {exc};"
+                          " check the address and that the scheduler is running") from None
+    with client:
+        try:
+            client.wait_for_workers(1, timeout=timeout)
+        except TimeoutError:
+            raise _UsageError(f"the Dask scheduler at {address} has no workers after"
+                              f" {timeout:g} s; start one with: dask worker {address}") from None
+        # Several bag partitions per worker thread let the scheduler balance
+        # partitions of uneven size.
+        threads = sum(client.nthreads().values()) or 1
+        count = max(1, min(len(rows), 4 * threads))
+        bag = scale.records_bag(list(zip(positions, rows)), count)
+        return scale.evaluate(plan, bag, as_of, rounding, positioned=True)
+
+
 def _command_test(args: argparse.Namespace) -> int:
     from .examples import run_examples
     from .invariants import search
@@ -306,6 +338,49 @@ def _command_test(args: argparse.Namespace) -> int:
     total = len(outcomes) + len(plan.invariants)
     sys.stdout.write(f"{args.plan}: {total - failed} passed, {failed} failed\n")
     return 1 if failed else 0
+
+
+def _command_diff(args: argparse.Namespace) -> int:
+    from .whatif import compare_plans, render_diff
+
+    limits = _limits(args)
+    plan_a = _load_plan_file(args.plan_a, limits)
+    plan_b = _load_plan_file(args.plan_b, limits)
+    as_of, _is_now = _parse_as_of(args.as_of)
+    records = read_jsonl(_read_text(args.records), limits)
+    diff = compare_plans(plan_a, plan_b, records, as_of, args.rounding)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(diff.to_dict(), ensure_ascii=False, indent=1) + "\n")
+    else:
+        sys.stdout.write(render_diff(diff, args.all))
+    return 0
+
+
+def _command_progress(args: argparse.Namespace) -> int:
+    from .dashboard import render_progress
+    from .progress import progress
+
+    limits = _limits(args)
+    plan = _load_plan_file(args.plan, limits)
+    as_of, _is_now = _parse_as_of(args.as_of)
+    if args.period is not None and not _is_period(args.period):
+        raise _UsageError(f"--period {args.period!r} is not a month; write it as YYYY-MM,"
+                          " such as 2025-03")
+    records = read_jsonl(_read_text(args.records), limits)
+    rows = progress(plan, records, as_of, args.period)
+    if args.format == "json":
+        data = {"plan": {"name": plan.name, "version": plan.version},
+                "as_of": as_of.isoformat(), "currency": plan.currency,
+                "payees": [row.to_dict(plan.currency) for row in rows]}
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+    else:
+        sys.stdout.write(render_progress(rows, plan.name, plan.version, as_of, plan.currency))
+    return 0
+
+
+def _is_period(text: str) -> bool:
+    return (len(text) == 7 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit()
+            and 1 <= int(text[5:]) <= 12)
 
 
 def _write_counterexample(plan_path: str, outcome: Any, out: TextIO) -> None:
@@ -367,8 +442,40 @@ def _parser() -> argparse.ArgumentParser:
     _add_limit_option(run)
     run.set_defaults(handler=_command_run)
 
+    diff = commands.add_parser(
+        "diff", help="show what a plan change would move, per payee and period")
+    diff.add_argument("plan_a", metavar="PLAN_A", help="the current plan file")
+    diff.add_argument("plan_b", metavar="PLAN_B", help="the changed plan file")
+    diff.add_argument("records", metavar="RECORDS", help="JSON Lines records, or - for stdin")
+    diff.add_argument("--as-of", metavar="TIMESTAMP",
+                      help="compare as seen at this ISO 8601 time with a UTC offset"
+                           " (default: now)")
+    diff.add_argument("--format", choices=("table", "json"), default="table",
+                      help="output format (default: table)")
+    diff.add_argument("--rounding", choices=("half-up", "half-even"),
+                      help="override both plans' rounding mode")
+    diff.add_argument("--all", action="store_true",
+                      help="list every payee and period, not only those that change")
+    _add_limit_option(diff)
+    diff.set_defaults(handler=_command_diff)
+
+    report = commands.add_parser(
+        "progress", help="print each payee's progress: targets, commission, rank, alerts")
+    report.add_argument("plan", metavar="PLAN", help="the plan file")
+    report.add_argument("records", metavar="RECORDS", help="JSON Lines records, or - for stdin")
+    report.add_argument("--as-of", metavar="TIMESTAMP",
+                        help="report as seen at this ISO 8601 time with a UTC offset"
+                             " (default: now)")
+    report.add_argument("--period", metavar="YYYY-MM",
+                        help="the period to report for every payee (default: each payee's"
+                             " period of the as-of time, in its own zone)")
+    report.add_argument("--format", choices=("table", "json"), default="table",
+                        help="output format (default: table)")
+    _add_limit_option(report)
+    report.set_defaults(handler=_command_progress)
+
     statement = commands.add_parser(
-        "statement", help="write payslips (HTML, JSON or CSV) of one payee and period")
+        "statement", help="write payslips (HTML, JSON or CSV) by payee and period")
     statement.add_argument("plan", metavar="PLAN", help="the plan file")
     statement.add_argument("records", metavar="RECORDS",
                            help="JSON Lines records, or - for stdin")
@@ -387,6 +494,7 @@ def _parser() -> argparse.ArgumentParser:
     statement.add_argument("--output-dir", metavar="DIR",
                            help="write one file per payslip, named PAYEE-PERIOD.FORMAT,"
                                 " into this existing folder")
+    _add_limit_option(statement)
     statement.set_defaults(handler=_command_statement)
 
     check_result = commands.add_parser(
@@ -398,6 +506,7 @@ def _parser() -> argparse.ArgumentParser:
     check_result.add_argument("plan", metavar="PLAN", help="the plan file")
     check_result.add_argument("records", metavar="RECORDS",
                               help="JSON Lines records, or - for stdin")
+    _add_limit_option(check_result)
     check_result.set_defaults(handler=_command_verify)
 
     schema = commands.add_parser(

@@ -262,6 +262,7 @@ class CompiledPlan:
     checked: CheckedPlan
     invariants: tuple[CompiledInvariant, ...] = ()
     quotas: tuple[CompiledQuota, ...] = ()
+    alerts: tuple[CompiledAlert, ...] = ()
 
     @property
     def limits(self) -> Limits:
@@ -285,6 +286,17 @@ class CompiledPlan:
         return attainments(self, records, as_of)
 
 
+@dataclass(frozen=True, slots=True)
+class CompiledAlert:
+    """An alert on a quota; ``fraction`` is the percentage as a fraction (20% is 0.2)."""
+
+    name: str
+    kind: str
+    quota: str
+    fraction: Decimal
+    percent_text: str
+
+
 def compile_plan(checked: CheckedPlan) -> CompiledPlan:
     """Build closures for every rule of a checked plan."""
     compiler = _Compiler(checked)
@@ -296,8 +308,11 @@ def compile_plan(checked: CheckedPlan) -> CompiledPlan:
         for item in tree.invariants
     )
     quotas = tuple(compiler.quota(quota) for quota in tree.quotas)
+    alerts = tuple(CompiledAlert(alert.name, alert.kind, alert.quota, alert.percent.value / 100,
+                                 f"{_plain(alert.percent.value)}%")
+                   for alert in tree.alerts)
     return CompiledPlan(tree.name, tree.version, checked.currency, checked.rounding,
-                        checked.source, rules, checked, invariants, quotas)
+                        checked.source, rules, checked, invariants, quotas, alerts)
 
 
 def _signed_at(ctx: Context) -> Any:

@@ -28,7 +28,9 @@ What crosses partitions, and how (docs/scale.md has the whole list):
 from __future__ import annotations
 
 import functools
-import zlib
+import json
+import math
+import uuid
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -37,6 +39,7 @@ from decimal import localcontext
 from typing import Any
 
 import dask
+import dask.bag
 from dask.bag import Bag
 from dask.delayed import Delayed, delayed
 
@@ -45,22 +48,24 @@ from commission_engine.closing import ClosedPeriods, apply_closed
 from commission_engine.compile import CompiledCohort, CompiledCommission, CompiledPlan
 from commission_engine.context import Context
 from commission_engine.errors import EvaluationError, Problem, RecordError
-from commission_engine.evaluate import evaluate as evaluate_in_process
 
-# Private helpers of the single-process path, reused so that the partitioned
-# path orders lines, checks currencies and reports duplicate ids the same way.
+# The underscored names are private helpers of the single-process path,
+# reused so that lines are ordered, currencies checked and duplicate ids
+# reported the same way.
 from commission_engine.evaluate import _check_currencies, _line_key
+from commission_engine.evaluate import evaluate as evaluate_in_process
 from commission_engine.records import (
     MAX_REPORTED_PROBLEMS,
     Contract,
     RecordSet,
+    _canonical_record,
     _check_duplicate_ids,
     _Collector,
     load_records,
 )
 from commission_engine.results import PayoutLine, Result, build_statements
 
-__all__ = ["evaluate"]
+__all__ = ["evaluate", "records_bag"]
 
 # Event records, routed to the partition of their contract. Every other
 # record (and anything that is not a record) goes to the client.
@@ -110,6 +115,24 @@ def evaluate(plan: CompiledPlan, records_bag: Bag, as_of: datetime,
     outcomes = _second_pass(plan.source, inputs, layout.offsets, positioned, headers,
                             layout, assignment, as_of, mode)
     return _merge(plan, headers, as_of, mode, closed, outcomes)
+
+
+def records_bag(records: Sequence[Any], partitions: int) -> Bag:
+    """Split records held in memory into a bag of ``partitions`` partitions.
+
+    ``dask.bag.from_sequence`` hashes every record to name its tasks, which
+    takes longer than evaluating them. This names the partitions with a
+    random token instead.
+    """
+    if not isinstance(partitions, int) or partitions < 1:
+        msg = f"partitions must be a whole number of at least 1, not {partitions!r}"
+        raise ValueError(msg)
+    token = uuid.uuid4().hex
+    size = max(1, math.ceil(len(records) / partitions))
+    chunks = [list(records[start:start + size]) for start in range(0, len(records), size)]
+    parts = [delayed(chunk, name=f"commission-records-{token}-{index}", traverse=False)
+             for index, chunk in enumerate(chunks or [[]])]
+    return dask.bag.from_delayed(parts)
 
 
 # ---------------------------------------------------------------- first pass
@@ -207,27 +230,51 @@ class _PaymentOf:
 
 def _grouping_payees(plan: CompiledPlan, headers: RecordSet, as_of: datetime
                      ) -> dict[str, set[str]]:
-    """Return, per contract, the payees whose tiers or cohorts the contract feeds.
+    """Return, per contract, the payees whose per-payee totals the contract feeds.
 
-    This over-approximates: a contract counts even when a rule is not in force
-    on it, which can only put more contracts together.
+    Those totals are a payee's tiered period total, its cohorts, its period
+    caps and floors, and the quota attainment an accelerator reads. This
+    over-approximates: a contract counts even when a rule is not in force on
+    it, which can only put more contracts together.
     """
+    paths = _grouping_paths(plan)
     grouped: dict[str, set[str]] = {}
-    rules = [rule for rule in plan.rules
-             if isinstance(rule, CompiledCohort)
-             or (isinstance(rule, CompiledCommission) and rule.tiers is not None)]
     for contract_id in sorted(headers.contracts):
         contract = headers.contracts[contract_id]
         payees: set[str] = set()
-        for rule in rules:
+        for path, subject in paths:
             ctx = Context(headers, contract, "UTC", as_of)
-            if getattr(rule, "subject", "contract") == "payment":
+            if subject == "payment":
                 ctx.subject = _PaymentOf(contract.id)
-            payee = rule.payee(ctx)
+            payee = path(ctx)
             if payee is not None:
                 payees.add(payee.id)
         grouped[contract_id] = payees
     return grouped
+
+
+def _grouping_paths(plan: CompiledPlan) -> list[tuple[Any, str]]:
+    """Return the payee paths of the plan's per-payee totals, each with its subject type."""
+    paths: list[tuple[Any, str]] = []
+    accelerated: set[str] = set()
+    for rule in plan.rules:
+        if isinstance(rule, CompiledCohort):
+            paths.append((rule.payee, "contract"))
+        if not isinstance(rule, CompiledCommission):
+            continue
+        if rule.accelerator is not None:
+            accelerated.add(rule.accelerator.quota)
+        if rule.tiers is not None or rule.accelerator is not None:
+            paths.append((rule.payee, rule.subject))
+        if rule.limits.has_period_limit and rule.split:
+            # Split shares are resolved on the contract, whatever the subject.
+            paths += [(payee_of, "contract") for payee_of, _share, _label in rule.split]
+        elif rule.limits.has_period_limit:
+            paths.append((rule.payee, rule.subject))
+    # A quota is measured only for the accelerators that read it.
+    paths += [(quota.credited, quota.subject) for quota in plan.quotas
+              if quota.name in accelerated]
+    return paths
 
 
 class _Groups:
@@ -300,16 +347,11 @@ def _referral_chain(headers: RecordSet, customer_id: str) -> list[str]:
 # ---------------------------------------------------------------- second pass
 
 
-def _route(part: Iterable[Any], offset: int, positioned: bool,
-           partition_of_contract: Mapping[str, int], count: int
-           ) -> tuple[list[list[Row]], list[list[tuple[str, str, int, str]]]]:
-    """Split a bag partition's contracts and events by partition.
-
-    Also returns the event ids, grouped by a hash of the id, so that ids used
-    twice in different partitions are found.
-    """
+def _route(part: Iterable[Any], offset: int, positioned: bool, routing: _Payload, count: int
+           ) -> list[list[Row]]:
+    """Split a bag partition's contracts and events by the partition that evaluates them."""
+    partition_of_contract: Mapping[str, int] = routing.value
     routed: list[list[Row]] = [[] for _ in range(count)]
-    ids: list[list[tuple[str, str, int, str]]] = [[] for _ in range(count)]
     for local, item in enumerate(part):
         position, record = _unpack(item, positioned)
         index = offset + local
@@ -325,36 +367,25 @@ def _route(part: Iterable[Any], offset: int, positioned: bool,
         # An event of an unknown contract goes to partition 0, whose
         # validation reports the missing contract.
         target = partition_of_contract.get(key, 0) if isinstance(key, str) else 0
-        text = _position(position, index)
-        routed[target].append((index, text, record))
-        record_id = record.get("id")
-        if record_type != "contract" and isinstance(record_id, str):
-            bucket = zlib.crc32(record_id.encode("utf-8", "surrogatepass")) % count
-            ids[bucket].append((record_type, record_id, index, text))
-    return routed, ids
+        routed[target].append((index, _position(position, index), record))
+    return routed
 
 
-def _pick(value: Sequence[Any], first: int, second: int) -> Any:
-    return value[first][second]
+def _pick(routed: Sequence[list[Row]], target: int) -> list[Row]:
+    return routed[target]
 
 
-def _duplicate_problems(*groups: list[tuple[str, str, int, str]]) -> list[tuple[int, Problem]]:
-    """Report every event id used twice, as ``load_records`` does."""
-    entries = sorted((entry for group in groups for entry in group), key=lambda e: e[2])
-    positions = [entry[3] for entry in entries]
-    collector = _Collector(positions)
-    _check_duplicate_ids([(entry[0], entry[1]) for entry in entries], positions, collector)
-    index_of = {entry[3]: entry[2] for entry in entries}
-    return [(index_of[problem.position], problem) for problem in collector.problems]
+# One event record of a partition: (type, id, index, position, canonical
+# JSON). The JSON is None when the partition's records are invalid.
+Event = tuple[str, str, int, str, str | None]
 
 
 @dataclass(frozen=True)
 class _Outcome:
-    """What one partition returns: lines, or the problems that stopped it."""
+    """What one partition returns: lines and events, or the problems that stopped it."""
 
     lines: tuple[PayoutLine, ...] = ()
-    # The canonical JSON of each event record, by record group and id.
-    record_lines: tuple[tuple[int, str, str], ...] = ()
+    events: tuple[Event, ...] = ()
     problems: tuple[tuple[int, Problem], ...] = ()
     omitted: int = 0
     error: str | None = None
@@ -389,13 +420,10 @@ def _compiled(source: str) -> CompiledPlan:
     return load_plan(source)
 
 
-# The event groups of RecordSet.all_records, in its order, after reps,
-# customers and contracts.
-_EVENT_GROUPS = ("payments", "refunds", "sessions", "surveys", "complaints")
-
-
-def _evaluate_partition(source: str, reference: Sequence[Row], first_contract_of: Mapping[str, str],
-                        as_of: datetime, mode: str, *routed: list[Row]) -> _Outcome:
+def _evaluate_partition(source: str, payload: _Payload, as_of: datetime, mode: str,
+                        *routed: list[Row]) -> _Outcome:
+    """Validate and evaluate one partition's records with the plain library."""
+    reference, first_contract_of = payload.value
     rows = sorted([*reference, *(row for group in routed for row in group)],
                   key=lambda row: row[0])
     index_of = {row[1]: row[0] for row in rows}
@@ -403,53 +431,83 @@ def _evaluate_partition(source: str, reference: Sequence[Row], first_contract_of
         records = load_records([row[2] for row in rows], [row[1] for row in rows])
     except RecordError as error:
         problems = tuple((index_of.get(p.position, -1), p) for p in error.problems)
-        return _Outcome(problems=problems, omitted=error.omitted)
+        return _Outcome(events=_event_keys(rows), problems=problems, omitted=error.omitted)
     visible = records.visible_at(as_of)
     part = _PartitionRecords(**{f.name: getattr(visible, f.name) for f in fields(RecordSet)},
                              first_contract_of=first_contract_of, seen_at=as_of)
     try:
         result = evaluate_in_process(_compiled(source), part, as_of, mode)
     except EvaluationError as error:
-        return _Outcome(error=str(error))
-    return _Outcome(lines=(*result.lines, *result.schedule),
-                    record_lines=_event_lines(records))
+        # The events still go to the client, whose duplicate-id check must
+        # see every partition's.
+        return _Outcome(events=_event_keys(rows), error=str(error))
+    return _Outcome(lines=(*result.lines, *result.schedule), events=_events(records, index_of))
 
 
-def _event_lines(records: RecordSet) -> tuple[tuple[int, str, str], ...]:
-    lines = records.canonical_lines
-    start = len(records.reps) + len(records.customers) + len(records.contracts)
+# The event tables of a RecordSet, in the order of RecordSet.all_records, and
+# the record type of each.
+_EVENT_TABLES = (("payments", "payment"), ("refunds", "refund"), ("sessions", "session"),
+                 ("surveys", "satisfaction"), ("complaints", "complaint"))
+
+
+def _events(records: RecordSet, index_of: Mapping[str, int]) -> tuple[Event, ...]:
+    """Return every event record of a partition with its place and canonical JSON."""
     out = []
-    for group_index, name in enumerate(_EVENT_GROUPS):
-        for record_id in sorted(getattr(records, name)):
-            out.append((group_index, record_id, lines[start]))
-            start += 1
+    for table, record_type in _EVENT_TABLES:
+        for record in getattr(records, table).values():
+            position = records.positions[(record_type, record.id)]
+            # The same line as RecordSet.canonical_lines writes for the digest.
+            line = json.dumps(_canonical_record(record), separators=(",", ":"),
+                              ensure_ascii=True)
+            out.append((record_type, record.id, index_of[position], position, line))
     return tuple(out)
+
+
+def _event_keys(rows: Sequence[Row]) -> tuple[Event, ...]:
+    """Return the type, id and place of each event row, for the duplicate-id check."""
+    out = []
+    for index, position, record in rows:
+        if not isinstance(record, Mapping) or record.get("type") not in EVENT_TYPES:
+            continue
+        record_id = record.get("id")
+        if isinstance(record_id, str):
+            out.append((record["type"], record_id, index, position, None))
+    return tuple(out)
+
+
+class _Payload:
+    """Data that goes into the task graph as it is, for Dask neither walks nor hashes it.
+
+    Dask looks for collections inside every list and dict argument of a task,
+    which for the reference records costs more than the task itself.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any):
+        self.value = value
 
 
 def _second_pass(source: str, inputs: Sequence[Delayed], offsets: Sequence[int],
                  positioned: bool, headers: RecordSet, layout: _Layout,
-                 assignment: _Assignment, as_of: datetime, mode: str) -> list[Any]:
+                 assignment: _Assignment, as_of: datetime, mode: str) -> list[_Outcome]:
     count = assignment.count
-    routing = delayed(assignment.partition_of_contract, traverse=False)
+    routing = _Payload(assignment.partition_of_contract)
     splits = [delayed(_route)(part, offset, positioned, routing, count)
               for part, offset in zip(inputs, offsets)]
     tasks = []
     for target in range(count):
-        reference = _reference_rows(layout, headers, assignment, target)
+        reference = _reference_rows(layout, assignment, target)
         first = {customer_id: headers.contracts_of_customer[customer_id][0].id
                  for customer_id in assignment.customers[target]
                  if customer_id in headers.contracts_of_customer}
-        routed = [delayed(_pick)(split, 0, target) for split in splits]
-        tasks.append(delayed(_evaluate_partition)(source, reference, first, as_of, mode,
-                                                  *routed))
-    for bucket in range(count):
-        ids = [delayed(_pick)(split, 1, bucket) for split in splits]
-        tasks.append(delayed(_duplicate_problems)(*ids))
+        routed = [delayed(_pick)(split, target) for split in splits]
+        tasks.append(delayed(_evaluate_partition)(source, _Payload((reference, first)), as_of,
+                                                  mode, *routed))
     return list(dask.compute(*tasks))
 
 
-def _reference_rows(layout: _Layout, headers: RecordSet, assignment: _Assignment,
-                    target: int) -> list[Row]:
+def _reference_rows(layout: _Layout, assignment: _Assignment, target: int) -> list[Row]:
     """Return the reps, customers and targets partition ``target`` must see."""
     customers = assignment.customers[target]
     rows = []
@@ -468,10 +526,9 @@ def _reference_rows(layout: _Layout, headers: RecordSet, assignment: _Assignment
 
 
 def _merge(plan: CompiledPlan, headers: RecordSet, as_of: datetime, mode: str,
-           closed: ClosedPeriods | None, outcomes: Sequence[Any]) -> Result:
-    partitions = [o for o in outcomes if isinstance(o, _Outcome)]
-    duplicates = [p for o in outcomes if not isinstance(o, _Outcome) for p in o]
-    _raise_problems(partitions, duplicates)
+           closed: ClosedPeriods | None, partitions: Sequence[_Outcome]) -> Result:
+    events = sorted(event for outcome in partitions for event in outcome.events)
+    _raise_problems(partitions, _duplicate_problems(events))
     errors = [o.error for o in partitions if o.error is not None]
     if errors:
         # NOTE: when several partitions fail, the first partition's error is
@@ -486,9 +543,26 @@ def _merge(plan: CompiledPlan, headers: RecordSet, as_of: datetime, mode: str,
             produced.sort(key=_line_key)
     lines = tuple(line for line in produced if line.due <= as_of)
     future = tuple(line for line in produced if line.due > as_of)
-    record_lines = _canonical_lines(headers, partitions)
+    record_lines = _canonical_lines(headers, events)
     return Result(plan.name, plan.version, as_of, plan.currency, mode, lines,
                   build_statements(lines), future, plan.source, lambda: record_lines)
+
+
+def _duplicate_problems(events: Sequence[Event]) -> list[tuple[int, Problem]]:
+    """Report every event id used more than once, as ``load_records`` does.
+
+    ``events`` is sorted by type and id, so the copies of an id are adjacent.
+    """
+    repeated = [event for before, event, after in zip([None, *events], events,
+                                                      [*events[1:], None])
+                if (before is not None and before[:2] == event[:2])
+                or (after is not None and after[:2] == event[:2])]
+    repeated.sort(key=lambda event: event[2])
+    positions = [event[3] for event in repeated]
+    collector = _Collector(positions)
+    _check_duplicate_ids([(event[0], event[1]) for event in repeated], positions, collector)
+    index_of = {event[3]: event[2] for event in repeated}
+    return [(index_of[problem.position], problem) for problem in collector.problems]
 
 
 def _raise_problems(partitions: Sequence[_Outcome],
@@ -504,9 +578,10 @@ def _raise_problems(partitions: Sequence[_Outcome],
     raise RecordError(tuple(ordered[:MAX_REPORTED_PROBLEMS]), omitted)
 
 
-def _canonical_lines(headers: RecordSet, partitions: Sequence[_Outcome]) -> tuple[str, ...]:
+def _canonical_lines(headers: RecordSet, events: Sequence[Event]) -> tuple[str, ...]:
     """Return every record's canonical line in the order of ``RecordSet.all_records``."""
     lines = headers.canonical_lines
     leading = len(headers.reps) + len(headers.customers) + len(headers.contracts)
-    events = sorted(line for outcome in partitions for line in outcome.record_lines)
-    return (*lines[:leading], *(line for _group, _id, line in events), *lines[leading:])
+    group_of = {record_type: index for index, (_table, record_type) in enumerate(_EVENT_TABLES)}
+    ordered = sorted(events, key=lambda event: (group_of[event[0]], event[1]))
+    return (*lines[:leading], *(event[4] for event in ordered), *lines[leading:])

@@ -18,6 +18,13 @@ __all__ = [
 ]
 
 
+def _printable(text: str) -> str:
+    """Escape lone surrogates, which Python strings allow but UTF-8 output cannot hold."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 class CommissionError(Exception):
     """Root of every error the library raises on purpose."""
 
@@ -45,7 +52,7 @@ class Diagnostic:
             parts.append("    " + " " * (self.column - 1) + "^" * width)
         if self.hint:
             parts.append(f"hint: {self.hint}")
-        return "\n".join(parts)
+        return _printable("\n".join(parts))
 
 
 class PlanError(CommissionError, ValueError):
@@ -92,7 +99,7 @@ class Problem:
         text = f"{where}: {self.message}"
         if self.fix:
             text += f"; {self.fix}"
-        return text
+        return _printable(text)
 
 
 class RecordError(CommissionError, ValueError):

@@ -526,23 +526,32 @@ class _Run:
                     (moment, record_id, change, sources))
         out = []
         for (payee_id, period), events in sorted(grouped.items()):
-            total = Decimal(0)
-            paid = Decimal(0)
-            for moment, _record_id, change, sources in sorted(events, key=lambda e: e[:2]):
-                total += change
-                exact = tiers.commission_on(total)
-                rounded = self.round(exact)
-                amount = rounded - paid
-                tier = tiers.tier_of(total)
-                steps = (explain.tier_step(rule.name, tiers.mode, tier.percent_text, total, exact,
-                                           self.currency),
-                         explain.running_step(rounded, paid, amount, self.currency))
-                paid = rounded
-                if amount == 0:
-                    continue
-                kind = "clawback" if change < 0 else "commission"
-                out.append(PayoutLine(payee_id, period, kind, rule.name, amount, self.currency,
-                                      sources, steps, moment))
+            out.extend(self.tier_group_lines(rule, tiers, payee_id, period, events))
+        return out
+
+    def tier_group_lines(self, rule: CompiledCommission, tiers: CompiledTiers, payee_id: str,
+                         period: str,
+                         events: Iterable[tuple[datetime, str, Decimal, tuple[str, ...]]]
+                         ) -> list[PayoutLine]:
+        """Return the tiered lines of one payee and period; events are ordered by time, then id."""
+        out = []
+        total = Decimal(0)
+        paid = Decimal(0)
+        for moment, _record_id, change, sources in sorted(events, key=lambda e: e[:2]):
+            total += change
+            exact = tiers.commission_on(total)
+            rounded = self.round(exact)
+            amount = rounded - paid
+            tier = tiers.tier_of(total)
+            steps = (explain.tier_step(rule.name, tiers.mode, tier.percent_text, total, exact,
+                                       self.currency),
+                     explain.running_step(rounded, paid, amount, self.currency))
+            paid = rounded
+            if amount == 0:
+                continue
+            kind = "clawback" if change < 0 else "commission"
+            out.append(PayoutLine(payee_id, period, kind, rule.name, amount, self.currency,
+                                  sources, steps, moment))
         return out
 
     # ---- commission rules on payments
@@ -735,23 +744,31 @@ class _Run:
         cohorts: dict[tuple[str, str], list[Contract]] = {}
         payees: dict[str, Rep] = {}
         for contract in self.contracts:
-            ctx = self.context(contract)
-            payee = self.payee_of(rule, ctx)
-            if payee is None:
+            membership = self.cohort_of(rule, contract)
+            if membership is None:
                 continue
-            day = self.in_force(rule, ctx)
-            if day is None:
-                continue
-            if rule.members is not None and rule.members(ctx) is not True:
-                continue
+            payee, period = membership
             payees[payee.id] = payee
-            cohorts.setdefault((payee.id, periods.period_of_date(day)), []).append(contract)
+            cohorts.setdefault((payee.id, period), []).append(contract)
         out = []
         for (payee_id, period), members in sorted(cohorts.items()):
             line = self.cohort_line(rule, payees[payee_id], period, members)
             if line is not None:
                 out.append(line)
         return out
+
+    def cohort_of(self, rule: CompiledCohort, contract: Contract) -> tuple[Rep, str] | None:
+        """Return the payee and cohort month a contract belongs to, or None when it is no member."""
+        ctx = self.context(contract)
+        payee = self.payee_of(rule, ctx)
+        if payee is None:
+            return None
+        day = self.in_force(rule, ctx)
+        if day is None:
+            return None
+        if rule.members is not None and rule.members(ctx) is not True:
+            return None
+        return payee, periods.period_of_date(day)
 
     def cohort_decided_at(self, rule: CompiledCohort, zone: str, period: str,
                           members: Iterable[Contract]) -> datetime:

@@ -16,7 +16,7 @@ from .errors import Problem, RecordError
 from .limits import DEFAULT_LIMITS, Limits, raise_hint
 from .records import RecordSet, load_records
 
-__all__ = ["load_jsonl"]
+__all__ = ["load_jsonl", "parse_jsonl", "reject_constant"]
 
 
 class _DuplicateKeyError(ValueError):
@@ -41,6 +41,16 @@ def load_jsonl(text: str, limits: Limits = DEFAULT_LIMITS) -> RecordSet:
     """Parse JSON Lines text and validate the records; raise ``RecordError`` listing every problem.
 
     Each record is named by its line number (``"line 3"``) in every message.
+    """
+    rows, positions = parse_jsonl(text, limits)
+    return load_records(rows, positions, limits)
+
+
+def parse_jsonl(text: str, limits: Limits = DEFAULT_LIMITS) -> tuple[list[Any], list[str]]:
+    """Parse JSON Lines text with numbers as Decimal; return the values and their positions.
+
+    The values are not validated as records. Every line that is not one JSON
+    value is reported at once in a ``RecordError``.
     """
     if not isinstance(text, str):
         msg = f"JSON Lines text must be str, not {type(text).__name__}; decode the file first"
@@ -67,7 +77,7 @@ def load_jsonl(text: str, limits: Limits = DEFAULT_LIMITS) -> RecordSet:
         positions.append(f"line {number}")
     if problems:
         raise RecordError(tuple(problems), omitted)
-    return load_records(rows, positions, limits)
+    return rows, positions
 
 
 def _parse_line(line: str, number: int, limits: Limits) -> Any:

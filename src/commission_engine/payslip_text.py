@@ -169,6 +169,24 @@ def _en_no_attainment(f: Formatter, quota: str, payee: str, period: str) -> str:
             " multiplier applies")
 
 
+def _en_limit(f: Formatter, kind: str, scope: str, limited: Decimal, amount: Decimal,
+              currency: str) -> str:
+    word = "capped" if kind == "cap" else "raised to the floor"
+    return (f"{word} at {f.money(limited, currency)} per {scope}"
+            f" (before: {f.exact(amount, currency)})")
+
+
+def _en_period_limit(f: Formatter, kind: str, rule: str, period: str, limit: Decimal,
+                     earned: Decimal, change: Decimal, currency: str) -> str:
+    if kind == "cap":
+        return (f"{rule} is capped at {f.money(limit, currency)} per period: the lines of"
+                f" {f.period(period)} so far come to {f.money(earned, currency)}, so"
+                f" {f.money(change, currency)} keeps the period's total within the cap")
+    return (f"{rule} has a floor of {f.money(limit, currency)} per period: the lines of"
+            f" {f.period(period)} come to {f.money(earned, currency)}, so"
+            f" {f.money(change, currency)} makes up the difference")
+
+
 def _measure(f: Formatter, unit: str, value: Decimal, currency: str) -> str:
     return f.money(value, currency) if unit == "money" else format(value, "f")
 
@@ -282,6 +300,28 @@ def _zh_no_attainment(f: Formatter, quota: str, payee: str, period: str) -> str:
     return f"{payee} 在{f.period(period)}没有“{quota}”目标，因此没有完成率，不适用倍数"
 
 
+# The unit a cap or floor applies to, as a Chinese measure phrase.
+_ZH_SCOPES = {"line": "每笔", "contract": "每份合同", "period": "每期"}
+
+
+def _zh_limit(f: Formatter, kind: str, scope: str, limited: Decimal, amount: Decimal,
+              currency: str) -> str:
+    where = _ZH_SCOPES.get(scope, f"每{scope}")
+    if kind == "cap":
+        return f"按{where}上限封顶为 {f.money(limited, currency)}（原为 {f.exact(amount, currency)}）"
+    return f"按{where}下限提高到 {f.money(limited, currency)}（原为 {f.exact(amount, currency)}）"
+
+
+def _zh_period_limit(f: Formatter, kind: str, rule: str, period: str, limit: Decimal,
+                     earned: Decimal, change: Decimal, currency: str) -> str:
+    if kind == "cap":
+        return (f"规则“{rule}”每期上限 {f.money(limit, currency)}：{f.period(period)}的明细"
+                f"至今合计 {f.money(earned, currency)}，因此以 {f.money(change, currency)}"
+                " 使本期合计不超过上限")
+    return (f"规则“{rule}”每期下限 {f.money(limit, currency)}：{f.period(period)}的明细"
+            f"合计 {f.money(earned, currency)}，因此补足 {f.money(change, currency)}")
+
+
 PHRASES: dict[str, dict[str, Phrase]] = {
     "en": {
         "rate": _en_rate, "installment": _en_installment, "respread": _en_respread,
@@ -290,6 +330,7 @@ PHRASES: dict[str, dict[str, Phrase]] = {
         "payment": _en_payment, "running": _en_running, "split": _en_split,
         "tier": _en_tier, "adjustment": _en_adjustment, "override": _en_override,
         "accelerator": _en_accelerator, "no_attainment": _en_no_attainment,
+        "limit": _en_limit, "period_limit": _en_period_limit,
     },
     "zh-CN": {
         "rate": _zh_rate, "installment": _zh_installment, "respread": _zh_respread,
@@ -298,5 +339,6 @@ PHRASES: dict[str, dict[str, Phrase]] = {
         "payment": _zh_payment, "running": _zh_running, "split": _zh_split,
         "tier": _zh_tier, "adjustment": _zh_adjustment, "override": _zh_override,
         "accelerator": _zh_accelerator, "no_attainment": _zh_no_attainment,
+        "limit": _zh_limit, "period_limit": _zh_period_limit,
     },
 }

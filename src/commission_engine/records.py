@@ -657,6 +657,47 @@ def _validate_models(
     except ValidationError as exc:
         _translate(exc, items, positions, collector)
         return []
+    except UnicodeEncodeError:
+        # pydantic-core cannot take a str holding a lone surrogate, which
+        # Python allows; only then are the strings searched for one.
+        if not _report_surrogates(items, positions, collector):
+            raise
+        return []
+
+
+def _report_surrogates(items: Sequence[Any], positions: Sequence[str],
+                       collector: _Collector) -> bool:
+    """Report each field whose text holds a lone surrogate; return whether any did."""
+    found = False
+    for item, position in zip(items, positions):
+        if not isinstance(item, Mapping):
+            continue
+        # A label or field name holding the surrogate could not be printed.
+        label = None if _has_surrogate(item.get("id")) else _label(item)
+        for key, value in item.items():
+            if not (_has_surrogate(key) or _has_surrogate(value)):
+                continue
+            found = True
+            field_name = None if _has_surrogate(key) else key
+            collector.add(position, label, field_name,
+                          "the text holds a lone UTF-16 surrogate (\\ud800 to \\udfff),"
+                          " which is not a character",
+                          "decode the source text as UTF-8, or join surrogate pairs")
+    return found
+
+
+def _has_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, Mapping):
+        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_has_surrogate(item) for item in value)
+    return False
 
 
 def _json_kind(value: Any) -> str:

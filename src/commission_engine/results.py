@@ -52,7 +52,7 @@ class PayoutLine:
         """Write the explanation as one payslip line.
 
         Without ``lang`` the text is the plain English of each step, as in the
-        JSON output; with ``lang="en"`` or ``lang="zh-CN"`` it is payslip text
+        JSON output. With ``lang="en"`` or ``lang="zh-CN"`` it is payslip text
         with the language's money, date and month formats.
         """
         if lang is None:

@@ -347,7 +347,9 @@ class _TreeBuilder(Transformer[Token, Any]):
                 self._tpos(token),
                 "write a shorter number; " + raise_hint("max_number_digits"),
             )
-            return Decimal(0)
+            # A stand-in of 1 causes no second error, such as a division by
+            # zero or zero installments, for a number already reported.
+            return Decimal(1)
         return Decimal(text)
 
     def _date(self, token: Token) -> date:
@@ -375,9 +377,12 @@ class _TreeBuilder(Transformer[Token, Any]):
         examples: list[t.Example] = []
         invariants: list[t.Invariant] = []
         quotas: list[t.Quota] = []
+        alerts: list[t.Alert] = []
         for item in items:
             if isinstance(item, t.Quota):
                 quotas.append(item)
+            elif isinstance(item, t.Alert):
+                alerts.append(item)
             elif isinstance(item, t.Example):
                 examples.append(item)
             elif isinstance(item, t.Invariant):
@@ -396,7 +401,7 @@ class _TreeBuilder(Transformer[Token, Any]):
                 rules.append(item)
         return t.PlanTree(
             name, version, currency, rounding, tuple(rules), tuple(examples),
-            header_pos, tuple(settings), tuple(invariants), tuple(quotas),
+            header_pos, tuple(settings), tuple(invariants), tuple(quotas), tuple(alerts),
         )
 
     def chunk(self, meta: Any, children: list[Any]) -> Any:
@@ -498,6 +503,17 @@ class _TreeBuilder(Transformer[Token, Any]):
         return t.Quota(str(name), str(subject), found.get("credited"), found.get("dated"),
                        found.get("when"), found.get("measure"), found.get("target"),
                        self._mpos(meta), self._tpos(name))
+
+    def alert_decl(self, meta: Any, children: list[Any]) -> t.Alert:
+        name, (kind, quota, percent) = children
+        return t.Alert(str(name), kind, str(quota), percent, self._mpos(meta), self._tpos(name),
+                       self._tpos(quota))
+
+    def alert_behind(self, meta: Any, children: list[Token]) -> tuple[str, Token, t.Percent]:
+        return ("behind", children[0], self.percent(None, [children[1]]))
+
+    def alert_below(self, meta: Any, children: list[Token]) -> tuple[str, Token, t.Percent]:
+        return ("below", children[0], self.percent(None, [children[1]]))
 
     def credited_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
         return ("credited", children[0], self._mpos(meta))
@@ -703,12 +719,13 @@ class _TreeBuilder(Transformer[Token, Any]):
         if value != value.to_integral_value():
             self._report(f"{token} is not a whole number of {unit}", self._tpos(token),
                          f"write a whole number of {unit}, such as 3")
-            return 0
+            return 1
         if value > self.limits.max_duration:
             self._report(f"{token} {unit} is too long", self._tpos(token),
                          f"write at most {self.limits.max_duration} {unit}; "
                          + raise_hint("max_duration"))
-            return 0
+            # As in _decimal, a stand-in of 1 (not 0, which 'level' rejects).
+            return 1
         return int(value)
 
     # ---- expressions

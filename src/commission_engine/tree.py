@@ -440,6 +440,19 @@ class Invariant:
     scope_pos: Pos
 
 
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """A warning on a quota: ``behind`` pace by more than ``percent``, or ``below`` a share of target."""
+
+    name: str
+    kind: str
+    quota: str
+    percent: Percent
+    pos: Pos
+    name_pos: Pos
+    quota_pos: Pos
+
+
 # ---------------------------------------------------------------- plan
 
 
@@ -455,3 +468,4 @@ class PlanTree:
     settings_positions: tuple[tuple[str, Pos], ...] = ()
     invariants: tuple[Invariant, ...] = ()
     quotas: tuple[Quota, ...] = ()
+    alerts: tuple[Alert, ...] = ()

@@ -1,0 +1,796 @@
+"""Incremental evaluation: an ``Engine`` keeps a plan's result up to date as records change.
+
+An engine keeps the records and the lines they produce at one as-of time.
+Adding, correcting or removing records recomputes only what the change can
+reach and returns a ``Delta``: the lines that appeared and disappeared and
+the statements that changed. ``Engine.result()`` is always equal to
+``evaluate(plan, records, as_of)`` over the same records, digest included.
+
+What a change reaches, by the kind of record changed:
+
+- an event of a contract (payment, refund, session, survey, complaint): that
+  contract's lines, under every rule;
+- a contract: every contract of its customer (which one is the customer's
+  first may change), under every rule;
+- a customer: the contracts of the customer and of every customer it
+  referred, directly or not (a referral is paid to the referrer's owner);
+- a rep: everything, because a rep's zone, manager or team can reach any
+  line through a payee or a manager chain;
+- a target: no line (targets are read by progress, not by rules).
+
+From the contracts a change reaches, the lines built over several contracts
+follow: a tiered rule's lines for each payee and period those contracts
+feed, a cohort rule's line for each cohort month they belong to (before and
+after), and an override's lines for each contract whose overridden lines
+changed, which covers the whole manager chain and every share of a split.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, localcontext
+from typing import Any
+
+from . import money
+from .compile import (
+    CompiledCohort,
+    CompiledCommission,
+    CompiledOneTime,
+    CompiledOverride,
+    CompiledPlan,
+)
+from .engine_store import (
+    EVENT_TYPES,
+    TABLES,
+    RecordKey,
+    RecordStore,
+    _Undo,
+    event_time,
+    record_key,
+    validate_models,
+)
+from .errors import EvaluationError, RecordError
+from .evaluate import _check_currencies, _guard, _line_key, _Run
+from .progress import PayeeProgress, assemble
+from .quotas import QuotaBook, measure_quotas
+from .records import RecordSet, _Collector, _Record, load_records
+from .results import PayoutLine, Result, Statement, build_statements
+
+__all__ = ["STATE_FORMAT", "Delta", "Engine"]
+
+STATE_FORMAT = "commission-engine-state/1"
+
+# A producer is one unit of recomputation and owns the lines it produced:
+# ("contract", contract id), ("tiers", rule index, payee, period),
+# ("cohort", rule index, payee, period), ("limits", rule index, payee, period)
+# or ("override", rule index, contract id).
+ProducerKey = tuple[Any, ...]
+TierEvent = tuple[str, str, tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class Delta:
+    """What one change to an engine's records changed in its result.
+
+    ``added`` and ``removed`` are owed lines (due at or before the as-of
+    time); ``scheduled_added`` and ``scheduled_removed`` are lines of the
+    future schedule. ``statements`` contains the new form of every statement
+    that changed, and ``emptied`` the (payee, period) of each statement left
+    with no lines.
+    """
+
+    added: tuple[PayoutLine, ...]
+    removed: tuple[PayoutLine, ...]
+    scheduled_added: tuple[PayoutLine, ...]
+    scheduled_removed: tuple[PayoutLine, ...]
+    statements: tuple[Statement, ...]
+    emptied: tuple[tuple[str, str], ...]
+
+    @property
+    def empty(self) -> bool:
+        """True when the change moved no line."""
+        return not (self.added or self.removed or self.scheduled_added
+                    or self.scheduled_removed)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the delta as JSON-ready data."""
+        return {
+            "added": [line.to_dict() for line in self.added],
+            "removed": [line.to_dict() for line in self.removed],
+            "scheduled_added": [line.to_dict() for line in self.scheduled_added],
+            "scheduled_removed": [line.to_dict() for line in self.scheduled_removed],
+            "statements": [statement.to_dict() for statement in self.statements],
+            "emptied": [list(key) for key in self.emptied],
+        }
+
+
+@contextmanager
+def _evaluation() -> Iterator[None]:
+    # As in a batch evaluation: exact arithmetic in the library's context,
+    # and the cyclic collector paused because nothing freed is cyclic.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        with localcontext(money.EVALUATION_CONTEXT):
+            yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+class Engine:
+    """A plan's evaluated state at one as-of time, updated record by record.
+
+    ``records`` is a ``RecordSet`` or raw records for ``load_records``.
+    Closed periods are not supported: evaluate with ``closed=`` in batch for
+    a statement run over paid periods.
+    """
+
+    def __init__(self, plan: CompiledPlan, as_of: datetime,
+                 records: RecordSet | Sequence[Mapping[str, Any]] | None = None,
+                 rounding: str | None = None):
+        if not isinstance(plan, CompiledPlan):
+            msg = f"plan must be a Plan from load_plan(...), not {type(plan).__name__}"
+            raise TypeError(msg)
+        _check_as_of(as_of)
+        self.plan = plan
+        self.as_of = as_of
+        self.rounding = rounding or plan.rounding
+        if self.rounding not in money.ROUNDING_MODES:
+            msg = f"unknown rounding mode {self.rounding!r}; use half-up or half-even"
+            raise EvaluationError(msg)
+        if records is None:
+            records = load_records([])
+        elif not isinstance(records, RecordSet):
+            records = load_records(records)
+        _check_currencies(plan, records)
+        self._store = RecordStore(records)
+        self._visible = _empty_record_set(self._store)
+        self._lines: dict[ProducerKey, tuple[PayoutLine, ...]] = {}
+        self._tier_events: dict[tuple[int, str], tuple[TierEvent, ...]] = {}
+        self._tier_members: dict[tuple[int, str, str], set[str]] = {}
+        self._cohort_of: dict[tuple[int, str], tuple[str, str] | None] = {}
+        self._cohort_members: dict[tuple[int, str, str], set[str]] = {}
+        self._base: dict[tuple[str, str], dict[ProducerKey, tuple[PayoutLine, ...]]] = {}
+        self._by_statement: dict[tuple[str, str], dict[ProducerKey, None]] = {}
+        self._result: Result | None = None
+        self._added = 0
+        self._accelerated = any(getattr(rule, "accelerator", None) is not None
+                                for rule in plan.rules)
+        contract_ids = set(self._store.tables["contract"])
+        self._refresh_visible(contract_ids, set(self._store.contracts_of_customer))
+        self._run = _Run(plan, self._visible, as_of, self.rounding)
+        if self._accelerated:
+            self._measure_quotas()
+        self._recompute(contract_ids)
+
+    # ---- reading
+
+    def result(self) -> Result:
+        """Return the whole result, equal to a batch evaluation of the same records."""
+        if self._result is None:
+            produced = [line for lines in self._lines.values() for line in lines]
+            produced.sort(key=_line_key)
+            owed = tuple(line for line in produced if line.due <= self.as_of)
+            future = tuple(line for line in produced if line.due > self.as_of)
+            record_lines = self._store.canonical_lines()
+            self._result = Result(self.plan.name, self.plan.version, self.as_of,
+                                  self.plan.currency, self.rounding, owed,
+                                  build_statements(owed), future, self.plan.source,
+                                  lambda: record_lines)
+        return self._result
+
+    def statement(self, payee: str, period: str) -> Statement | None:
+        """Return one payee's statement for one period, or None when it has no lines."""
+        return self._statement(payee, period)
+
+    def progress(self, period: str | None = None) -> tuple[PayeeProgress, ...]:
+        """Compute every rep's progress at the engine's as-of time; see ``progress.progress``."""
+        book = self._measure_quotas()
+        totals: dict[tuple[str, str, str], Decimal] = {}
+        for (index, _contract_id), events in self._tier_events.items():
+            name = self.plan.rules[index].name
+            for payee, period_of_event, event in events:
+                key = (name, payee, period_of_event)
+                totals[key] = totals.get(key, Decimal(0)) + event[2]
+        return assemble(self.plan, self._store.tables["rep"], self.result(), book, totals,
+                        self.as_of, period)
+
+    def records(self) -> RecordSet:
+        """Return every record of the engine, validated, as a new ``RecordSet``."""
+        return load_records([record.model_dump() for record in self._store.records()])
+
+    # ---- changing
+
+    def add(self, *records: Mapping[str, Any] | _Record) -> Delta:
+        """Add new records; raise ``RecordError`` and change nothing when any is invalid."""
+        return self.apply(add=records)
+
+    def correct(self, *records: Mapping[str, Any] | _Record) -> Delta:
+        """Replace records by new versions with the same type and id."""
+        return self.apply(correct=records)
+
+    def remove(self, *keys: Mapping[str, Any] | tuple[str, Any]) -> Delta:
+        """Remove records named by ``{"type": ..., "id": ...}`` or ``(type, id)``.
+
+        A target is named by its type, rep, period and metric.
+        """
+        return self.apply(remove=keys)
+
+    def apply(self, add: Iterable[Any] = (), correct: Iterable[Any] = (),
+              remove: Iterable[Any] = ()) -> Delta:
+        """Add, correct and remove records in one change, all or nothing."""
+        added, corrected, removed = list(add), list(correct), list(remove)
+        models = self._validate(added, corrected, removed)
+        undo = _Undo([])
+        new_models = models[:len(added)], models[len(added):]
+        old_records = [self._store.get(record_key(m)) for m in models]
+        old_records += [self._store.get(_removal_key(k)) for k in removed]
+        for model in new_models[0]:
+            self._added += 1
+            self._store.put(model, f"added record {self._added}", undo)
+        for model in new_models[1]:
+            self._store.put(model, None, undo)
+        for key in removed:
+            self._store.delete(_removal_key(key), undo)
+        changed = [record_key(m) for m in models] + [_removal_key(k) for k in removed]
+        collector = _Collector([])
+        self._store.check(changed, collector)
+        try:
+            collector.raise_if_any()
+            _check_currencies(self.plan, _contracts_only(models))
+        except RecordError:
+            self._store.revert(undo)
+            raise
+        touched = [record for record in (*models, *old_records) if record is not None]
+        if not any(self._seen(record) for record in touched):
+            # Records dated after the as-of time change no line, only the digest.
+            self._result = None
+            return Delta((), (), (), (), (), ())
+        contracts, customers = self._reach(touched, changed)
+        try:
+            delta = self._update(contracts, customers)
+        except Exception:
+            # Nothing was committed: putting the records back is enough.
+            self._store.revert(undo)
+            self._refresh_visible(contracts, customers)
+            if self._accelerated:
+                self._measure_quotas()
+                self._run.selections.clear()
+            raise
+        # The records changed even when no line moved, and the digest covers them.
+        self._result = None
+        return delta
+
+    # ---- state
+
+    def export_state(self) -> dict[str, Any]:
+        """Return the engine's state as plain JSON data; ``Engine.restore`` reads it back.
+
+        The state is the records, the as-of time, the rounding mode and the
+        digest of the result. Lines are not stored, because the plan and the
+        records fix them, and restoring recomputes and checks them.
+        """
+        return {
+            "format": STATE_FORMAT,
+            "plan": {"name": self.plan.name, "version": self.plan.version},
+            "as_of": self.as_of.isoformat(),
+            "rounding": self.rounding,
+            "records": [_json_record(line) for line in self._store.canonical_lines()],
+            "digest": self.result().digest,
+        }
+
+    @classmethod
+    def restore(cls, plan: CompiledPlan, state: Mapping[str, Any]) -> Engine:
+        """Rebuild an engine from ``export_state`` data, under the same plan."""
+        if not isinstance(state, Mapping) or state.get("format") != STATE_FORMAT:
+            found = state.get("format") if isinstance(state, Mapping) else type(state).__name__
+            msg = (f"the state has format {found!r}, not {STATE_FORMAT!r};"
+                   " pass the data Engine.export_state() returned")
+            raise EvaluationError(msg)
+        try:
+            as_of = datetime.fromisoformat(state["as_of"])
+            records = state["records"]
+            rounding = state["rounding"]
+            digest = state["digest"]
+        except (KeyError, TypeError, ValueError) as exc:
+            msg = (f"the state is incomplete or malformed ({exc});"
+                   " pass the data Engine.export_state() returned")
+            raise EvaluationError(msg) from None
+        engine = cls(plan, as_of, records, rounding)
+        if engine.result().digest != digest:
+            msg = (f"the restored result has digest {engine.result().digest}, but the state"
+                   f" was saved with {digest}; restore it under the plan text it was saved"
+                   f" with (plan {state.get('plan')})")
+            raise EvaluationError(msg)
+        return engine
+
+    # ---- validation
+
+    def _validate(self, added: list[Any], corrected: list[Any], removed: list[Any]
+                  ) -> list[_Record]:
+        positions = ([f"added record {i + 1}" for i in range(len(added))]
+                     + [f"corrected record {i + 1}" for i in range(len(corrected))])
+        models = validate_models([*added, *corrected], positions)
+        collector = _Collector(positions)
+        seen: dict[RecordKey, str] = {}
+        for model, position in zip(models, positions):
+            key = record_key(model)
+            label = _label(key)
+            if key in seen:
+                collector.add(position, label, "id", f"{label} is changed twice in one update,"
+                              f" also at {seen[key]}", "change each record once per update")
+                continue
+            seen[key] = position
+            exists = self._store.get(key) is not None
+            if position.startswith("added") and exists:
+                collector.add(position, label, "id", f"{label} is already in the records",
+                              "give the record its own id, or correct the existing one")
+            elif position.startswith("corrected") and not exists:
+                collector.add(position, label, "id", f"{label} is not in the records",
+                              "add it instead of correcting it")
+        for index, item in enumerate(removed):
+            position = f"removed record {index + 1}"
+            key = _removal_key(item)
+            label = _label(key)
+            if key[0] not in (*TABLES, "target"):
+                collector.add(position, None, "type", f"cannot remove {item!r}: no such record type",
+                              "name it as {'type': 'payment', 'id': 'P1'} or ('payment', 'P1')")
+            elif key in seen:
+                collector.add(position, label, "id", f"{label} is changed twice in one update,"
+                              f" also at {seen[key]}", "change each record once per update")
+            elif self._store.get(key) is None:
+                collector.add(position, label, "id", f"{label} is not in the records",
+                              "check the type and id of the record to remove")
+            seen.setdefault(key, position)
+        collector.raise_if_any()
+        return models
+
+    def _seen(self, record: Any) -> bool:
+        """Tell whether a record is visible at the as-of time (reference data always is)."""
+        if record.type in EVENT_TYPES or record.type == "contract":
+            return event_time(record) <= self.as_of
+        return record.type != "target" or self._accelerated
+
+    def _reach(self, records: Iterable[Any], changed: Iterable[RecordKey]
+               ) -> tuple[set[str], set[str]]:
+        """Return the contracts and customers whose lines a change can move."""
+        store = self._store
+        contracts: set[str] = set()
+        customers: set[str] = set()
+        for key in changed:
+            if key[0] == "rep":
+                customers.update(store.contracts_of_customer)
+                contracts.update(store.tables["contract"])
+                contracts.update(self._visible.contracts)
+                return contracts, customers
+        for record in records:
+            if record is None:
+                continue
+            record_type = record.type
+            if record_type == "contract":
+                contracts.add(record.id)
+                customers.add(record.customer)
+            elif record_type in EVENT_TYPES:
+                contracts.add(record.contract)
+            elif record_type == "customer":
+                customers.update(store.customer_descendants(record.id))
+        for customer_id in customers:
+            contracts.update(store.contracts_of_customer.get(customer_id, {}))
+            contracts.update(c.id for c in self._visible.contracts_of_customer.get(customer_id, ()))
+        return contracts, customers
+
+    # ---- recomputation
+
+    def _update(self, contracts: set[str], customers: set[str]) -> Delta:
+        self._refresh_visible(contracts, customers)
+        if self._accelerated and self._attainments_moved():
+            # NOTE: an attainment that moves reprices every contract of its
+            # payee and period, and the engine does not track which contracts
+            # read which attainment, so it recomputes all of them.
+            contracts = contracts | set(self._store.tables["contract"])
+            self._run.selections.clear()
+        return self._recompute(contracts)
+
+    def _attainments_moved(self) -> bool:
+        """Measure the quotas again; tell whether any attainment changed."""
+        before = self._run._quota_book
+        after = self._measure_quotas()
+        return before is None or list(before) != list(after)
+
+    def _measure_quotas(self) -> QuotaBook:
+        """Measure every quota over the visible records and the targets, for the run to read."""
+        run = self._run
+        records = dataclasses.replace(self._visible, targets=tuple(self._store.targets.values()))
+        with localcontext(money.EVALUATION_CONTEXT):
+            run._quota_book = measure_quotas(self.plan.quotas, records, self.as_of,
+                                             run.commission_of)
+        return run._quota_book
+
+    def _refresh_visible(self, contracts: set[str], customers: set[str]) -> None:
+        """Make the visible records of these contracts and customers match the store."""
+        store, visible, as_of = self._store, self._visible, self.as_of
+        tables = {t: getattr(visible, TABLES[t]) for t in EVENT_TYPES}
+        indexes = {t: getattr(visible, EVENT_TYPES[t]) for t in EVENT_TYPES}
+        for contract_id in contracts:
+            for record_type in EVENT_TYPES:
+                for record in indexes[record_type].pop(contract_id, ()):
+                    tables[record_type].pop(record.id, None)
+            visible.contracts.pop(contract_id, None)  # type: ignore[attr-defined]
+            for rule in self.plan.rules:
+                self._pop_selection(rule.name, contract_id)
+        for contract_id in contracts:
+            contract = store.tables["contract"].get(contract_id)
+            if contract is None or contract.signed_at > as_of:
+                continue
+            visible.contracts[contract_id] = contract  # type: ignore[index]
+            for record_type in EVENT_TYPES:
+                seen = [r for r in store.events_of[record_type].get(contract_id, {}).values()
+                        if event_time(r) <= as_of]
+                if not seen:
+                    continue
+                seen.sort(key=lambda r: (event_time(r), r.id))
+                indexes[record_type][contract_id] = tuple(seen)
+                for record in seen:
+                    tables[record_type][record.id] = record
+        for customer_id in customers:
+            members = [c for c in store.contracts_of_customer.get(customer_id, {}).values()
+                       if c.signed_at <= as_of]
+            if members:
+                members.sort(key=lambda c: (c.signed_at, c.id))
+                visible.contracts_of_customer[customer_id] = tuple(members)  # type: ignore[index]
+            else:
+                visible.contracts_of_customer.pop(customer_id, None)  # type: ignore[attr-defined]
+
+    def _pop_selection(self, rule_name: str, contract_id: str) -> None:
+        run = getattr(self, "_run", None)
+        if run is not None:
+            run.selections.pop((rule_name, contract_id), None)
+
+    def _recompute(self, contracts: set[str]) -> Delta:
+        with _evaluation():
+            pending = self._compute(contracts)
+        return self._commit(pending)
+
+    def _compute(self, contracts: set[str]) -> dict[ProducerKey, Any]:
+        """Compute the new lines of every producer the contracts reach, changing no state."""
+        pending: dict[ProducerKey, Any] = {}
+        ordered = sorted(contracts)
+        for contract_id in ordered:
+            pending[("contract", contract_id)] = self._contract_lines(contract_id)
+        tier_events: dict[tuple[int, str], tuple[TierEvent, ...]] = {}
+        cohorts: dict[tuple[int, str], tuple[str, str] | None] = {}
+        for index, rule in enumerate(self.plan.rules):
+            if isinstance(rule, CompiledCommission) and rule.tiers is not None:
+                for contract_id in ordered:
+                    tier_events[(index, contract_id)] = self._contract_tier_events(
+                        rule, contract_id)
+                pending.update(self._tier_groups(index, rule, ordered, tier_events))
+            elif isinstance(rule, CompiledCohort):
+                for contract_id in ordered:
+                    cohorts[(index, contract_id)] = self._contract_cohort(rule, contract_id)
+                pending.update(self._cohort_groups(index, rule, ordered, cohorts))
+        for index, rule in enumerate(self.plan.rules):
+            if isinstance(rule, CompiledCommission) and rule.limits.has_period_limit:
+                pending.update(self._period_limits(index, rule, pending))
+        for index, rule in enumerate(self.plan.rules):
+            if isinstance(rule, CompiledOverride):
+                pending.update(self._overrides(index, rule, pending))
+        pending[("state", "tier_events")] = tier_events
+        pending[("state", "cohorts")] = cohorts
+        return pending
+
+    def _contract_lines(self, contract_id: str) -> tuple[PayoutLine, ...]:
+        contract = self._visible.contracts.get(contract_id)
+        if contract is None:
+            return ()
+        run = self._run
+        out: list[PayoutLine] = []
+        for rule in self.plan.rules:
+            if isinstance(rule, CompiledCommission) and rule.tiers is None:
+                lines_of = run.payment_lines if rule.subject == "payment" else run.commission_lines
+                with _guard(rule.name, f"contract {contract_id}"):
+                    lines = lines_of(rule, contract)
+                    out.extend(run.split_lines(rule, contract, lines) if rule.split else lines)
+            elif isinstance(rule, CompiledOneTime):
+                with _guard(rule.name, f"contract {contract_id}"):
+                    out.extend(run.onetime_lines(rule, contract))
+        return tuple(out)
+
+    def _contract_tier_events(self, rule: CompiledCommission, contract_id: str
+                              ) -> tuple[TierEvent, ...]:
+        contract = self._visible.contracts.get(contract_id)
+        if contract is None:
+            return ()
+        with _guard(rule.name, "a tiered total"):
+            events = self._run.tier_events(rule, contract)
+        from . import periods
+
+        return tuple((payee.id, periods.period_of(moment, payee.timezone),
+                      (moment, record_id, change, sources))
+                     for payee, moment, record_id, change, sources in events)
+
+    def _tier_groups(self, index: int, rule: CompiledCommission, contracts: list[str],
+                     fresh: Mapping[tuple[int, str], tuple[TierEvent, ...]]
+                     ) -> dict[ProducerKey, Any]:
+        dirty: set[tuple[str, str]] = set()
+        for contract_id in contracts:
+            for events in (self._tier_events.get((index, contract_id), ()),
+                           fresh[(index, contract_id)]):
+                dirty.update((payee, period) for payee, period, _event in events)
+        out: dict[ProducerKey, Any] = {}
+        assert rule.tiers is not None
+        changed = set(contracts)
+        joined: dict[tuple[str, str], set[str]] = {}
+        for contract_id in contracts:
+            for payee, period, _event in fresh[(index, contract_id)]:
+                joined.setdefault((payee, period), set()).add(contract_id)
+        for payee, period in sorted(dirty):
+            members = set(self._tier_members.get((index, payee, period), ())) - changed
+            members.update(joined.get((payee, period), ()))
+            events = []
+            for contract_id in sorted(members):
+                own = fresh.get((index, contract_id))
+                if own is None:
+                    own = self._tier_events[(index, contract_id)]
+                events.extend(e for p, q, e in own if (p, q) == (payee, period))
+            with _guard(rule.name, "a tiered total"):
+                lines = self._run.tier_group_lines(rule, rule.tiers, payee, period, events)
+            out[("tiers", index, payee, period)] = (tuple(lines), members)
+        return out
+
+    def _contract_cohort(self, rule: CompiledCohort, contract_id: str) -> tuple[str, str] | None:
+        contract = self._visible.contracts.get(contract_id)
+        if contract is None:
+            return None
+        with _guard(rule.name, "a cohort"):
+            membership = self._run.cohort_of(rule, contract)
+        return None if membership is None else (membership[0].id, membership[1])
+
+    def _cohort_groups(self, index: int, rule: CompiledCohort, contracts: list[str],
+                       fresh: Mapping[tuple[int, str], tuple[str, str] | None]
+                       ) -> dict[ProducerKey, Any]:
+        dirty: set[tuple[str, str]] = set()
+        for contract_id in contracts:
+            for group in (self._cohort_of.get((index, contract_id)), fresh[(index, contract_id)]):
+                if group is not None:
+                    dirty.add(group)
+        out: dict[ProducerKey, Any] = {}
+        changed = set(contracts)
+        joined: dict[tuple[str, str], set[str]] = {}
+        for contract_id in contracts:
+            group = fresh[(index, contract_id)]
+            if group is not None:
+                joined.setdefault(group, set()).add(contract_id)
+        for payee_id, period in sorted(dirty):
+            members = set(self._cohort_members.get((index, payee_id, period), ())) - changed
+            members.update(joined.get((payee_id, period), ()))
+            lines: tuple[PayoutLine, ...] = ()
+            if members:
+                payee = self._visible.reps[payee_id]
+                ordered = [self._visible.contracts[c] for c in sorted(members)]
+                with _guard(rule.name, "a cohort"):
+                    line = self._run.cohort_line(rule, payee, period, ordered)
+                lines = () if line is None else (line,)
+            out[("cohort", index, payee_id, period)] = (lines, members)
+        return out
+
+    def _period_limits(self, index: int, rule: CompiledCommission,
+                       pending: Mapping[ProducerKey, Any]) -> dict[ProducerKey, Any]:
+        """Recompute the cap and floor adjustments of every payee and period whose lines moved."""
+        dirty: set[tuple[str, str]] = set()
+        for key, value in pending.items():
+            if key[0] in ("state", "limits", "override"):
+                continue
+            new = value[0] if key[0] in ("tiers", "cohort") else value
+            for line in (*self._lines.get(key, ()), *new):
+                if line.rule == rule.name:
+                    dirty.add((line.payee, line.period))
+        fresh: dict[tuple[str, str], set[ProducerKey]] = {}
+        for key, value in pending.items():
+            if key[0] in ("state", "limits", "override"):
+                continue
+            new = value[0] if key[0] in ("tiers", "cohort") else value
+            for line in new:
+                fresh.setdefault((line.payee, line.period), set()).add(key)
+        out: dict[ProducerKey, Any] = {}
+        for payee, period in sorted(dirty):
+            producers = set(self._by_statement.get((payee, period), {}))
+            producers.update(fresh.get((payee, period), ()))
+            group: list[PayoutLine] = []
+            for key in producers:
+                if key[0] == "limits":
+                    continue
+                value = pending.get(key)
+                if value is None:
+                    lines = self._lines.get(key, ())
+                else:
+                    lines = value[0] if key[0] in ("tiers", "cohort") else value
+                group.extend(line for line in lines if line.rule == rule.name
+                             and line.payee == payee and line.period == period)
+            with _guard(rule.name, f"the period {period} of {payee}"):
+                limited = self._run.period_limit_lines(rule, group)
+            out[("limits", index, payee, period)] = tuple(limited)
+        return out
+
+    def _overrides(self, index: int, rule: CompiledOverride,
+                   pending: Mapping[ProducerKey, Any]) -> dict[ProducerKey, Any]:
+        """Recompute the override lines of every contract whose overridden lines changed."""
+        touched: dict[str, dict[ProducerKey, tuple[PayoutLine, ...]]] = {}
+        for key, value in pending.items():
+            if key[0] == "state":
+                continue
+            new = value[0] if key[0] in ("tiers", "cohort") else value
+            for line in (*self._lines.get(key, ()), *new):
+                if line.rule == rule.of:
+                    touched.setdefault(line.sources[0], {})
+        out: dict[ProducerKey, Any] = {}
+        for source in sorted(touched):
+            producers = dict(self._base.get((rule.of, source), {}))
+            base: list[PayoutLine] = []
+            for key, value in pending.items():
+                if key[0] == "state":
+                    continue
+                new = value[0] if key[0] in ("tiers", "cohort") else value
+                producers[key] = tuple(line for line in new
+                                       if line.rule == rule.of and line.sources[0] == source)
+            for lines in producers.values():
+                base.extend(lines)
+            out[("override", index, source)] = tuple(self._run.override_lines(rule, base))
+        return out
+
+    def _commit(self, pending: dict[ProducerKey, Any]) -> Delta:
+        """Store the new lines and membership, and return what moved."""
+        tier_events = pending.pop(("state", "tier_events"))
+        cohorts = pending.pop(("state", "cohorts"))
+        self._tier_events.update(tier_events)
+        for key, events in tier_events.items():
+            if not events:
+                del self._tier_events[key]
+        self._cohort_of.update(cohorts)
+        added: list[PayoutLine] = []
+        removed: list[PayoutLine] = []
+        touched: set[tuple[str, str]] = set()
+        for key, value in pending.items():
+            if key[0] == "tiers":
+                value, members = value
+                _store_members(self._tier_members, key[1:], members)
+            elif key[0] == "cohort":
+                value, members = value
+                _store_members(self._cohort_members, key[1:], members)
+            old = self._lines.get(key, ())
+            if old == value:
+                continue
+            gone, new = _difference(old, value)
+            added.extend(new)
+            removed.extend(gone)
+            self._replace(key, old, value, touched)
+        if not (added or removed):
+            return Delta((), (), (), (), (), ())
+        self._result = None
+        statements = []
+        emptied = []
+        for payee, period in sorted(touched):
+            statement = self._statement(payee, period)
+            if statement is None:
+                emptied.append((payee, period))
+            else:
+                statements.append(statement)
+        added.sort(key=_line_key)
+        removed.sort(key=_line_key)
+        as_of = self.as_of
+        return Delta(tuple(x for x in added if x.due <= as_of),
+                     tuple(x for x in removed if x.due <= as_of),
+                     tuple(x for x in added if x.due > as_of),
+                     tuple(x for x in removed if x.due > as_of),
+                     tuple(statements), tuple(emptied))
+
+    def _replace(self, key: ProducerKey, old: tuple[PayoutLine, ...],
+                 new: tuple[PayoutLine, ...], touched: set[tuple[str, str]]) -> None:
+        for line in old:
+            self._base.get((line.rule, line.sources[0]), {}).pop(key, None)
+            producers = self._by_statement.get((line.payee, line.period))
+            if producers is not None:
+                producers.pop(key, None)
+            if line.due <= self.as_of:
+                touched.add((line.payee, line.period))
+        if new:
+            self._lines[key] = new
+        else:
+            self._lines.pop(key, None)
+        for line in new:
+            group = self._base.setdefault((line.rule, line.sources[0]), {})
+            group[key] = tuple(x for x in new
+                               if x.rule == line.rule and x.sources[0] == line.sources[0])
+            self._by_statement.setdefault((line.payee, line.period), {})[key] = None
+            if line.due <= self.as_of:
+                touched.add((line.payee, line.period))
+
+    def _statement(self, payee: str, period: str) -> Statement | None:
+        producers = self._by_statement.get((payee, period), {})
+        lines = [line for key in producers for line in self._lines.get(key, ())
+                 if line.payee == payee and line.period == period and line.due <= self.as_of]
+        if not lines:
+            return None
+        lines.sort(key=_line_key)
+        return build_statements(lines)[0]
+
+
+def _store_members(table: dict[Any, set[str]], key: Any, members: set[str]) -> None:
+    if members:
+        table[key] = members
+    else:
+        table.pop(key, None)
+
+
+def _difference(old: tuple[PayoutLine, ...], new: tuple[PayoutLine, ...]
+                ) -> tuple[list[PayoutLine], list[PayoutLine]]:
+    """Return the lines only in ``old`` and only in ``new``, counting repeats."""
+    remaining = list(new)
+    gone = []
+    for line in old:
+        try:
+            remaining.remove(line)
+        except ValueError:
+            gone.append(line)
+    return gone, remaining
+
+
+def _check_as_of(as_of: Any) -> None:
+    if not isinstance(as_of, datetime):
+        msg = (f"as_of must be a datetime, not {type(as_of).__name__};"
+               " use datetime.fromisoformat('2025-06-30T00:00:00+08:00')")
+        raise TypeError(msg)
+    if as_of.tzinfo is None or as_of.utcoffset() is None:
+        msg = f"as_of {as_of.isoformat()} has no UTC offset; pass an aware datetime"
+        raise EvaluationError(msg)
+
+
+def _empty_record_set(store: RecordStore) -> RecordSet:
+    # Reps and customers are reference data, always visible, so the visible
+    # set shares the store's tables; the rest is filled per contract.
+    return RecordSet(
+        reps=store.tables["rep"], customers=store.tables["customer"], contracts={},
+        payments={}, refunds={}, sessions={}, surveys={}, complaints={}, targets=(),
+        contracts_of_customer={}, payments_of={}, refunds_of={}, sessions_of={},
+        surveys_of={}, complaints_of={}, positions=store.positions,
+    )
+
+
+def _contracts_only(models: Iterable[_Record]) -> RecordSet:
+    contracts = {m.id: m for m in models if m.type == "contract"}  # type: ignore[attr-defined]
+    positions = {("contract", k): f"contract {k}" for k in contracts}
+    return RecordSet(reps={}, customers={}, contracts=contracts, payments={}, refunds={},
+                     sessions={}, surveys={}, complaints={}, targets=(),
+                     contracts_of_customer={}, payments_of={}, refunds_of={}, sessions_of={},
+                     surveys_of={}, complaints_of={}, positions=positions)
+
+
+def _removal_key(item: Any) -> RecordKey:
+    if isinstance(item, tuple) and len(item) == 2:
+        return (item[0], item[1])
+    if isinstance(item, Mapping):
+        return record_key(item)
+    if isinstance(item, _Record):
+        return record_key(item)
+    return ("", repr(item))
+
+
+def _label(key: RecordKey) -> str:
+    record_type, ident = key
+    if record_type == "target":
+        rep, period, metric = ident
+        return f"target {metric!r} of {rep} for {period}"
+    return f"{record_type} {ident}"
+
+
+def _json_record(line: str) -> dict[str, Any]:
+    import json
+
+    return json.loads(line)  # type: ignore[no-any-return]
+

@@ -1,0 +1,102 @@
+"""Every error class of the library, raised through the real command line: exit 1, no traceback."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from helpers import one_contract, run_cli
+
+import commission_engine
+from commission_engine import CommissionError, EvaluationError, PlanError, RecordError
+
+HEADER = 'plan "t" version "1"\ncurrency CNY\n\n'
+AS_OF = "2026-01-01T00:00:00Z"
+GOOD_PLAN = HEADER + "bonus b on contract:\n    paid to contract.rep\n    amount 1.00\n"
+GOOD_RECORDS = "".join(
+    json.dumps(row) + "\n" for row in one_contract("100.00", "2025-01-15T10:00:00+08:00"))
+
+# For each error class: the plan text, the records, and a line the message must contain.
+CASES: dict[type[CommissionError], tuple[str, str, str]] = {
+    PlanError: (
+        HEADER + "bonus b on contract:\n    paid to contract.rep\n    amount contract.amont\n",
+        GOOD_RECORDS,
+        "p.plan:6:21: error: a contract has no field 'amont'",
+    ),
+    RecordError: (
+        GOOD_PLAN,
+        GOOD_RECORDS.replace('"amount": "100.00"', '"amount": 100.555e0'),
+        "line 3 (contract K1), field amount: amount 100.555 has more decimals than CNY allows (2)",
+    ),
+    EvaluationError: (
+        HEADER + "bonus b on contract:\n    paid to contract.rep\n"
+        "    amount contract.amount / (contract.term_months - 1)\n",
+        GOOD_RECORDS,
+        "rule 'b' divides by zero for contract K1",
+    ),
+}
+
+
+def library_error_classes() -> set[type[CommissionError]]:
+    """Return every concrete error class the library exports, found by walking subclasses."""
+    found: set[type[CommissionError]] = set()
+    pending = [CommissionError]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if cls is not CommissionError and cls.__module__.startswith("commission_engine"):
+            found.add(cls)
+    return found
+
+
+def test_every_error_class_has_case() -> None:
+    assert library_error_classes() == set(CASES)
+
+
+def test_error_classes_exported() -> None:
+    for cls in library_error_classes():
+        assert getattr(commission_engine, cls.__name__) is cls
+
+
+@pytest.mark.parametrize("error", list(CASES), ids=lambda cls: cls.__name__)
+def test_error_class_from_cli(tmp_path: Path, error: type[CommissionError]) -> None:
+    plan_text, records_text, expected = CASES[error]
+    plan = tmp_path / "p.plan"
+    records = tmp_path / "r.jsonl"
+    plan.write_text(plan_text, encoding="utf-8")
+    records.write_text(records_text, encoding="utf-8")
+
+    completed = run_cli("run", "p.plan", "r.jsonl", "--as-of", AS_OF, cwd=tmp_path)
+
+    assert completed.returncode == 1
+    assert completed.stdout == ""
+    assert "Traceback" not in completed.stderr
+    assert expected in completed.stderr
+
+
+@pytest.mark.parametrize("error", list(CASES), ids=lambda cls: cls.__name__)
+def test_error_class_in_process(error: type[CommissionError]) -> None:
+    """The same inputs raise exactly that class when the library is called directly."""
+    plan_text, records_text, expected = CASES[error]
+
+    with pytest.raises(error) as caught:
+        plan = commission_engine.load_plan(plan_text, "p.plan")
+        records = commission_engine.load_jsonl(records_text)
+        plan.evaluate(records, datetime.fromisoformat(AS_OF))
+
+    assert expected in str(caught.value)
+    assert isinstance(caught.value, ValueError)
+
+
+def test_plan_error_from_check_and_test(tmp_path: Path) -> None:
+    plan = tmp_path / "p.plan"
+    plan.write_text(CASES[PlanError][0], encoding="utf-8")
+
+    for command in ("check", "test"):
+        completed = run_cli(command, str(plan))
+
+        assert completed.returncode == 1, command
+        assert "Traceback" not in completed.stderr
+        assert "error: a contract has no field 'amont'" in completed.stderr
