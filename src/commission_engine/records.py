@@ -683,19 +683,48 @@ def _load_records(raw: Sequence[Any], positions: Sequence[str] | None,
     for position, label, message, fix in revised.problems:
         collector.add(position, label, "revision", message, fix)
     raw, positions = revised.items, revised.positions
-    models = _validate_models(raw, positions, collector, limits)
-    if collector.problems:
-        # References cannot be checked among invalid records, but duplicate
-        # ids can, so the first report already names them.
-        _check_duplicate_ids(_raw_keys(raw), positions, collector)
+    models, valid_positions, invalid = _validate_valid(raw, positions, collector, limits)
+    if models is None:
         collector.raise_if_any()
-    where = _check_duplicate_ids(
-        [(m.type, getattr(m, "id", None)) for m in models], positions, collector
-    )
-    record_set = _index(models, positions, collector, where)
-    _check_references(record_set, where, collector)
+        models = []
+    # Duplicates are checked over every record, valid or not, so one report
+    # lists them with the field problems.
+    where = _check_duplicate_ids(_raw_keys(raw), positions, collector)
+    record_set = _index(models, valid_positions, collector, where, invalid)
+    _check_references(record_set, where, collector, invalid)
     collector.raise_if_any()
     return record_set
+
+
+def _validate_valid(
+    raw: Sequence[Any], positions: Sequence[str], collector: _Collector, limits: Limits
+) -> tuple[list[_Record] | None, list[str], frozenset[tuple[Any, Any]]]:
+    """Validate every record and keep the valid ones for the cross-record checks.
+
+    Returns the valid models, their positions and the (type, id) keys of the
+    invalid records, whose references are then not reported as missing. The
+    models are None when the valid records cannot be told apart, which
+    happens only when more problems were found than are reported.
+    """
+    failed: set[str] = set()
+    while True:
+        kept = [index for index, position in enumerate(positions) if position not in failed]
+        kept_positions = [positions[index] for index in kept]
+        known = len(collector.problems)
+        models = _validate_models([raw[index] for index in kept], kept_positions,
+                                  collector, limits)
+        found = {problem.position for problem in collector.problems[known:]}
+        if not found and not collector.omitted:
+            break
+        # Each pass drops the records it found invalid; a pass that finds no
+        # new one, or problems past the reporting limit, ends the search.
+        if collector.omitted or not found - failed:
+            return None, [], frozenset()
+        failed |= found
+    keys = _raw_keys(raw)
+    invalid = frozenset(keys[index] for index, position in enumerate(positions)
+                        if position in failed)
+    return models, kept_positions, invalid
 
 
 def _validate_models(
@@ -900,7 +929,8 @@ def _fix_for(error: Any) -> str | None:
 
 
 def _index(models: list[_Record], positions: Sequence[str], collector: _Collector,
-           where: dict[tuple[str, str], str]) -> RecordSet:
+           where: dict[tuple[str, str], str],
+           invalid: frozenset[tuple[Any, Any]] = frozenset()) -> RecordSet:
     tables: dict[str, dict[str, Any]] = {name: {} for name in RECORD_TYPES if name != "target"}
     targets: list[Target] = []
     target_keys: dict[tuple[str, str, str], str] = {}
@@ -920,7 +950,7 @@ def _index(models: list[_Record], positions: Sequence[str], collector: _Collecto
         # The first record with an id wins; the duplicate was already reported.
         tables[model.type].setdefault(model.id, model)  # type: ignore[attr-defined]
     for target, position in zip(targets, target_keys.values()):
-        if target.rep not in tables["rep"]:
+        if target.rep not in tables["rep"] and ("rep", target.rep) not in invalid:
             collector.add(position, f"target of {target.rep} for {target.period}", "rep",
                           f"rep {target.rep!r} is not in the records",
                           "add the rep record or correct the id")
@@ -952,9 +982,14 @@ def _index(models: list[_Record], positions: Sequence[str], collector: _Collecto
 
 
 def _check_references(
-    records: RecordSet, where: dict[tuple[str, str], str], collector: _Collector
+    records: RecordSet, where: dict[tuple[str, str], str], collector: _Collector,
+    invalid: frozenset[tuple[Any, Any]] = frozenset(),
 ) -> None:
-    """Check that every reference resolves and every cross-record rule holds."""
+    """Check that every reference resolves and every cross-record rule holds.
+
+    A reference to a record in ``invalid`` (type, id) is not reported as
+    missing, because that record's own problems are already reported.
+    """
 
     def report(record_type: str, record_id: str, field_name: str, message: str,
                fix: str | None = None) -> None:
@@ -963,6 +998,8 @@ def _check_references(
 
     def missing(record_type: str, record_id: str, field_name: str, target: str,
                 value: str) -> None:
+        if (target, value) in invalid:
+            return
         report(record_type, record_id, field_name, f"{target} {value!r} is not in the records",
                f"add the {target} record or correct the id")
 
