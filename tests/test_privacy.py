@@ -78,3 +78,29 @@ def test_lines_cite_record_ids() -> None:
     assert "退款 F1" in clawback[0].explain("zh-CN")
     for text in outputs(PLANS[0], rows):
         assert MARKER not in text
+
+
+def test_progress_shows_names_not_reasons(tmp_path) -> None:
+    """The progress dashboard names reps by design, and never shows a refund's reason."""
+    import json
+
+    from helpers import run_cli
+
+    plan_path = ROOT / "tests" / "plans" / "progress.plan"
+    rows = [json.loads(line) for line in
+            (ROOT / "tests" / "cases" / "progress" / "records.jsonl").read_text(
+                encoding="utf-8").splitlines() if line.strip()]
+    contract = next(row for row in rows if row["type"] == "contract")
+    rows.append({"type": "refund", "id": "F1", "contract": contract["id"], "amount": "10.00",
+                 "refunded_at": "2025-03-10T10:00:00+08:00", "reason": "placeholder"})
+    marked = with_private_text(rows)
+    records = tmp_path / "records.jsonl"
+    records.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in marked),
+                       encoding="utf-8")
+
+    for output_format in ("table", "json"):
+        completed = run_cli("progress", str(plan_path), str(records), "--as-of",
+                            "2025-03-16T12:00:00+08:00", "--format", output_format)
+        assert completed.returncode == 0, completed.stderr
+        assert f"{MARKER} name of R1" in completed.stdout
+        assert f"{MARKER} reason" not in completed.stdout
