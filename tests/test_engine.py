@@ -172,3 +172,27 @@ def test_restore_under_other_plan(plan):
         Engine.restore(other, state)
     with pytest.raises(EvaluationError, match="has format"):
         Engine.restore(plan, {"format": "pickle"})
+
+
+@pytest.mark.parametrize("change", [
+    {"type": "satisfaction", "id": "S1", "contract": "K1", "score": 95,
+     "surveyed_at": "2025-02-01T10:00:00+08:00"},
+    {"type": "satisfaction", "id": "S1", "contract": "K1", "score": 60,
+     "surveyed_at": "2025-02-01T10:00:00+08:00"},
+    {"type": "satisfaction", "id": "S1", "contract": "K1", "score": 80,
+     "surveyed_at": "2025-02-01T10:00:00+08:00"},
+    {"type": "refund", "id": "F1", "contract": "K1", "amount": "3000.00",
+     "refunded_at": "2025-03-20T09:00:00+08:00", "reason": "moved"},
+])
+def test_delta_lists_only_changed_statements(plan, change):
+    engine = Engine(plan, AS_OF, reference_records())
+    before = {(s.payee, s.period): s for s in engine.result().statements}
+
+    delta = engine.add(change)
+
+    after = {(s.payee, s.period): s for s in engine.result().statements}
+    changed = sorted(key for key in {*before, *after} if before.get(key) != after.get(key))
+    listed = sorted([(s.payee, s.period) for s in delta.statements] + list(delta.emptied))
+    assert listed == changed
+    for statement in delta.statements:
+        assert statement == after[(statement.payee, statement.period)]

@@ -662,6 +662,11 @@ class Engine:
         added: list[PayoutLine] = []
         removed: list[PayoutLine] = []
         touched: set[tuple[str, str]] = set()
+        # Each reached statement as it was, so the delta can leave out the
+        # statements whose lines and total came back the same.
+        before: dict[tuple[str, str], Statement | None] = {}
+        changes: list[tuple[ProducerKey, tuple[PayoutLine, ...], tuple[PayoutLine, ...],
+                            list[PayoutLine], list[PayoutLine]]] = []
         for key, value in pending.items():
             if key[0] == "tiers":
                 value, members = value
@@ -673,6 +678,12 @@ class Engine:
             if old == value:
                 continue
             gone, new = _difference(old, value)
+            changes.append((key, old, value, gone, new))
+            for line in (*gone, *new):
+                reached = (line.payee, line.period)
+                if line.due <= self.as_of and reached not in before:
+                    before[reached] = self._statement(*reached)
+        for key, old, value, gone, new in changes:
             added.extend(new)
             removed.extend(gone)
             self._replace(key, old, value, (*gone, *new), touched)
@@ -683,6 +694,8 @@ class Engine:
         emptied = []
         for payee, period in sorted(touched):
             statement = self._statement(payee, period)
+            if statement == before.get((payee, period)):
+                continue
             if statement is None:
                 emptied.append((payee, period))
             else:
