@@ -237,6 +237,8 @@ def test_progress_command_json():
     assert first["payee"] == "R4"
     assert first["owed"] == "3300.00"
     assert first["tiers"][0]["needed"] == "40000.00"
+    # R4 has reached its bookings target: nothing needed is still written as money.
+    assert first["targets"][0]["needed"] == "0.00"
     second = data["payees"][1]
     assert second["alerts"][0] == {
         "alert": "behind_on_bookings", "kind": "behind", "quota": "bookings", "unit": "money",

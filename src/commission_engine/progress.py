@@ -260,12 +260,11 @@ def _replace_ranks(row: PayeeProgress, in_team: int, overall: int) -> PayeeProgr
 
 def _round_up(amount: Decimal, unit: str, currency: str) -> Decimal:
     """Round a shortfall up to what can be added: a minor unit of money, or a whole count."""
-    if amount <= 0:
-        return Decimal(0)
     if unit == "count":
-        return amount.to_integral_value(rounding=ROUND_CEILING)
+        return amount.to_integral_value(rounding=ROUND_CEILING) if amount > 0 else Decimal(0)
     quantum = Decimal(1).scaleb(-money.minor_digits(currency))
-    return amount.quantize(quantum, rounding=ROUND_CEILING)
+    # Nothing needed is still money, so it prints as 0.00 like other amounts.
+    return (amount if amount > 0 else Decimal(0)).quantize(quantum, rounding=ROUND_CEILING)
 
 
 def _target(quota: str, book: QuotaBook, payee: str, period: str, elapsed: int, length: int,
