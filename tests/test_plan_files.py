@@ -63,3 +63,18 @@ def test_cli_check_ok() -> None:
 
     assert completed.returncode == 0
     assert completed.stdout == f"{REFERENCE_PLAN}: ok\n"
+
+
+def test_plan_with_byte_order_mark(tmp_path):
+    """A plan saved with a UTF-8 byte order mark loads, and hashes as the plain text does."""
+    from commission_engine import load_plan
+    from helpers import REFERENCE_PLAN, run_cli
+
+    text = REFERENCE_PLAN.read_text(encoding="utf-8")
+    plan_path = tmp_path / "bom.plan"
+    plan_path.write_text("\ufeff" + text, encoding="utf-8")
+
+    completed = run_cli("check", str(plan_path))
+
+    assert completed.returncode == 0, completed.stderr
+    assert load_plan("\ufeff" + text).source == load_plan(text).source

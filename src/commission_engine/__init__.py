@@ -64,6 +64,10 @@ def load_plan(text: str, filename: str = "<plan>", limits: Limits = DEFAULT_LIMI
 
     from .money import EVALUATION_CONTEXT
 
+    # Editors on Windows start UTF-8 files with a byte order mark; it is not
+    # part of the plan, and dropping it here keeps it out of the digest too.
+    if isinstance(text, str):
+        text = text.removeprefix("\ufeff")
     try:
         # Rates are divided by 100 when the plan compiles: in the caller's
         # context, a precision of 2 made 12.345% into 12%.

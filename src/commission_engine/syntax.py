@@ -118,6 +118,7 @@ def parse_partial(text: str, limits: Limits = DEFAULT_LIMITS) -> ParseOutcome:
     piece (the header, a setting, a rule, an example) is parsed alone, so
     one run reports the first error of every piece.
     """
+    text = text.removeprefix("\ufeff")
     if len(text) > limits.max_plan_chars:
         return ParseOutcome(None, (_too_long(text, limits),), frozenset())
     lines = text.split("\n")
