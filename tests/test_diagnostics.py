@@ -249,3 +249,23 @@ def test_unknown_subject_is_error() -> None:
                            "    rate 8% of contract.amount\n")
 
     assert found[0][3] == "rules on 'invoice' records are not supported"
+
+
+@pytest.mark.parametrize("body", [
+    RULE + "    rate -5% of contract.amount\n",
+    RULE + "    rate of contract.amount:\n        -5% when new customer\n",
+])
+def test_negative_rate_explained(body: str) -> None:
+    (found,) = diagnostics_of(HEADER + body)
+
+    assert found[3] == "a rate cannot be negative"
+    assert found[4] is not None
+    assert "penalty rule" in found[4]
+
+
+def test_non_ascii_rule_name_hint() -> None:
+    (found,) = diagnostics_of(HEADER + "commission 提成 on contract:\n    paid to contract.rep\n"
+                                       "    rate 5% of contract.amount\n")
+
+    assert found[3] == "unexpected '提成'"
+    assert found[4] == "expected a name (ASCII letters, digits and _, starting with a letter or _)"

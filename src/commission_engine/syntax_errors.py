@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -102,7 +103,7 @@ CATALOGUE: dict[str, Mistake] = {
 
 # The words a message uses for each of the grammar's named terminals.
 _TERMINAL_WORDS: dict[str, str] = {
-    "NAME": "a name",
+    "NAME": "a name (ASCII letters, digits and _, starting with a letter or _)",
     "STRING": 'a quoted text such as "family"',
     "NUMBER": "a number such as 12000.00",
     "PERCENT": "a percentage such as 8%",
@@ -202,6 +203,12 @@ def describe_syntax_error(
     if label == "unclosed string":
         width = max(len(source_line) - column + 1, 1)
     expected = _describe_expected(exc, words)
+    if label == "rate without percent" and _NEGATIVE_PERCENT.match(source_line, column - 1):
+        return Diagnostic(
+            "a rate cannot be negative", line, column, column + width,
+            "write the rate without a minus sign; to deduct money, write a penalty rule,"
+            " whose amount (such as 5% of contract.amount) is taken off the payee's pay",
+            "error", source_line)
     if label is not None:
         mistake = CATALOGUE[label]
         suggestion = _suggest_keyword(found.strip("'"), _expected_keywords(exc, words),
@@ -219,6 +226,10 @@ def describe_syntax_error(
         message = f"unexpected {found}"
         hint = suggestion or (f"expected {expected}" if expected else None)
     return Diagnostic(message, line, column, column + width, hint, "error", source_line)
+
+
+# A percentage with a minus sign, which the grammar has no token for.
+_NEGATIVE_PERCENT = re.compile(r"-\s*[0-9]+(\.[0-9]+)?%")
 
 
 # Keywords that come in pairs. The word after a misspelling decides between
