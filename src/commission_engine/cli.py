@@ -456,7 +456,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--lang", choices=tuple(LANGUAGES),
                      help="write the explanations of table and CSV output as payslip text"
                           " in this language, with its money and date formats"
-                          " (default: plain English with ISO dates)")
+                          " (default: plain English with ISO dates); JSON output ignores"
+                          " it and always contains the structured steps and English text")
     run.add_argument("--dask", metavar="SCHEDULER_ADDRESS",
                      help="evaluate on the Dask cluster of this scheduler, such as"
                           " tcp://127.0.0.1:8786, partitioned by payee (needs the dask extra)")
