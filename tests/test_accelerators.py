@@ -289,3 +289,46 @@ def test_commission_is_band_times_rate(cents: list[int], target_cents: int) -> N
     expected = [(Decimal("0.08") * multiplier * amount).quantize(Decimal("0.01"), ROUND_HALF_UP)
                 for amount in amounts]
     assert [amount for _p, _k, amount in _amounts(rows)] == [a for a in expected if a]
+
+
+def test_accelerator_reading_own_commission() -> None:
+    with pytest.raises(PlanError) as caught:
+        load_plan('''plan "a" version "1"
+currency CNY
+
+quota earned on contract:
+    measure total of commission bonus_base
+    target 100.00
+
+commission bonus_base on contract:
+    paid to contract.rep
+    rate 1% of contract.amount
+
+commission base on contract:
+    paid to contract.rep
+    rate 8% of contract.amount + commission base2
+    accelerate by earned attainment:
+        1x below 100%
+        1.5x above
+
+commission base2 on contract:
+    paid to contract.rep
+    rate 1% of contract.amount
+
+quota loop on contract:
+    measure total of commission looped
+    target 100.00
+
+commission looped on contract:
+    paid to contract.rep
+    rate 1% of contract.amount
+    accelerate by loop attainment:
+        1x below 100%
+        1.5x above
+''')
+    errors = [(d.line, d.column, d.message, d.hint) for d in caught.value.diagnostics
+              if d.severity == "error"]
+
+    assert errors == [(30, 19, ("the accelerator of looped reads its own commission: rule looped"
+                                " -> quota loop -> rule looped"),
+                       "measure the quota without this rule's commission")]

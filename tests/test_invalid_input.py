@@ -416,7 +416,7 @@ def test_foreign_currency_api() -> None:
     assert problem.record_id == "contract K1"
     assert problem.field == "currency"
     assert "currency USD differs from the plan's currency CNY" in str(error)
-    assert "convert the amount" in str(error)
+    assert "declare the rate in the plan" in str(error)
 
 
 def test_foreign_currency_cli(tmp_path: Path) -> None:
@@ -424,7 +424,7 @@ def test_foreign_currency_cli(tmp_path: Path) -> None:
     assert "invalid records: 1 problem;" in stderr
     assert "line 3 (contract K1), field currency:" in stderr
     assert "currency USD differs from the plan's currency CNY" in stderr
-    assert "convert the amount" in stderr
+    assert "declare the rate in the plan" in stderr
 
 
 # ---------------------------------------------------------------- amounts too large to compute

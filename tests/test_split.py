@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from commission_engine import money
+from commission_engine import load_plan, load_records, money
+from commission_engine.strategies import record_sets
 
 
 @settings(max_examples=300)
@@ -42,3 +45,41 @@ def test_split_of_field_case() -> None:
     parts = money.split(Decimal("100.01"), [("R1", Decimal("0.6")), ("R2", Decimal("0.4"))], "CNY")
 
     assert parts == {"R1": Decimal("60.01"), "R2": Decimal("40.00")}
+
+
+_WHOLE = load_plan('''plan "s" version "1"
+currency CNY
+
+commission base on contract:
+    paid to contract.rep
+    rate 8% of contract.amount
+    pay in contract.term_months monthly installments
+''')
+_SPLIT = load_plan('''plan "s" version "1"
+currency CNY
+
+commission base on contract:
+    split between contract.rep 60%, customer.owner 25%, customer.owner 15%
+    rate 8% of contract.amount
+    pay in contract.term_months monthly installments
+''')
+_AS_OF = datetime.fromisoformat("2030-01-01T00:00:00+08:00")
+
+
+@settings(max_examples=60, deadline=None)
+@given(record_sets(max_reps=3))
+def test_split_rule_conserves_each_line(rows: list[dict[str, Any]]) -> None:
+    """Through a whole evaluation, a split rule's parts add up to the unsplit lines."""
+    records = load_records(rows)
+    whole = _WHOLE.evaluate(records, _AS_OF)
+    split = _SPLIT.evaluate(records, _AS_OF)
+
+    def by_source(result: Any) -> dict[tuple[str, ...], Decimal]:
+        sums: dict[tuple[str, ...], Decimal] = {}
+        for line in (*result.lines, *result.schedule):
+            sums[line.sources] = sums.get(line.sources, Decimal(0)) + line.amount
+        return sums
+
+    assert by_source(split) == {key: value for key, value in by_source(whole).items() if value}
+    for line in (*split.lines, *split.schedule):
+        assert line.amount.as_tuple().exponent == -2

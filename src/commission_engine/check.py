@@ -11,6 +11,7 @@ import difflib
 import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from . import money, schema
 from . import tree as t
@@ -41,6 +42,10 @@ _PAYMENT_ROOTS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 _ROOTS = {"contract": _CONTRACT_ROOTS, "payment": _PAYMENT_ROOTS}
 
+
+# The fields of a rep that a draw's condition may read, bare or as ``rep.kind``.
+DRAW_REP_FIELDS: dict[str, str] = {"id": "text", "name": "text", "kind": "text", "team": "text",
+                                   "region": "text", "timezone": "text"}
 
 # The values an invariant may read in each scope it ranges over.
 INVARIANT_SCOPES: dict[str, dict[str, str]] = {
@@ -144,15 +149,19 @@ class _Checker:
                        "split the plan into smaller plans; " + raise_hint("max_rules"))
             raise PlanError(tuple(sorted(self.diagnostics, key=lambda d: (d.line, d.column))))
         currency = self.check_settings()
+        self.check_exchange_rates(currency)
         rounding = self.plan.rounding or DEFAULT_ROUNDING
-        seen: dict[str, t.Rule] = {}
+        self.check_versions()
+        seen: dict[tuple[str, int], t.Rule] = {}
         for rule in self.plan.rules:
-            if rule.name in seen:
-                other = seen[rule.name]
+            key = (rule.name, rule.version)
+            if key in seen:
+                other = seen[key]
                 self.error(f"rule name {rule.name!r} is used twice (also on line {other.pos.line})",
                            rule.name_pos, "give every rule its own name")
             else:
-                seen[rule.name] = rule
+                seen[key] = rule
+                self.check_version_of(rule, seen)
             self.check_rule(rule)
         seen_invariants: dict[str, int] = {}
         for invariant in self.plan.invariants:
@@ -165,6 +174,7 @@ class _Checker:
         self.check_quotas(currency)
         self.check_alerts()
         self.check_commission_cycles()
+        self.check_quota_cycles()
         errors = [d for d in self.diagnostics if d.severity == "error"]
         if errors:
             raise PlanError(tuple(sorted(self.diagnostics, key=lambda d: (d.line, d.column))))
@@ -213,6 +223,9 @@ class _Checker:
     def check_rule(self, rule: t.Rule) -> None:
         if isinstance(rule, t.OverrideRule):
             self.check_override(rule)
+            return
+        if isinstance(rule, t.DrawRule):
+            self.check_draw(rule)
             return
         if rule.subject not in SUBJECTS:
             suggestion = _suggest(rule.subject, SUBJECTS)
@@ -290,6 +303,10 @@ class _Checker:
                            f" ({previous})", row.pos, "list the tiers from the lowest bound up")
             if row.bound is not None:
                 previous = row.bound
+            if tiers.by_count and row.bound is not None and (
+                    row.bound < 1 or row.bound != row.bound.to_integral_value()):
+                self.error(f"a tier by count needs a whole number of records, not {row.bound}",
+                           row.pos, "write a count such as 'up to 5'")
         if tiers.rows and tiers.rows[-1].bound is not None:
             self.error(f"no tier covers totals above {tiers.rows[-1].bound}", tiers.rows[-1].pos,
                        "end the tiers with a row such as '10% above'")
@@ -495,6 +512,110 @@ class _Checker:
         else:
             self.expect(rule.amount, cohort_scope, "money", "the amount")
 
+    # ---- exchange rates
+
+    def check_exchange_rates(self, currency: str) -> None:
+        """Check each rate's currency, value and date, once per currency and date."""
+        seen: dict[tuple[str, object], int] = {}
+        for rate in self.plan.exchange_rates:
+            if not money.is_known_currency(rate.currency):
+                suggestion = _suggest(rate.currency.upper(), money.known_currencies())
+                self.error(f"unknown currency {rate.currency!r}", rate.pos,
+                           suggestion or "write an ISO 4217 code such as USD, JPY or KWD")
+            elif rate.currency == currency:
+                self.error(f"an exchange rate of {currency} into itself is always 1", rate.pos,
+                           "remove the line; exchange rates are for other currencies")
+            if rate.rate <= 0:
+                self.error(f"an exchange rate of {rate.rate} is not a price", rate.pos,
+                           f"write how many {currency} one {rate.currency} is worth, above 0")
+            key = (rate.currency, rate.start)
+            if key in seen:
+                self.error(f"the rate of {rate.currency} from {rate.start} is given twice (also"
+                           f" on line {seen[key]})", rate.pos, "keep one of the two rates")
+            seen.setdefault(key, rate.pos.line)
+
+    # ---- versions
+
+    def check_versions(self) -> None:
+        """Check that the versions start on rising dates and have their own names."""
+        names = {self.plan.version: self.plan.pos.line}
+        previous = None
+        for version in self.plan.versions:
+            if version.name in names:
+                self.error(f"version {version.name!r} is used twice (also on line"
+                           f" {names[version.name]})", version.pos,
+                           "give every version its own name")
+            names.setdefault(version.name, version.pos.line)
+            if previous is not None and version.start <= previous.start:
+                self.error(f"version {version.name!r} starts on {version.start}, not after"
+                           f" version {previous.name!r} ({previous.start})", version.pos,
+                           "list the versions in the order they take effect")
+            previous = version
+
+    def check_version_of(self, rule: t.Rule, seen: dict[tuple[str, int], t.Rule]) -> None:
+        """Check that a rule of a later version replaces one of the same kind, if any."""
+        if rule.version == 0:
+            return
+        if isinstance(rule, t.OverrideRule | t.DrawRule):
+            word = "draw" if isinstance(rule, t.DrawRule) else "override"
+            self.error(f"{word} {rule.name!r} applies to the whole plan, so it cannot be in a"
+                       " later version", rule.name_pos, "move it above the first 'version' line")
+            return
+        for version in range(rule.version):
+            other = seen.get((rule.name, version))
+            if other is not None and _kind_word(other) != _kind_word(rule):
+                self.error(f"rule {rule.name!r} is a {_kind_word(rule)} rule here but a"
+                           f" {_kind_word(other)} rule on line {other.pos.line}", rule.name_pos,
+                           "give the new rule another name, or keep its kind")
+                return
+
+    # ---- draws
+
+    def check_draw(self, rule: t.DrawRule) -> None:
+        """Check the rule drawn against, the amounts, the periods and the reps' condition."""
+        if rule.of not in self.commission_rules:
+            suggestion = _suggest(rule.of, self.commission_rules)
+            self.error(f"no commission rule is named {rule.of!r}", rule.of_pos,
+                       suggestion or "name a commission rule of this plan after 'of'")
+        positions = dict(rule.clause_positions)
+        if rule.amount is None:
+            self.missing(rule, f"draw {rule.name!r} does not say how much it pays",
+                         "add a line such as 'recoverable 1,000.00 per period' or"
+                         " 'guaranteed 1,000.00 per period'")
+        else:
+            self.check_draw_amount(rule.amount, positions["draw_amount"], "draw")
+        if rule.recover_limit is not None:
+            self.check_draw_amount(rule.recover_limit, positions["draw_recover"], "limit")
+            if not rule.recoverable:
+                self.error("a guaranteed draw is never recovered", positions["draw_recover"],
+                           "remove the 'recover at most' line, or make the draw recoverable")
+        if rule.start is None:
+            self.missing(rule, f"draw {rule.name!r} does not say when it starts",
+                         "add a line such as 'from 2025-01' or 'from 2025-01 until 2025-06'")
+        else:
+            for period in (rule.start, rule.end):
+                if period is not None and not 1 <= int(period[5:]) <= 12:
+                    self.error(f"{period} is not a month", positions["draw_window"],
+                               "write the period as YYYY-MM, such as 2025-01")
+            if rule.end is not None and rule.end < rule.start:
+                self.error(f"the draw ends ({rule.end}) before it starts ({rule.start})",
+                           positions["draw_window"], "swap the periods or correct one of them")
+        if rule.condition is not None:
+            scope = _Scope("contract", {}, metrics=dict(DRAW_REP_FIELDS), cohort=True,
+                           place="a draw's condition", prefix="rep")
+            self.expect(rule.condition, scope, "boolean", "the draw's condition ('for')")
+
+    def check_draw_amount(self, amount: Decimal, pos: t.Pos, what: str) -> None:
+        currency = self.plan.currency or ""
+        if amount <= 0:
+            self.error(f"a {what} of {amount} per period pays nothing", pos,
+                       f"write a {what} above 0, or remove the line")
+        elif (money.is_known_currency(currency)
+              and -amount.as_tuple().exponent > money.minor_digits(currency)):  # type: ignore[operator]
+            self.error(f"a {what} of {amount} has more decimals than {currency} allows"
+                       f" ({money.minor_digits(currency)})", pos,
+                       f"round the amount to the minor unit of {currency}")
+
     # ---- quotas
 
     def check_quotas(self, currency: str) -> None:
@@ -582,7 +703,11 @@ class _Checker:
     def check_commission_cycles(self) -> None:
         """Reject commission rules whose rate or base refers back to themselves."""
         refers: dict[str, list[t.CommissionRef]] = {}
-        for name, rule in self.commission_rules.items():
+        # Every version of a rule counts, so a cycle through any of them is found.
+        for rule in self.plan.rules:
+            if not isinstance(rule, t.CommissionRule):
+                continue
+            name = rule.name
             nodes: list[object] = [rule.base, *(row.condition for row in rule.rows)]
             found: list[t.CommissionRef] = []
             while nodes:
@@ -592,7 +717,7 @@ class _Checker:
                 for slot in getattr(node, "__slots__", ()):
                     child = getattr(node, slot)
                     nodes.extend(child if isinstance(child, tuple) else (child,))
-            refers[name] = found
+            refers.setdefault(name, []).extend(found)
         for name in refers:
             path = [name]
             stack = [(name, iter(refers[name]))]
@@ -614,6 +739,31 @@ class _Checker:
                     seen.add(ref.rule)
                     path.append(ref.rule)
                     stack.append((ref.rule, iter(refers[ref.rule])))
+
+    def check_quota_cycles(self) -> None:
+        """Reject an accelerator whose quota reads, at any remove, its own rule's commission."""
+        reads: dict[str, set[str]] = {}
+        for rule in self.plan.rules:
+            if isinstance(rule, t.CommissionRule):
+                found = reads.setdefault(f"rule {rule.name}", set())
+                found.update(f"rule {ref.rule}" for ref in _commission_refs(
+                    (rule.base, *(row.condition for row in rule.rows))))
+                if rule.accelerator is not None:
+                    found.add(f"quota {rule.accelerator.quota}")
+        for quota in self.plan.quotas:
+            measure = quota.measure.base if quota.measure is not None else None
+            reads.setdefault(f"quota {quota.name}", set()).update(
+                f"rule {ref.rule}" for ref in _commission_refs((measure, quota.condition)))
+        for rule in self.plan.rules:
+            if not isinstance(rule, t.CommissionRule) or rule.accelerator is None:
+                continue
+            start = f"rule {rule.name}"
+            loop = _path_back(reads, f"quota {rule.accelerator.quota}", start)
+            if loop is not None:
+                shown = " -> ".join([start, *loop])
+                self.error(f"the accelerator of {rule.name} reads its own commission: {shown}",
+                           rule.accelerator.quota_pos,
+                           "measure the quota without this rule's commission")
 
     def check_invariant(self, invariant: t.Invariant) -> None:
         metrics = INVARIANT_SCOPES.get(invariant.scope)
@@ -895,6 +1045,38 @@ class _Checker:
 # ---------------------------------------------------------------- type rules
 
 
+def _commission_refs(roots: Iterable[object]) -> list[t.CommissionRef]:
+    """Collect the ``commission RULE`` references under some expressions."""
+    found = []
+    nodes = list(roots)
+    while nodes:
+        node = nodes.pop()
+        if isinstance(node, t.CommissionRef):
+            found.append(node)
+        for slot in getattr(node, "__slots__", ()):
+            child = getattr(node, slot)
+            nodes.extend(child if isinstance(child, tuple) else (child,))
+    return found
+
+
+def _path_back(reads: dict[str, set[str]], start: str, goal: str) -> list[str] | None:
+    """Return the nodes from ``start`` to ``goal`` along ``reads``, or None (breadth first)."""
+    previous: dict[str, str | None] = {start: None}
+    queue = [start]
+    while queue:
+        node = queue.pop(0)
+        if node == goal:
+            path = [node]
+            while previous[path[-1]] is not None:
+                path.append(previous[path[-1]])  # type: ignore[arg-type]
+            return path[::-1]
+        for following in sorted(reads.get(node, ())):
+            if following not in previous:
+                previous[following] = node
+                queue.append(following)
+    return None
+
+
 def _shape(node: object) -> object:
     """Return a node's structure without positions, to compare two conditions."""
     if isinstance(node, tuple):
@@ -938,7 +1120,8 @@ def _range_overlap(first: t.Effective | None,
 
 def _deepest(plan: t.PlanTree, max_nesting: int) -> t.Pos | None:
     """Return where an expression nests past ``max_nesting``, found without recursion."""
-    stack: list[tuple[object, int]] = [(item, 0) for item in (*plan.rules, *plan.invariants)]
+    stack: list[tuple[object, int]] = [
+        (item, 0) for item in (*plan.rules, *plan.invariants, *plan.quotas)]
     while stack:
         node, depth = stack.pop()
         if depth > max_nesting:
@@ -954,6 +1137,8 @@ def _deepest(plan: t.PlanTree, max_nesting: int) -> t.Pos | None:
 
 
 def _kind_word(rule: t.Rule) -> str:
+    if isinstance(rule, t.DrawRule):
+        return "draw"
     if isinstance(rule, t.OneTimeRule):
         return rule.kind
     return "cohort" if isinstance(rule, t.CohortRule) else "commission"

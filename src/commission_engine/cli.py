@@ -125,8 +125,11 @@ def _write_table(result: Result, out: TextIO, as_of_is_now: bool,
               f" {result.as_of.isoformat()}{source}\n")
     out.write(f"currency {currency}, rounding {result.rounding}\n")
     for statement in result.statements:
+        balance = ""
+        if statement.draw_balance is not None:
+            balance = f", draw balance {show_money(statement.draw_balance, currency)} {currency}"
         out.write(f"\n{statement.payee}  {statement.period}"
-                  f"  total {show_money(statement.total, currency)} {currency}\n")
+                  f"  total {show_money(statement.total, currency)} {currency}{balance}\n")
         for line in statement.lines:
             amount = show_money(line.amount, currency)
             out.write(f"  {line.kind:<11} {line.rule:<16} {amount:>12}  {line.explain(lang)}\n")
@@ -179,7 +182,7 @@ def _command_run(args: argparse.Namespace) -> int:
     as_of, is_now = _parse_as_of(args.as_of)
     if args.dask is not None:
         result = _evaluate_on_dask(plan, _read_text(args.records), as_of, args.rounding,
-                                   args.dask, args.dask_timeout)
+                                   limits, args.dask, args.dask_timeout)
     else:
         records = load_jsonl(_read_text(args.records), limits)
         result = plan.evaluate(records, as_of, args.rounding)
@@ -293,7 +296,7 @@ def _command_schema(args: argparse.Namespace) -> int:
 
 
 def _evaluate_on_dask(plan: CompiledPlan, text: str, as_of: datetime, rounding: str | None,
-                      address: str, timeout: float) -> Result:
+                      limits: Limits, address: str, timeout: float) -> Result:
     """Evaluate on the Dask cluster whose scheduler listens at ``address``."""
     try:
         import distributed
@@ -302,7 +305,7 @@ def _evaluate_on_dask(plan: CompiledPlan, text: str, as_of: datetime, rounding: 
     except ImportError:
         raise _UsageError("--dask needs Dask; install it with"
                           " pip install 'commission-engine[dask]'") from None
-    rows, positions = parse_jsonl(text, plan.limits)
+    rows, positions = parse_jsonl(text, limits)
     try:
         client = distributed.Client(address, timeout=timeout)
     except (OSError, TimeoutError, ValueError) as exc:
@@ -319,7 +322,7 @@ def _evaluate_on_dask(plan: CompiledPlan, text: str, as_of: datetime, rounding: 
         threads = sum(client.nthreads().values()) or 1
         count = max(1, min(len(rows), 4 * threads))
         bag = scale.records_bag(list(zip(positions, rows)), count)
-        return scale.evaluate(plan, bag, as_of, rounding, positioned=True)
+        return scale.evaluate(plan, bag, as_of, rounding, positioned=True, limits=limits)
 
 
 def _command_test(args: argparse.Namespace) -> int:

@@ -6,10 +6,11 @@ a plan cannot reach anything but the record fields the schema names.
 
 from __future__ import annotations
 
+import dataclasses
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CompiledCohort",
     "CompiledCommission",
+    "CompiledDraw",
     "CompiledInvariant",
     "CompiledOneTime",
     "CompiledOverride",
@@ -94,6 +96,7 @@ class CompiledCommission:
     index: int
     payee: Fn
     governing: Fn
+    # The rule's effective range, cut to the dates of its plan version.
     start: date | None
     end: date | None
     base: Fn
@@ -110,6 +113,8 @@ class CompiledCommission:
     tiers: CompiledTiers | None = None
     accelerator: CompiledAccelerator | None = None
     limits: CompiledLimits = NO_LIMITS
+    # The plan version the rule belongs to, when the plan has several.
+    version_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +131,7 @@ class CompiledTiers:
 
     mode: str
     tiers: tuple[CompiledTier, ...]
+    by_count: bool = False
 
     def tier_of(self, total: Decimal) -> CompiledTier:
         """Return the tier a total falls in; edges follow each tier's inclusiveness."""
@@ -189,6 +195,7 @@ class CompiledOneTime:
     amount: Fn
     amount_label: str
     describe_amount: Fn
+    version_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +216,7 @@ class CompiledCohort:
     describe_amount: Fn
     payout_offset_months: int
     windows: tuple[tuple[int, str], ...]
+    version_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +227,26 @@ class CompiledOverride:
     rates: tuple[tuple[Decimal, str], ...]
 
 
-CompiledRule = CompiledCommission | CompiledOneTime | CompiledCohort | CompiledOverride
+@dataclass(frozen=True, slots=True)
+class CompiledDraw:
+    """A draw against rule ``of``: ``amount`` per period from ``start`` through ``end``.
+
+    ``condition`` reads a rep's fields from the context's metrics.
+    """
+
+    name: str
+    index: int
+    of: str
+    amount: Decimal
+    recoverable: bool
+    recover_limit: Decimal | None
+    condition: Fn | None
+    start: str
+    end: str | None
+
+
+CompiledRule = (CompiledCommission | CompiledOneTime | CompiledCohort | CompiledOverride
+                | CompiledDraw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +290,8 @@ class CompiledPlan:
     invariants: tuple[CompiledInvariant, ...] = ()
     quotas: tuple[CompiledQuota, ...] = ()
     alerts: tuple[CompiledAlert, ...] = ()
+    # For each other currency, its (start date, rate) pairs from the oldest.
+    exchange_rates: dict[str, tuple[tuple[date, Decimal], ...]] = field(default_factory=dict)
 
     @property
     def limits(self) -> Limits:
@@ -300,7 +329,8 @@ class CompiledAlert:
 def compile_plan(checked: CheckedPlan) -> CompiledPlan:
     """Build closures for every rule of a checked plan."""
     compiler = _Compiler(checked)
-    rules = tuple(compiler.rule(rule, index) for index, rule in enumerate(checked.tree.rules))
+    rules = tuple(compiler.versioned(compiler.rule(rule, index), rule)
+                  for index, rule in enumerate(checked.tree.rules))
     tree = checked.tree
     invariants = tuple(
         CompiledInvariant(item.name, item.scope, compiler.expr(item.condition),
@@ -311,8 +341,13 @@ def compile_plan(checked: CheckedPlan) -> CompiledPlan:
     alerts = tuple(CompiledAlert(alert.name, alert.kind, alert.quota, alert.percent.value / 100,
                                  f"{_plain(alert.percent.value)}%")
                    for alert in tree.alerts)
+    rates: dict[str, list[tuple[date, Decimal]]] = {}
+    for rate in tree.exchange_rates:
+        rates.setdefault(rate.currency, []).append((rate.start, rate.rate))
+    exchange_rates = {code: tuple(sorted(pairs)) for code, pairs in sorted(rates.items())}
     return CompiledPlan(tree.name, tree.version, checked.currency, checked.rounding,
-                        checked.source, rules, checked, invariants, quotas, alerts)
+                        checked.source, rules, checked, invariants, quotas, alerts,
+                        exchange_rates)
 
 
 def _signed_at(ctx: Context) -> Any:
@@ -344,6 +379,11 @@ class _Compiler:
     # ---- rules
 
     def rule(self, rule: t.Rule, index: int) -> CompiledRule:
+        if isinstance(rule, t.DrawRule):
+            assert rule.amount is not None and rule.start is not None
+            return CompiledDraw(rule.name, index, rule.of, rule.amount, rule.recoverable,
+                                rule.recover_limit, self.optional(rule.condition), rule.start,
+                                rule.end)
         if isinstance(rule, t.OverrideRule):
             return CompiledOverride(rule.name, index, rule.of, tuple(
                 (level.rate.value / _HUNDRED, f"{_plain(level.rate.value)}%")
@@ -355,8 +395,7 @@ class _Compiler:
             assert rule.payee is not None
             payee = self.expr(rule.payee)
         governing = self.expr(rule.dated_by) if rule.dated_by is not None else _signed_at
-        start = rule.effective.start if rule.effective else None
-        end = rule.effective.end if rule.effective else None
+        start, end = self.in_version(rule)
         if isinstance(rule, t.CommissionRule):
             return self.commission(rule, index, payee, governing, start, end)
         if isinstance(rule, t.OneTimeRule):
@@ -377,6 +416,31 @@ class _Compiler:
             rule.payout_offset_months or 0,
             tuple(sorted(set(_windows(rule.retained)))),
         )
+
+    def versioned(self, compiled: CompiledRule, rule: t.Rule) -> CompiledRule:
+        """Name the rule's plan version on it, when the plan has more than one."""
+        tree = self.checked.tree
+        if not tree.versions or not hasattr(compiled, "version_name"):
+            return compiled
+        name = tree.version if rule.version == 0 else tree.versions[rule.version - 1].name
+        return dataclasses.replace(compiled, version_name=name)  # type: ignore[type-var]
+
+    def in_version(self, rule: t.Rule) -> tuple[date | None, date | None]:
+        """Return the rule's own effective range cut to the dates of its plan version.
+
+        Version k (0 for the header's) is in force from its start date until
+        the day before the next version starts.
+        """
+        start = rule.effective.start if rule.effective else None
+        end = rule.effective.end if rule.effective else None
+        versions = self.checked.tree.versions
+        if rule.version > 0:
+            opens = versions[rule.version - 1].start
+            start = opens if start is None else max(start, opens)
+        if rule.version < len(versions):
+            closes = versions[rule.version].start - timedelta(days=1)
+            end = closes if end is None else min(end, closes)
+        return start, end
 
     def quota(self, quota: t.Quota) -> CompiledQuota:
         assert quota.measure is not None and quota.target is not None
@@ -657,7 +721,7 @@ def _tiers(table: t.TierTable | None) -> CompiledTiers | None:
     return CompiledTiers(table.mode, tuple(
         CompiledTier(row.rate.value / _HUNDRED, f"{_plain(row.rate.value)}%", row.bound,
                      row.inclusive)
-        for row in table.rows))
+        for row in table.rows), table.by_count)
 
 
 def _accelerator(accelerator: t.Accelerator | None) -> CompiledAccelerator | None:

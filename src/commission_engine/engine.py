@@ -43,6 +43,7 @@ from . import money
 from .compile import (
     CompiledCohort,
     CompiledCommission,
+    CompiledDraw,
     CompiledOneTime,
     CompiledOverride,
     CompiledPlan,
@@ -152,6 +153,7 @@ class Engine:
         elif not isinstance(records, RecordSet):
             records = load_records(records)
         _check_currencies(plan, records)
+        _check_supported(plan)
         self._store = RecordStore(records)
         self._visible = _empty_record_set(self._store)
         self._lines: dict[ProducerKey, tuple[PayoutLine, ...]] = {}
@@ -427,7 +429,7 @@ class Engine:
                     tables[record_type].pop(record.id, None)
             visible.contracts.pop(contract_id, None)  # type: ignore[attr-defined]
             for rule in self.plan.rules:
-                self._pop_selection(rule.name, contract_id)
+                self._pop_selection(rule.index, contract_id)
         for contract_id in contracts:
             contract = store.tables["contract"].get(contract_id)
             if contract is None or contract.signed_at > as_of:
@@ -451,10 +453,10 @@ class Engine:
             else:
                 visible.contracts_of_customer.pop(customer_id, None)  # type: ignore[attr-defined]
 
-    def _pop_selection(self, rule_name: str, contract_id: str) -> None:
+    def _pop_selection(self, rule_index: int, contract_id: str) -> None:
         run = getattr(self, "_run", None)
         if run is not None:
-            run.selections.pop((rule_name, contract_id), None)
+            run.selections.pop((rule_index, contract_id), None)
 
     def _recompute(self, contracts: set[str]) -> Delta:
         with _evaluation():
@@ -748,6 +750,29 @@ def _difference(old: tuple[PayoutLine, ...], new: tuple[PayoutLine, ...]
         except ValueError:
             gone.append(line)
     return gone, remaining
+
+
+def _check_supported(plan: CompiledPlan) -> None:
+    """Reject the plan constructs that the engine cannot yet update incrementally.
+
+    NOTE: draws, tiers by count, plan versions and exchange rates are
+    evaluated in batch only. An engine over them would drift from
+    ``evaluate``, so it rejects them instead.
+    """
+    found = []
+    if any(isinstance(rule, CompiledDraw) for rule in plan.rules):
+        found.append("draws")
+    if any(isinstance(rule, CompiledCommission) and rule.tiers is not None
+           and rule.tiers.by_count for rule in plan.rules):
+        found.append("tiers by count")
+    if plan.checked.tree.versions:
+        found.append("plan versions")
+    if plan.exchange_rates:
+        found.append("exchange rates")
+    if found:
+        msg = (f"the incremental engine does not support {', '.join(found)} yet;"
+               " evaluate the plan with plan.evaluate(records, as_of) instead")
+        raise EvaluationError(msg)
 
 
 def _check_as_of(as_of: Any) -> None:

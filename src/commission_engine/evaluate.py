@@ -8,6 +8,7 @@ give byte-identical results.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -21,15 +22,19 @@ from .closing import ClosedPeriods, apply_closed
 from .compile import (
     CompiledCohort,
     CompiledCommission,
+    CompiledDraw,
     CompiledOneTime,
     CompiledOverride,
     CompiledPlan,
     CompiledRow,
+    CompiledTier,
     CompiledTiers,
     DivisionByZeroError,
 )
 from .context import Context
-from .errors import EvaluationError, Problem, RecordError
+from .currency import Conversion, convert, find_conversions
+from .draws import draw_balances, draw_lines
+from .errors import EvaluationError, RecordError
 from .limits import raise_hint
 from .quotas import Attainment, QuotaBook, measure_quotas
 from .records import Contract, Payment, RecordSet, Rep
@@ -53,14 +58,14 @@ def evaluate(plan: CompiledPlan, records: RecordSet, as_of: datetime,
     if mode not in money.ROUNDING_MODES:
         msg = f"unknown rounding mode {mode!r}; use half-up or half-even"
         raise EvaluationError(msg)
-    _check_currencies(plan, records)
+    conversions = _check_currencies(plan, records)
     # Evaluation allocates many small objects and frees none of them until it
     # returns, so the cyclic collector only costs time. Pause it, and restore
     # the caller's setting afterwards, even on error.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _evaluate(plan, records, as_of, mode, closed)
+        return _evaluate(plan, records, as_of, mode, closed, conversions)
     finally:
         if collecting:
             gc.enable()
@@ -74,8 +79,10 @@ def attainments(plan: CompiledPlan, records: RecordSet, as_of: datetime
     records or a target record of the quota's metric.
     """
     _check_call(records, as_of)
+    conversions = _check_currencies(plan, records)
     with localcontext(money.EVALUATION_CONTEXT):
-        run = _Run(plan, records.visible_at(as_of), as_of, plan.rounding)
+        visible = convert(records.visible_at(as_of), conversions, plan.currency)
+        run = _Run(plan, visible, as_of, plan.rounding)
         return tuple(run.quota_book())
 
 
@@ -94,10 +101,13 @@ def _check_call(records: RecordSet, as_of: datetime) -> None:
 
 
 def _evaluate(plan: CompiledPlan, records: RecordSet, as_of: datetime, mode: str,
-              closed: ClosedPeriods | None) -> Result:
+              closed: ClosedPeriods | None, conversions: dict[str, Conversion]) -> Result:
     with localcontext(money.EVALUATION_CONTEXT):
-        run = _Run(plan, records.visible_at(as_of), as_of, mode)
+        visible = convert(records.visible_at(as_of), conversions, plan.currency)
+        run = _Run(plan, visible, as_of, mode)
         produced = run.lines()
+        if conversions:
+            produced = _explain_conversions(produced, conversions, plan.currency)
         if closed is not None:
             zones = {rep_id: rep.timezone for rep_id, rep in records.reps.items()}
             produced = apply_closed(produced, closed, plan.currency, zones)
@@ -114,28 +124,39 @@ def _evaluate(plan: CompiledPlan, records: RecordSet, as_of: datetime, mode: str
                 later.append(line)
         lines = tuple(owed)
         future = tuple(later)
+        recoverable = frozenset(rule.name for rule in plan.rules
+                                if isinstance(rule, CompiledDraw) and rule.recoverable)
+        balances = draw_balances(lines, recoverable) if recoverable else None
     return Result(plan.name, plan.version, as_of, plan.currency, mode, lines,
-                  build_statements(lines), future, plan.source, lambda: records.canonical_lines)
+                  build_statements(lines, balances), future, plan.source,
+                  lambda: records.canonical_lines)
 
 
 def _line_key(line: PayoutLine) -> tuple[Any, ...]:
     return (line.payee, line.period, line.due, line.rule, line.kind, line.sources, line.amount)
 
 
-def _check_currencies(plan: CompiledPlan, records: RecordSet) -> None:
-    problems = []
-    for contract_id in sorted(records.contracts):
-        contract = records.contracts[contract_id]
-        if contract.currency != plan.currency:
-            position = records.positions.get(("contract", contract_id), f"contract {contract_id}")
-            problems.append(Problem(
-                position, f"contract {contract_id}", "currency",
-                f"currency {contract.currency} differs from the plan's currency {plan.currency}",
-                "evaluate it under a plan in its own currency, or convert the amount before"
-                " loading it",
-            ))
+def _check_currencies(plan: CompiledPlan, records: RecordSet) -> dict[str, Conversion]:
+    """Return how each contract in another currency converts, or raise for those that cannot."""
+    conversions, problems = find_conversions(records, plan.exchange_rates, plan.currency)
     if problems:
         raise RecordError(tuple(problems))
+    return conversions
+
+
+def _explain_conversions(lines: list[PayoutLine], conversions: dict[str, Conversion],
+                         currency: str) -> list[PayoutLine]:
+    """Start the explanation of each line from a converted contract with its rate."""
+    out = []
+    for line in lines:
+        used = [conversions[source] for source in line.sources if source in conversions]
+        if used:
+            steps = tuple(explain.conversion_step(item.contract, item.currency, item.rate,
+                                                  item.start.isoformat(), currency)
+                          for item in used)
+            line = dataclasses.replace(line, explanation=(*steps, *line.explanation))
+        out.append(line)
+    return out
 
 
 def _first_row(rule: CompiledCommission, ctx: Context, day: date) -> CompiledRow | None:
@@ -211,8 +232,12 @@ class _Run:
         self.as_of = as_of
         self.rounding = rounding
         self.currency = plan.currency
-        self.commissions = {r.name: r for r in plan.rules if isinstance(r, CompiledCommission)}
-        self.selections: dict[tuple[str, str], _Selection | None] = {}
+        # Each name lists the rule of every plan version, oldest first.
+        self.commissions: dict[str, list[CompiledCommission]] = {}
+        for rule in plan.rules:
+            if isinstance(rule, CompiledCommission):
+                self.commissions.setdefault(rule.name, []).append(rule)
+        self.selections: dict[tuple[int, str], _Selection | None] = {}
         self.contracts = [records.contracts[key] for key in sorted(records.contracts)]
         self._quota_book: QuotaBook | None = None
 
@@ -278,9 +303,18 @@ class _Run:
                     produced.extend(self.cohort_lines(rule))
             if isinstance(rule, CompiledCommission) and rule.limits.has_period_limit:
                 produced.extend(self.period_limit_lines(rule, produced[start:]))
+            version = getattr(rule, "version_name", None)
+            if version is not None:
+                step = explain.version_step(version)
+                produced[start:] = [dataclasses.replace(line, explanation=(
+                    *line.explanation, step)) for line in produced[start:]]
         for rule in self.plan.rules:
             if isinstance(rule, CompiledOverride):
                 produced.extend(self.override_lines(rule, produced))
+        draws = [draw_lines(rule, produced, self.records, self.as_of, self.currency)
+                 for rule in self.plan.rules if isinstance(rule, CompiledDraw)]
+        for found in draws:
+            produced.extend(found)
         return produced
 
     def period_limit_lines(self, rule: CompiledCommission, lines: list[PayoutLine]
@@ -362,11 +396,15 @@ class _Run:
 
     def commission_of(self, rule_name: str, contract: Contract) -> Decimal | None:
         """Return a commission rule's commission on a contract as signed, rounded once."""
-        selection = self.select(self.commissions[rule_name], contract)
-        return None if selection is None else selection.commission
+        for rule in self.commissions[rule_name]:
+            # The first version in force on its governing date prices the contract.
+            selection = self.select(rule, contract)
+            if selection is not None:
+                return selection.commission
+        return None
 
     def select(self, rule: CompiledCommission, contract: Contract) -> _Selection | None:
-        key = (rule.name, contract.id)
+        key = (rule.index, contract.id)
         if key not in self.selections:
             self.selections[key] = self._select(rule, contract)
         return self.selections[key]
@@ -475,8 +513,17 @@ class _Run:
     def tier_events(self, rule: CompiledCommission, contract: Contract
                     ) -> list[tuple[Rep, datetime, str, Decimal, tuple[str, ...]]]:
         """Return the (payee, time, id, change of the tiered base, sources) of one contract."""
+        return [event[:5] for event in self.tier_event_details(rule, contract)]
+
+    def tier_event_details(self, rule: CompiledCommission, contract: Contract
+                           ) -> list[tuple[Rep, datetime, str, Decimal, tuple[str, ...],
+                                           str | None]]:
+        """Return the tier events of one contract, each with the id of the record it refunds.
+
+        That id is None for the records themselves.
+        """
         priced: dict[str, tuple[Rep, Decimal, Decimal]] = {}
-        events: list[tuple[Rep, datetime, str, Decimal, tuple[str, ...]]] = []
+        events: list[tuple[Rep, datetime, str, Decimal, tuple[str, ...], str | None]] = []
         subjects: tuple[Any, ...] = (contract,)
         if rule.subject == "payment":
             subjects = self.records.payments_of.get(contract.id, ())
@@ -490,7 +537,7 @@ class _Run:
                 continue
             priced[subject.id] = (payee, base, subject.amount)
             sources = tuple(dict.fromkeys((contract.id, subject.id)))
-            events.append((payee, rule.governing(ctx), subject.id, base, sources))
+            events.append((payee, rule.governing(ctx), subject.id, base, sources, None))
         if rule.refund_action == "ignore":
             return events
         latest: str | None = None
@@ -506,7 +553,7 @@ class _Run:
                 continue
             payee, base, whole = priced[key]
             change = refund.amount if base == whole else base * refund.amount / whole
-            events.append((payee, moment, refund.id, -change, (contract.id, refund.id)))
+            events.append((payee, moment, refund.id, -change, (contract.id, refund.id), key))
         return events
 
     def tier_lines(self, rule: CompiledCommission, tiers: CompiledTiers) -> list[PayoutLine]:
@@ -516,17 +563,22 @@ class _Run:
         rounded tiered commission after its event less the same before it. So
         the lines of a period sum to the tiers applied to the period total.
         """
-        grouped: dict[tuple[str, str], list[tuple[datetime, str, Decimal, tuple[str, ...]]]] = {}
+        grouped: dict[tuple[str, str], list[tuple[datetime, str, Decimal, tuple[str, ...],
+                                                 str | None]]] = {}
         payees: dict[str, Rep] = {}
         for contract in self.contracts:
-            for payee, moment, record_id, change, sources in self.tier_events(rule, contract):
+            for payee, moment, record_id, change, sources, refunded in self.tier_event_details(
+                    rule, contract):
                 payees[payee.id] = payee
                 period = periods.period_of(moment, payee.timezone)
                 grouped.setdefault((payee.id, period), []).append(
-                    (moment, record_id, change, sources))
+                    (moment, record_id, change, sources, refunded))
+        if tiers.by_count:
+            return self.count_tier_lines(rule, tiers, grouped)
         out = []
         for (payee_id, period), events in sorted(grouped.items()):
-            out.extend(self.tier_group_lines(rule, tiers, payee_id, period, events))
+            plain = [event[:4] for event in events]
+            out.extend(self.tier_group_lines(rule, tiers, payee_id, period, plain))
         return out
 
     def tier_group_lines(self, rule: CompiledCommission, tiers: CompiledTiers, payee_id: str,
@@ -552,6 +604,52 @@ class _Run:
             kind = "clawback" if change < 0 else "commission"
             out.append(PayoutLine(payee_id, period, kind, rule.name, amount, self.currency,
                                   sources, steps, moment))
+        return out
+
+    def count_tier_lines(self, rule: CompiledCommission, tiers: CompiledTiers,
+                         grouped: dict[tuple[str, str], list[tuple[
+                             datetime, str, Decimal, tuple[str, ...], str | None]]],
+                         ) -> list[PayoutLine]:
+        """Price each period's records by their count, paying each event its change.
+
+        Flat: the rate of the count reached applies to the whole period total.
+        Marginal: the k-th record of the period is priced at the rate of the
+        tier that k falls in, and a refund takes back at its record's rate.
+        Refunds lower the total but not the count.
+        """
+        out = []
+        for (payee_id, period), events in sorted(grouped.items()):
+            count = 0
+            total = Decimal(0)
+            marginal = Decimal(0)
+            paid = Decimal(0)
+            tier_of_record: dict[str, CompiledTier] = {}
+            for moment, record_id, change, sources, refunded in sorted(events,
+                                                                       key=lambda e: e[:2]):
+                if refunded is None:
+                    count += 1
+                    tier = tiers.tier_of(Decimal(count))
+                    tier_of_record[record_id] = tier
+                else:
+                    tier = tier_of_record.get(refunded, tiers.tier_of(Decimal(max(count, 1))))
+                total += change
+                marginal += tier.rate * change
+                if tiers.mode == "flat":
+                    tier = tiers.tier_of(Decimal(max(count, 1)))
+                    exact = tier.rate * total
+                else:
+                    exact = marginal
+                rounded = self.round(exact)
+                amount = rounded - paid
+                steps = (explain.count_tier_step(rule.name, tiers.mode, tier.percent_text, count,
+                                                 total, exact, self.currency),
+                         explain.running_step(rounded, paid, amount, self.currency))
+                paid = rounded
+                if amount == 0:
+                    continue
+                kind = "clawback" if refunded is not None else "commission"
+                out.append(PayoutLine(payee_id, period, kind, rule.name, amount, self.currency,
+                                      sources, steps, moment))
         return out
 
     # ---- commission rules on payments

@@ -226,7 +226,8 @@ def check_examples(plan: CompiledPlan) -> tuple[Diagnostic, ...]:
         else:
             for index, raw in enumerate(example_records(plan, example)):
                 contract = records.contracts.get(str(raw.get("id"))) if raw["type"] == "contract" else None
-                if contract is not None and contract.currency != plan.currency:
+                if (contract is not None and contract.currency != plan.currency
+                        and contract.currency not in plan.exchange_rates):
                     report(f"contract {contract.id} is in {contract.currency}, but the plan's"
                            f" currency is {plan.currency}", example.records[index].pos,
                            f"write the amount in {plan.currency}, or leave the currency out")

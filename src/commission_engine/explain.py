@@ -306,7 +306,7 @@ def limit_step(kind: str, scope: str, limited: Decimal, amount: Decimal, currenc
 @_lazy("period_limit")
 def period_limit_step(kind: str, rule: str, period: str, limit: Decimal, earned: Decimal,
                       change: Decimal, currency: str) -> tuple[str, tuple[tuple[str, str], ...]]:
-    """Explain a line that holds a payee's period total to the rule's cap or floor."""
+    """Explain a line that keeps a payee's period total within the rule's cap or floor."""
     if kind == "cap":
         text = (f"{rule} is capped at {show_money(limit, currency)} per period: the lines of"
                 f" {period} so far come to {show_money(earned, currency)}, so"
@@ -320,3 +320,74 @@ def period_limit_step(kind: str, rule: str, period: str, limit: Decimal, earned:
               ("earned", money.format_amount(earned, currency)),
               ("change", money.format_amount(change, currency)))
     return (text, values)
+
+
+@_lazy("draw_advance")
+def draw_advance_step(draw: str, of: str, period: str, recoverable: bool, amount: Decimal,
+                      earned: Decimal, paid: Decimal, balance: Decimal, currency: str
+                      ) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Explain a draw paid because a period's lines came to less than the draw."""
+    if recoverable:
+        tail = f"; it is recovered from later commission (balance {show_money(balance, currency)})"
+    else:
+        tail = "; it is guaranteed and never recovered"
+    text = (f"{draw}: {of} paid {show_money(earned, currency)} in {period}, less than the draw"
+            f" of {show_money(amount, currency)}, so the draw pays {show_money(paid, currency)}"
+            f"{tail}")
+    values = (("draw", draw), ("of", of), ("period", period),
+              ("kind", "recoverable" if recoverable else "guaranteed"),
+              ("amount", money.format_amount(amount, currency)),
+              ("earned", money.format_amount(earned, currency)),
+              ("paid", money.format_amount(paid, currency)),
+              ("balance", money.format_amount(balance, currency)))
+    return (text, values)
+
+
+@_lazy("draw_recovery")
+def draw_recovery_step(draw: str, of: str, period: str, in_window: bool, excess: Decimal,
+                       limit: Decimal | None, recovered: Decimal, balance: Decimal,
+                       currency: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Explain the part of a period's commission that pays back an earlier draw."""
+    cap = "" if limit is None else f", at most {show_money(limit, currency)} a period"
+    where = "above the draw" if in_window else "after the draw ended"
+    text = (f"{draw}: {of} paid {show_money(excess, currency)} {where} in {period}, so"
+            f" {show_money(recovered, currency)} of the advanced draw is recovered{cap}"
+            f" (balance {show_money(balance, currency)})")
+    values = (("draw", draw), ("of", of), ("period", period),
+              ("excess", money.format_amount(excess, currency)),
+              ("limit", "" if limit is None else money.format_amount(limit, currency)),
+              ("recovered", money.format_amount(recovered, currency)),
+              ("balance", money.format_amount(balance, currency)))
+    return (text, values)
+
+
+@_lazy("conversion")
+def conversion_step(contract: str, currency: str, rate: Decimal, start: str, plan_currency: str
+                    ) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Explain the exchange rate a contract in another currency was converted at."""
+    text = (f"contract {contract} is in {currency}, converted at 1 {currency} ="
+            f" {format(rate, 'f')} {plan_currency} (the rate from {start})")
+    values = (("contract", contract), ("currency", currency), ("rate", format(rate, "f")),
+              ("from", start), ("into", plan_currency))
+    return (text, values)
+
+
+@_lazy("count_tier")
+def count_tier_step(rule: str, mode: str, percent: str, count: int, total: Decimal,
+                    exact: Decimal, currency: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Explain tiers chosen by the count of a period's records."""
+    if mode == "flat":
+        how = f"all of the period total {show_money(total, currency)} at {percent}"
+    else:
+        how = f"each record at the rate of its place, this one at {percent}"
+    text = (f"{rule.capitalize()} tiers by count ({mode}): {count} records in the period, {how}"
+            f" = {format(exact, 'f')}")
+    values = (("rule", rule), ("mode", mode), ("tier", percent), ("count", str(count)),
+              ("total", money.format_amount(total, currency)), ("exact", format(exact, "f")))
+    return (text, values)
+
+
+@_lazy("version")
+def version_step(version: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Name the plan version whose rule made the line."""
+    return (f"priced by plan version {version}", (("version", version),))

@@ -186,12 +186,16 @@ def progress(plan: CompiledPlan, records: RecordSet, as_of: datetime,
     rep's own period of the as-of time, in its zone. Pass the ``result`` of
     the same plan, records and as-of time to skip evaluating again.
     """
-    from .evaluate import _Run, evaluate
+    from .currency import convert
+    from .evaluate import _check_currencies, _Run, evaluate
 
     if result is None:
         result = evaluate(plan, records, as_of)
+    conversions = _check_currencies(plan, records)
     with localcontext(money.EVALUATION_CONTEXT):
-        run = _Run(plan, records.visible_at(as_of), as_of, plan.rounding)
+        # Quotas measure contracts in other currencies converted, as evaluate does.
+        visible = convert(records.visible_at(as_of), conversions, plan.currency)
+        run = _Run(plan, visible, as_of, plan.rounding)
         book = run.quota_book()
         totals: dict[tuple[str, str, str], Decimal] = {}
         for rule in plan.rules:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -79,16 +79,22 @@ class Statement:
     currency: str
     lines: tuple[PayoutLine, ...]
     total: Decimal
+    # The payee's recoverable draws still to be recovered after this period,
+    # or None when the payee has no recoverable draw line by then.
+    draw_balance: Decimal | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the statement as JSON-ready data, with its lines in full."""
-        return {
+        data = {
             "payee": self.payee,
             "period": self.period,
             "currency": self.currency,
             "total": money.format_amount(self.total, self.currency),
             "lines": [line.to_dict() for line in self.lines],
         }
+        if self.draw_balance is not None:
+            data["draw_balance"] = money.format_amount(self.draw_balance, self.currency)
+        return data
 
 
 @dataclass(frozen=True)
@@ -166,13 +172,17 @@ class Result:
         index = 0
         for statement in self.statements:
             count = len(statement.lines)
-            out.append({
+            row: dict[str, Any] = {
                 "payee": statement.payee,
                 "period": statement.period,
                 "currency": statement.currency,
                 "total": money.format_amount(statement.total, statement.currency),
                 "lines": list(range(index, index + count)),
-            })
+            }
+            if statement.draw_balance is not None:
+                row["draw_balance"] = money.format_amount(statement.draw_balance,
+                                                          statement.currency)
+            out.append(row)
             index += count
         return out
 
@@ -242,15 +252,23 @@ def _shared_step_parts() -> StepParts:
     return parts_of
 
 
-def build_statements(lines: Iterable[PayoutLine]) -> tuple[Statement, ...]:
-    """Group lines (already sorted by payee and period) into statements."""
+def build_statements(lines: Iterable[PayoutLine],
+                     draw_balances: Mapping[tuple[str, str], Decimal] | None = None,
+                     ) -> tuple[Statement, ...]:
+    """Group lines (already sorted by payee and period) into statements.
+
+    ``draw_balances`` gives the outstanding recoverable draw of a payee after
+    a period, where there is one.
+    """
     grouped: dict[tuple[str, str], list[PayoutLine]] = {}
     for line in lines:
         grouped.setdefault((line.payee, line.period), []).append(line)
+    balances = draw_balances or {}
     statements = []
     for (payee, period), members in grouped.items():
         total = money.total(line.amount for line in members)
-        statements.append(Statement(payee, period, members[0].currency, tuple(members), total))
+        statements.append(Statement(payee, period, members[0].currency, tuple(members), total,
+                                    balances.get((payee, period))))
     return tuple(statements)
 
 

@@ -7,6 +7,7 @@ errors and trees stay inside this module: callers get ``PlanTree`` or a
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from dataclasses import dataclass
@@ -66,6 +67,10 @@ def _parser() -> Lark:
         maybe_placeholders=False,
         start=["start", "chunk"],
     )
+
+
+# The marker the tree builder passes up for "by count" in a tier table.
+_BY_COUNT = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,9 +382,15 @@ class _TreeBuilder(Transformer[Token, Any]):
         examples: list[t.Example] = []
         invariants: list[t.Invariant] = []
         quotas: list[t.Quota] = []
+        versions: list[t.PlanVersion] = []
+        rates: list[t.ExchangeRate] = []
         alerts: list[t.Alert] = []
         for item in items:
-            if isinstance(item, t.Quota):
+            if isinstance(item, t.ExchangeRate):
+                rates.append(item)
+            elif isinstance(item, t.PlanVersion):
+                versions.append(item)
+            elif isinstance(item, t.Quota):
                 quotas.append(item)
             elif isinstance(item, t.Alert):
                 alerts.append(item)
@@ -397,11 +408,14 @@ class _TreeBuilder(Transformer[Token, Any]):
                     self._report("the rounding is set twice", item[2], "keep one rounding line")
                 rounding = item[1]
                 settings.append(("rounding", item[2]))
+            elif versions:
+                rules.append(dataclasses.replace(item, version=len(versions)))
             else:
                 rules.append(item)
         return t.PlanTree(
             name, version, currency, rounding, tuple(rules), tuple(examples),
             header_pos, tuple(settings), tuple(invariants), tuple(quotas), tuple(alerts),
+            tuple(versions), tuple(rates),
         )
 
     def chunk(self, meta: Any, children: list[Any]) -> Any:
@@ -418,6 +432,14 @@ class _TreeBuilder(Transformer[Token, Any]):
 
     def per_line(self, meta: Any, children: list[Any]) -> None:
         return None
+
+    def exchange_decl(self, meta: Any, children: list[Token]) -> t.ExchangeRate:
+        currency, rate, start = children
+        return t.ExchangeRate(str(currency), self._decimal(rate), self._date(start),
+                              self._mpos(meta))
+
+    def version_decl(self, meta: Any, children: list[Token]) -> t.PlanVersion:
+        return t.PlanVersion(_unquote(children[0]), self._date(children[1]), self._mpos(meta))
 
     # ---- rules
 
@@ -495,6 +517,35 @@ class _TreeBuilder(Transformer[Token, Any]):
     def override_level(self, meta: Any, children: list[Token]) -> t.OverrideLevel:
         return t.OverrideLevel(self._whole(children[0], "levels"),
                                self.percent(None, [children[1]]), self._mpos(meta))
+
+    def draw_rule(self, meta: Any, children: list[Any]) -> t.DrawRule:
+        name, of, *clauses = children
+        found, positions = self._clauses(clauses, {"draw_amount", "draw_recover", "draw_for",
+                                                   "draw_window"})
+        kind, amount = found.get("draw_amount", ("recoverable", None))
+        start, end = found.get("draw_window", (None, None))
+        return t.DrawRule(str(name), str(of), amount, kind == "recoverable",
+                          found.get("draw_recover"), found.get("draw_for"), start, end,
+                          self._mpos(meta), self._tpos(name), self._tpos(of), tuple(positions))
+
+    def draw_recoverable(self, meta: Any, children: list[Token]) -> tuple[str, Any, t.Pos]:
+        return ("draw_amount", ("recoverable", self._decimal(children[0])), self._mpos(meta))
+
+    def draw_guaranteed(self, meta: Any, children: list[Token]) -> tuple[str, Any, t.Pos]:
+        return ("draw_amount", ("guaranteed", self._decimal(children[0])), self._mpos(meta))
+
+    def draw_recover(self, meta: Any, children: list[Token]) -> tuple[str, Any, t.Pos]:
+        return ("draw_recover", self._decimal(children[0]), self._mpos(meta))
+
+    def draw_for(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        return ("draw_for", children[0], self._mpos(meta))
+
+    def draw_window(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
+        end = children[1] if len(children) > 1 else None
+        return ("draw_window", (str(children[0]), end), self._mpos(meta))
+
+    def draw_until(self, meta: Any, children: list[Token]) -> str:
+        return str(children[0])
 
     def quota_decl(self, meta: Any, children: list[Any]) -> t.Quota:
         name, subject, *clauses = children
@@ -597,9 +648,16 @@ class _TreeBuilder(Transformer[Token, Any]):
         return ("rate_line", (children[1], (row,)), self._mpos(meta))
 
     def tier_table(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
-        base, mode, *rows = children
-        return ("tier_table", (base, t.TierTable(mode, tuple(rows), self._mpos(meta))),
-                self._mpos(meta))
+        base, *rest = children
+        by_count = rest[0] is _BY_COUNT
+        if by_count:
+            rest.pop(0)
+        mode, *rows = rest
+        table = t.TierTable(mode, tuple(rows), self._mpos(meta), by_count)
+        return ("tier_table", (base, table), self._mpos(meta))
+
+    def tier_by_count(self, meta: Any, children: list[Any]) -> object:
+        return _BY_COUNT
 
     def tier_flat(self, meta: Any, children: list[Any]) -> str:
         return "flat"
@@ -969,7 +1027,8 @@ class _TreeBuilder(Transformer[Token, Any]):
         return self._decimal(children[0])
 
     def amount_negative(self, meta: Any, children: list[Token]) -> Decimal:
-        return -self._decimal(children[0])
+        # copy_negate is exact in any decimal context.
+        return self._decimal(children[0]).copy_negate()
 
 
 _LIMIT_KEYS = tuple(f"{kind}_{scope}" for kind in ("cap", "floor")
@@ -992,6 +1051,10 @@ _CLAUSE_WORDS: dict[str, str] = {
     "retained": "retained when",
     "cohort_payout": "paid in the cohort month",
     **{key: f"{key.replace('_', ' per ', 1)}" for key in _LIMIT_KEYS},
+    "draw_amount": "recoverable/guaranteed ... per period",
+    "draw_recover": "recover at most ... per period",
+    "draw_for": "for",
+    "draw_window": "from ... until ...",
     "credited": "credited to",
     "measure": "measure",
     "target": "target",

@@ -218,9 +218,12 @@ class TierRow:
 
 @dataclass(frozen=True, slots=True)
 class TierTable:
+    """Tiers over a period total; with ``by_count`` the bounds count records."""
+
     mode: str
     rows: tuple[TierRow, ...]
     pos: Pos
+    by_count: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,6 +278,7 @@ class CommissionRule:
     tiers: TierTable | None = None
     accelerator: Accelerator | None = None
     limits: tuple[Limit, ...] = ()
+    version: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,6 +305,7 @@ class OneTimeRule:
     pos: Pos
     name_pos: Pos
     clause_positions: tuple[tuple[str, Pos], ...] = ()
+    version: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,6 +325,7 @@ class CohortRule:
     pos: Pos
     name_pos: Pos
     clause_positions: tuple[tuple[str, Pos], ...] = ()
+    version: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,9 +349,37 @@ class OverrideRule:
     payee: Path | None = None
     dated_by: Path | None = None
     effective: Effective | None = None
+    version: int = 0
 
 
-Rule = CommissionRule | OneTimeRule | CohortRule | OverrideRule
+@dataclass(frozen=True, slots=True)
+class DrawRule:
+    """An amount per period advanced (``recoverable``) or guaranteed against another rule's lines.
+
+    ``start`` and ``end`` are periods (``YYYY-MM``); ``condition`` selects the
+    reps that get the draw, reading the rep's fields.
+    """
+
+    name: str
+    of: str
+    amount: Decimal | None
+    recoverable: bool
+    recover_limit: Decimal | None
+    condition: Expr | None
+    start: str | None
+    end: str | None
+    pos: Pos
+    name_pos: Pos
+    of_pos: Pos
+    clause_positions: tuple[tuple[str, Pos], ...] = ()
+    subject: str = "rep"
+    payee: Path | None = None
+    dated_by: Path | None = None
+    effective: Effective | None = None
+    version: int = 0
+
+
+Rule = CommissionRule | OneTimeRule | CohortRule | OverrideRule | DrawRule
 
 
 @dataclass(frozen=True, slots=True)
@@ -457,6 +491,25 @@ class Alert:
 
 
 @dataclass(frozen=True, slots=True)
+class ExchangeRate:
+    """One unit of ``currency`` is ``rate`` units of the plan's currency from ``start`` on."""
+
+    currency: str
+    rate: Decimal
+    start: date
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class PlanVersion:
+    """A later version of a plan: its rules price events governed on or after ``start``."""
+
+    name: str
+    start: date
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
 class PlanTree:
     name: str
     version: str
@@ -469,3 +522,7 @@ class PlanTree:
     invariants: tuple[Invariant, ...] = ()
     quotas: tuple[Quota, ...] = ()
     alerts: tuple[Alert, ...] = ()
+    # The versions after the header's; a rule's ``version`` is 0 for the
+    # header's, or 1 + its index here.
+    versions: tuple[PlanVersion, ...] = ()
+    exchange_rates: tuple[ExchangeRate, ...] = ()

@@ -1,0 +1,61 @@
+"""The incremental engine rejects the plan constructs it cannot update yet."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from commission_engine import EvaluationError, load_plan
+from commission_engine.engine import Engine
+
+HEADER = '''plan "g" version "1"
+currency CNY
+
+commission base on contract:
+    paid to contract.rep
+    rate 8% of contract.amount
+'''
+AS_OF = datetime.fromisoformat("2025-12-31T00:00:00+08:00")
+
+CASES = {
+    "draws": HEADER + '''
+draw ramp of base:
+    recoverable 100.00 per period
+    from 2025-01
+''',
+    "tiers by count": HEADER + '''
+commission volume on contract:
+    paid to contract.rep
+    tiers of contract.amount per period by count, flat:
+        1% up to 2
+        2% above
+''',
+    "plan versions": HEADER + '''
+version "2" from 2025-06-01
+
+commission base on contract:
+    paid to contract.rep
+    rate 9% of contract.amount
+''',
+    "exchange rates": HEADER.replace("currency CNY\n", "currency CNY\nexchange rate USD 7.2"
+                                                       " from 2025-01-01\n"),
+}
+
+
+@pytest.mark.parametrize("construct", sorted(CASES))
+def test_engine_rejects_batch_only_construct(construct: str) -> None:
+    plan = load_plan(CASES[construct])
+
+    with pytest.raises(EvaluationError) as caught:
+        Engine(plan, AS_OF)
+
+    assert str(caught.value) == (
+        f"the incremental engine does not support {construct} yet; evaluate the plan with"
+        " plan.evaluate(records, as_of) instead")
+
+
+def test_engine_accepts_plain_plan() -> None:
+    engine = Engine(load_plan(HEADER), AS_OF)
+
+    assert engine.result().lines == ()
