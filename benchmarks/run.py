@@ -104,26 +104,6 @@ def describe_difference(expected: Totals, got: Totals, limit: int = 5) -> list[s
             for key in keys[:limit]] + ([f"... {len(keys) - limit} more"] if len(keys) > limit else [])
 
 
-def library_dict_loader() -> Callable[[str], Any] | None:
-    """Return json.loads with the options of the library's reader, or None when they are gone.
-
-    NOTE: the options live in private helpers of ``commission_engine.cli``;
-    when they are renamed this contender is skipped.
-    """
-    from commission_engine import cli
-
-    pairs_hook = getattr(cli, "_object_without_duplicates", None)
-    constant = getattr(cli, "_reject_constant", None)
-    if pairs_hook is None or constant is None:
-        return None
-
-    def loads(line: str) -> Any:
-        return json.loads(line, parse_float=Decimal, parse_constant=constant,
-                          object_pairs_hook=pairs_hook)
-
-    return loads
-
-
 # ---------------------------------------------------------------- stages
 
 
@@ -134,6 +114,7 @@ def build_stages(path: Path, events: int, as_of: datetime, peer_list: list[peers
 
     from commission_engine import load_plan, load_records
     from commission_engine.cli import read_jsonl
+    from commission_engine.jsonl import parse_jsonl
     from commission_engine.records import Record
     from commission_engine.syntax import _PlanIndenter, grammar_text, parse_partial
     from lark import Lark
@@ -167,11 +148,9 @@ def build_stages(path: Path, events: int, as_of: datetime, peer_list: list[peers
 
     parse = [Contender("json.loads, parse_float=Decimal",
                        lambda: [json.loads(line, parse_float=Decimal) for line in lines])]
-    library_loads = library_dict_loader()
-    if library_loads is not None:
-        parse.append(Contender("json.loads with the library's options",
-                               lambda: [library_loads(line) for line in lines],
-                               note="also rejects duplicate keys and NaN"))
+    text = "\n".join(lines)
+    parse.append(Contender("commission_engine parse_jsonl", lambda: parse_jsonl(text),
+                           note="also rejects duplicate keys, NaN and lone surrogates"))
 
     validation = [
         Contender("pydantic TypeAdapter(list[Record])",
