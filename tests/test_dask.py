@@ -442,10 +442,11 @@ def test_invalid_target_error_matches(client: Any) -> None:
               "value": "50000.00"} for rep in reps]
     rows.append({"type": "target", "rep": idle, "period": "2025-03", "metric": "bookings",
                  "value": "0.00"})
-    with pytest.raises(EvaluationError) as single:
+    # A target of 0 is invalid input, rejected when the records load.
+    with pytest.raises(RecordError) as single:
         plan.evaluate(load_records(rows), AS_OF)
     assert idle in str(single.value)
-    with pytest.raises(EvaluationError) as spread:
+    with pytest.raises(RecordError) as spread:
         scale.evaluate(plan, bag_of(rows, 2), AS_OF, partitions=2)
     assert str(spread.value) == str(single.value)
 
