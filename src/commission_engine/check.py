@@ -318,7 +318,8 @@ class _Checker:
                        dict(rule.clause_positions)["installments"],
                        "remove the 'pay in ... monthly installments' line")
         if rule.refund is not None and rule.refund.clawback != "never":
-            self.error("a tiered rule takes each refund off its period's total",
+            self.error("a tiered rule always claws a refund back from the period its"
+                       " record was credited in",
                        rule.refund.pos, "remove the clawback line")
 
     def check_accelerator(self, rule: t.CommissionRule, accelerator: t.Accelerator) -> None:

@@ -511,11 +511,8 @@ class Engine:
             return ()
         with _guard(rule.name, "a tiered total"):
             events = self._run.tier_events(rule, contract)
-        from . import periods
-
-        return tuple((payee.id, periods.period_of(moment, payee.timezone),
-                      (moment, record_id, change, sources))
-                     for payee, moment, record_id, change, sources in events)
+        return tuple((payee.id, period, (moment, record_id, change, sources))
+                     for payee, period, moment, record_id, change, sources in events)
 
     def _tier_groups(self, index: int, rule: CompiledCommission, contracts: list[str],
                      fresh: Mapping[tuple[int, str], tuple[TierEvent, ...]]
@@ -542,7 +539,7 @@ class Engine:
                     own = self._tier_events[(index, contract_id)]
                 events.extend(e for p, q, e in own if (p, q) == (payee, period))
             with _guard(rule.name, "a tiered total"):
-                lines = self._run.tier_group_lines(rule, rule.tiers, payee, period, events)
+                lines = self._run.tier_group_lines(rule, rule.tiers, payee, events)
             out[("tiers", index, payee, period)] = (tuple(lines), members)
         return out
 

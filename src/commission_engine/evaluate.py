@@ -511,9 +511,23 @@ class _Run:
     # ---- tiered commission rules
 
     def tier_events(self, rule: CompiledCommission, contract: Contract
-                    ) -> list[tuple[Rep, datetime, str, Decimal, tuple[str, ...]]]:
-        """Return the (payee, time, id, change of the tiered base, sources) of one contract."""
-        return [event[:5] for event in self.tier_event_details(rule, contract)]
+                    ) -> list[tuple[Rep, str, datetime, str, Decimal, tuple[str, ...]]]:
+        """Return the (payee, credited period, time, id, change of the base, sources) of a contract.
+
+        A record is credited to the period of its governing time, and a refund
+        to the period of the record it refunds, however much later it comes.
+        """
+        out = []
+        credited: dict[str, str] = {}
+        for payee, moment, record_id, change, sources, refunded in self.tier_event_details(
+                rule, contract):
+            period = periods.period_of(moment, payee.timezone)
+            if refunded is None:
+                credited[record_id] = period
+            else:
+                period = credited.get(refunded, period)
+            out.append((payee, period, moment, record_id, change, sources))
+        return out
 
     def tier_event_details(self, rule: CompiledCommission, contract: Contract
                            ) -> list[tuple[Rep, datetime, str, Decimal, tuple[str, ...],
@@ -557,35 +571,37 @@ class _Run:
         return events
 
     def tier_lines(self, rule: CompiledCommission, tiers: CompiledTiers) -> list[PayoutLine]:
-        """Pay each event the change it makes to its period's tiered commission.
+        """Pay each event the change it makes to its credited period's tiered commission.
 
-        Each payee and period has a running total of the base. Each line is the
-        rounded tiered commission after its event less the same before it. So
-        the lines of a period sum to the tiers applied to the period total.
+        Each payee and credited period has a running total of the base. A
+        record is credited to the period of its governing time, and a refund to
+        the period of the record it refunds, however much later it comes. Each
+        line is the rounded tiered commission after its event less the same
+        before it, booked in the period of the event itself. So the lines
+        credited to a period sum to the tiers applied to its net total, and a
+        late refund never rewrites a past line.
         """
         grouped: dict[tuple[str, str], list[tuple[datetime, str, Decimal, tuple[str, ...],
                                                  str | None]]] = {}
-        payees: dict[str, Rep] = {}
         for contract in self.contracts:
-            for payee, moment, record_id, change, sources, refunded in self.tier_event_details(
-                    rule, contract):
-                payees[payee.id] = payee
-                period = periods.period_of(moment, payee.timezone)
+            details = self.tier_event_details(rule, contract)
+            for event, detail in zip(self.tier_events(rule, contract), details, strict=True):
+                payee, period, moment, record_id, change, sources = event
                 grouped.setdefault((payee.id, period), []).append(
-                    (moment, record_id, change, sources, refunded))
+                    (moment, record_id, change, sources, detail[5]))
         if tiers.by_count:
             return self.count_tier_lines(rule, tiers, grouped)
         out = []
-        for (payee_id, period), events in sorted(grouped.items()):
+        for (payee_id, _period), events in sorted(grouped.items()):
             plain = [event[:4] for event in events]
-            out.extend(self.tier_group_lines(rule, tiers, payee_id, period, plain))
+            out.extend(self.tier_group_lines(rule, tiers, payee_id, plain))
         return out
 
     def tier_group_lines(self, rule: CompiledCommission, tiers: CompiledTiers, payee_id: str,
-                         period: str,
                          events: Iterable[tuple[datetime, str, Decimal, tuple[str, ...]]]
                          ) -> list[PayoutLine]:
-        """Return the tiered lines of one payee and period; events are ordered by time, then id."""
+        """Return the tiered lines of one payee and credited period, by time, then id."""
+        zone = self.records.reps[payee_id].timezone
         out = []
         total = Decimal(0)
         paid = Decimal(0)
@@ -602,8 +618,8 @@ class _Run:
             if amount == 0:
                 continue
             kind = "clawback" if change < 0 else "commission"
-            out.append(PayoutLine(payee_id, period, kind, rule.name, amount, self.currency,
-                                  sources, steps, moment))
+            out.append(PayoutLine(payee_id, periods.period_of(moment, zone), kind, rule.name,
+                                  amount, self.currency, sources, steps, moment))
         return out
 
     def count_tier_lines(self, rule: CompiledCommission, tiers: CompiledTiers,
@@ -618,7 +634,8 @@ class _Run:
         Refunds lower the total but not the count.
         """
         out = []
-        for (payee_id, period), events in sorted(grouped.items()):
+        for (payee_id, _period), events in sorted(grouped.items()):
+            zone = self.records.reps[payee_id].timezone
             count = 0
             total = Decimal(0)
             marginal = Decimal(0)
@@ -648,8 +665,8 @@ class _Run:
                 if amount == 0:
                     continue
                 kind = "clawback" if refunded is not None else "commission"
-                out.append(PayoutLine(payee_id, period, kind, rule.name, amount, self.currency,
-                                      sources, steps, moment))
+                out.append(PayoutLine(payee_id, periods.period_of(moment, zone), kind, rule.name,
+                                      amount, self.currency, sources, steps, moment))
         return out
 
     # ---- commission rules on payments
