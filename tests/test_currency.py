@@ -243,3 +243,10 @@ commission base on contract:
     assert line["amount"] == "14839"
     assert line["currency"] == "JPY"
     assert line["explanation"][0]["values"]["rate"] == "150.25"
+
+
+def test_conversion_explained_in_chinese() -> None:
+    result = JPY_PLAN.evaluate(load_records(TOKYO), AS_OF)
+
+    assert result.lines[0].explain("zh-CN").startswith(
+        "合同 K1 以 USD 计价，按 1 USD = 150.25 JPY 折算（自 2025年1月1日 起的汇率）；")

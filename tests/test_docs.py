@@ -34,21 +34,24 @@ def test_doc_plan_checks(name: str, index: int, text: str) -> None:
 
 
 _PYTHON = re.compile(r"```python\n(.*?)```", re.DOTALL)
-PYTHON_BLOCKS = [
-    (path.name, index, text)
+# A page's Python blocks are one walk-through: a later block may use the
+# names an earlier one defined, as a reader who runs them in order would.
+PYTHON_PAGES = [
+    (path.name, blocks)
     for path in DOCS
-    for index, text in enumerate(_PYTHON.findall(path.read_text(encoding="utf-8")), start=1)
+    if (blocks := _PYTHON.findall(path.read_text(encoding="utf-8")))
 ]
 
 
-@pytest.mark.parametrize(("name", "index", "text"), PYTHON_BLOCKS,
-                         ids=[f"{name}-python-{index}" for name, index, _ in PYTHON_BLOCKS])
-def test_doc_python_runs(name: str, index: int, text: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run a Python block from the root folder, then call every test function it defines."""
+@pytest.mark.parametrize(("name", "blocks"), PYTHON_PAGES,
+                         ids=[f"{name}-python" for name, _ in PYTHON_PAGES])
+def test_doc_python_runs(name: str, blocks: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run a page's Python blocks in order from the root folder, then its test functions."""
     monkeypatch.chdir(ROOT)
-    namespace: dict[str, object] = {"__name__": f"docs_{index}"}
+    namespace: dict[str, object] = {"__name__": f"docs_{name}"}
 
-    exec(compile(text, f"{name} block {index}", "exec"), namespace)  # noqa: S102 - our own docs
+    for index, text in enumerate(blocks, start=1):
+        exec(compile(text, f"{name} block {index}", "exec"), namespace)  # noqa: S102 - our docs
 
     tests = [value for key, value in namespace.items() if key.startswith("test_")]
     for test in tests:

@@ -277,3 +277,13 @@ draw ramp of base:
     assert "R1  2025-01  total 1,000.00 CNY, draw balance 700.00 CNY\n" in completed.stdout
     assert "R1  2025-02  total 1,000.00 CNY, draw balance 200.00 CNY\n" in completed.stdout
     assert "R1  2025-03  total 1,800.00 CNY, draw balance 0.00 CNY\n" in completed.stdout
+
+
+def test_draw_explained_in_chinese() -> None:
+    result = PLAN.evaluate(load_records(RECORDS), AS_OF)
+    january = next(line for line in result.lines
+                   if line.payee == "R1" and line.kind == "draw" and line.period == "2025-01")
+
+    assert january.explain("zh-CN") == (
+        "“ramp”：2025年1月规则“base”支付 ¥300.00，低于预支额 ¥1,000.00，因此预支 ¥700.00，"
+        "以后从佣金中收回（余额 ¥700.00）")

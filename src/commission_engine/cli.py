@@ -180,8 +180,12 @@ def _command_run(args: argparse.Namespace) -> int:
     limits = _limits(args)
     plan = _load_plan_file(args.plan, limits)
     as_of, is_now = _parse_as_of(args.as_of)
-    records = load_jsonl(_read_text(args.records), limits)
-    result = plan.evaluate(records, as_of, args.rounding)
+    if args.dask is not None:
+        result = _evaluate_on_dask(plan, _read_text(args.records), as_of, args.rounding,
+                                   args.dask, args.dask_timeout)
+    else:
+        records = load_jsonl(_read_text(args.records), limits)
+        result = plan.evaluate(records, as_of, args.rounding)
     if args.format == "json":
         sys.stdout.write(result.to_json() + "\n")
     elif args.format == "csv":
@@ -415,6 +419,17 @@ _SCHEMA_TYPES = ("rep", "customer", "contract", "payment", "refund", "session",
                  "satisfaction", "complaint", "target", "record", "result", "payslip")
 
 
+def _positive_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        msg = f"{text!r} is not a number of seconds above 0"
+        raise argparse.ArgumentTypeError(msg)
+    return seconds
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="commission-engine",
@@ -442,6 +457,11 @@ def _parser() -> argparse.ArgumentParser:
                      help="write the explanations of table and CSV output as payslip text"
                           " in this language, with its money and date formats"
                           " (default: plain English with ISO dates)")
+    run.add_argument("--dask", metavar="SCHEDULER_ADDRESS",
+                     help="evaluate on the Dask cluster of this scheduler, such as"
+                          " tcp://127.0.0.1:8786, partitioned by payee (needs the dask extra)")
+    run.add_argument("--dask-timeout", type=_positive_seconds, default=10.0, metavar="SECONDS",
+                     help="seconds to wait for the Dask scheduler to respond (default: 10)")
     _add_limit_option(run)
     run.set_defaults(handler=_command_run)
 

@@ -60,8 +60,8 @@ from commission_engine.errors import EvaluationError, Problem, RecordError
 # reported the same way.
 from commission_engine.evaluate import _check_currencies, _line_key
 from commission_engine.evaluate import evaluate as evaluate_in_process
+from commission_engine.limits import DEFAULT_LIMITS
 from commission_engine.records import (
-    MAX_REPORTED_PROBLEMS,
     Contract,
     RecordSet,
     _canonical_record,
@@ -600,8 +600,8 @@ def _raise_problems(partitions: Sequence[_Outcome],
     if not found:
         return
     ordered = [problem for _index, problem in sorted(found.values(), key=lambda e: e[0])]
-    omitted = sum(o.omitted for o in partitions) + max(0, len(ordered) - MAX_REPORTED_PROBLEMS)
-    raise RecordError(tuple(ordered[:MAX_REPORTED_PROBLEMS]), omitted)
+    omitted = sum(o.omitted for o in partitions) + max(0, len(ordered) - DEFAULT_LIMITS.max_reported_errors)
+    raise RecordError(tuple(ordered[:DEFAULT_LIMITS.max_reported_errors]), omitted)
 
 
 def _canonical_lines(headers: RecordSet, events: Sequence[Event]) -> tuple[str, ...]:

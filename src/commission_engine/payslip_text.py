@@ -187,6 +187,49 @@ def _en_period_limit(f: Formatter, kind: str, rule: str, period: str, limit: Dec
             f" {f.money(change, currency)} makes up the difference")
 
 
+def _en_count_tier(f: Formatter, rule: str, mode: str, percent: str, count: int,
+                   total: Decimal, exact: Decimal, currency: str) -> str:
+    if mode == "flat":
+        method = f"all of the period total {f.money(total, currency)} at {percent}"
+    else:
+        method = f"each record at the rate of its place, this one at {percent}"
+    return (f"{rule.capitalize()} tiers by count ({mode}): {count} records in the period,"
+            f" {method} = {f.exact(exact, currency)}")
+
+
+def _en_draw_advance(f: Formatter, draw: str, of: str, period: str, recoverable: bool,
+                     amount: Decimal, earned: Decimal, paid: Decimal, balance: Decimal,
+                     currency: str) -> str:
+    if recoverable:
+        tail = (f"; it is recovered from later commission (balance"
+                f" {f.money(balance, currency)})")
+    else:
+        tail = "; it is guaranteed and never recovered"
+    return (f"{draw}: {of} paid {f.money(earned, currency)} in {f.period(period)}, less than"
+            f" the draw of {f.money(amount, currency)}, so the draw pays"
+            f" {f.money(paid, currency)}{tail}")
+
+
+def _en_draw_recovery(f: Formatter, draw: str, of: str, period: str, in_window: bool,
+                      excess: Decimal, limit: Decimal | None, recovered: Decimal,
+                      balance: Decimal, currency: str) -> str:
+    cap = "" if limit is None else f", at most {f.money(limit, currency)} a period"
+    where = "above the draw" if in_window else "after the draw ended"
+    return (f"{draw}: {of} paid {f.money(excess, currency)} {where} in {f.period(period)},"
+            f" so {f.money(recovered, currency)} of the advanced draw is recovered{cap}"
+            f" (balance {f.money(balance, currency)})")
+
+
+def _en_conversion(f: Formatter, contract: str, currency: str, rate: Decimal, start: str,
+                   plan_currency: str) -> str:
+    return (f"contract {contract} is in {currency}, converted at 1 {currency} ="
+            f" {format(rate, 'f')} {plan_currency} (the rate from {f.date(start)})")
+
+
+def _en_version(f: Formatter, version: str) -> str:
+    return f"priced by plan version {version}"
+
+
 def _measure(f: Formatter, unit: str, value: Decimal, currency: str) -> str:
     return f.money(value, currency) if unit == "money" else format(value, "f")
 
@@ -322,6 +365,48 @@ def _zh_period_limit(f: Formatter, kind: str, rule: str, period: str, limit: Dec
             f"合计 {f.money(earned, currency)}，因此补足 {f.money(change, currency)}")
 
 
+def _zh_count_tier(f: Formatter, rule: str, mode: str, percent: str, count: int,
+                   total: Decimal, exact: Decimal, currency: str) -> str:
+    if mode == "flat":
+        method = f"本期累计 {f.money(total, currency)} 全额按 {percent}"
+    else:
+        method = f"每笔按其序位的费率，本笔按 {percent}"
+    mode_name = "超额累进" if mode == "marginal" else "全额"
+    return (f"规则“{rule}”按笔数阶梯（{mode_name}）：本期 {count} 笔，{method}"
+            f" = {f.exact(exact, currency)}")
+
+
+def _zh_draw_advance(f: Formatter, draw: str, of: str, period: str, recoverable: bool,
+                     amount: Decimal, earned: Decimal, paid: Decimal, balance: Decimal,
+                     currency: str) -> str:
+    if recoverable:
+        tail = f"，以后从佣金中收回（余额 {f.money(balance, currency)}）"
+    else:
+        tail = "，为保底金额，不予收回"
+    return (f"“{draw}”：{f.period(period)}规则“{of}”支付 {f.money(earned, currency)}，"
+            f"低于预支额 {f.money(amount, currency)}，因此预支 {f.money(paid, currency)}{tail}")
+
+
+def _zh_draw_recovery(f: Formatter, draw: str, of: str, period: str, in_window: bool,
+                      excess: Decimal, limit: Decimal | None, recovered: Decimal,
+                      balance: Decimal, currency: str) -> str:
+    cap = "" if limit is None else f"，每期最多 {f.money(limit, currency)}"
+    where = "超出预支额" if in_window else "在预支期结束后"
+    return (f"“{draw}”：{f.period(period)}规则“{of}”{where}支付 {f.money(excess, currency)}，"
+            f"因此收回已预支的 {f.money(recovered, currency)}{cap}"
+            f"（余额 {f.money(balance, currency)}）")
+
+
+def _zh_conversion(f: Formatter, contract: str, currency: str, rate: Decimal, start: str,
+                   plan_currency: str) -> str:
+    return (f"合同 {contract} 以 {currency} 计价，按 1 {currency} = {format(rate, 'f')}"
+            f" {plan_currency} 折算（自 {f.date(start)} 起的汇率）")
+
+
+def _zh_version(f: Formatter, version: str) -> str:
+    return f"按方案版本 {version} 计算"
+
+
 PHRASES: dict[str, dict[str, Phrase]] = {
     "en": {
         "rate": _en_rate, "installment": _en_installment, "respread": _en_respread,
@@ -331,6 +416,9 @@ PHRASES: dict[str, dict[str, Phrase]] = {
         "tier": _en_tier, "adjustment": _en_adjustment, "override": _en_override,
         "accelerator": _en_accelerator, "no_attainment": _en_no_attainment,
         "limit": _en_limit, "period_limit": _en_period_limit,
+        "count_tier": _en_count_tier, "draw_advance": _en_draw_advance,
+        "draw_recovery": _en_draw_recovery, "conversion": _en_conversion,
+        "version": _en_version,
     },
     "zh-CN": {
         "rate": _zh_rate, "installment": _zh_installment, "respread": _zh_respread,
@@ -340,5 +428,8 @@ PHRASES: dict[str, dict[str, Phrase]] = {
         "tier": _zh_tier, "adjustment": _zh_adjustment, "override": _zh_override,
         "accelerator": _zh_accelerator, "no_attainment": _zh_no_attainment,
         "limit": _zh_limit, "period_limit": _zh_period_limit,
+        "count_tier": _zh_count_tier, "draw_advance": _zh_draw_advance,
+        "draw_recovery": _zh_draw_recovery, "conversion": _zh_conversion,
+        "version": _zh_version,
     },
 }
