@@ -136,6 +136,37 @@ def _line_key(line: PayoutLine) -> tuple[Any, ...]:
     return (line.payee, line.period, line.due, line.rule, line.kind, line.sources, line.amount)
 
 
+def _credited_periods(lines: list[PayoutLine]) -> list[str]:
+    """Return the period each line of one rule counts toward for limits per period.
+
+    A clawback counts toward the period of the latest earlier line of the same
+    payee and contract that it reverses: the payment's line when it names the
+    same payment, else the contract's latest line. Every other line counts
+    toward its own period.
+    NOTE: a clawback of installments paid over several months counts toward
+    the latest of those months only.
+    """
+    earlier = sorted((line for line in lines if line.kind != "clawback"),
+                     key=lambda line: (line.due, *_line_key(line)))
+    out = []
+    for line in lines:
+        period = line.period
+        if line.kind == "clawback":
+            best: PayoutLine | None = None
+            for other in earlier:
+                if other.due > line.due:
+                    break
+                if other.payee != line.payee or other.sources[0] != line.sources[0]:
+                    continue
+                prefix = line.sources[:len(other.sources)] == other.sources
+                if best is None or prefix or best.sources != line.sources[:len(best.sources)]:
+                    best = other
+            if best is not None:
+                period = best.period
+        out.append(period)
+    return out
+
+
 def _check_currencies(plan: CompiledPlan, records: RecordSet) -> dict[str, Conversion]:
     """Return how each contract in another currency converts, or raise for those that cannot."""
     conversions, problems = find_conversions(records, plan.exchange_rates, plan.currency)
@@ -319,24 +350,34 @@ class _Run:
 
     def period_limit_lines(self, rule: CompiledCommission, lines: list[PayoutLine]
                            ) -> list[PayoutLine]:
-        """Hold each payee's period total of the rule within its cap and floor per period.
+        """Hold each payee's credited period total of the rule within its cap and floor.
 
-        Walking a period's lines by due time, each line that takes the total
-        past the cap gets an ``adjustment`` line at the same time, so the
-        statement never shows more than the cap. The floor is known only once
-        the period ends, so its top-up falls due at the start of the next one.
+        A line is credited to its own period, except a clawback, which is
+        credited to the period of the line it reverses (see
+        ``_credited_periods``). Walking a credited period's lines by due time,
+        each line that moves the allowed total gets an ``adjustment`` line at
+        the same time and in the same period. So a later refund releases what
+        the cap held back of the contract's period instead of clawing back
+        money never paid. The floor is known only once the period ends, so its
+        top-up falls due at the start of the next one. It counts only the lines
+        booked in the period, and a period with no line but clawbacks gets no
+        floor.
         """
         cap, floor = rule.limits.cap_period, rule.limits.floor_period
         if cap is None and floor is None:
             return []
+        credited = _credited_periods(lines)
         grouped: dict[tuple[str, str], list[PayoutLine]] = {}
-        for line in lines:
-            grouped.setdefault((line.payee, line.period), []).append(line)
+        for line, period in zip(lines, credited, strict=True):
+            grouped.setdefault((line.payee, period), []).append(line)
         out = []
         for (payee_id, period), group in sorted(grouped.items()):
             earned = Decimal(0)
             held = Decimal(0)
-            for line in sorted(group, key=_line_key):
+            held_at_close: Decimal | None = None
+            for line in sorted(group, key=lambda line: (line.due, *_line_key(line))):
+                if line.period != period and held_at_close is None:
+                    held_at_close = held
                 earned += line.amount
                 allowed = earned if cap is None else min(earned, cap)
                 change = allowed - held - line.amount
@@ -345,18 +386,28 @@ class _Run:
                     assert cap is not None
                     step = explain.period_limit_step("cap", rule.name, period, cap, earned,
                                                      change, self.currency)
-                    out.append(PayoutLine(payee_id, period, "adjustment", rule.name, change,
+                    out.append(PayoutLine(payee_id, line.period, "adjustment", rule.name, change,
                                           self.currency, line.sources, (step,), line.due))
-            if floor is not None and held < floor:
-                zone = self.records.reps[payee_id].timezone
-                following = periods.shift_period(period, 1)
-                due = periods.start_of_day(date(int(following[:4]), int(following[5:]), 1), zone)
-                sources = tuple(sorted({source for line in group for source in line.sources}))
-                step = explain.period_limit_step("floor", rule.name, period, floor, held,
-                                                 floor - held, self.currency)
-                out.append(PayoutLine(payee_id, period, "adjustment", rule.name, floor - held,
-                                      self.currency, sources, (step,), due))
+            if held_at_close is None:
+                held_at_close = held
+            new_business = any(line.period == period and line.kind != "clawback"
+                               for line in group)
+            if floor is not None and new_business and held_at_close < floor:
+                out.append(self.floor_line(rule, payee_id, period, group, floor, held_at_close))
         return out
+
+    def floor_line(self, rule: CompiledCommission, payee_id: str, period: str,
+                   group: list[PayoutLine], floor: Decimal, held: Decimal) -> PayoutLine:
+        """Top up a period whose own lines end below the floor, at the next period's start."""
+        zone = self.records.reps[payee_id].timezone
+        following = periods.shift_period(period, 1)
+        due = periods.start_of_day(date(int(following[:4]), int(following[5:]), 1), zone)
+        sources = tuple(sorted({source for line in group if line.period == period
+                                for source in line.sources}))
+        step = explain.period_limit_step("floor", rule.name, period, floor, held,
+                                         floor - held, self.currency)
+        return PayoutLine(payee_id, period, "adjustment", rule.name, floor - held,
+                          self.currency, sources, (step,), due)
 
     def override_lines(self, rule: CompiledOverride, produced: list[PayoutLine]
                        ) -> list[PayoutLine]:
