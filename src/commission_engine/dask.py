@@ -239,7 +239,8 @@ def _grouping_payees(plan: CompiledPlan, headers: RecordSet, as_of: datetime
     """Return, per contract, the payees whose per-payee totals the contract feeds.
 
     Those totals are a payee's tiered period total, its cohorts, its period
-    caps and floors, and the quota attainment an accelerator reads. This
+    caps and floors, the lines a draw reads, and the quota attainment an
+    accelerator reads. This
     over-approximates: a contract counts even when a rule is not in force on
     it, which can only put more contracts together.
     """
@@ -255,14 +256,6 @@ def _grouping_payees(plan: CompiledPlan, headers: RecordSet, as_of: datetime
             payee = path(ctx)
             if payee is not None:
                 payees.add(payee.id)
-            for share_payee, _share, _label in getattr(rule, "split", ()):
-                other = share_payee(ctx)
-                if other is not None:
-                    payees.add(other.id)
-        for quota in plan.quotas:
-            credited = quota.credited(_grouping_context(headers, contract, as_of, quota.subject))
-            if credited is not None:
-                payees.add(credited.id)
         grouped[contract_id] = payees
     return grouped
 
