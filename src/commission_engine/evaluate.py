@@ -436,7 +436,9 @@ class _Run:
                 if amount != 0:
                     step = explain.override_step(rule.name, level, percent, line.payee, line.amount,
                                                  amount, self.currency)
-                    out.append(PayoutLine(manager.id, periods.period_of(line.due, manager.timezone),
+                    # An override is part of the overridden line's period, even when a
+                    # floor top-up falls due at the first instant of the next one.
+                    out.append(PayoutLine(manager.id, line.period,
                                           "override", rule.name, amount, self.currency,
                                           line.sources, (step,), line.due))
                 seen.add(manager.id)
