@@ -110,7 +110,7 @@ def _evaluate(plan: CompiledPlan, records: RecordSet, as_of: datetime, mode: str
             produced = _explain_conversions(produced, conversions, plan.currency)
         if closed is not None:
             zones = {rep_id: rep.timezone for rep_id, rep in records.reps.items()}
-            produced = apply_closed(produced, closed, plan.currency, zones)
+            produced = apply_closed(produced, closed, plan.currency, zones, as_of)
         produced.sort(key=_line_key)
         # Most due times are in UTC, and datetimes that share a tzinfo compare
         # without computing offsets, so the split compares with as_of in UTC.
