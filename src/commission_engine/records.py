@@ -1008,6 +1008,13 @@ def _check_refund_totals(records: RecordSet, report: Any, missing: Any) -> None:
                        f"payment {payment.id} belongs to contract {payment.contract},"
                        f" not to {contract_id}", "name a payment of the refunded contract")
                 continue
+            if refund.refunded_at < payment.paid_at:
+                report("refund", refund.id, "refunded_at",
+                       f"refund {refund.id} at {refund.refunded_at.isoformat()} is earlier"
+                       f" than its payment {payment.id}, paid at"
+                       f" {payment.paid_at.isoformat()}",
+                       "correct either time, or name the payment that was refunded")
+                continue
             per_payment[payment.id] = money.total((per_payment[payment.id], refund.amount))
             if per_payment[payment.id] > payment.amount:
                 report("refund", refund.id, "amount",
