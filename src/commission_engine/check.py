@@ -963,6 +963,11 @@ class _Checker:
             self.error(f"commission {expr.rule} is paid on payments, so it has no single"
                        " amount per contract", expr.pos, "refer to a commission rule on contracts")
             return None
+        if referenced is not None and referenced.tiers is not None:
+            self.error(f"commission {expr.rule} is tiered over a period total, so it has no"
+                       " single amount per contract", expr.pos,
+                       "refer to a commission rule with a rate")
+            return None
         if scope.cohort:
             self.error(f"{scope.place} cannot refer to a commission", expr.pos)
             return None
