@@ -411,7 +411,7 @@ class Engine:
         records = dataclasses.replace(self._visible, targets=tuple(self._store.targets.values()))
         with localcontext(money.EVALUATION_CONTEXT):
             run._quota_book = measure_quotas(self.plan.quotas, records, self.as_of,
-                                             run.commission_of)
+                                             run.commission_of, self.plan.currency)
         return run._quota_book
 
     def _refresh_visible(self, contracts: set[str], customers: set[str]) -> None:

@@ -276,7 +276,7 @@ class _Run:
         """Measure the plan's quotas once per evaluation, on first use."""
         if self._quota_book is None:
             self._quota_book = measure_quotas(self.plan.quotas, self.records, self.as_of,
-                                              self.commission_of)
+                                              self.commission_of, self.plan.currency)
         return self._quota_book
 
     def round(self, amount: Decimal) -> Decimal:
