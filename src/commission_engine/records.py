@@ -882,6 +882,7 @@ def _check_references(
         if rep.manager is not None and rep.manager not in records.reps:
             missing("rep", rep.id, "manager", "rep", rep.manager)
     _check_manager_cycles(records, report)
+    _check_referral_cycles(records, report)
 
     for customer in records.customers.values():
         if customer.owner not in records.reps:
@@ -928,6 +929,30 @@ def _check_manager_cycles(records: RecordSet, report: Any) -> None:
             loop = " -> ".join(cycle + [current])
             report("rep", current, "manager", f"the manager chain is a cycle: {loop}",
                    "break the cycle: someone at the top has manager null")
+
+
+def _check_referral_cycles(records: RecordSet, report: Any) -> None:
+    """Report each loop of referred_by links, which would pay both owners for one referral.
+
+    Referrers created later are reported on their own, so only loops of
+    customers created at the same instant reach this check with no other
+    problem. A customer referring itself is reported elsewhere.
+    """
+    reported: set[str] = set()
+    for start in sorted(records.customers):
+        chain: list[str] = []
+        current: str | None = start
+        while current is not None and current in records.customers and current not in chain:
+            chain.append(current)
+            current = records.customers[current].referred_by
+        if current is None or current not in chain or current in reported:
+            continue
+        cycle = chain[chain.index(current):]
+        reported.update(cycle)
+        if len(cycle) > 1:
+            loop = " -> ".join([*cycle, current])
+            report("customer", current, "referred_by", f"the referral chain is a cycle: {loop}",
+                   "break the cycle: the first customer of the chain has referred_by null")
 
 
 def _check_decimals(record_type: str, record_id: str, field_name: str, amount: Decimal,
