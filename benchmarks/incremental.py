@@ -44,8 +44,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "src"))
 
-from commission_engine import evaluate, load_plan, load_records  # noqa: E402
-from commission_engine.engine import Engine  # noqa: E402
+from commission_engine import evaluate, load_plan, load_records
+from commission_engine.engine import Engine
 
 REFERENCE_PLAN = ROOT / "examples" / "counselling" / "counselling-2025.plan"
 DEFAULT_AS_OF = "2026-12-31T00:00:00+08:00"

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/run.py [--events N] [--quick] [--seed S] [--repeats R]
+    python benchmarks/run.py [--events N] [--quick] [--seed S] [--repeats R] [--skip STAGES]
 
 The script generates N events of records (``generate.py``), checks that the
 baseline and every peer compute the same totals by payee and period as the
@@ -55,6 +55,9 @@ PACKAGES = ("commission-engine", "pydantic", "pydantic-core", "lark", "python-da
             "zen-engine", "rule-engine", "cel-python", "openfisca-core", "numpy")
 
 Totals = dict[tuple[str, ...], Decimal]
+
+# The stages, by the names --skip takes, in the order they run.
+STAGE_KEYS = ("parse", "validation", "evaluation", "rate-table", "to-json", "end-to-end", "plan")
 
 
 @dataclass
@@ -124,9 +127,9 @@ def library_dict_loader() -> Callable[[str], Any] | None:
 # ---------------------------------------------------------------- stages
 
 
-def build_stages(path: Path, events: int, as_of: datetime,
-                 peer_list: list[peers.Peer]) -> tuple[list[Stage], dict[str, Any]]:
-    """Build every stage and check that the contenders agree with the library."""
+def build_stages(path: Path, events: int, as_of: datetime, peer_list: list[peers.Peer],
+                 skip: frozenset[str] = frozenset()) -> tuple[list[Stage], dict[str, Any]]:
+    """Build every stage but those in ``skip`` and check that the contenders agree."""
     from pydantic import TypeAdapter
 
     from commission_engine import load_plan, load_records
@@ -193,7 +196,8 @@ def build_stages(path: Path, events: int, as_of: datetime,
         if agrees(peer.name) and peer.rates(facts) == expected_rates:
             rate_table.append(Contender(peer.name, lambda peer=peer: peer.rates(facts)))
 
-    result.to_json()
+    if "to-json" not in skip:
+        result.to_json()
     to_json = [
         Contender("commission_engine Result.to_json", result.to_json,
                   note="digest already computed"),
@@ -233,16 +237,19 @@ def build_stages(path: Path, events: int, as_of: datetime,
                   note="also validates the records of its 14 examples", comparable=False),
     ]
 
-    stages = [
-        Stage("JSON Lines text to dicts", parse[0].name, parse, events),
-        Stage("record validation", validation[0].name, validation, events),
-        Stage("plan evaluation (validated records)", "hand-written baseline", evaluation, events),
-        Stage("rate table alone (per contract)", rate_table[0].name, rate_table, len(facts)),
-        Stage("results to JSON", to_json[0].name, to_json, events),
-        Stage("end to end (JSONL file to totals)", "hand-written baseline", end_to_end, events),
-        Stage("plan parse and check", plan_stage[0].name, plan_stage, None),
-    ]
-    return stages, agreement
+    stages = {
+        "parse": Stage("JSON Lines text to dicts", parse[0].name, parse, events),
+        "validation": Stage("record validation", validation[0].name, validation, events),
+        "evaluation": Stage("plan evaluation (validated records)", "hand-written baseline",
+                            evaluation, events),
+        "rate-table": Stage("rate table alone (per contract)", rate_table[0].name, rate_table,
+                            len(facts)),
+        "to-json": Stage("results to JSON", to_json[0].name, to_json, events),
+        "end-to-end": Stage("end to end (JSONL file to totals)", "hand-written baseline",
+                            end_to_end, events),
+        "plan": Stage("plan parse and check", plan_stage[0].name, plan_stage, None),
+    }
+    return [stage for key, stage in stages.items() if key not in skip], agreement
 
 
 # ---------------------------------------------------------------- timing
@@ -374,10 +381,20 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"as-of time of the evaluation (default: {DEFAULT_AS_OF})")
     parser.add_argument("--output", type=Path, default=RESULTS,
                         help="JSON file for the results (default: benchmarks/results/latest.json)")
+    parser.add_argument("--skip", default="",
+                        help="stages to leave out, separated by commas: "
+                             + ", ".join(STAGE_KEYS))
+    parser.add_argument("--skip-peers", default="",
+                        help="peers to leave out, by import name, separated by commas:"
+                             " zen, rule_engine, celpy, openfisca_core")
     parser.add_argument("--no-memory", action="store_true",
                         help="skip the tracemalloc pass and warm up without it")
     args = parser.parse_args(argv)
     repeats = args.repeats or (3 if args.quick else 5)
+    skip = frozenset(key for key in args.skip.split(",") if key)
+    if not skip <= set(STAGE_KEYS):
+        parser.error(f"--skip names unknown stages: {', '.join(sorted(skip - set(STAGE_KEYS)))};"
+                     f" use {', '.join(STAGE_KEYS)}")
     if args.events < 1 or repeats < 1:
         parser.error("--events and --repeats must be at least 1")
     as_of = datetime.fromisoformat(args.as_of)
@@ -387,6 +404,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{time.perf_counter() - started:7.1f} s] {message}", file=sys.stderr, flush=True)
 
     peer_list, missing = peers.available_peers()
+    left_out = frozenset(name for name in args.skip_peers.split(",") if name)
+    for peer in [peer for peer in peer_list if peer.package in left_out]:
+        peer_list.remove(peer)
+        missing[peer.name] = "left out with --skip-peers"
     for name, reason in missing.items():
         progress(f"skipping {name}: {reason}")
 
@@ -397,7 +418,7 @@ def main(argv: list[str] | None = None) -> int:
             written = write_jsonl(handle, args.events, args.seed)
         generation_s = time.perf_counter() - generation_start
         progress(f"generated {written} records in {generation_s:.1f} s")
-        stages, agreement = build_stages(path, written, as_of, peer_list)
+        stages, agreement = build_stages(path, written, as_of, peer_list, skip)
         disagreeing = [name for name, outcome in agreement.items() if not outcome["agrees"]]
         for name in disagreeing:
             progress(f"DISAGREES with the library: {name}")
@@ -423,6 +444,7 @@ def main(argv: list[str] | None = None) -> int:
         "versions": package_versions(),
         "library": library_provenance(),
         "missing_peers": missing,
+        "skipped_stages": sorted(skip),
         "agreement": agreement,
         "stages": summary,
     }

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 from datetime import datetime
 from pathlib import Path
 
@@ -11,6 +13,7 @@ from helpers import one_contract, run_cli
 
 import commission_engine
 from commission_engine import CommissionError, EvaluationError, PlanError, RecordError
+from commission_engine.verify import StoredResultError
 
 HEADER = 'plan "t" version "1"\ncurrency CNY\n\n'
 AS_OF = "2026-01-01T00:00:00Z"
@@ -51,8 +54,26 @@ def library_error_classes() -> set[type[CommissionError]]:
     return found
 
 
+def public_error_classes() -> set[type[Exception]]:
+    """Return every exception class that a module of the package lists in ``__all__``."""
+    found: set[type[Exception]] = set()
+    for module_info in pkgutil.iter_modules(commission_engine.__path__):
+        if module_info.name == "__main__":  # importing it runs the command line
+            continue
+        try:
+            module = importlib.import_module(f"commission_engine.{module_info.name}")
+        except ImportError:  # an optional extra, such as dask, that is not installed
+            continue
+        for name in getattr(module, "__all__", ()):
+            value = getattr(module, name)
+            if isinstance(value, type) and issubclass(value, Exception):
+                found.add(value)
+    return found
+
+
 def test_every_error_class_has_case() -> None:
     assert library_error_classes() == set(CASES)
+    assert public_error_classes() == {CommissionError, *CASES, StoredResultError}
 
 
 def test_error_classes_exported() -> None:
@@ -100,3 +121,16 @@ def test_plan_error_from_check_and_test(tmp_path: Path) -> None:
         assert completed.returncode == 1, command
         assert "Traceback" not in completed.stderr
         assert "error: a contract has no field 'amont'" in completed.stderr
+
+
+def test_stored_result_error_from_cli(tmp_path: Path) -> None:
+    """verify raises StoredResultError for a document without the snapshot it needs."""
+    (tmp_path / "p.plan").write_text(GOOD_PLAN, encoding="utf-8")
+    (tmp_path / "r.jsonl").write_text(GOOD_RECORDS, encoding="utf-8")
+    (tmp_path / "result.json").write_text('{"digest": "sha256:0"}', encoding="utf-8")
+
+    completed = run_cli("verify", "result.json", "p.plan", "r.jsonl", cwd=tmp_path)
+
+    assert completed.returncode == 1
+    assert "Traceback" not in completed.stderr
+    assert completed.stderr.startswith("commission-engine: error: cannot verify result.json: ")

@@ -38,7 +38,7 @@ if str(ROOT) not in sys.path:
 from benchmarks.generate import generate_records
 
 # With dashboard_address=None the scheduler still serves its health routes on
-# the loopback address, at port 8787 or, when another process holds that, at a
+# the loopback address, at port 8787 or, when another process uses that, at a
 # free port, with this warning.
 pytestmark = pytest.mark.filterwarnings("ignore:Port 8787 is already in use")
 
@@ -131,8 +131,8 @@ def test_plan_examples_match(client: Any, path: Path) -> None:
         try:
             closed = closed_of(plan, example, rows)
         except (RecordError, EvaluationError):
-            # The records before the late ones are invalid too; compare the
-            # evaluation of all of them without closed periods.
+            # The records before the late ones are invalid too. So the test
+            # compares the evaluation of all of them without closed periods.
             closed = None
         try:
             single = plan.evaluate(load_records(rows), example.as_of, example.rounding, closed)
@@ -392,6 +392,64 @@ def test_evaluation_error_matches(client: Any) -> None:
     assert str(spread.value) == str(single.value)
 
 
+def revised_rows() -> list[dict[str, Any]]:
+    """Return the reference records with corrections of an event, a contract and a customer.
+
+    The corrected survey moves to a contract of another rep, so its two
+    versions start out in different partitions.
+    """
+    rows = read_jsonl(REFERENCE_RECORDS)
+    contracts = {row["id"]: row for row in rows if row["type"] == "contract"}
+    survey = next(row for row in rows if row["type"] == "satisfaction")
+    first = contracts[survey["contract"]]
+    other = next(row for row in contracts.values() if row["rep"] != first["rep"])
+    customer = next(row for row in rows if row["type"] == "customer")
+    return [
+        *rows,
+        {**survey, "contract": other["id"], "score": 95, "surveyed_at": other["signed_at"],
+         "revision": 2},
+        {**other, "product": "teen", "revision": 3},
+        {**customer, "referred_by": None, "revision": 2},
+    ]
+
+
+def test_revised_records_match(client: Any, reference_plan: Any) -> None:
+    rows = revised_rows()
+    single = reference_plan.evaluate(load_records(rows), AS_OF)
+    spread = scale.evaluate(reference_plan, bag_of(rows, 4), AS_OF, partitions=6)
+    assert_same(single, spread)
+
+
+def test_clashing_revisions_error_matches(client: Any, reference_plan: Any) -> None:
+    rows = revised_rows()
+    rows.append({**rows[-3], "amount": "2.00"})
+    with pytest.raises(RecordError) as single:
+        load_records(rows)
+    assert records_error(reference_plan, rows, partitions=6) == str(single.value)
+
+
+def test_invalid_target_error_matches(client: Any) -> None:
+    plan = load_plan(ONE_EDGE_PLANS["quota-of-owner"].replace(
+        "target 40,000.00", "target from records"))
+    rows = read_jsonl(WORKED / "E1.jsonl")
+    reps = [row["id"] for row in rows if row["type"] == "rep"]
+    # A rep without contracts, alone in the second partition, whose target
+    # of 0 the partition that prices K1 must see too.
+    idle = "R-idle"
+    rows.append({"type": "rep", "id": idle, "name": "Idle", "timezone": "Asia/Shanghai",
+                 "kind": "staff", "team": "", "region": "", "manager": None})
+    rows += [{"type": "target", "rep": rep, "period": "2025-03", "metric": "bookings",
+              "value": "50000.00"} for rep in reps]
+    rows.append({"type": "target", "rep": idle, "period": "2025-03", "metric": "bookings",
+                 "value": "0.00"})
+    with pytest.raises(EvaluationError) as single:
+        plan.evaluate(load_records(rows), AS_OF)
+    assert idle in str(single.value)
+    with pytest.raises(EvaluationError) as spread:
+        scale.evaluate(plan, bag_of(rows, 2), AS_OF, partitions=2)
+    assert str(spread.value) == str(single.value)
+
+
 def test_positions_name_lines(client: Any, reference_plan: Any) -> None:
     rows = read_jsonl(WORKED / "E1.jsonl")
     rows[-1] = {**rows[-1], "amount": "12000.001"}
@@ -465,3 +523,20 @@ def test_cli_dask_timeout_must_be_positive() -> None:
                         "tcp://127.0.0.1:9", "--dask-timeout", "0")
     assert completed.returncode == 2
     assert "'0' is not a number of seconds above 0" in completed.stderr
+
+
+def test_cli_dask_applies_limits(client: Any, tmp_path: Path) -> None:
+    rows = (WORKED / "E1.jsonl").read_text(encoding="utf-8").splitlines()
+    rows += [f'{{"type": "payment", "id": "P-x{index}", "contract": "K404",'
+             f' "amount": "1.00", "paid_at": "2025-02-01T10:00:00+08:00"}}'
+             for index in range(3)]
+    path = tmp_path / "records.jsonl"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    common = ("run", str(REFERENCE_PLAN), str(path), "--as-of", "2026-01-01T00:00:00+08:00",
+              "--limit", "max_reported_errors=2")
+    single = run_cli(*common)
+    spread = run_cli(*common, "--dask", client.scheduler.address)
+    assert single.returncode == 1
+    assert "and 1 more not shown" in single.stderr
+    assert spread.returncode == 1
+    assert spread.stderr == single.stderr

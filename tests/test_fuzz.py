@@ -49,6 +49,11 @@ class Hang(BaseException):
 
 @contextmanager
 def hang_guard(label: str) -> Iterator[None]:
+    if not hasattr(signal, "SIGALRM"):
+        # NOTE: Windows has no SIGALRM, so there a hang stops the run instead of failing it.
+        yield
+        return
+
     def alarm(signum: int, frame: Any) -> None:
         raise Hang(f"{label} ran for more than {HANG_SECONDS} seconds")
 
@@ -90,7 +95,7 @@ class CrashLog:
         self.crashes = 0
 
     @contextmanager
-    def recording(self, what: str, data: object) -> Iterator[None]:
+    def recording(self, kind: str, data: object) -> Iterator[None]:
         if self.long_run and sum(COUNTS.values()) % 1000 == 0:
             progress = ", ".join(f"{name} {number}" for name, number in sorted(COUNTS.items()))
             self.path.with_name("fuzz-progress.txt").write_text(progress + "\n", encoding="utf-8")
@@ -102,7 +107,7 @@ class CrashLog:
             self.crashes += 1
             COUNTS["crashes"] += 1
             with self.path.open("a", encoding="utf-8") as log:
-                log.write(f"==== {what}: {type(exc).__name__}: {exc}\n{data!r}\n")
+                log.write(f"==== {kind}: {type(exc).__name__}: {exc}\n{data!r}\n")
                 log.write("".join(traceback.format_exception(exc)) + "\n")
 
     def check(self) -> None:

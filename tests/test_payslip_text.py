@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from datetime import datetime
@@ -11,6 +12,8 @@ from typing import Any
 
 import pytest
 from helpers import REFERENCE_PLAN, ROOT, WORKED, one_contract, read_jsonl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from commission_engine import (
     ClosedPeriods,
@@ -20,6 +23,7 @@ from commission_engine import (
     load_records,
 )
 from commission_engine.localize import formatter
+from commission_engine.money import known_currencies, minor_digits
 from commission_engine.payslip_text import KIND_NAMES, PHRASES, kind_name, render_steps
 from commission_engine.results import LINE_KINDS
 
@@ -345,3 +349,18 @@ def test_cli_lang_ignores_process_locale() -> None:
     assert "追回" not in english.stdout
     assert "追回 ¥80.00" in chinese.stdout
     assert "到期日 2025年2月10日" in chinese.stdout
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(-10**15, 10**15), st.sampled_from(known_currencies()),
+       st.sampled_from(["en", "zh-CN"]))
+def test_money_text_round_trips(units: int, currency: str, lang: str) -> None:
+    """Formatted money shows exactly the minor digits and reads back as the same amount."""
+    digits = minor_digits(currency)
+    amount = Decimal(units).scaleb(-digits)
+    text = formatter(lang).money(amount, currency)
+    number = re.sub(r"[^0-9.\-]", "", text)
+    assert Decimal(number) == amount
+    fraction = number.partition(".")[2]
+    assert len(fraction) == digits
+    assert text.startswith("-") == (units < 0)

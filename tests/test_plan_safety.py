@@ -51,10 +51,10 @@ class Traps:
         self.attempts: list[str] = []
 
     def trap(self, name: str) -> Any:
-        def refuse(*args: Any, **kwargs: Any) -> Any:
+        def reject(*args: Any, **kwargs: Any) -> Any:
             self.attempts.append(f"{name}{args[:1]!r}")
             raise Trapped(f"the engine called {name}")
-        return refuse
+        return reject
 
     @contextmanager
     def active(self) -> Iterator[list[str]]:

@@ -12,11 +12,13 @@ from datetime import datetime
 from decimal import Decimal
 
 import pytest
+from helpers import ROOT, read_jsonl, run_cli
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from commission_engine import load_plan, load_records
 from commission_engine.engine import Engine
 from commission_engine.progress import days_elapsed, progress
-from helpers import ROOT, read_jsonl, run_cli
 
 PLAN = ROOT / "tests" / "plans" / "progress.plan"
 RECORDS = ROOT / "tests" / "cases" / "progress" / "records.jsonl"
@@ -246,3 +248,77 @@ def test_progress_command_bad_period():
     completed = run_cli("progress", str(PLAN), str(RECORDS), "--period", "2025-13")
     assert completed.returncode == 2
     assert "--period '2025-13' is not a month" in completed.stderr
+
+
+ALERT_PLAN = """\
+plan "alerts" version "1"
+currency CNY
+
+quota bookings on contract:
+    measure total of contract.amount
+    target from records
+
+alert behind:
+    when bookings is more than 20% behind pace
+
+alert low:
+    when bookings is below 50% of target
+"""
+
+
+def alert_records(amounts: list[str], target: str) -> list[dict]:
+    records = [
+        {"type": "rep", "id": "R1", "name": "Li", "timezone": "Asia/Shanghai", "kind": "staff",
+         "team": "HQ", "region": "", "manager": None},
+        {"type": "customer", "id": "C1", "owner": "R1", "referred_by": None,
+         "created_at": "2025-01-01T00:00:00+08:00"},
+        {"type": "target", "rep": "R1", "period": "2025-03", "metric": "bookings",
+         "value": target},
+    ]
+    for number, amount in enumerate(amounts, start=1):
+        records.append({"type": "contract", "id": f"K{number}", "customer": "C1", "rep": "R1",
+                        "product": "f", "amount": amount, "currency": "CNY",
+                        "signed_at": "2025-03-01T10:00:00+08:00", "term_months": 1})
+    return records
+
+
+@settings(max_examples=20, deadline=None)
+@given(cents=st.integers(1, 5_000_000), target_cents=st.integers(100, 10_000_000),
+       day=st.integers(2, 31))
+def test_needed_clears_alert(cents: int, target_cents: int, day: int) -> None:
+    """Adding the amount needed clears each alert, and one cent less does not."""
+    plan = load_plan(ALERT_PLAN)
+    amount, target = f"{Decimal(cents) / 100:.2f}", f"{Decimal(target_cents) / 100:.2f}"
+    as_of = datetime.fromisoformat(f"2025-03-{day:02d}T12:00:00+08:00")
+    (row,) = progress(plan, load_records(alert_records([amount], target)), as_of)
+    for index, alert in enumerate(row.alerts):
+        if not alert.fired:
+            continue
+        (cleared,) = progress(plan, load_records(
+            alert_records([amount, format(alert.needed, "f")], target)), as_of)
+        assert cleared.alerts[index].fired is False
+        short = alert.needed - Decimal("0.01")
+        if short > 0:
+            (still,) = progress(plan, load_records(
+                alert_records([amount, format(short, "f")], target)), as_of)
+            assert still.alerts[index].fired is True
+
+
+@settings(max_examples=20, deadline=None)
+@given(cents=st.integers(1, 9_999_999))
+def test_needed_enters_next_tier(cents: int) -> None:
+    """Adding the amount needed moves the period total into the next tier, one cent less does not."""
+    plan = load_plan(PLAN.read_text(encoding="utf-8"))
+    as_of = datetime.fromisoformat(MIDDLE)
+    amount = f"{Decimal(cents) / 100:.2f}"
+    (row,) = progress(plan, load_records(alert_records([amount], "1.00")), as_of)
+    tier = row.tiers[0]
+    assert tier.needed is not None
+    (entered,) = progress(plan, load_records(
+        alert_records([amount, format(tier.needed, "f")], "1.00")), as_of)
+    assert entered.tiers[0].tier == tier.next_tier
+    short = tier.needed - Decimal("0.01")
+    if short > 0:
+        (below,) = progress(plan, load_records(
+            alert_records([amount, format(short, "f")], "1.00")), as_of)
+        assert below.tiers[0].tier == tier.tier

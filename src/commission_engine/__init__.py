@@ -60,8 +60,15 @@ def load_plan(text: str, filename: str = "<plan>", limits: Limits = DEFAULT_LIMI
     is kept by the plan, whose evaluation applies it too. An error lists at
     most ``limits.max_reported_errors`` diagnostics and counts the rest.
     """
+    from decimal import localcontext
+
+    from .money import EVALUATION_CONTEXT
+
     try:
-        return _load_plan(text, filename, limits)
+        # Rates are divided by 100 when the plan compiles: in the caller's
+        # context, a precision of 2 made 12.345% into 12%.
+        with localcontext(EVALUATION_CONTEXT):
+            return _load_plan(text, filename, limits)
     except PlanError as exc:
         if len(exc.diagnostics) <= limits.max_reported_errors:
             raise

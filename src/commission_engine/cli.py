@@ -182,7 +182,7 @@ def _command_run(args: argparse.Namespace) -> int:
     as_of, is_now = _parse_as_of(args.as_of)
     if args.dask is not None:
         result = _evaluate_on_dask(plan, _read_text(args.records), as_of, args.rounding,
-                                   args.dask, args.dask_timeout)
+                                   limits, args.dask, args.dask_timeout)
     else:
         records = load_jsonl(_read_text(args.records), limits)
         result = plan.evaluate(records, as_of, args.rounding)
@@ -296,7 +296,7 @@ def _command_schema(args: argparse.Namespace) -> int:
 
 
 def _evaluate_on_dask(plan: CompiledPlan, text: str, as_of: datetime, rounding: str | None,
-                      address: str, timeout: float) -> Result:
+                      limits: Limits, address: str, timeout: float) -> Result:
     """Evaluate on the Dask cluster whose scheduler listens at ``address``."""
     try:
         import distributed
@@ -305,7 +305,7 @@ def _evaluate_on_dask(plan: CompiledPlan, text: str, as_of: datetime, rounding: 
     except ImportError:
         raise _UsageError("--dask needs Dask; install it with"
                           " pip install 'commission-engine[dask]'") from None
-    rows, positions = parse_jsonl(text, plan.limits)
+    rows, positions = parse_jsonl(text, limits)
     try:
         client = distributed.Client(address, timeout=timeout)
     except (OSError, TimeoutError, ValueError) as exc:
@@ -322,7 +322,7 @@ def _evaluate_on_dask(plan: CompiledPlan, text: str, as_of: datetime, rounding: 
         threads = sum(client.nthreads().values()) or 1
         count = max(1, min(len(rows), 4 * threads))
         bag = scale.records_bag(list(zip(positions, rows)), count)
-        return scale.evaluate(plan, bag, as_of, rounding, positioned=True)
+        return scale.evaluate(plan, bag, as_of, rounding, positioned=True, limits=limits)
 
 
 def _command_test(args: argparse.Namespace) -> int:

@@ -1,13 +1,14 @@
 """Evaluate a plan on a Dask cluster, partitioned by payee, with the single-process result.
 
 The records arrive as a ``dask.bag.Bag``. A first pass brings the reference
-records (reps, customers, targets) and the contracts to the client, where
-they are validated and where the plan's payee paths decide which contracts
-must be evaluated together: every contract that feeds a payee's tiered
-period total or a payee's cohort goes with that payee. The payee groups are
-packed into partitions. A second pass routes each contract and its events to
-its partition, and each partition is validated and evaluated on a worker by
-the plain library, with the plan sent as text. The client merges the lines
+records (reps, customers, targets) and the contracts to the client, which
+validates them. There the plan's payee paths decide which contracts must be
+evaluated together: every contract that feeds a per-payee total (a tiered
+period total, a cohort, a cap or floor per period, a quota attainment) goes
+with that payee. The payee groups are packed into partitions. A second pass
+routes each contract and its events to its partition, and each partition is
+validated and evaluated on a worker by the plain library, with the plan sent
+as text. The client merges the lines
 in the library's total order, so the result, its JSON and its digest are the
 ones a single process computes.
 
@@ -15,7 +16,7 @@ What crosses partitions, and how (docs/scale.md has the whole list):
 
 - reps are sent to every partition, so manager chains, referral owners and
   split payees resolve anywhere;
-- a customer is sent to each partition that holds one of its contracts, or
+- a customer is sent to each partition that contains one of its contracts, or
   a contract of a customer it referred, directly or up the referral chain;
 - "new customer" is decided from the customer's first contract among all
   records, which the client knows, not among the partition's;
@@ -35,7 +36,7 @@ from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from decimal import localcontext
+from decimal import Decimal, localcontext
 from typing import Any
 
 import dask
@@ -45,14 +46,8 @@ from dask.delayed import Delayed, delayed
 
 from commission_engine import load_plan, money
 from commission_engine.closing import ClosedPeriods, apply_closed
-from commission_engine.compile import (
-    CompiledCohort,
-    CompiledCommission,
-    CompiledDraw,
-    CompiledPlan,
-)
+from commission_engine.compile import CompiledCohort, CompiledCommission, CompiledPlan
 from commission_engine.context import Context
-from commission_engine.draws import draw_balances
 from commission_engine.errors import EvaluationError, Problem, RecordError
 
 # The underscored names are private helpers of the single-process path,
@@ -60,7 +55,7 @@ from commission_engine.errors import EvaluationError, Problem, RecordError
 # reported the same way.
 from commission_engine.evaluate import _check_currencies, _line_key
 from commission_engine.evaluate import evaluate as evaluate_in_process
-from commission_engine.limits import DEFAULT_LIMITS
+from commission_engine.limits import Limits
 from commission_engine.records import (
     Contract,
     RecordSet,
@@ -81,21 +76,36 @@ EVENT_TYPES = ("payment", "refund", "session", "satisfaction", "complaint")
 Row = tuple[int, str, Any]
 
 
+class _Payload:
+    """A wrapper that puts data into the task graph as it is: Dask neither walks nor hashes it.
+
+    Dask looks for collections inside every list and dict argument of a task,
+    which for the reference records costs more than the task itself.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any):
+        self.value = value
+
+
 def evaluate(plan: CompiledPlan, records_bag: Bag, as_of: datetime,
              rounding: str | None = None, closed: ClosedPeriods | None = None, *,
-             partitions: int | None = None, positioned: bool = False) -> Result:
+             partitions: int | None = None, positioned: bool = False,
+             limits: Limits | None = None) -> Result:
     """Evaluate ``plan`` over the records of a Dask bag, partitioned by payee.
 
     The result equals ``plan.evaluate(load_records(records), as_of, rounding,
     closed)`` byte for byte, digest included. The computation runs on the
     current Dask scheduler: a ``distributed.Client`` when one is active.
 
-    ``records_bag`` holds record mappings, named ``record N`` in errors by
-    their place in the bag. With ``positioned=True`` it holds
+    ``records_bag`` contains record mappings, named ``record N`` in errors by
+    their place in the bag. With ``positioned=True`` it contains
     ``(position, record)`` pairs instead, such as ``("line 3", {...})``.
     ``partitions`` is the number of evaluation partitions; by default, the
-    bag's. The bag is computed twice, so persist it first when it is costly
-    to build.
+    bag's. ``limits`` bounds the records as in ``load_records``; by default,
+    the limits the plan was loaded with. The bag is computed twice, so
+    persist it first when it is costly to build.
     """
     if not isinstance(plan, CompiledPlan):
         msg = (f"plan must be a compiled Plan, not {type(plan).__name__};"
@@ -109,18 +119,19 @@ def evaluate(plan: CompiledPlan, records_bag: Bag, as_of: datetime,
         msg = f"partitions must be a whole number of at least 1, not {partitions!r}"
         raise ValueError(msg)
     # The single-process entry point checks as_of, the rounding mode and the
-    # closed periods; an empty record set makes that check cost nothing.
+    # closed periods. On an empty record set, that check costs nothing.
     evaluate_in_process(plan, load_records([]), as_of, rounding, closed)
     mode = rounding or plan.rounding
+    bounds = plan.limits if limits is None else limits
 
     inputs = records_bag.to_delayed()
     layout = _first_pass(inputs, positioned)
-    headers = _validate_headers(layout)
+    headers = _validate_headers(layout, bounds)
     _check_currencies(plan, headers)
     assignment = _assign(plan, headers, as_of, layout.weights, partitions or len(inputs))
-    outcomes = _second_pass(plan.source, inputs, layout.offsets, positioned, headers,
-                            layout, assignment, as_of, mode)
-    return _merge(plan, headers, as_of, mode, closed, outcomes, assignment)
+    outcomes = _second_pass(plan.source, inputs, positioned, headers, layout, assignment,
+                            as_of, mode, bounds)
+    return _merge(plan, headers, as_of, mode, closed, outcomes, bounds)
 
 
 def records_bag(records: Sequence[Any], partitions: int) -> Bag:
@@ -144,11 +155,16 @@ def records_bag(records: Sequence[Any], partitions: int) -> Bag:
 # ---------------------------------------------------------------- first pass
 
 
-def _header_rows(part: Iterable[Any], positioned: bool) -> tuple[int, list[tuple[int, Any, Any]],
-                                                                  Counter[str]]:
-    """Return a bag partition's size, its non-event rows and its events per contract."""
+# An event record that carries a "revision" field: (type, id, revision, contract).
+Revision = tuple[str, str, int, Any]
+
+
+def _header_rows(part: Iterable[Any], positioned: bool
+                 ) -> tuple[int, list[tuple[int, Any, Any]], Counter[str], list[Revision]]:
+    """Return a bag partition's size, non-event rows, events per contract and event revisions."""
     headers: list[tuple[int, Any, Any]] = []
     events: Counter[str] = Counter()
+    revisions: list[Revision] = []
     count = 0
     for index, item in enumerate(part):
         count += 1
@@ -157,9 +173,14 @@ def _header_rows(part: Iterable[Any], positioned: bool) -> tuple[int, list[tuple
             contract_id = record.get("contract")
             if isinstance(contract_id, str):
                 events[contract_id] += 1
+            revision, record_id = record.get("revision"), record.get("id")
+            # An invalid revision is reported by the partition that validates it.
+            if (isinstance(revision, int) and not isinstance(revision, bool)
+                    and isinstance(record_id, str)):
+                revisions.append((record["type"], record_id, revision, contract_id))
             continue
         headers.append((index, position, record))
-    return count, headers, events
+    return count, headers, events, revisions
 
 
 def _unpack(item: Any, positioned: bool) -> tuple[str | None, Any]:
@@ -178,11 +199,13 @@ def _position(position: str | None, index: int) -> str:
 
 @dataclass(frozen=True)
 class _Layout:
-    """What the first pass brings to the client."""
+    """The first pass's result: bag partition offsets, non-event rows, events per contract."""
 
     offsets: tuple[int, ...]
     headers: tuple[Row, ...]
     weights: Mapping[str, int]
+    # The contract of each revised event's highest revision, by type and id.
+    revised: Mapping[tuple[str, str], Any]
 
 
 def _first_pass(inputs: Sequence[Delayed], positioned: bool) -> _Layout:
@@ -190,24 +213,30 @@ def _first_pass(inputs: Sequence[Delayed], positioned: bool) -> _Layout:
     offsets = []
     rows: list[Row] = []
     weights: Counter[str] = Counter()
+    highest: dict[tuple[str, str], tuple[int, Any]] = {}
     total = 0
-    for count, headers, events in summaries:
+    for count, headers, events, revisions in summaries:
         offsets.append(total)
         rows += [(total + index, _position(position, total + index), record)
                  for index, position, record in headers]
         weights.update(events)
+        for record_type, record_id, revision, contract_id in revisions:
+            key = (record_type, record_id)
+            if key not in highest or revision > highest[key][0]:
+                highest[key] = (revision, contract_id)
         total += count
-    return _Layout(tuple(offsets), tuple(rows), weights)
+    revised = {key: contract_id for key, (_revision, contract_id) in highest.items()}
+    return _Layout(tuple(offsets), tuple(rows), weights, revised)
 
 
-def _validate_headers(layout: _Layout) -> RecordSet:
-    """Validate reps, customers, contracts and targets; raise ``RecordError`` on a problem.
+def _validate_headers(layout: _Layout, limits: Limits) -> RecordSet:
+    """Validate reps, customers, contracts and targets, raising ``RecordError`` on a problem.
 
     The events are validated later, on the workers. So when one of these
     records is invalid, the error lists the problems of these records only.
     """
     return load_records([row[2] for row in layout.headers],
-                        [row[1] for row in layout.headers])
+                        [row[1] for row in layout.headers], limits)
 
 
 # ---------------------------------------------------------------- partitioning
@@ -215,7 +244,7 @@ def _validate_headers(layout: _Layout) -> RecordSet:
 
 @dataclass(frozen=True)
 class _Assignment:
-    """Which partition evaluates each contract, and what each partition must also see."""
+    """The partition of each contract and rep, and the customers each partition needs."""
 
     count: int
     partition_of_contract: Mapping[str, int]
@@ -239,8 +268,7 @@ def _grouping_payees(plan: CompiledPlan, headers: RecordSet, as_of: datetime
     """Return, per contract, the payees whose per-payee totals the contract feeds.
 
     Those totals are a payee's tiered period total, its cohorts, its period
-    caps and floors, the lines a draw reads, and the quota attainment an
-    accelerator reads. This
+    caps and floors, and the quota attainment an accelerator reads. This
     over-approximates: a contract counts even when a rule is not in force on
     it, which can only put more contracts together.
     """
@@ -264,8 +292,6 @@ def _grouping_paths(plan: CompiledPlan) -> list[tuple[Any, str]]:
     """Return the payee paths of the plan's per-payee totals, each with its subject type."""
     paths: list[tuple[Any, str]] = []
     accelerated: set[str] = set()
-    # A draw reads all of a payee's lines of its rule in each period.
-    drawn = {rule.of for rule in plan.rules if isinstance(rule, CompiledDraw)}
     for rule in plan.rules:
         if isinstance(rule, CompiledCohort):
             paths.append((rule.payee, "contract"))
@@ -275,11 +301,10 @@ def _grouping_paths(plan: CompiledPlan) -> list[tuple[Any, str]]:
             accelerated.add(rule.accelerator.quota)
         if rule.tiers is not None or rule.accelerator is not None:
             paths.append((rule.payee, rule.subject))
-        whole_periods = rule.limits.has_period_limit or rule.name in drawn
-        if whole_periods and rule.split:
+        if rule.limits.has_period_limit and rule.split:
             # Split shares are resolved on the contract, whatever the subject.
             paths += [(payee_of, "contract") for payee_of, _share, _label in rule.split]
-        elif whole_periods:
+        elif rule.limits.has_period_limit:
             paths.append((rule.payee, rule.subject))
     # A quota is measured only for the accelerators that read it.
     paths += [(quota.credited, quota.subject) for quota in plan.quotas
@@ -321,7 +346,7 @@ def _assign(plan: CompiledPlan, headers: RecordSet, as_of: datetime,
     weight: Counter[str] = Counter({groups.find(rep_id): 0 for rep_id in headers.reps})
     for contract_id, rep_id in home.items():
         weight[groups.find(rep_id)] += 1 + events_of.get(contract_id, 0)
-    # Heaviest group first, each into the lightest partition so far; ties
+    # Heaviest group first, each into the lightest partition so far. Ties
     # fall to the smaller id and the lower partition, so packing is stable.
     loads = [0] * count
     partition_of_group: dict[str, int] = {}
@@ -346,7 +371,7 @@ def _referral_chain(headers: RecordSet, customer_id: str) -> list[str]:
     chain = [customer_id]
     seen = {customer_id}
     current = headers.customers[customer_id].referred_by
-    # Referrers may share a created_at, so a chain can loop: stop at a repeat.
+    # Referrers may share a created_at, so a chain can loop. It stops at a repeat.
     while current is not None and current not in seen:
         chain.append(current)
         seen.add(current)
@@ -359,8 +384,12 @@ def _referral_chain(headers: RecordSet, customer_id: str) -> list[str]:
 
 def _route(part: Iterable[Any], offset: int, positioned: bool, routing: _Payload, count: int
            ) -> list[list[Row]]:
-    """Split a bag partition's contracts and events by the partition that evaluates them."""
-    partition_of_contract: Mapping[str, int] = routing.value
+    """Split a bag partition's contracts and events by the partition that evaluates them.
+
+    Every version of a revised event goes where its highest revision's
+    contract goes, so that one partition resolves the revisions.
+    """
+    partition_of_contract, revised = routing.value
     routed: list[list[Row]] = [[] for _ in range(count)]
     for local, item in enumerate(part):
         position, record = _unpack(item, positioned)
@@ -372,6 +401,10 @@ def _route(part: Iterable[Any], offset: int, positioned: bool, routing: _Payload
             key = record.get("id")
         elif record_type in EVENT_TYPES:
             key = record.get("contract")
+            if revised:
+                record_id = record.get("id")
+                if isinstance(record_id, str):
+                    key = revised.get((record_type, record_id), key)
         else:
             continue
         # An event of an unknown contract goes to partition 0, whose
@@ -392,7 +425,7 @@ Event = tuple[str, str, int, str, str | None]
 
 @dataclass(frozen=True)
 class _Outcome:
-    """What one partition returns: lines and events, or the problems that stopped it."""
+    """One partition's result: lines and events, or the problems that stopped it."""
 
     lines: tuple[PayoutLine, ...] = ()
     events: tuple[Event, ...] = ()
@@ -405,7 +438,7 @@ class _Outcome:
 class _PartitionRecords(RecordSet):
     """A partition's records as seen at ``seen_at``, with the new-customer test of all records.
 
-    A partition holds only some contracts of a customer, so the customer's
+    A partition contains only some contracts of a customer, so the customer's
     first contract is looked up in ``first_contract_of``, built from every
     contract.
     """
@@ -433,12 +466,12 @@ def _compiled(source: str) -> CompiledPlan:
 def _evaluate_partition(source: str, payload: _Payload, as_of: datetime, mode: str,
                         *routed: list[Row]) -> _Outcome:
     """Validate and evaluate one partition's records with the plain library."""
-    reference, first_contract_of = payload.value
+    reference, first_contract_of, limits = payload.value
     rows = sorted([*reference, *(row for group in routed for row in group)],
                   key=lambda row: row[0])
     index_of = {row[1]: row[0] for row in rows}
     try:
-        records = load_records([row[2] for row in rows], [row[1] for row in rows])
+        records = load_records([row[2] for row in rows], [row[1] for row in rows], limits)
     except RecordError as error:
         problems = tuple((index_of.get(p.position, -1), p) for p in error.problems)
         return _Outcome(events=_event_keys(rows), problems=problems, omitted=error.omitted)
@@ -474,37 +507,31 @@ def _events(records: RecordSet, index_of: Mapping[str, int]) -> tuple[Event, ...
 
 
 def _event_keys(rows: Sequence[Row]) -> tuple[Event, ...]:
-    """Return the type, id and place of each event row, for the duplicate-id check."""
+    """Return the type, id and place of each event row, for the duplicate-id check.
+
+    Only the first row of each id is kept, because the partition's own
+    validation reports a repeat within it, and the versions of a revised
+    record are no repeat.
+    """
     out = []
+    seen: set[tuple[str, str]] = set()
     for index, position, record in rows:
         if not isinstance(record, Mapping) or record.get("type") not in EVENT_TYPES:
             continue
         record_id = record.get("id")
-        if isinstance(record_id, str):
+        if isinstance(record_id, str) and (record["type"], record_id) not in seen:
+            seen.add((record["type"], record_id))
             out.append((record["type"], record_id, index, position, None))
     return tuple(out)
 
 
-class _Payload:
-    """Data that goes into the task graph as it is, for Dask neither walks nor hashes it.
-
-    Dask looks for collections inside every list and dict argument of a task,
-    which for the reference records costs more than the task itself.
-    """
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any):
-        self.value = value
-
-
-def _second_pass(source: str, inputs: Sequence[Delayed], offsets: Sequence[int],
-                 positioned: bool, headers: RecordSet, layout: _Layout,
-                 assignment: _Assignment, as_of: datetime, mode: str) -> list[_Outcome]:
+def _second_pass(source: str, inputs: Sequence[Delayed], positioned: bool, headers: RecordSet,
+                 layout: _Layout, assignment: _Assignment, as_of: datetime, mode: str,
+                 limits: Limits) -> list[_Outcome]:
     count = assignment.count
-    routing = _Payload(assignment.partition_of_contract)
+    routing = _Payload((assignment.partition_of_contract, layout.revised))
     splits = [delayed(_route)(part, offset, positioned, routing, count)
-              for part, offset in zip(inputs, offsets)]
+              for part, offset in zip(inputs, layout.offsets)]
     tasks = []
     for target in range(count):
         reference = _reference_rows(layout, assignment, target)
@@ -512,13 +539,18 @@ def _second_pass(source: str, inputs: Sequence[Delayed], offsets: Sequence[int],
                  for customer_id in assignment.customers[target]
                  if customer_id in headers.contracts_of_customer}
         routed = [delayed(_pick)(split, target) for split in splits]
-        tasks.append(delayed(_evaluate_partition)(source, _Payload((reference, first)), as_of,
-                                                  mode, *routed))
+        payload = _Payload((reference, first, limits))
+        tasks.append(delayed(_evaluate_partition)(source, payload, as_of, mode, *routed))
     return list(dask.compute(*tasks))
 
 
 def _reference_rows(layout: _Layout, assignment: _Assignment, target: int) -> list[Row]:
-    """Return the reps, customers and targets partition ``target`` must see."""
+    """Return the reps, customers and targets partition ``target`` must see.
+
+    A target of 0 or less goes to every partition, because a quota that reads
+    it stops the evaluation with an error naming the first such target of all
+    records, wherever its rep is evaluated.
+    """
     customers = assignment.customers[target]
     rows = []
     for row in layout.headers:
@@ -527,7 +559,8 @@ def _reference_rows(layout: _Layout, assignment: _Assignment, target: int) -> li
         if (record_type == "rep"
                 or (record_type == "customer" and record["id"] in customers)
                 or (record_type == "target"
-                    and assignment.partition_of_rep[record["rep"]] == target)):
+                    and (assignment.partition_of_rep[record["rep"]] == target
+                         or Decimal(str(record["value"])) <= 0))):
             rows.append(row)
     return rows
 
@@ -536,21 +569,16 @@ def _reference_rows(layout: _Layout, assignment: _Assignment, target: int) -> li
 
 
 def _merge(plan: CompiledPlan, headers: RecordSet, as_of: datetime, mode: str,
-           closed: ClosedPeriods | None, partitions: Sequence[_Outcome],
-           assignment: _Assignment) -> Result:
+           closed: ClosedPeriods | None, partitions: Sequence[_Outcome], limits: Limits
+           ) -> Result:
     events = sorted(event for outcome in partitions for event in outcome.events)
-    _raise_problems(partitions, _duplicate_problems(events))
+    _raise_problems(partitions, _duplicate_problems(events), limits.max_reported_errors)
     errors = [o.error for o in partitions if o.error is not None]
     if errors:
         # NOTE: when several partitions fail, the first partition's error is
         # raised, which may differ from the first error a single process meets.
         raise EvaluationError(errors[0])
-    # Every partition receives every rep, so each evaluates every rep's draws.
-    # Only the partition with the rep's lines computes the right ones.
-    draws = {rule.name for rule in plan.rules if isinstance(rule, CompiledDraw)}
-    produced = [line for index, outcome in enumerate(partitions) for line in outcome.lines
-                if line.rule not in draws or line.kind != "draw"
-                or assignment.partition_of_rep[line.payee] == index]
+    produced = [line for outcome in partitions for line in outcome.lines]
     with localcontext(money.EVALUATION_CONTEXT):
         produced.sort(key=_line_key)
         if closed is not None:
@@ -560,11 +588,8 @@ def _merge(plan: CompiledPlan, headers: RecordSet, as_of: datetime, mode: str,
     lines = tuple(line for line in produced if line.due <= as_of)
     future = tuple(line for line in produced if line.due > as_of)
     record_lines = _canonical_lines(headers, events)
-    recoverable = frozenset(rule.name for rule in plan.rules
-                            if isinstance(rule, CompiledDraw) and rule.recoverable)
-    balances = draw_balances(lines, recoverable) if recoverable else None
     return Result(plan.name, plan.version, as_of, plan.currency, mode, lines,
-                  build_statements(lines, balances), future, plan.source, lambda: record_lines)
+                  build_statements(lines), future, plan.source, lambda: record_lines)
 
 
 def _duplicate_problems(events: Sequence[Event]) -> list[tuple[int, Problem]]:
@@ -578,14 +603,15 @@ def _duplicate_problems(events: Sequence[Event]) -> list[tuple[int, Problem]]:
                 or (after is not None and after[:2] == event[:2])]
     repeated.sort(key=lambda event: event[2])
     positions = [event[3] for event in repeated]
-    collector = _Collector(positions)
+    # Every repeat is collected here; the count is cut to the limit later.
+    collector = _Collector(positions, len(positions) + 1)
     _check_duplicate_ids([(event[0], event[1]) for event in repeated], positions, collector)
     index_of = {event[3]: event[2] for event in repeated}
     return [(index_of[problem.position], problem) for problem in collector.problems]
 
 
-def _raise_problems(partitions: Sequence[_Outcome],
-                    duplicates: Sequence[tuple[int, Problem]]) -> None:
+def _raise_problems(partitions: Sequence[_Outcome], duplicates: Sequence[tuple[int, Problem]],
+                    shown: int) -> None:
     found: dict[tuple[Hashable, ...], tuple[int, Problem]] = {}
     for index, problem in [*(p for o in partitions for p in o.problems), *duplicates]:
         found.setdefault((problem.position, problem.record_id, problem.field,
@@ -593,8 +619,8 @@ def _raise_problems(partitions: Sequence[_Outcome],
     if not found:
         return
     ordered = [problem for _index, problem in sorted(found.values(), key=lambda e: e[0])]
-    omitted = sum(o.omitted for o in partitions) + max(0, len(ordered) - DEFAULT_LIMITS.max_reported_errors)
-    raise RecordError(tuple(ordered[:DEFAULT_LIMITS.max_reported_errors]), omitted)
+    omitted = sum(o.omitted for o in partitions) + max(0, len(ordered) - shown)
+    raise RecordError(tuple(ordered[:shown]), omitted)
 
 
 def _canonical_lines(headers: RecordSet, events: Sequence[Event]) -> tuple[str, ...]:

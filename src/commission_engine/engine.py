@@ -19,10 +19,13 @@ What a change reaches, by the kind of record changed:
 - a target: no line (targets are read by progress, not by rules).
 
 From the contracts a change reaches, the lines built over several contracts
-follow: a tiered rule's lines for each payee and period those contracts
-feed, a cohort rule's line for each cohort month they belong to (before and
-after), and an override's lines for each contract whose overridden lines
-changed, which covers the whole manager chain and every share of a split.
+follow. The engine recomputes a tiered rule's lines for each payee and period
+those contracts feed, and a cohort rule's line for each cohort month they
+belong to, before and after the change. It recomputes a rule's cap and floor
+adjustments per period for each payee and period whose lines of the rule
+moved. It recomputes an override's lines for each contract whose overridden
+lines moved, which covers the whole manager chain and every share of a split.
+When an accelerator's attainment moves, every contract is recomputed.
 """
 
 from __future__ import annotations
@@ -76,7 +79,7 @@ TierEvent = tuple[str, str, tuple[Any, ...]]
 
 @dataclass(frozen=True)
 class Delta:
-    """What one change to an engine's records changed in its result.
+    """The changes that one update of an engine's records made to its result.
 
     ``added`` and ``removed`` are owed lines (due at or before the as-of
     time); ``scheduled_added`` and ``scheduled_removed`` are lines of the
@@ -159,7 +162,8 @@ class Engine:
         self._cohort_of: dict[tuple[int, str], tuple[str, str] | None] = {}
         self._cohort_members: dict[tuple[int, str, str], set[str]] = {}
         self._base: dict[tuple[str, str], dict[ProducerKey, tuple[PayoutLine, ...]]] = {}
-        self._by_statement: dict[tuple[str, str], dict[ProducerKey, None]] = {}
+        # The lines of each statement (payee, period), by the producer that made them.
+        self._by_statement: dict[tuple[str, str], dict[ProducerKey, tuple[PayoutLine, ...]]] = {}
         self._result: Result | None = None
         self._added = 0
         self._accelerated = any(getattr(rule, "accelerator", None) is not None
@@ -673,7 +677,7 @@ class Engine:
             gone, new = _difference(old, value)
             added.extend(new)
             removed.extend(gone)
-            self._replace(key, old, value, touched)
+            self._replace(key, old, value, (*gone, *new), touched)
         if not (added or removed):
             return Delta((), (), (), (), (), ())
         self._result = None
@@ -695,30 +699,35 @@ class Engine:
                      tuple(statements), tuple(emptied))
 
     def _replace(self, key: ProducerKey, old: tuple[PayoutLine, ...],
-                 new: tuple[PayoutLine, ...], touched: set[tuple[str, str]]) -> None:
+                 new: tuple[PayoutLine, ...], moved: Iterable[PayoutLine],
+                 touched: set[tuple[str, str]]) -> None:
+        """Store a producer's new lines in every index; note the statements ``moved`` reach."""
         for line in old:
             self._base.get((line.rule, line.sources[0]), {}).pop(key, None)
             producers = self._by_statement.get((line.payee, line.period))
             if producers is not None:
                 producers.pop(key, None)
-            if line.due <= self.as_of:
-                touched.add((line.payee, line.period))
         if new:
             self._lines[key] = new
         else:
             self._lines.pop(key, None)
+        by_base: dict[tuple[str, str], list[PayoutLine]] = {}
+        by_statement: dict[tuple[str, str], list[PayoutLine]] = {}
         for line in new:
-            group = self._base.setdefault((line.rule, line.sources[0]), {})
-            group[key] = tuple(x for x in new
-                               if x.rule == line.rule and x.sources[0] == line.sources[0])
-            self._by_statement.setdefault((line.payee, line.period), {})[key] = None
+            by_base.setdefault((line.rule, line.sources[0]), []).append(line)
+            by_statement.setdefault((line.payee, line.period), []).append(line)
+        for base_key, lines in by_base.items():
+            self._base.setdefault(base_key, {})[key] = tuple(lines)
+        for statement_key, lines in by_statement.items():
+            self._by_statement.setdefault(statement_key, {})[key] = tuple(lines)
+        for line in moved:
             if line.due <= self.as_of:
                 touched.add((line.payee, line.period))
 
     def _statement(self, payee: str, period: str) -> Statement | None:
         producers = self._by_statement.get((payee, period), {})
-        lines = [line for key in producers for line in self._lines.get(key, ())
-                 if line.payee == payee and line.period == period and line.due <= self.as_of]
+        lines = [line for group in producers.values() for line in group
+                 if line.due <= self.as_of]
         if not lines:
             return None
         lines.sort(key=_line_key)

@@ -33,7 +33,7 @@ class Limits:
 
     # Size of a plan text, in characters.
     max_plan_chars: int = 1_000_000
-    # Levels an expression may nest: each parenthesis, sign, operator or 'not'.
+    # Levels an expression may nest: each sign, operator, comparison or 'not'.
     max_nesting: int = 100
     # Rules in one plan.
     max_rules: int = 1_000
@@ -47,7 +47,7 @@ class Limits:
     max_term_months: int = 600
     # Installments one commission may be paid in.
     max_installments: int = 600
-    # Longest window or delay a plan may name, in days or months.
+    # Maximum window, delay or override level a plan may name, in days, months or levels.
     max_duration: int = 36_600
     # Errors listed in one PlanError or RecordError; the rest are counted.
     max_reported_errors: int = 100

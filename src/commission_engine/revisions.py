@@ -2,9 +2,9 @@
 
 A record may carry ``"revision": N``, a whole number from 1; a record
 without the field is revision 1, the original. Records of the same type and
-id (a target's key is its rep, period and metric) are versions of one
-record, and the highest revision is the one validated and evaluated, where
-ever it sits in the batch, so the outcome never depends on record order.
+id are versions of one record (a target's key is its rep, period and
+metric). The highest revision is the one validated and evaluated, wherever
+it sits in the batch, so the outcome does not depend on record order.
 A batch must hold the original of every correction: a revision above 1
 whose original is missing, or two versions with the same revision, are
 invalid input. The ``revision`` field is removed before validation, so a

@@ -1027,7 +1027,8 @@ class _TreeBuilder(Transformer[Token, Any]):
         return self._decimal(children[0])
 
     def amount_negative(self, meta: Any, children: list[Token]) -> Decimal:
-        return -self._decimal(children[0])
+        # copy_negate is exact in any decimal context.
+        return self._decimal(children[0]).copy_negate()
 
 
 _LIMIT_KEYS = tuple(f"{kind}_{scope}" for kind in ("cap", "floor")
