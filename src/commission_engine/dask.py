@@ -46,8 +46,14 @@ from dask.delayed import Delayed, delayed
 
 from commission_engine import load_plan, money
 from commission_engine.closing import ClosedPeriods, apply_closed
-from commission_engine.compile import CompiledCohort, CompiledCommission, CompiledPlan
+from commission_engine.compile import (
+    CompiledCohort,
+    CompiledCommission,
+    CompiledDraw,
+    CompiledPlan,
+)
 from commission_engine.context import Context
+from commission_engine.draws import draw_balances
 from commission_engine.errors import EvaluationError, Problem, RecordError
 
 # The underscored names are private helpers of the single-process path,
@@ -131,7 +137,7 @@ def evaluate(plan: CompiledPlan, records_bag: Bag, as_of: datetime,
     assignment = _assign(plan, headers, as_of, layout.weights, partitions or len(inputs))
     outcomes = _second_pass(plan.source, inputs, positioned, headers, layout, assignment,
                             as_of, mode, bounds)
-    return _merge(plan, headers, as_of, mode, closed, outcomes, bounds)
+    return _merge(plan, headers, as_of, mode, closed, outcomes, bounds, assignment)
 
 
 def records_bag(records: Sequence[Any], partitions: int) -> Bag:
@@ -268,9 +274,9 @@ def _grouping_payees(plan: CompiledPlan, headers: RecordSet, as_of: datetime
     """Return, per contract, the payees whose per-payee totals the contract feeds.
 
     Those totals are a payee's tiered period total, its cohorts, its period
-    caps and floors, and the quota attainment an accelerator reads. This
-    over-approximates: a contract counts even when a rule is not in force on
-    it, which can only put more contracts together.
+    caps and floors, the lines a draw reads, and the quota attainment an
+    accelerator reads. This over-approximates: a contract counts even when a
+    rule is not in force on it, which can only put more contracts together.
     """
     paths = _grouping_paths(plan)
     grouped: dict[str, set[str]] = {}
@@ -292,6 +298,8 @@ def _grouping_paths(plan: CompiledPlan) -> list[tuple[Any, str]]:
     """Return the payee paths of the plan's per-payee totals, each with its subject type."""
     paths: list[tuple[Any, str]] = []
     accelerated: set[str] = set()
+    # A draw reads all of a payee's lines of its rule in each period.
+    drawn = {rule.of for rule in plan.rules if isinstance(rule, CompiledDraw)}
     for rule in plan.rules:
         if isinstance(rule, CompiledCohort):
             paths.append((rule.payee, "contract"))
@@ -301,10 +309,11 @@ def _grouping_paths(plan: CompiledPlan) -> list[tuple[Any, str]]:
             accelerated.add(rule.accelerator.quota)
         if rule.tiers is not None or rule.accelerator is not None:
             paths.append((rule.payee, rule.subject))
-        if rule.limits.has_period_limit and rule.split:
+        whole_periods = rule.limits.has_period_limit or rule.name in drawn
+        if whole_periods and rule.split:
             # Split shares are resolved on the contract, whatever the subject.
             paths += [(payee_of, "contract") for payee_of, _share, _label in rule.split]
-        elif rule.limits.has_period_limit:
+        elif whole_periods:
             paths.append((rule.payee, rule.subject))
     # A quota is measured only for the accelerators that read it.
     paths += [(quota.credited, quota.subject) for quota in plan.quotas
@@ -569,8 +578,8 @@ def _reference_rows(layout: _Layout, assignment: _Assignment, target: int) -> li
 
 
 def _merge(plan: CompiledPlan, headers: RecordSet, as_of: datetime, mode: str,
-           closed: ClosedPeriods | None, partitions: Sequence[_Outcome], limits: Limits
-           ) -> Result:
+           closed: ClosedPeriods | None, partitions: Sequence[_Outcome], limits: Limits,
+           assignment: _Assignment) -> Result:
     events = sorted(event for outcome in partitions for event in outcome.events)
     _raise_problems(partitions, _duplicate_problems(events), limits.max_reported_errors)
     errors = [o.error for o in partitions if o.error is not None]
@@ -578,7 +587,12 @@ def _merge(plan: CompiledPlan, headers: RecordSet, as_of: datetime, mode: str,
         # NOTE: when several partitions fail, the first partition's error is
         # raised, which may differ from the first error a single process meets.
         raise EvaluationError(errors[0])
-    produced = [line for outcome in partitions for line in outcome.lines]
+    # Every partition receives every rep, so each evaluates every rep's draws.
+    # Only the partition with the rep's lines computes the right ones.
+    draws = {rule.name for rule in plan.rules if isinstance(rule, CompiledDraw)}
+    produced = [line for index, outcome in enumerate(partitions) for line in outcome.lines
+                if line.rule not in draws or line.kind != "draw"
+                or assignment.partition_of_rep[line.payee] == index]
     with localcontext(money.EVALUATION_CONTEXT):
         produced.sort(key=_line_key)
         if closed is not None:
@@ -588,8 +602,11 @@ def _merge(plan: CompiledPlan, headers: RecordSet, as_of: datetime, mode: str,
     lines = tuple(line for line in produced if line.due <= as_of)
     future = tuple(line for line in produced if line.due > as_of)
     record_lines = _canonical_lines(headers, events)
+    recoverable = frozenset(rule.name for rule in plan.rules
+                            if isinstance(rule, CompiledDraw) and rule.recoverable)
+    balances = draw_balances(lines, recoverable) if recoverable else None
     return Result(plan.name, plan.version, as_of, plan.currency, mode, lines,
-                  build_statements(lines), future, plan.source, lambda: record_lines)
+                  build_statements(lines, balances), future, plan.source, lambda: record_lines)
 
 
 def _duplicate_problems(events: Sequence[Event]) -> list[tuple[int, Problem]]:
