@@ -540,3 +540,36 @@ def test_cli_dask_applies_limits(client: Any, tmp_path: Path) -> None:
     assert "and 1 more not shown" in single.stderr
     assert spread.returncode == 1
     assert spread.stderr == single.stderr
+
+
+DRAW_PLAN = """plan "draws" version "1"
+currency CNY
+
+commission base on contract:
+    paid to contract.rep
+    rate 10% of contract.amount
+    pay in contract.term_months monthly installments
+
+draw ramp of base:
+    for rep.kind is "staff"
+    recoverable 1,000.00 per period
+    recover at most 300.00 per period
+    from 2025-01 until 2025-06
+
+draw agent_minimum of base:
+    for kind is "agent"
+    guaranteed 100.00 per period
+    from 2025-01
+"""
+
+
+def test_draws_match_and_are_paid_once(client: Any) -> None:
+    plan = load_plan(DRAW_PLAN)
+    rows = list(generate_records(2_000, seed=23))
+    single = plan.evaluate(load_records(rows), AS_OF)
+    draws = [line for line in single.lines if line.kind == "draw"]
+    assert any(line.amount > 0 for line in draws)
+    assert any(line.amount < 0 for line in draws)
+    assert any(statement.draw_balance for statement in single.statements)
+    spread = scale.evaluate(plan, bag_of(rows, 4), AS_OF, partitions=5)
+    assert_same(single, spread)

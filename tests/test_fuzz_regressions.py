@@ -68,3 +68,22 @@ def test_whole_number_huge_int() -> None:
     assert problems(rows)[0].startswith(
         "record 3 (contract K1), field term_months: term_months (a number of more than 30"
         " digits) is out of range")
+
+
+@pytest.mark.parametrize(
+    ("zone", "shown"),
+    [
+        pytest.param("Asia", "'Asia'", id="folder"),
+        pytest.param("x" * 5000, "'" + "x" * 60 + "...'", id="name-too-long"),
+        pytest.param("zone.tab", "'zone.tab'", id="data-file"),
+        pytest.param("../etc/passwd", "'../etc/passwd'", id="path"),
+    ],
+)
+def test_time_zone_never_opens_path(zone: str, shown: str) -> None:
+    """ZoneInfo raised IsADirectoryError for "Asia" and OSError for a 5,000-character name."""
+    rows = one_contract("100.00", SIGNED)
+    rows[0]["timezone"] = zone
+
+    assert problems(rows) == [
+        f"record 1 (rep R1), field timezone: time zone {shown} is unknown; write an IANA name"
+        ' such as "Asia/Shanghai"']

@@ -155,6 +155,34 @@ def test_progress_from_attainments() -> None:
             '<td class="amount">25%</td></tr>') in page
 
 
+DRAW_PLAN = load_plan('''plan "d" version "1"
+currency CNY
+
+commission base on contract:
+    paid to contract.rep
+    rate 10% of contract.amount
+
+draw ramp of base:
+    recoverable 1,000.00 per period
+    recover at most 300.00 per period
+    from 2025-01 until 2025-02
+''')
+
+
+def test_draw_balance_from_statement() -> None:
+    rows = one_contract("3000.00", "2025-01-15T10:00:00+08:00")
+    records = load_records(rows)
+    result = DRAW_PLAN.evaluate(records, datetime.fromisoformat(AS_OF))
+
+    payslip = build_payslip(result, "R1", "2025-01", "zh-CN")
+
+    # 300.00 earned, so 700.00 is advanced and owed back.
+    assert payslip is not None
+    assert payslip.draw_balance == Decimal("700.00")
+    assert payslip.to_dict()["draw_balance"] == "700.00"
+    assert '<span id="draw-balance" data-amount="700.00">¥700.00</span>' in payslip_html(payslip)
+
+
 def test_escapes_plan_text() -> None:
     """Rule names and condition labels come from the plan and are escaped, never markup."""
     payslip = build_payslip(e7_result(), "R1", "2025-03", "en")

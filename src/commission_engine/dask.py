@@ -8,9 +8,8 @@ period total, a cohort, a cap or floor per period, a quota attainment) goes
 with that payee. The payee groups are packed into partitions. A second pass
 routes each contract and its events to its partition, and each partition is
 validated and evaluated on a worker by the plain library, with the plan sent
-as text. The client merges the lines
-in the library's total order, so the result, its JSON and its digest are the
-ones a single process computes.
+as text. The client merges the lines in the library's total order, so the
+result, its JSON and its digest are the ones a single process computes.
 
 What crosses partitions, and how (docs/scale.md has the whole list):
 
@@ -22,12 +21,13 @@ What crosses partitions, and how (docs/scale.md has the whole list):
   records, which the client knows, not among the partition's;
 - overrides keep a running total per manager, level and contract, so each
   contract's override lines are computed where the contract is;
-- closed periods are applied by the client to the merged lines;
+- draws and closed periods are applied by the client to the merged lines;
 - the digest hashes every record once, in the canonical order.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import math
@@ -53,7 +53,7 @@ from commission_engine.compile import (
     CompiledPlan,
 )
 from commission_engine.context import Context
-from commission_engine.draws import draw_balances
+from commission_engine.draws import draw_balances, draw_lines
 from commission_engine.errors import EvaluationError, Problem, RecordError
 
 # The underscored names are private helpers of the single-process path,
@@ -467,9 +467,15 @@ class _PartitionRecords(RecordSet):
 
 @functools.lru_cache(maxsize=4)
 def _compiled(source: str) -> CompiledPlan:
-    # Parser objects do not pickle, so workers receive the plan text and
-    # compile it once per process.
-    return load_plan(source)
+    """Compile the plan once per worker process, without its draws.
+
+    Parser objects do not pickle, so workers receive the plan text. A draw
+    pays every rep of the records, and each partition is sent every rep, so
+    the client computes the draws from the merged lines instead.
+    """
+    plan = load_plan(source)
+    rules = tuple(rule for rule in plan.rules if not isinstance(rule, CompiledDraw))
+    return dataclasses.replace(plan, rules=rules)
 
 
 def _evaluate_partition(source: str, payload: _Payload, as_of: datetime, mode: str,
@@ -587,26 +593,28 @@ def _merge(plan: CompiledPlan, headers: RecordSet, as_of: datetime, mode: str,
         # NOTE: when several partitions fail, the first partition's error is
         # raised, which may differ from the first error a single process meets.
         raise EvaluationError(errors[0])
-    # Every partition receives every rep, so each evaluates every rep's draws.
-    # Only the partition with the rep's lines computes the right ones.
-    draws = {rule.name for rule in plan.rules if isinstance(rule, CompiledDraw)}
-    produced = [line for index, outcome in enumerate(partitions) for line in outcome.lines
-                if line.rule not in draws or line.kind != "draw"
-                or assignment.partition_of_rep[line.payee] == index]
+    # Workers compile the plan without its draws, so no partition has draw lines.
+    produced = [line for outcome in partitions for line in outcome.lines]
     with localcontext(money.EVALUATION_CONTEXT):
         produced.sort(key=_line_key)
+        draws = [rule for rule in plan.rules if isinstance(rule, CompiledDraw)]
+        # A draw reads only each rep's period totals of its rule and the reps,
+        # so the merged lines and the client's reps give the single-process lines.
+        for found in [draw_lines(rule, produced, headers, as_of, plan.currency)
+                      for rule in draws]:
+            produced.extend(found)
         if closed is not None:
             zones = {rep_id: rep.timezone for rep_id, rep in headers.reps.items()}
             produced = apply_closed(produced, closed, plan.currency, zones, as_of)
-            produced.sort(key=_line_key)
-    lines = tuple(line for line in produced if line.due <= as_of)
-    future = tuple(line for line in produced if line.due > as_of)
+        produced.sort(key=_line_key)
+        lines = tuple(line for line in produced if line.due <= as_of)
+        future = tuple(line for line in produced if line.due > as_of)
+        recoverable = frozenset(rule.name for rule in draws if rule.recoverable)
+        balances = draw_balances(lines, recoverable) if recoverable else None
     record_lines = _canonical_lines(headers, events)
-    recoverable = frozenset(rule.name for rule in plan.rules
-                            if isinstance(rule, CompiledDraw) and rule.recoverable)
-    balances = draw_balances(lines, recoverable) if recoverable else None
     return Result(plan.name, plan.version, as_of, plan.currency, mode, lines,
-                  build_statements(lines, balances), future, plan.source, lambda: record_lines)
+                  build_statements(lines, balances), future, plan.source,
+                  lambda: record_lines)
 
 
 def _duplicate_problems(events: Sequence[Event]) -> list[tuple[int, Problem]]:

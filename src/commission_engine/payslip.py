@@ -157,7 +157,7 @@ def _payslip(result: Result, statement: Statement, lang: str,
         inputs=result.inputs,
         statement=statement,
         history=history,
-        draw_balance=_draw_balance(statement),
+        draw_balance=statement.draw_balance,
         progress=tuple(
             Progress(item.quota, item.target, item.measure, item.unit)
             for item in attainments
@@ -165,14 +165,6 @@ def _payslip(result: Result, statement: Statement, lang: str,
             and item.target is not None
         ),
     )
-
-
-def _draw_balance(statement: Statement) -> Decimal | None:
-    # NOTE: statements carry no draw balance yet. A statement that gains a
-    # ``draw_balance`` attribute (the running balance after the period) is
-    # shown without further change here.
-    balance = getattr(statement, "draw_balance", None)
-    return balance if isinstance(balance, Decimal) else None
 
 
 CSV_COLUMNS = ("payee", "period", "kind", "kind_name", "rule", "amount", "currency", "due",

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Union
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
     BaseModel,
@@ -186,14 +186,25 @@ def _in_range(parsed: datetime, value: object) -> datetime:
     return parsed
 
 
+@functools.cache
+def _known_zones() -> frozenset[str]:
+    # Checking a name against the list first means a record never makes
+    # ZoneInfo open a path of its choosing: "Asia" is a folder, and a name
+    # of 5,000 characters is too long for the file system.
+    return frozenset(available_timezones())
+
+
 def _parse_timezone(value: Any) -> str:
     fix = 'write an IANA name such as "Asia/Shanghai"'
     if not isinstance(value, str):
         raise FieldError(f"time zone {value!r} is not text", fix)
+    shown = value if len(value) <= 60 else value[:60] + "..."
+    if value not in _known_zones():
+        raise FieldError(f"time zone {shown!r} is unknown", fix)
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise FieldError(f"time zone {value!r} is unknown", fix) from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise FieldError(f"time zone {shown!r} cannot be loaded", fix) from None
     return value
 
 

@@ -1,0 +1,102 @@
+"""Time validation and evaluation once each at one size, in CPU time per event.
+
+Usage::
+
+    python benchmarks/cpu_per_event.py --events N [--records FILE]
+
+The script generates N events (``generate.py``, seed 1; ``--records`` keeps
+the file for another run), then times, one call each and in this order:
+``json.loads`` with ``parse_float=Decimal``, a bare
+``TypeAdapter(list[Record])``, ``load_records``, the hand-written baseline
+and ``Plan.evaluate``. It prints the CPU time of the process
+(``time.process_time``) per event, the wall-clock time, the load average and
+the highest resident memory so far, and checks that the baseline's totals
+equal the library's. CPU time is the figure that waiting for a core on a
+shared machine does not inflate; ``run.py`` is the interleaved comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import baseline  # noqa: E402
+from benchmarks.generate import write_jsonl  # noqa: E402
+
+REFERENCE_PLAN = ROOT / "examples" / "counselling" / "counselling-2025.plan"
+AS_OF = datetime.fromisoformat("2026-06-30T00:00:00+08:00")
+
+
+def timed(label: str, events: int, call: Callable[[], Any]) -> Any:
+    """Run ``call`` once and print its CPU and wall-clock time."""
+    gc.collect()
+    cpu_start = time.process_time()
+    wall_start = time.perf_counter()
+    value = call()
+    cpu = time.process_time() - cpu_start
+    wall = time.perf_counter() - wall_start
+    load = os.getloadavg()[0]
+    # ru_maxrss is in KiB on Linux.
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{label:34} cpu {cpu:8.2f} s {cpu * 1e6 / events:8.2f} us/event"
+          f"  wall {wall:8.2f} s  load {load:5.2f}  max RSS {peak:,.0f} MB", flush=True)
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Time validation and evaluation in CPU time.")
+    parser.add_argument("--events", type=int, default=100_000,
+                        help="records to generate (default: 100000)")
+    parser.add_argument("--records", type=Path,
+                        help="JSON Lines file to read, written first when it does not exist")
+    args = parser.parse_args(argv)
+
+    from pydantic import TypeAdapter
+
+    from commission_engine import load_plan, load_records
+    from commission_engine.records import Record
+
+    with tempfile.TemporaryDirectory(prefix="commission-cpu-") as folder:
+        path = args.records or Path(folder) / "records.jsonl"
+        if not path.exists():
+            with path.open("w", encoding="utf-8") as handle:
+                write_jsonl(handle, args.events, 1)
+        lines = [line for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
+    events = len(lines)
+    print(f"{events} records, as of {AS_OF.isoformat()}")
+    dicts = timed("json.loads, parse_float=Decimal", events,
+                  lambda: [json.loads(line, parse_float=Decimal) for line in lines])
+    plan = load_plan(REFERENCE_PLAN.read_text(encoding="utf-8"), str(REFERENCE_PLAN))
+    adapter = TypeAdapter(list[Record])
+    timed("bare TypeAdapter(list[Record])", events, lambda: adapter.validate_python(dicts))
+    records = timed("load_records", events, lambda: load_records(dicts))
+    expected = timed("hand-written baseline", events,
+                     lambda: baseline.compute_totals(dicts, AS_OF))
+    result = timed("Plan.evaluate", events, lambda: plan.evaluate(records, AS_OF))
+    totals: dict[tuple[str, ...], Decimal] = {}
+    for line in result.lines:
+        key = (line.payee, line.period)
+        totals[key] = totals.get(key, Decimal(0)) + line.amount
+    agrees = totals == expected
+    print(f"the baseline {'agrees' if agrees else 'DISAGREES'} with the library"
+          f" ({len(result.lines)} lines owed)")
+    return 0 if agrees else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
