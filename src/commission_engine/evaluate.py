@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -37,7 +37,7 @@ from .draws import draw_balances, draw_lines
 from .errors import EvaluationError, RecordError
 from .limits import raise_hint
 from .quotas import Attainment, QuotaBook, measure_quotas
-from .records import Contract, Payment, RecordSet, Refund, Rep
+from .records import Contract, Payment, RecordSet, Rep
 from .results import PayoutLine, Result, build_statements
 
 __all__ = ["attainments", "evaluate"]
@@ -757,7 +757,6 @@ class _Run:
         running: dict[str, Decimal] = {}
         paid: dict[str, Decimal] = {}
         latest: Payment | None = None
-        refunded: dict[str, Decimal] = {}
         out = []
         for moment, _order, _id, record in events:
             if isinstance(record, Payment):
@@ -766,10 +765,6 @@ class _Run:
             else:
                 payment = self.records.payments.get(record.payment) if record.payment else latest
                 exact = None
-                if record.payment is None and any(priced.values()):
-                    self.check_unnamed_refund(rule, record, latest, refunded)
-                if payment is not None:
-                    refunded[payment.id] = refunded.get(payment.id, Decimal(0)) + record.amount
             selection = priced.get(payment.id) if payment is not None else None
             if payment is None or selection is None:
                 continue
@@ -802,25 +797,6 @@ class _Run:
             out.append(PayoutLine(payee.id, periods.period_of(moment, payee.timezone), kind,
                                   rule.name, amount, self.currency, sources, steps, moment))
         return out
-
-    def check_unnamed_refund(self, rule: CompiledCommission, refund: Refund,
-                             latest: Payment | None, refunded: Mapping[str, Decimal]) -> None:
-        """Raise unless a refund that names no payment fits in the latest payment before it.
-
-        Such a refund is reversed at the latest payment's rate. Without an
-        earlier payment, or larger than what is left of it, it has no single
-        rate, and dropping it would pay commission on refunded money.
-        """
-        left = Decimal(0) if latest is None else latest.amount - refunded.get(latest.id, Decimal(0))
-        if latest is not None and refund.amount <= left:
-            return
-        where = ("no payment of the contract comes before it" if latest is None
-                 else f"it is more than the {left} left of payment {latest.id}, the latest"
-                      " before it")
-        msg = (f"rule {rule.name!r} pays on payments, but refund {refund.id} of contract"
-               f" {refund.contract} names no payment and {where}; name the refunded payment in"
-               " the refund's payment field")
-        raise EvaluationError(msg)
 
     def installment_count(self, rule: CompiledCommission, contract: Contract) -> int:
         if rule.installments is None:
