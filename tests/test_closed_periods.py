@@ -90,3 +90,24 @@ def test_closed_statement_never_changes(late: list[tuple[int, int]]) -> None:
     assert before is not None and after is not None
     assert after.lines == before.lines
     assert after.total == before.total
+
+
+def test_closed_period_after_as_of_rejected() -> None:
+    rows = records(P1, P2)
+    as_of = datetime.fromisoformat("2024-03-30T00:00:00+08:00")
+
+    with pytest.raises(EvaluationError) as caught:
+        PLAN.evaluate(load_records(rows), as_of, closed=ClosedPeriods("2024-06"))
+
+    assert str(caught.value).startswith(
+        "closed period 2024-06 is after the as-of time 2024-03-30T00:00:00+08:00"
+        " (month 2024-03)")
+
+
+def test_closed_as_of_month_accepted() -> None:
+    as_of = datetime.fromisoformat("2024-03-31T23:00:00-10:00")
+
+    result = PLAN.evaluate(load_records(records(P1, P2)), as_of,
+                           closed=ClosedPeriods("2024-04"))
+
+    assert all(line.kind != "adjustment" or line.period == "2024-05" for line in result.lines)

@@ -318,7 +318,8 @@ class _Checker:
                        dict(rule.clause_positions)["installments"],
                        "remove the 'pay in ... monthly installments' line")
         if rule.refund is not None and rule.refund.clawback != "never":
-            self.error("a tiered rule takes each refund off its period's total",
+            self.error("a tiered rule always claws a refund back from the period its"
+                       " record was credited in",
                        rule.refund.pos, "remove the clawback line")
 
     def check_accelerator(self, rule: t.CommissionRule, accelerator: t.Accelerator) -> None:
@@ -961,6 +962,11 @@ class _Checker:
         if referenced is not None and referenced.subject != "contract":
             self.error(f"commission {expr.rule} is paid on payments, so it has no single"
                        " amount per contract", expr.pos, "refer to a commission rule on contracts")
+            return None
+        if referenced is not None and referenced.tiers is not None:
+            self.error(f"commission {expr.rule} is tiered over a period total, so it has no"
+                       " single amount per contract", expr.pos,
+                       "refer to a commission rule with a rate")
             return None
         if scope.cohort:
             self.error(f"{scope.place} cannot refer to a commission", expr.pos)

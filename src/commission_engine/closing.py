@@ -12,16 +12,40 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from . import explain, money, periods
 from .errors import EvaluationError
 from .results import PayoutLine
 
-__all__ = ["ClosedPeriods", "apply_closed"]
+__all__ = ["ClosedPeriods", "apply_closed", "check_closed_as_of", "closed_after_as_of"]
 
 _PERIOD = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
+# UTC+14 is the earliest offset in use (Pacific/Kiritimati), so the month of
+# an instant there is the latest month any payee can already be in.
+_EARLIEST_ZONE = timezone(timedelta(hours=14))
+
+
+def closed_after_as_of(through: str, as_of: datetime) -> str | None:
+    """Describe why ``through`` cannot be closed at ``as_of``, or return None when it can.
+
+    A period that has not begun at ``as_of`` in any time zone cannot have been
+    paid, and closing it would turn lines not yet due into adjustments.
+    """
+    latest = as_of.astimezone(_EARLIEST_ZONE).strftime("%Y-%m")
+    if through <= latest:
+        return None
+    return (f"closed period {through} is after the as-of time {as_of.isoformat()}"
+            f" (month {latest})")
+
+
+def check_closed_as_of(through: str, as_of: datetime) -> None:
+    """Raise ``EvaluationError`` when the closed periods run past the month of ``as_of``."""
+    problem = closed_after_as_of(through, as_of)
+    if problem is not None:
+        msg = f"{problem}; close only months up to the as-of month, or evaluate later"
+        raise EvaluationError(msg)
 
 
 @dataclass(frozen=True)
@@ -47,8 +71,9 @@ def _key(line: PayoutLine) -> tuple[str, str, str, str, tuple[str, ...]]:
 
 
 def apply_closed(lines: Sequence[PayoutLine], closed: ClosedPeriods, currency: str,
-                 zones: Mapping[str, str]) -> list[PayoutLine]:
+                 zones: Mapping[str, str], as_of: datetime) -> list[PayoutLine]:
     """Keep the paid lines of closed periods and add adjustments for every difference."""
+    check_closed_as_of(closed.through, as_of)
     recomputed: dict[tuple[str, str, str, str, tuple[str, ...]], list[Decimal]] = {}
     kept = [line for line in lines if line.period > closed.through]
     for line in lines:

@@ -601,7 +601,7 @@ def _merge(plan: CompiledPlan, headers: RecordSet, as_of: datetime, mode: str,
             produced.extend(found)
         if closed is not None:
             zones = {rep_id: rep.timezone for rep_id, rep in headers.reps.items()}
-            produced = apply_closed(produced, closed, plan.currency, zones)
+            produced = apply_closed(produced, closed, plan.currency, zones, as_of)
         produced.sort(key=_line_key)
         lines = tuple(line for line in produced if line.due <= as_of)
         future = tuple(line for line in produced if line.due > as_of)

@@ -71,7 +71,7 @@ STATE_FORMAT = "commission-engine-state/1"
 
 # A producer is one unit of recomputation and owns the lines it produced:
 # ("contract", contract id), ("tiers", rule index, payee, period),
-# ("cohort", rule index, payee, period), ("limits", rule index, payee, period)
+# ("cohort", rule index, payee, period), ("limits", rule index, payee)
 # or ("override", rule index, contract id).
 ProducerKey = tuple[Any, ...]
 TierEvent = tuple[str, str, tuple[Any, ...]]
@@ -415,7 +415,7 @@ class Engine:
         records = dataclasses.replace(self._visible, targets=tuple(self._store.targets.values()))
         with localcontext(money.EVALUATION_CONTEXT):
             run._quota_book = measure_quotas(self.plan.quotas, records, self.as_of,
-                                             run.commission_of)
+                                             run.commission_of, self.plan.currency)
         return run._quota_book
 
     def _refresh_visible(self, contracts: set[str], customers: set[str]) -> None:
@@ -515,11 +515,8 @@ class Engine:
             return ()
         with _guard(rule.name, "a tiered total"):
             events = self._run.tier_events(rule, contract)
-        from . import periods
-
-        return tuple((payee.id, periods.period_of(moment, payee.timezone),
-                      (moment, record_id, change, sources))
-                     for payee, moment, record_id, change, sources in events)
+        return tuple((payee.id, period, (moment, record_id, change, sources))
+                     for payee, period, moment, record_id, change, sources in events)
 
     def _tier_groups(self, index: int, rule: CompiledCommission, contracts: list[str],
                      fresh: Mapping[tuple[int, str], tuple[TierEvent, ...]]
@@ -546,7 +543,7 @@ class Engine:
                     own = self._tier_events[(index, contract_id)]
                 events.extend(e for p, q, e in own if (p, q) == (payee, period))
             with _guard(rule.name, "a tiered total"):
-                lines = self._run.tier_group_lines(rule, rule.tiers, payee, period, events)
+                lines = self._run.tier_group_lines(rule, rule.tiers, payee, events)
             out[("tiers", index, payee, period)] = (tuple(lines), members)
         return out
 
@@ -588,28 +585,33 @@ class Engine:
 
     def _period_limits(self, index: int, rule: CompiledCommission,
                        pending: Mapping[ProducerKey, Any]) -> dict[ProducerKey, Any]:
-        """Recompute the cap and floor adjustments of every payee and period whose lines moved."""
-        dirty: set[tuple[str, str]] = set()
+        """Recompute the cap and floor adjustments of every payee whose lines of the rule moved.
+
+        A clawback counts toward the period of the line it reverses, which may
+        be months before its own, so a payee's periods are limited together.
+        """
+        dirty: set[str] = set()
         for key, value in pending.items():
             if key[0] in ("state", "limits", "override"):
                 continue
             new = value[0] if key[0] in ("tiers", "cohort") else value
             for line in (*self._lines.get(key, ()), *new):
                 if line.rule == rule.name:
-                    dirty.add((line.payee, line.period))
-        fresh: dict[tuple[str, str], set[ProducerKey]] = {}
+                    dirty.add(line.payee)
+        fresh: dict[str, set[ProducerKey]] = {}
         for key, value in pending.items():
             if key[0] in ("state", "limits", "override"):
                 continue
             new = value[0] if key[0] in ("tiers", "cohort") else value
             for line in new:
-                fresh.setdefault((line.payee, line.period), set()).add(key)
+                fresh.setdefault(line.payee, set()).add(key)
         out: dict[ProducerKey, Any] = {}
-        for payee, period in sorted(dirty):
-            producers = set(self._by_statement.get((payee, period), {}))
-            producers.update(fresh.get((payee, period), ()))
+        for payee in sorted(dirty):
+            producers = {key for (owner, _period), keys in self._by_statement.items()
+                         if owner == payee for key in keys}
+            producers.update(fresh.get(payee, ()))
             group: list[PayoutLine] = []
-            for key in producers:
+            for key in sorted(producers, key=repr):
                 if key[0] == "limits":
                     continue
                 value = pending.get(key)
@@ -617,11 +619,11 @@ class Engine:
                     lines = self._lines.get(key, ())
                 else:
                     lines = value[0] if key[0] in ("tiers", "cohort") else value
-                group.extend(line for line in lines if line.rule == rule.name
-                             and line.payee == payee and line.period == period)
-            with _guard(rule.name, f"the period {period} of {payee}"):
+                group.extend(line for line in lines
+                             if line.rule == rule.name and line.payee == payee)
+            with _guard(rule.name, f"the periods of {payee}"):
                 limited = self._run.period_limit_lines(rule, group)
-            out[("limits", index, payee, period)] = tuple(limited)
+            out[("limits", index, payee)] = tuple(limited)
         return out
 
     def _overrides(self, index: int, rule: CompiledOverride,

@@ -110,7 +110,7 @@ def _evaluate(plan: CompiledPlan, records: RecordSet, as_of: datetime, mode: str
             produced = _explain_conversions(produced, conversions, plan.currency)
         if closed is not None:
             zones = {rep_id: rep.timezone for rep_id, rep in records.reps.items()}
-            produced = apply_closed(produced, closed, plan.currency, zones)
+            produced = apply_closed(produced, closed, plan.currency, zones, as_of)
         produced.sort(key=_line_key)
         # Most due times are in UTC, and datetimes that share a tzinfo compare
         # without computing offsets, so the split compares with as_of in UTC.
@@ -134,6 +134,37 @@ def _evaluate(plan: CompiledPlan, records: RecordSet, as_of: datetime, mode: str
 
 def _line_key(line: PayoutLine) -> tuple[Any, ...]:
     return (line.payee, line.period, line.due, line.rule, line.kind, line.sources, line.amount)
+
+
+def _credited_periods(lines: list[PayoutLine]) -> list[str]:
+    """Return the period each line of one rule counts toward for limits per period.
+
+    A clawback counts toward the period of the latest earlier line of the same
+    payee and contract that it reverses: the payment's line when it names the
+    same payment, else the contract's latest line. Every other line counts
+    toward its own period.
+    NOTE: a clawback of installments paid over several months counts toward
+    the latest of those months only.
+    """
+    earlier = sorted((line for line in lines if line.kind != "clawback"),
+                     key=lambda line: (line.due, *_line_key(line)))
+    out = []
+    for line in lines:
+        period = line.period
+        if line.kind == "clawback":
+            best: PayoutLine | None = None
+            for other in earlier:
+                if other.due > line.due:
+                    break
+                if other.payee != line.payee or other.sources[0] != line.sources[0]:
+                    continue
+                prefix = line.sources[:len(other.sources)] == other.sources
+                if best is None or prefix or best.sources != line.sources[:len(best.sources)]:
+                    best = other
+            if best is not None:
+                period = best.period
+        out.append(period)
+    return out
 
 
 def _check_currencies(plan: CompiledPlan, records: RecordSet) -> dict[str, Conversion]:
@@ -272,7 +303,7 @@ class _Run:
         """Measure the plan's quotas once per evaluation, on first use."""
         if self._quota_book is None:
             self._quota_book = measure_quotas(self.plan.quotas, self.records, self.as_of,
-                                              self.commission_of)
+                                              self.commission_of, self.plan.currency)
         return self._quota_book
 
     def round(self, amount: Decimal) -> Decimal:
@@ -346,24 +377,34 @@ class _Run:
 
     def period_limit_lines(self, rule: CompiledCommission, lines: list[PayoutLine]
                            ) -> list[PayoutLine]:
-        """Hold each payee's period total of the rule within its cap and floor per period.
+        """Hold each payee's credited period total of the rule within its cap and floor.
 
-        Walking a period's lines by due time, each line that takes the total
-        past the cap gets an ``adjustment`` line at the same time, so the
-        statement never shows more than the cap. The floor is known only once
-        the period ends, so its top-up falls due at the start of the next one.
+        A line is credited to its own period, except a clawback, which is
+        credited to the period of the line it reverses (see
+        ``_credited_periods``). Walking a credited period's lines by due time,
+        each line that moves the allowed total gets an ``adjustment`` line at
+        the same time and in the same period. So a later refund releases what
+        the cap held back of the contract's period instead of clawing back
+        money never paid. The floor is known only once the period ends, so its
+        top-up falls due at the start of the next one. It counts only the lines
+        booked in the period, and a period with no line but clawbacks gets no
+        floor.
         """
         cap, floor = rule.limits.cap_period, rule.limits.floor_period
         if cap is None and floor is None:
             return []
+        credited = _credited_periods(lines)
         grouped: dict[tuple[str, str], list[PayoutLine]] = {}
-        for line in lines:
-            grouped.setdefault((line.payee, line.period), []).append(line)
+        for line, period in zip(lines, credited, strict=True):
+            grouped.setdefault((line.payee, period), []).append(line)
         out = []
         for (payee_id, period), group in sorted(grouped.items()):
             earned = Decimal(0)
             held = Decimal(0)
-            for line in sorted(group, key=_line_key):
+            held_at_close: Decimal | None = None
+            for line in sorted(group, key=lambda line: (line.due, *_line_key(line))):
+                if line.period != period and held_at_close is None:
+                    held_at_close = held
                 earned += line.amount
                 allowed = earned if cap is None else min(earned, cap)
                 change = allowed - held - line.amount
@@ -372,18 +413,28 @@ class _Run:
                     assert cap is not None
                     step = explain.period_limit_step("cap", rule.name, period, cap, earned,
                                                      change, self.currency)
-                    out.append(PayoutLine(payee_id, period, "adjustment", rule.name, change,
+                    out.append(PayoutLine(payee_id, line.period, "adjustment", rule.name, change,
                                           self.currency, line.sources, (step,), line.due))
-            if floor is not None and held < floor:
-                zone = self.records.reps[payee_id].timezone
-                following = periods.shift_period(period, 1)
-                due = periods.start_of_day(date(int(following[:4]), int(following[5:]), 1), zone)
-                sources = tuple(sorted({source for line in group for source in line.sources}))
-                step = explain.period_limit_step("floor", rule.name, period, floor, held,
-                                                 floor - held, self.currency)
-                out.append(PayoutLine(payee_id, period, "adjustment", rule.name, floor - held,
-                                      self.currency, sources, (step,), due))
+            if held_at_close is None:
+                held_at_close = held
+            new_business = any(line.period == period and line.kind != "clawback"
+                               for line in group)
+            if floor is not None and new_business and held_at_close < floor:
+                out.append(self.floor_line(rule, payee_id, period, group, floor, held_at_close))
         return out
+
+    def floor_line(self, rule: CompiledCommission, payee_id: str, period: str,
+                   group: list[PayoutLine], floor: Decimal, held: Decimal) -> PayoutLine:
+        """Top up a period whose own lines end below the floor, at the next period's start."""
+        zone = self.records.reps[payee_id].timezone
+        following = periods.shift_period(period, 1)
+        due = periods.start_of_day(date(int(following[:4]), int(following[5:]), 1), zone)
+        sources = tuple(sorted({source for line in group if line.period == period
+                                for source in line.sources}))
+        step = explain.period_limit_step("floor", rule.name, period, floor, held,
+                                         floor - held, self.currency)
+        return PayoutLine(payee_id, period, "adjustment", rule.name, floor - held,
+                          self.currency, sources, (step,), due)
 
     def override_lines(self, rule: CompiledOverride, produced: list[PayoutLine]
                        ) -> list[PayoutLine]:
@@ -412,7 +463,9 @@ class _Run:
                 if amount != 0:
                     step = explain.override_step(rule.name, level, percent, line.payee, line.amount,
                                                  amount, self.currency)
-                    out.append(PayoutLine(manager.id, periods.period_of(line.due, manager.timezone),
+                    # An override is part of the overridden line's period, even when a
+                    # floor top-up falls due at the first instant of the next one.
+                    out.append(PayoutLine(manager.id, line.period,
                                           "override", rule.name, amount, self.currency,
                                           line.sources, (step,), line.due))
                 seen.add(manager.id)
@@ -538,9 +591,23 @@ class _Run:
     # ---- tiered commission rules
 
     def tier_events(self, rule: CompiledCommission, contract: Contract
-                    ) -> list[tuple[Rep, datetime, str, Decimal, tuple[str, ...]]]:
-        """Return the (payee, time, id, change of the tiered base, sources) of one contract."""
-        return [event[:5] for event in self.tier_event_details(rule, contract)]
+                    ) -> list[tuple[Rep, str, datetime, str, Decimal, tuple[str, ...]]]:
+        """Return the (payee, credited period, time, id, change of the base, sources) of a contract.
+
+        A record is credited to the period of its governing time, and a refund
+        to the period of the record it refunds, however much later it comes.
+        """
+        out = []
+        credited: dict[str, str] = {}
+        for payee, moment, record_id, change, sources, refunded in self.tier_event_details(
+                rule, contract):
+            period = periods.period_of(moment, payee.timezone)
+            if refunded is None:
+                credited[record_id] = period
+            else:
+                period = credited.get(refunded, period)
+            out.append((payee, period, moment, record_id, change, sources))
+        return out
 
     def tier_event_details(self, rule: CompiledCommission, contract: Contract
                            ) -> list[tuple[Rep, datetime, str, Decimal, tuple[str, ...],
@@ -584,35 +651,37 @@ class _Run:
         return events
 
     def tier_lines(self, rule: CompiledCommission, tiers: CompiledTiers) -> list[PayoutLine]:
-        """Pay each event the change it makes to its period's tiered commission.
+        """Pay each event the change it makes to its credited period's tiered commission.
 
-        Each payee and period has a running total of the base. Each line is the
-        rounded tiered commission after its event less the same before it. So
-        the lines of a period sum to the tiers applied to the period total.
+        Each payee and credited period has a running total of the base. A
+        record is credited to the period of its governing time, and a refund to
+        the period of the record it refunds, however much later it comes. Each
+        line is the rounded tiered commission after its event less the same
+        before it, booked in the period of the event itself. So the lines
+        credited to a period sum to the tiers applied to its net total, and a
+        late refund never rewrites a past line.
         """
         grouped: dict[tuple[str, str], list[tuple[datetime, str, Decimal, tuple[str, ...],
                                                  str | None]]] = {}
-        payees: dict[str, Rep] = {}
         for contract in self.contracts:
-            for payee, moment, record_id, change, sources, refunded in self.tier_event_details(
-                    rule, contract):
-                payees[payee.id] = payee
-                period = periods.period_of(moment, payee.timezone)
+            details = self.tier_event_details(rule, contract)
+            for event, detail in zip(self.tier_events(rule, contract), details, strict=True):
+                payee, period, moment, record_id, change, sources = event
                 grouped.setdefault((payee.id, period), []).append(
-                    (moment, record_id, change, sources, refunded))
+                    (moment, record_id, change, sources, detail[5]))
         if tiers.by_count:
             return self.count_tier_lines(rule, tiers, grouped)
         out = []
-        for (payee_id, period), events in sorted(grouped.items()):
+        for (payee_id, _period), events in sorted(grouped.items()):
             plain = [event[:4] for event in events]
-            out.extend(self.tier_group_lines(rule, tiers, payee_id, period, plain))
+            out.extend(self.tier_group_lines(rule, tiers, payee_id, plain))
         return out
 
     def tier_group_lines(self, rule: CompiledCommission, tiers: CompiledTiers, payee_id: str,
-                         period: str,
                          events: Iterable[tuple[datetime, str, Decimal, tuple[str, ...]]]
                          ) -> list[PayoutLine]:
-        """Return the tiered lines of one payee and period; events are ordered by time, then id."""
+        """Return the tiered lines of one payee and credited period, by time, then id."""
+        zone = self.records.reps[payee_id].timezone
         out = []
         total = Decimal(0)
         paid = Decimal(0)
@@ -629,8 +698,8 @@ class _Run:
             if amount == 0:
                 continue
             kind = "clawback" if change < 0 else "commission"
-            out.append(PayoutLine(payee_id, period, kind, rule.name, amount, self.currency,
-                                  sources, steps, moment))
+            out.append(PayoutLine(payee_id, periods.period_of(moment, zone), kind, rule.name,
+                                  amount, self.currency, sources, steps, moment))
         return out
 
     def count_tier_lines(self, rule: CompiledCommission, tiers: CompiledTiers,
@@ -645,7 +714,8 @@ class _Run:
         Refunds lower the total but not the count.
         """
         out = []
-        for (payee_id, period), events in sorted(grouped.items()):
+        for (payee_id, _period), events in sorted(grouped.items()):
+            zone = self.records.reps[payee_id].timezone
             count = 0
             total = Decimal(0)
             marginal = Decimal(0)
@@ -675,8 +745,8 @@ class _Run:
                 if amount == 0:
                     continue
                 kind = "clawback" if refunded is not None else "commission"
-                out.append(PayoutLine(payee_id, period, kind, rule.name, amount, self.currency,
-                                      sources, steps, moment))
+                out.append(PayoutLine(payee_id, periods.period_of(moment, zone), kind, rule.name,
+                                      amount, self.currency, sources, steps, moment))
         return out
 
     # ---- commission rules on payments

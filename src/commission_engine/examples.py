@@ -16,7 +16,7 @@ from typing import Any
 
 from . import money, schema
 from . import tree as t
-from .closing import ClosedPeriods
+from .closing import ClosedPeriods, closed_after_as_of
 from .compile import CompiledPlan
 from .errors import Diagnostic, EvaluationError, PlanError, RecordError
 from .records import MAX_YEAR, MIN_YEAR, RecordSet, load_records
@@ -206,6 +206,11 @@ def check_examples(plan: CompiledPlan) -> tuple[Diagnostic, ...]:
         if closed is not None and not _PERIOD.fullmatch(closed):
             report(f"closed period {closed} is not a month", example.pos,
                    "write it as YYYY-MM, such as 2024-03")
+        elif closed is not None:
+            problem = closed_after_as_of(closed, example.as_of)
+            if problem is not None:
+                report(problem, example.pos,
+                       "close only months up to the as-of month, or use a later as-of time")
         ids = {value.text for literal in example.records
                for name, value in literal.fields if name == "id"}
         for record_id in example.closed_before:

@@ -201,8 +201,9 @@ def progress(plan: CompiledPlan, records: RecordSet, as_of: datetime,
         for rule in plan.rules:
             if isinstance(rule, CompiledCommission) and rule.tiers is not None:
                 for contract in run.contracts:
-                    for payee, moment, _id, change, _sources in run.tier_events(rule, contract):
-                        key = (rule.name, payee.id, periods.period_of(moment, payee.timezone))
+                    for payee, period, _at, _id, change, _sources in run.tier_events(rule,
+                                                                                   contract):
+                        key = (rule.name, payee.id, period)
                         totals[key] = totals.get(key, Decimal(0)) + change
         return assemble(plan, records.reps, result, book, totals, as_of, period)
 

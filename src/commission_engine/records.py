@@ -1018,6 +1018,7 @@ def _check_references(
         if rep.manager is not None and rep.manager not in records.reps:
             missing("rep", rep.id, "manager", "rep", rep.manager)
     _check_manager_cycles(records, report)
+    _check_referral_cycles(records, report)
 
     for customer in records.customers.values():
         if customer.owner not in records.reps:
@@ -1064,6 +1065,30 @@ def _check_manager_cycles(records: RecordSet, report: Any) -> None:
             loop = " -> ".join(cycle + [current])
             report("rep", current, "manager", f"the manager chain is a cycle: {loop}",
                    "break the cycle: someone at the top has manager null")
+
+
+def _check_referral_cycles(records: RecordSet, report: Any) -> None:
+    """Report each loop of referred_by links, which would pay both owners for one referral.
+
+    Referrers created later are reported on their own, so only loops of
+    customers created at the same instant reach this check with no other
+    problem. A customer referring itself is reported elsewhere.
+    """
+    reported: set[str] = set()
+    for start in sorted(records.customers):
+        chain: list[str] = []
+        current: str | None = start
+        while current is not None and current in records.customers and current not in chain:
+            chain.append(current)
+            current = records.customers[current].referred_by
+        if current is None or current not in chain or current in reported:
+            continue
+        cycle = chain[chain.index(current):]
+        reported.update(cycle)
+        if len(cycle) > 1:
+            loop = " -> ".join([*cycle, current])
+            report("customer", current, "referred_by", f"the referral chain is a cycle: {loop}",
+                   "break the cycle: the first customer of the chain has referred_by null")
 
 
 def _check_decimals(record_type: str, record_id: str, field_name: str, amount: Decimal,
@@ -1152,6 +1177,13 @@ def _check_refund_totals(records: RecordSet, report: Any, missing: Any) -> None:
                 report("refund", refund.id, "payment",
                        f"payment {payment.id} belongs to contract {payment.contract},"
                        f" not to {contract_id}", "name a payment of the refunded contract")
+                continue
+            if refund.refunded_at < payment.paid_at:
+                report("refund", refund.id, "refunded_at",
+                       f"refund {refund.id} at {refund.refunded_at.isoformat()} is earlier"
+                       f" than its payment {payment.id}, paid at"
+                       f" {payment.paid_at.isoformat()}",
+                       "correct either time, or name the payment that was refunded")
                 continue
             per_payment[payment.id] = money.total((per_payment[payment.id], refund.amount))
             if per_payment[payment.id] > payment.amount:
