@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from commission_engine import EvaluationError, load_plan
+from commission_engine import EvaluationError, RecordError, load_plan
 from commission_engine.engine import Engine
 
 HEADER = '''plan "g" version "1"
@@ -59,3 +59,23 @@ def test_engine_accepts_plain_plan() -> None:
     engine = Engine(load_plan(HEADER), AS_OF)
 
     assert engine.result().lines == ()
+
+
+def test_engine_rejects_fractional_count_target() -> None:
+    plan = load_plan(HEADER + '''
+quota deals on contract:
+    measure count of contracts
+    target from records
+''')
+    engine = Engine(plan, AS_OF)
+    engine.add({"type": "rep", "id": "R1", "name": "Li", "timezone": "Asia/Shanghai",
+                "kind": "staff", "team": "HQ", "region": "Beijing", "manager": None})
+
+    with pytest.raises(RecordError) as caught:
+        engine.add({"type": "target", "rep": "R1", "period": "2025-01", "metric": "deals",
+                    "value": "2.5"})
+
+    problem, = caught.value.problems
+    assert problem.message == ("target value 2.5 (metric 'deals') is not a whole number"
+                               " of records for quota 'deals'")
+    assert engine.records().targets == ()

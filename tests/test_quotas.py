@@ -191,18 +191,38 @@ def test_money_target_decimals_rejected() -> None:
                                " than CNY allows (2)")
 
 
-def test_count_target_decimals_accepted() -> None:
+def test_count_target_fraction_rejected() -> None:
     plan = load_plan(HEADER + '''
 quota deals on contract:
     measure count of contracts
     target from records
 ''')
     rows = [*RECORDS, _target("R1", "2025-01", "deals", "2.125")]
+    records = load_records(rows)
+
+    with pytest.raises(RecordError) as caught:
+        attainments(plan, records, AS_OF)
+
+    problem, = caught.value.problems
+    assert problem.position == f"record {len(rows)}"
+    assert problem.field == "value"
+    assert problem.message == ("target value 2.125 (metric 'deals') is not a whole number"
+                               " of records for quota 'deals'")
+    assert problem.fix == "write a whole number"
+
+
+def test_count_target_whole_accepted() -> None:
+    plan = load_plan(HEADER + '''
+quota deals on contract:
+    measure count of contracts
+    target from records
+''')
+    rows = [*RECORDS, _target("R1", "2025-01", "deals", "2.00")]
 
     found = attainments(plan, load_records(rows), AS_OF)
 
     january = next(item for item in found if item.period == "2025-01")
-    assert january.target == Decimal("2.125")
+    assert january.target == Decimal("2.00")
 
 
 def test_attainments_reject_naive_as_of() -> None:

@@ -308,10 +308,13 @@ def scenarios(draw: Any, refunds: bool = True, surveys: bool = True,
     customers = []
     for index in range(customer_count):
         owner = draw(st.sampled_from(reps)).id
-        referrer_index = draw(st.none() | st.integers(0, customer_count - 1))
+        # Only an earlier customer can refer this one, because a referral
+        # chain that loops back is invalid input.
         referred_by = None
-        if referrer_index is not None and referrer_index != index:
-            referred_by = f"C{referrer_index + 1}"
+        if index > 0:
+            referrer_index = draw(st.none() | st.integers(0, index - 1))
+            if referrer_index is not None:
+                referred_by = f"C{referrer_index + 1}"
         customers.append(CustomerSpec(f"C{index + 1}", owner, referred_by))
 
     months = draw(st.lists(st.sampled_from(MONTH_STARTS), min_size=1, max_size=3))

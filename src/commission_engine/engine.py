@@ -249,7 +249,7 @@ class Engine:
         self._store.check(changed, collector)
         try:
             collector.raise_if_any()
-            _check_currencies(self.plan, _contracts_only(models))
+            _check_currencies(self.plan, _contracts_and_targets(models))
         except RecordError:
             self._store.revert(undo)
             raise
@@ -415,7 +415,7 @@ class Engine:
         records = dataclasses.replace(self._visible, targets=tuple(self._store.targets.values()))
         with localcontext(money.EVALUATION_CONTEXT):
             run._quota_book = measure_quotas(self.plan.quotas, records, self.as_of,
-                                             run.commission_of, self.plan.currency)
+                                             run.commission_of)
         return run._quota_book
 
     def _refresh_visible(self, contracts: set[str], customers: set[str]) -> None:
@@ -811,11 +811,14 @@ def _empty_record_set(store: RecordStore) -> RecordSet:
     )
 
 
-def _contracts_only(models: Iterable[_Record]) -> RecordSet:
+def _contracts_and_targets(models: Iterable[_Record]) -> RecordSet:
+    """Return the contracts and targets among ``models``, for the checks the plan decides."""
+    models = tuple(models)
     contracts = {m.id: m for m in models if m.type == "contract"}  # type: ignore[attr-defined]
+    targets = tuple(m for m in models if m.type == "target")  # type: ignore[attr-defined]
     positions = {("contract", k): f"contract {k}" for k in contracts}
     return RecordSet(reps={}, customers={}, contracts=contracts, payments={}, refunds={},
-                     sessions={}, surveys={}, complaints={}, targets=(),
+                     sessions={}, surveys={}, complaints={}, targets=targets,  # type: ignore[arg-type]
                      contracts_of_customer={}, payments_of={}, refunds_of={}, sessions_of={},
                      surveys_of={}, complaints_of={}, positions=positions)
 

@@ -192,27 +192,37 @@ def _explain_conversions(lines: list[PayoutLine], conversions: dict[str, Convers
 
 
 def _target_decimal_problems(plan: CompiledPlan, records: RecordSet) -> list[Problem]:
-    """Report each money target with more decimals than the plan's currency allows.
+    """Report each target record that a target written in the plan could not be.
 
-    Target records carry no currency, so only the plan can tell; a count
-    target may have any number of decimals.
+    A money target has at most the plan currency's minor digits and a count
+    target is a whole number of records. Target records carry no currency,
+    so only the plan can tell which rule applies.
     """
-    money_metrics = {quota.metric for quota in plan.quotas
-                     if quota.unit == "money" and quota.metric is not None}
+    units = {quota.metric: quota for quota in plan.quotas if quota.metric is not None}
     digits = money.minor_digits(plan.currency)
     problems = []
     for target in records.targets:
-        exponent = target.value.as_tuple().exponent
-        if target.metric not in money_metrics or not isinstance(exponent, int):
+        quota = units.get(target.metric)
+        if quota is None:
             continue
-        if -exponent > digits:
-            label = f"target of {target.rep} for {target.period}"
-            key = ("target", f"{target.rep}/{target.period}/{target.metric}")
+        label = f"target of {target.rep} for {target.period}"
+        position = records.positions.get(
+            ("target", f"{target.rep}/{target.period}/{target.metric}"), label)
+        exponent = target.value.as_tuple().exponent
+        assert isinstance(exponent, int)  # the Target model rejects NaN and infinity
+        if quota.unit == "money" and -exponent > digits:
             problems.append(Problem(
-                records.positions.get(key, label), label, "value",
+                position, label, "value",
                 f"target value {target.value} (metric {target.metric!r}) has more decimals"
                 f" than {plan.currency} allows ({digits})",
                 f"round it to {digits} decimals",
+            ))
+        elif quota.unit == "count" and target.value != target.value.to_integral_value():
+            problems.append(Problem(
+                position, label, "value",
+                f"target value {target.value} (metric {target.metric!r}) is not a whole"
+                f" number of records for quota {quota.name!r}",
+                "write a whole number",
             ))
     return problems
 
@@ -303,7 +313,7 @@ class _Run:
         """Measure the plan's quotas once per evaluation, on first use."""
         if self._quota_book is None:
             self._quota_book = measure_quotas(self.plan.quotas, self.records, self.as_of,
-                                              self.commission_of, self.plan.currency)
+                                              self.commission_of)
         return self._quota_book
 
     def round(self, amount: Decimal) -> Decimal:

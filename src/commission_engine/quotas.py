@@ -16,10 +16,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from . import money, periods
+from . import periods
 from .compile import CompiledQuota
 from .context import Context
-from .errors import EvaluationError
 from .records import Contract, RecordSet
 
 __all__ = ["Attainment", "QuotaBook", "measure_quotas"]
@@ -84,8 +83,7 @@ CommissionOf = Callable[[str, Contract], Decimal | None]
 
 
 def measure_quotas(quotas: Iterable[CompiledQuota], records: RecordSet, as_of: datetime,
-                   commission_of: CommissionOf | None = None, currency: str = "CNY"
-                   ) -> QuotaBook:
+                   commission_of: CommissionOf | None = None) -> QuotaBook:
     """Measure every quota over records already cut to those visible at ``as_of``.
 
     The caller runs this inside ``money.EVALUATION_CONTEXT``, which makes the
@@ -94,16 +92,16 @@ def measure_quotas(quotas: Iterable[CompiledQuota], records: RecordSet, as_of: d
     found: list[Attainment] = []
     constants: dict[str, tuple[str, Decimal]] = {}
     for quota in quotas:
-        found.extend(_attainments_of(quota, records, as_of, commission_of, currency))
+        found.extend(_attainments_of(quota, records, as_of, commission_of))
         if quota.target_value is not None:
             constants[quota.name] = (quota.unit, quota.target_value)
     return QuotaBook(found, constants)
 
 
 def _attainments_of(quota: CompiledQuota, records: RecordSet, as_of: datetime,
-                    commission_of: CommissionOf | None, currency: str) -> list[Attainment]:
+                    commission_of: CommissionOf | None) -> list[Attainment]:
     measured, sources = _measure(quota, records, as_of, commission_of)
-    targets = _targets(quota, records, currency)
+    targets = _targets(quota, records)
     keys = set(measured) | set(targets)
     out = []
     for payee_id, period in sorted(keys):
@@ -157,39 +155,18 @@ def _measure(quota: CompiledQuota, records: RecordSet, as_of: datetime,
     return measured, sources
 
 
-def _targets(quota: CompiledQuota, records: RecordSet, currency: str
-             ) -> dict[tuple[str, str], Decimal]:
+def _targets(quota: CompiledQuota, records: RecordSet) -> dict[tuple[str, str], Decimal]:
     """Return the target records of the quota's metric, by rep and period.
 
-    Record validation rejects a target value of 0 or below, so the division
-    by a target is always defined. A target record follows the rules of a
-    target in the plan: a money target has at most the currency's minor
-    digits and a count target is whole.
+    Record validation rejects a target value of 0 or below, and evaluation
+    rejects one that a target in the plan could not be (too many decimals for
+    money, not whole for a count) before quotas are measured, so the
+    division by a target is always defined and meaningful.
     """
     if quota.metric is None:
         return {}
     targets = {}
     for target in records.targets:
-        if target.metric != quota.metric:
-            continue
-        problem = _target_value_problem(quota, target.value, currency)
-        if problem is not None:
-            msg = (f"the target of {target.rep} for {target.period} (metric"
-                   f" {target.metric!r}) is {target.value}, which {problem}")
-            raise EvaluationError(msg)
-        targets[(target.rep, target.period)] = target.value
+        if target.metric == quota.metric:
+            targets[(target.rep, target.period)] = target.value
     return targets
-
-
-def _target_value_problem(quota: CompiledQuota, value: Decimal, currency: str) -> str | None:
-    """Say what is wrong with a target record's value for its quota, or return None."""
-    exponent = value.as_tuple().exponent
-    assert isinstance(exponent, int)
-    if quota.unit == "count" and value != value.to_integral_value():
-        return (f"is not a whole number of records for quota {quota.name!r};"
-                " write a whole number")
-    if quota.unit == "money" and money.is_known_currency(currency) and (
-            -exponent > money.minor_digits(currency)):
-        return (f"has more decimals than {currency} allows ({money.minor_digits(currency)});"
-                f" round the target to the minor unit of {currency}")
-    return None
