@@ -188,10 +188,10 @@ STEP_CASES = {
         "规则“collected”费率 10% × ¥10,000.00（付款 P1）= 1,000.00",
     ),
     "payment reversed by a refund": (
-        explain.payment_step("collected", "10%", None, Decimal("-250.00"),
+        explain.payment_step("collected", "10%", None, Decimal("250.00"),
                              Decimal("-25.000"), "P1", "F1", "CNY"),
-        "refund F1 reverses payment P1 at its rate 10%: -25.00",
-        "退款 F1 按付款 P1 的费率 10% 冲回：-25.00",
+        "refund F1 reverses CN¥250.00 of payment P1 at its rate 10%: -25.00",
+        "退款 F1 中属于付款 P1 的 ¥250.00 按其费率 10% 冲回：-25.00",
     ),
     "running total": (
         explain.running_step(Decimal("61.73"), Decimal("0.00"), Decimal("61.73"), "USD"),

@@ -83,3 +83,30 @@ def test_split_rule_conserves_each_line(rows: list[dict[str, Any]]) -> None:
     assert by_source(split) == {key: value for key, value in by_source(whole).items() if value}
     for line in (*split.lines, *split.schedule):
         assert line.amount.as_tuple().exponent == -2
+
+
+@settings(max_examples=60, deadline=None)
+@given(record_sets(max_reps=3))
+def test_split_payee_totals_are_exact_shares(rows: list[dict[str, Any]]) -> None:
+    """Over a whole schedule, each payee gets the split of the contract's total."""
+    records = load_records(rows)
+    whole = _WHOLE.evaluate(records, _AS_OF)
+    split = _SPLIT.evaluate(records, _AS_OF)
+
+    totals: dict[str, Decimal] = {}
+    for line in (*whole.lines, *whole.schedule):
+        totals[line.sources[0]] = totals.get(line.sources[0], Decimal(0)) + line.amount
+    credited: dict[tuple[str, str], Decimal] = {}
+    for line in (*split.lines, *split.schedule):
+        key = (line.sources[0], line.payee)
+        credited[key] = credited.get(key, Decimal(0)) + line.amount
+    for contract_id, total in totals.items():
+        contract = records.contracts[contract_id]
+        customer = records.customers[contract.customer]
+        shares: dict[str, Decimal] = {}
+        for payee, share in ((contract.rep, "0.60"), (customer.owner, "0.25"),
+                             (customer.owner, "0.15")):
+            shares[payee] = shares.get(payee, Decimal(0)) + Decimal(share)
+        expected = money.split(total, sorted(shares.items()), "CNY")
+        for payee, amount in expected.items():
+            assert credited.get((contract_id, payee), Decimal(0)) == amount, (contract_id, payee)

@@ -17,7 +17,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal, localcontext
 from typing import Any
 
-from . import explain, money, periods, schedule
+from . import explain, money, periods, reversals, schedule
 from .closing import ClosedPeriods, apply_closed
 from .compile import (
     CompiledCohort,
@@ -37,7 +37,7 @@ from .draws import draw_balances, draw_lines
 from .errors import EvaluationError, Problem, RecordError
 from .limits import raise_hint
 from .quotas import Attainment, QuotaBook, measure_quotas
-from .records import Contract, Payment, RecordSet, Rep
+from .records import Contract, Payment, RecordSet, Refund, Rep
 from .results import PayoutLine, Result, build_statements
 
 __all__ = ["attainments", "evaluate"]
@@ -244,6 +244,27 @@ def _reversed(selection: _Selection, paid: Decimal, refunded: Decimal) -> Decima
     if selection.base == paid and selection.unlimited is None:
         return selection.rate * refunded
     return selection.commission * refunded / paid
+
+
+def _grouped(events: list[reversals.Paid | reversals.Reversal]
+             ) -> Iterator[tuple[datetime, Payment | Refund, list[tuple[Payment, Decimal]]]]:
+    """Yield each payment alone, and the consecutive reversals of one refund together."""
+    index = 0
+    while index < len(events):
+        event = events[index]
+        if isinstance(event, reversals.Paid):
+            yield event.moment, event.payment, [(event.payment, event.payment.amount)]
+            index += 1
+            continue
+        parts = []
+        while index < len(events):
+            part = events[index]
+            if not (isinstance(part, reversals.Reversal) and part.refund is event.refund
+                    and part.moment == event.moment):
+                break
+            parts.append((part.payment, part.amount))
+            index += 1
+        yield event.moment, event.refund, parts
 
 
 @contextmanager
@@ -572,8 +593,19 @@ class _Run:
 
     def split_lines(self, rule: CompiledCommission, contract: Contract,
                     lines: list[PayoutLine]) -> list[PayoutLine]:
-        """Share each line between the split's payees, to the minor unit."""
+        """Share a contract's lines between the split's payees, to the minor unit.
+
+        The running total of the lines is shared at each line, and each payee's
+        part of a line is the change of that payee's share. So every line's
+        parts sum to the line, and over a schedule each payee's total stays
+        within one minor unit of the exact share, never one unit a line off.
+        """
+        if not lines:
+            return []
         ctx = self.context(contract)
+        if rule.subject == "payment":
+            # The shares read the payment's contract; every line names a payment.
+            ctx.subject = self.records.payments[lines[0].sources[1]]
         shares: dict[str, Decimal] = {}
         payees: dict[str, Rep] = {}
         for payee_of, fraction, label in rule.split:
@@ -584,18 +616,30 @@ class _Run:
                 raise EvaluationError(msg)
             payees[payee.id] = payee
             shares[payee.id] = shares.get(payee.id, Decimal(0)) + fraction
+        ordered_shares = sorted(shares.items())
+        running = Decimal(0)
+        before = {payee_id: Decimal(0) for payee_id in shares}
         out = []
-        for line in lines:
-            parts = money.split(line.amount, sorted(shares.items()), self.currency)
-            for payee_id, amount in parts.items():
+        ordered = sorted(range(len(lines)), key=lambda index: (lines[index].due, index))
+        for position, index in enumerate(ordered):
+            line = lines[index]
+            running += line.amount
+            after = money.split(running, ordered_shares, self.currency)
+            for payee_id, share_total in after.items():
+                amount = share_total - before[payee_id]
                 if amount == 0:
                     continue
                 payee = payees[payee_id]
-                step = explain.split_step(payee_id, shares[payee_id], line.amount, amount,
-                                          self.currency)
+                if position == 0:
+                    step = explain.split_step(payee_id, shares[payee_id], line.amount, amount,
+                                              self.currency)
+                else:
+                    step = explain.split_step(payee_id, shares[payee_id], running, amount,
+                                              self.currency, before[payee_id])
                 out.append(PayoutLine(payee_id, periods.period_of(line.due, payee.timezone),
                                       line.kind, line.rule, amount, self.currency,
                                       line.sources, (*line.explanation, step), line.due))
+            before = after
         return out
 
     # ---- tiered commission rules
@@ -779,61 +823,66 @@ class _Run:
                           None if limited == commission else commission)
 
     def payment_lines(self, rule: CompiledCommission, contract: Contract) -> list[PayoutLine]:
-        """Pay each payment as it arrives and reverse each refund at its payment's rate.
+        """Pay each payment as it arrives and reverse each refund at its payments' rates.
 
         Lines are differences of consecutive rounded running totals, so the
         lines of a contract always sum to its exact commission rounded once.
         """
         payments = self.records.payments_of.get(contract.id, ())
         priced = {p.id: self.price_payment(rule, contract, p) for p in payments}
-        events: list[tuple[datetime, int, str, Any]] = [
-            (p.paid_at, 0, p.id, p) for p in payments if priced[p.id] is not None]
-        if rule.refund_action != "ignore":
-            events += [(r.refunded_at, 1, r.id, r) for r in self.records.refunds_of.get(contract.id, ())]
-        events.sort(key=lambda event: event[:3])
+        refunds = self.records.refunds_of.get(contract.id, ()) if rule.refund_action != "ignore" else ()
         running: dict[str, Decimal] = {}
         paid: dict[str, Decimal] = {}
-        latest: Payment | None = None
         out = []
-        for moment, _order, _id, record in events:
-            if isinstance(record, Payment):
-                latest = record
-                payment, exact = record, None
-            else:
-                payment = self.records.payments.get(record.payment) if record.payment else latest
-                exact = None
-            selection = priced.get(payment.id) if payment is not None else None
-            if payment is None or selection is None:
-                continue
+        for moment, record, parts in _grouped(reversals.allocate(payments, refunds)):
+            changes: dict[str, list[tuple[Payment, Decimal, _Selection]]] = {}
+            for payment, amount in parts:
+                selection = priced[payment.id]
+                if selection is not None:
+                    changes.setdefault(selection.payee.id, []).append((payment, amount, selection))
+            for portions in changes.values():
+                line = self.payment_line(rule, contract, moment, record, portions, running, paid)
+                if line is not None:
+                    out.append(line)
+        return out
+
+    def payment_line(self, rule: CompiledCommission, contract: Contract, moment: datetime,
+                     record: Payment | Refund, portions: list[tuple[Payment, Decimal, _Selection]],
+                     running: dict[str, Decimal], paid: dict[str, Decimal]) -> PayoutLine | None:
+        """Move one payee's running total by a payment or by the parts of one refund."""
+        payee = portions[0][2].payee
+        steps: list[explain.Step] = []
+        exact_total = Decimal(0)
+        for payment, amount, selection in portions:
             if record is payment:
                 exact = selection.commission
+                shown = exact if selection.unlimited is None else selection.unlimited
+                base = selection.base
             else:
-                exact = -_reversed(selection, payment.amount, record.amount)
-            payee = selection.payee
-            running[payee.id] = running.get(payee.id, Decimal(0)) + exact
-            # A cap per contract keeps the running total at the cap, so the lines after
-            # the cap is reached pay nothing until a refund lowers the total.
-            total, cap_steps = self.limit(rule, running[payee.id], ("contract",))
-            rounded = self.round(total)
-            amount = rounded - paid.get(payee.id, Decimal(0))
-            shown = exact
-            if record is payment and selection.unlimited is not None:
-                shown = selection.unlimited
-            steps = (explain.payment_step(rule.name, selection.percent_text,
-                                          selection.row.label, selection.base, shown,
-                                          payment.id, record.id, self.currency),
-                     *(selection.accelerated if record is payment else ()),
-                     *cap_steps,
-                     explain.running_step(rounded, paid.get(payee.id, Decimal(0)), amount,
-                                          self.currency))
-            paid[payee.id] = rounded
-            if amount == 0:
-                continue
-            kind = "commission" if record is payment else "clawback"
-            sources = tuple(dict.fromkeys((contract.id, payment.id, record.id)))
-            out.append(PayoutLine(payee.id, periods.period_of(moment, payee.timezone), kind,
-                                  rule.name, amount, self.currency, sources, steps, moment))
-        return out
+                exact = -_reversed(selection, payment.amount, amount)
+                shown, base = exact, amount
+            exact_total += exact
+            steps.append(explain.payment_step(rule.name, selection.percent_text,
+                                              selection.row.label, base, shown,
+                                              payment.id, record.id, self.currency))
+            if record is payment:
+                steps.extend(selection.accelerated)
+        running[payee.id] = running.get(payee.id, Decimal(0)) + exact_total
+        # A cap per contract keeps the running total at the cap, so the lines after
+        # the cap is reached pay nothing until a refund lowers the total.
+        total, cap_steps = self.limit(rule, running[payee.id], ("contract",))
+        rounded = self.round(total)
+        before = paid.get(payee.id, Decimal(0))
+        amount = rounded - before
+        paid[payee.id] = rounded
+        if amount == 0:
+            return None
+        steps.extend(cap_steps)
+        steps.append(explain.running_step(rounded, before, amount, self.currency))
+        kind = "commission" if isinstance(record, Payment) else "clawback"
+        sources = tuple(dict.fromkeys((contract.id, *(p.id for p, _a, _s in portions), record.id)))
+        return PayoutLine(payee.id, periods.period_of(moment, payee.timezone), kind, rule.name,
+                          amount, self.currency, sources, tuple(steps), moment)
 
     def installment_count(self, rule: CompiledCommission, contract: Contract) -> int:
         if rule.installments is None:

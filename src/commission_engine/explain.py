@@ -183,15 +183,18 @@ def cohort_step(period: str, members: int, retained: int, retention: Decimal) ->
 @_lazy("payment")
 def payment_step(rule: str, percent: str, label: str | None, base: Decimal, exact: Decimal,
                  payment_id: str, record_id: str, currency: str) -> tuple[str, tuple[tuple[str, str], ...]]:
-    """Explain the commission on one payment, or a refund's reversal at its rate."""
+    """Explain the commission on one payment, or a refund's reversal at its rate.
+
+    For a reversal, ``base`` is the part of the refund taken back from that payment.
+    """
     reason = f" ({label})" if label else ""
     exact_text = format(exact, "f")
     if record_id == payment_id:
         text = (f"{rule.capitalize()} rate {percent}{reason} x {show_money(base, currency)}"
                 f" (payment {payment_id}) = {exact_text}")
     else:
-        text = (f"refund {record_id} reverses payment {payment_id} at its rate {percent}:"
-                f" {exact_text}")
+        text = (f"refund {record_id} reverses {show_money(base, currency)} of payment"
+                f" {payment_id} at its rate {percent}: {exact_text}")
     values = (("rule", rule), ("rate", percent), ("condition", label or ""),
               ("payment", payment_id), ("record", record_id),
               ("base", money.format_amount(base, currency)), ("exact", exact_text))
@@ -210,15 +213,27 @@ def running_step(running: Decimal, before: Decimal, amount: Decimal, currency: s
 
 
 @_lazy("split")
-def split_step(payee: str, share: Decimal, whole: Decimal, part: Decimal, currency: str) -> tuple[str, tuple[tuple[str, str], ...]]:
-    """Explain one payee's part of a split line."""
+def split_step(payee: str, share: Decimal, whole: Decimal, part: Decimal, currency: str,
+               before: Decimal | None = None) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Explain one payee's part of a split line.
+
+    On a contract's first line ``whole`` is the line and ``before`` is None.
+    On a later line ``whole`` is the contract's running total, shared as a
+    whole, and ``before`` is what the payee was credited on earlier lines.
+    """
     percent = format((share * 100).normalize(), "f")
-    text = (f"{payee}'s share {percent}% of {show_money(whole, currency)}"
-            f" = {show_money(part, currency)}")
-    values = (("payee", payee), ("share", percent + "%"),
-              ("whole", money.format_amount(whole, currency)),
-              ("part", money.format_amount(part, currency)))
-    return (text, values)
+    values: tuple[tuple[str, str], ...] = (
+        ("payee", payee), ("share", percent + "%"),
+        ("whole", money.format_amount(whole, currency)),
+        ("part", money.format_amount(part, currency)))
+    if before is None:
+        text = (f"{payee}'s share {percent}% of {show_money(whole, currency)}"
+                f" = {show_money(part, currency)}")
+        return (text, values)
+    text = (f"{payee}'s share {percent}% of the running total {show_money(whole, currency)}"
+            f" is {show_money(before + part, currency)}, less {show_money(before, currency)}"
+            f" already credited = {show_money(part, currency)}")
+    return (text, (*values, ("credited_before", money.format_amount(before, currency))))
 
 
 @_lazy("tier")

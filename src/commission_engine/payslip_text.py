@@ -115,8 +115,8 @@ def _en_cohort(f: Formatter, period: str, members: int, retained: int,
 def _en_payment(f: Formatter, rule: str, percent: str, label: str | None, base: Decimal,
                 exact: Decimal, payment_id: str, record_id: str, currency: str) -> str:
     if record_id != payment_id:
-        return (f"refund {record_id} reverses payment {payment_id} at its rate {percent}:"
-                f" {f.exact(exact, currency)}")
+        return (f"refund {record_id} reverses {f.money(base, currency)} of payment {payment_id}"
+                f" at its rate {percent}: {f.exact(exact, currency)}")
     reason = f" ({label})" if label else ""
     return (f"{rule.capitalize()} rate {percent}{reason} x {f.money(base, currency)}"
             f" (payment {payment_id}) = {f.exact(exact, currency)}")
@@ -129,9 +129,13 @@ def _en_running(f: Formatter, running: Decimal, before: Decimal, amount: Decimal
 
 
 def _en_split(f: Formatter, payee: str, share: Decimal, whole: Decimal, part: Decimal,
-              currency: str) -> str:
-    return (f"{payee}'s share {_percent_of(share)} of {f.money(whole, currency)}"
-            f" = {f.money(part, currency)}")
+              currency: str, before: Decimal | None = None) -> str:
+    if before is None:
+        return (f"{payee}'s share {_percent_of(share)} of {f.money(whole, currency)}"
+                f" = {f.money(part, currency)}")
+    return (f"{payee}'s share {_percent_of(share)} of the running total"
+            f" {f.money(whole, currency)} is {f.money(before + part, currency)}, less"
+            f" {f.money(before, currency)} already credited = {f.money(part, currency)}")
 
 
 def _en_tier(f: Formatter, rule: str, mode: str, percent: str, total: Decimal,
@@ -289,7 +293,8 @@ def _zh_cohort(f: Formatter, period: str, members: int, retained: int,
 def _zh_payment(f: Formatter, rule: str, percent: str, label: str | None, base: Decimal,
                 exact: Decimal, payment_id: str, record_id: str, currency: str) -> str:
     if record_id != payment_id:
-        return f"退款 {record_id} 按付款 {payment_id} 的费率 {percent} 冲回：{f.exact(exact, currency)}"
+        return (f"退款 {record_id} 中属于付款 {payment_id} 的 {f.money(base, currency)}"
+                f" 按其费率 {percent} 冲回：{f.exact(exact, currency)}")
     reason = f"（{label}）" if label else ""
     return (f"规则“{rule}”费率 {percent}{reason} × {f.money(base, currency)}"
             f"（付款 {payment_id}）= {f.exact(exact, currency)}")
@@ -302,8 +307,12 @@ def _zh_running(f: Formatter, running: Decimal, before: Decimal, amount: Decimal
 
 
 def _zh_split(f: Formatter, payee: str, share: Decimal, whole: Decimal, part: Decimal,
-              currency: str) -> str:
-    return (f"{payee} 分得 {f.money(whole, currency)} 的 {_percent_of(share)}"
+              currency: str, before: Decimal | None = None) -> str:
+    if before is None:
+        return (f"{payee} 分得 {f.money(whole, currency)} 的 {_percent_of(share)}"
+                f" = {f.money(part, currency)}")
+    return (f"{payee} 分得累计 {f.money(whole, currency)} 的 {_percent_of(share)}，即"
+            f" {f.money(before + part, currency)}，减去此前已计 {f.money(before, currency)}"
             f" = {f.money(part, currency)}")
 
 
