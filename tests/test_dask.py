@@ -19,6 +19,7 @@ from helpers import REFERENCE_PLAN, ROOT, WORKED, read_jsonl, run_cli
 from commission_engine import (
     ClosedPeriods,
     EvaluationError,
+    Limits,
     RecordError,
     load_plan,
     load_records,
@@ -392,6 +393,20 @@ def test_evaluation_error_matches(client: Any) -> None:
     assert str(spread.value) == str(single.value)
 
 
+def test_plan_limits_apply_on_workers(client: Any) -> None:
+    plan = load_plan(REFERENCE_PLAN.read_text(encoding="utf-8"),
+                     limits=Limits(max_installments=2))
+    rows = read_jsonl(WORKED / "E1.jsonl")
+
+    with pytest.raises(EvaluationError) as single:
+        plan.evaluate(load_records(rows), AS_OF)
+    with pytest.raises(EvaluationError) as spread:
+        scale.evaluate(plan, bag_of(rows, 2), AS_OF)
+
+    assert "(max_installments)" in str(single.value)
+    assert str(spread.value) == str(single.value)
+
+
 def revised_rows() -> list[dict[str, Any]]:
     """Return the reference records with corrections of an event, a contract and a customer.
 
@@ -519,11 +534,14 @@ def test_cli_dask_scheduler_without_workers_exit_2() -> None:
     assert "Traceback" not in completed.stderr
 
 
-def test_cli_dask_timeout_must_be_positive() -> None:
+@pytest.mark.parametrize("seconds", ["0", "-1", "nan", "inf", "1e9", "abc"])
+def test_cli_dask_timeout_bounded(seconds: str) -> None:
     completed = run_cli("run", str(REFERENCE_PLAN), str(WORKED / "E1.jsonl"), "--dask",
-                        "tcp://127.0.0.1:9", "--dask-timeout", "0")
+                        "tcp://127.0.0.1:9", "--dask-timeout", seconds)
     assert completed.returncode == 2
-    assert "'0' is not a number of seconds above 0" in completed.stderr
+    assert (f"{seconds!r} is not a number of seconds above 0 and at most 3600"
+            in completed.stderr)
+    assert "Traceback" not in completed.stderr
 
 
 def test_cli_dask_applies_limits(client: Any, tmp_path: Path) -> None:

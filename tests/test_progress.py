@@ -16,7 +16,7 @@ from helpers import ROOT, read_jsonl, run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from commission_engine import load_plan, load_records
+from commission_engine import EvaluationError, load_plan, load_records
 from commission_engine.engine import Engine
 from commission_engine.progress import days_elapsed, progress
 
@@ -338,3 +338,41 @@ def test_needed_enters_next_tier(cents: int) -> None:
         (below,) = progress(plan, load_records(
             alert_records([amount, format(short, "f")], "1.00")), as_of)
         assert below.tiers[0].tier == tier.tier
+
+
+def test_tier_events_keep_own_period(plan):
+    """An earlier month's tiered contract does not move the as-of month."""
+    rows = [
+        {"type": "rep", "id": "R1", "name": "Li", "timezone": "Asia/Shanghai",
+         "kind": "staff", "team": "HQ", "region": "X", "manager": None},
+        {"type": "customer", "id": "C1", "owner": "R1", "referred_by": None,
+         "created_at": "2024-12-01T10:00:00+08:00"},
+        {"type": "contract", "id": "K1", "customer": "C1", "rep": "R1", "product": "family",
+         "amount": "20000.00", "currency": "CNY", "signed_at": "2025-02-10T10:00:00+08:00",
+         "term_months": 1},
+        {"type": "target", "rep": "R1", "period": "2025-03", "metric": "bookings",
+         "value": "62000.00"},
+    ]
+    as_of = datetime.fromisoformat(MIDDLE)
+
+    row, = progress(plan, load_records(rows), as_of)
+    chosen, = progress(plan, load_records(rows), as_of, "2025-02")
+
+    assert row.period == "2025-03"
+    assert row.days_elapsed == 15
+    assert row.targets[0].target == Decimal("62000.00")
+    assert chosen.period == "2025-02"
+
+
+@pytest.mark.parametrize("period", ["2025-13", "June", "2025-3"])
+def test_progress_rejects_bad_period(plan, period):
+    records = load_records(read_jsonl(RECORDS))
+    as_of = datetime.fromisoformat(MIDDLE)
+
+    with pytest.raises(EvaluationError) as caught:
+        progress(plan, records, as_of, period)
+    with pytest.raises(EvaluationError):
+        Engine(plan, as_of, read_jsonl(RECORDS)).progress(period)
+
+    assert str(caught.value) == (f"period {period!r} is not a month; write it as YYYY-MM,"
+                                 " such as 2025-03")

@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import __version__, load_plan, money
+from . import __version__, load_plan, money, periods
 from .compile import CompiledPlan
 from .errors import CommissionError
 from .explain import show_money
@@ -370,7 +370,7 @@ def _command_progress(args: argparse.Namespace) -> int:
     limits = _limits(args)
     plan = _load_plan_file(args.plan, limits)
     as_of, _is_now = _parse_as_of(args.as_of)
-    if args.period is not None and not _is_period(args.period):
+    if args.period is not None and not periods.is_period(args.period):
         raise _UsageError(f"--period {args.period!r} is not a month; write it as YYYY-MM,"
                           " such as 2025-03")
     records = read_jsonl(_read_text(args.records), limits)
@@ -383,11 +383,6 @@ def _command_progress(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(render_progress(rows, plan.name, plan.version, as_of, plan.currency))
     return 0
-
-
-def _is_period(text: str) -> bool:
-    return (len(text) == 7 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit()
-            and 1 <= int(text[5:]) <= 12)
 
 
 def _write_counterexample(plan_path: str, outcome: Any, out: TextIO) -> None:
@@ -419,13 +414,19 @@ _SCHEMA_TYPES = ("rep", "customer", "contract", "payment", "refund", "session",
                  "satisfaction", "complaint", "target", "record", "result", "payslip")
 
 
+# An hour is far beyond any scheduler's connect time; a larger value, or
+# infinity, reads as a mistake and would leave the command waiting for days.
+_MAX_DASK_TIMEOUT = 3600.0
+
+
 def _positive_seconds(text: str) -> float:
     try:
         seconds = float(text)
     except ValueError:
         seconds = 0.0
-    if not seconds > 0:
-        msg = f"{text!r} is not a number of seconds above 0"
+    if not 0 < seconds <= _MAX_DASK_TIMEOUT:
+        msg = (f"{text!r} is not a number of seconds above 0 and at most"
+               f" {_MAX_DASK_TIMEOUT:.0f}")
         raise argparse.ArgumentTypeError(msg)
     return seconds
 
@@ -462,7 +463,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="evaluate on the Dask cluster of this scheduler, such as"
                           " tcp://127.0.0.1:8786, partitioned by payee (needs the dask extra)")
     run.add_argument("--dask-timeout", type=_positive_seconds, default=10.0, metavar="SECONDS",
-                     help="seconds to wait for the Dask scheduler to respond (default: 10)")
+                     help="seconds to wait for the Dask scheduler to respond, above 0 and at"
+                          " most 3600 (default: 10)")
     _add_limit_option(run)
     run.set_defaults(handler=_command_run)
 

@@ -135,7 +135,7 @@ def evaluate(plan: CompiledPlan, records_bag: Bag, as_of: datetime,
     headers = _validate_headers(layout, bounds)
     _check_currencies(plan, headers)
     assignment = _assign(plan, headers, as_of, layout.weights, partitions or len(inputs))
-    outcomes = _second_pass(plan.source, inputs, positioned, headers, layout, assignment,
+    outcomes = _second_pass(plan, inputs, positioned, headers, layout, assignment,
                             as_of, mode, bounds)
     return _merge(plan, headers, as_of, mode, closed, outcomes, bounds)
 
@@ -463,20 +463,22 @@ class _PartitionRecords(RecordSet):
 
 
 @functools.lru_cache(maxsize=4)
-def _compiled(source: str) -> CompiledPlan:
+def _compiled(source: str, limits: Limits) -> CompiledPlan:
     """Compile the plan once per worker process, without its draws.
 
-    Parser objects do not pickle, so workers receive the plan text. A draw
-    pays every rep of the records, and each partition is sent every rep, so
-    the client computes the draws from the merged lines instead.
+    Parser objects do not pickle, so workers receive the plan text and the
+    limits it was loaded with, which evaluation applies too (the number of
+    installments, for one). A draw pays every rep of the records, and each
+    partition is sent every rep, so the client computes the draws from the
+    merged lines instead.
     """
-    plan = load_plan(source)
+    plan = load_plan(source, limits=limits)
     rules = tuple(rule for rule in plan.rules if not isinstance(rule, CompiledDraw))
     return dataclasses.replace(plan, rules=rules)
 
 
-def _evaluate_partition(source: str, payload: _Payload, as_of: datetime, mode: str,
-                        *routed: list[Row]) -> _Outcome:
+def _evaluate_partition(source: str, plan_limits: Limits, payload: _Payload, as_of: datetime,
+                        mode: str, *routed: list[Row]) -> _Outcome:
     """Validate and evaluate one partition's records with the plain library."""
     reference, first_contract_of, limits = payload.value
     rows = sorted([*reference, *(row for group in routed for row in group)],
@@ -491,7 +493,7 @@ def _evaluate_partition(source: str, payload: _Payload, as_of: datetime, mode: s
     part = _PartitionRecords(**{f.name: getattr(visible, f.name) for f in fields(RecordSet)},
                              first_contract_of=first_contract_of, seen_at=as_of)
     try:
-        result = evaluate_in_process(_compiled(source), part, as_of, mode)
+        result = evaluate_in_process(_compiled(source, plan_limits), part, as_of, mode)
     except EvaluationError as error:
         # The events still go to the client, whose duplicate-id check must
         # see every partition's.
@@ -537,9 +539,9 @@ def _event_keys(rows: Sequence[Row]) -> tuple[Event, ...]:
     return tuple(out)
 
 
-def _second_pass(source: str, inputs: Sequence[Delayed], positioned: bool, headers: RecordSet,
-                 layout: _Layout, assignment: _Assignment, as_of: datetime, mode: str,
-                 limits: Limits) -> list[_Outcome]:
+def _second_pass(plan: CompiledPlan, inputs: Sequence[Delayed], positioned: bool,
+                 headers: RecordSet, layout: _Layout, assignment: _Assignment, as_of: datetime,
+                 mode: str, limits: Limits) -> list[_Outcome]:
     count = assignment.count
     routing = _Payload((assignment.partition_of_contract, layout.revised))
     splits = [delayed(_route)(part, offset, positioned, routing, count)
@@ -552,7 +554,8 @@ def _second_pass(source: str, inputs: Sequence[Delayed], positioned: bool, heade
                  if customer_id in headers.contracts_of_customer}
         routed = [delayed(_pick)(split, target) for split in splits]
         payload = _Payload((reference, first, limits))
-        tasks.append(delayed(_evaluate_partition)(source, payload, as_of, mode, *routed))
+        tasks.append(delayed(_evaluate_partition)(plan.source, plan.limits, payload, as_of, mode,
+                                                   *routed))
     return list(dask.compute(*tasks))
 
 

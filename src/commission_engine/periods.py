@@ -8,6 +8,7 @@ never chained, and clip to the month's last day: Jan 31 -> Feb 28 -> Mar 31.
 from __future__ import annotations
 
 import functools
+import re
 from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,7 @@ from dateutil.relativedelta import relativedelta
 
 __all__ = [
     "add_months",
+    "is_period",
     "local_date",
     "period_of",
     "period_of_date",
@@ -68,3 +70,11 @@ def shift_period(period: str, months: int) -> str:
     year, month = int(period[:4]), int(period[5:7])
     index = year * 12 + (month - 1) + months
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+_PERIOD_TEXT = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
+
+
+def is_period(text: object) -> bool:
+    """Return whether ``text`` is a period written ``YYYY-MM`` with ASCII digits."""
+    return isinstance(text, str) and _PERIOD_TEXT.fullmatch(text) is not None

@@ -32,6 +32,7 @@ from typing import Any
 
 from . import money, periods
 from .compile import CompiledAlert, CompiledCommission, CompiledPlan, CompiledTiers
+from .errors import EvaluationError
 from .quotas import QuotaBook
 from .records import RecordSet, Rep
 from .results import Result
@@ -201,9 +202,9 @@ def progress(plan: CompiledPlan, records: RecordSet, as_of: datetime,
         for rule in plan.rules:
             if isinstance(rule, CompiledCommission) and rule.tiers is not None:
                 for contract in run.contracts:
-                    for payee, period, _at, _id, change, _sources in run.tier_events(rule,
-                                                                                   contract):
-                        key = (rule.name, payee.id, period)
+                    for payee, credited, _at, _id, change, _sources in run.tier_events(
+                            rule, contract):
+                        key = (rule.name, payee.id, credited)
                         totals[key] = totals.get(key, Decimal(0)) + change
         return assemble(plan, records.reps, result, book, totals, as_of, period)
 
@@ -212,6 +213,9 @@ def assemble(plan: CompiledPlan, reps: Mapping[str, Rep], result: Result, book: 
              tier_totals: Mapping[tuple[str, str, str], Decimal], as_of: datetime,
              period: str | None) -> tuple[PayeeProgress, ...]:
     """Build each rep's progress from a result, the attainments and the tiered totals."""
+    if period is not None and not periods.is_period(period):
+        msg = f"period {period!r} is not a month; write it as YYYY-MM, such as 2025-03"
+        raise EvaluationError(msg)
     currency = plan.currency
     owed: dict[tuple[str, str], list[Decimal]] = {}
     for line in result.lines:
