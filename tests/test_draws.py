@@ -13,7 +13,7 @@ from helpers import run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from commission_engine import PlanError, load_plan, load_records
+from commission_engine import ClosedPeriods, PlanError, load_plan, load_records
 from commission_engine.strategies import record_sets
 
 HEADER = '''plan "d" version "1"
@@ -287,3 +287,74 @@ def test_draw_explained_in_chinese() -> None:
     assert january.explain("zh-CN") == (
         "“ramp”：2025年1月规则“base”支付 ¥300.00，低于预支额 ¥1,000.00，因此预支 ¥700.00，"
         "以后从佣金中收回（余额 ¥700.00）")
+
+
+CLAWBACK_PLAN = '''plan "d" version "1"
+currency CNY
+
+commission base on contract:
+    paid to contract.rep
+    rate 10% of contract.amount
+    on refund:
+        claw back overpayment always
+
+draw minimum of base:
+    KIND 1,000.00 per period
+    from 2024-01 until 2024-06
+'''
+CLAWBACK_RECORDS = [
+    _rep("R1", "staff"),
+    {"type": "customer", "id": "C1", "owner": "R1", "referred_by": None,
+     "created_at": "2023-12-01T00:00:00+08:00"},
+    _contract("K1", "R1", "50000.00", "2024-03-10T10:00:00+08:00"),
+    {"type": "refund", "id": "F1", "contract": "K1", "amount": "50000.00",
+     "refunded_at": "2024-04-10T10:00:00+08:00", "reason": "request"},
+]
+
+
+@pytest.mark.parametrize("kind", ["guaranteed", "recoverable"])
+def test_draw_does_not_top_up_earlier_clawback(kind: str) -> None:
+    plan = load_plan(CLAWBACK_PLAN.replace("KIND", kind))
+    result = plan.evaluate(load_records(CLAWBACK_RECORDS),
+                           datetime.fromisoformat("2024-07-15T00:00:00+08:00"))
+
+    april = [(line.kind, line.amount) for line in result.lines if line.period == "2024-04"]
+
+    assert sorted(april) == [("clawback", Decimal("-5000.00")), ("draw", Decimal("1000.00"))]
+    draw_line = next(line for line in result.lines
+                     if line.period == "2024-04" and line.kind == "draw")
+    assert "(not counting -5,000.00 of clawbacks of earlier periods)" in draw_line.explain()
+
+
+def test_draw_tops_up_same_period_clawback() -> None:
+    plan = load_plan(CLAWBACK_PLAN.replace("KIND", "guaranteed"))
+    rows = [*CLAWBACK_RECORDS[:3], {**CLAWBACK_RECORDS[3], "refunded_at":
+                                    "2024-03-20T10:00:00+08:00"}]
+    result = plan.evaluate(load_records(rows), datetime.fromisoformat("2024-07-15T00:00:00+08:00"))
+
+    march = sorted((line.kind, line.amount) for line in result.lines if line.period == "2024-03")
+
+    assert march == [("clawback", Decimal("-5000.00")), ("commission", Decimal("5000.00")),
+                     ("draw", Decimal("1000.00"))]
+
+
+def test_closed_draw_adjustment_moves_balance() -> None:
+    plan = load_plan(HEADER + '''
+draw ramp of base:
+    recoverable 1,000.00 per period
+    from 2024-01 until 2024-02
+''')
+    base = [_rep("R1", "staff"), {"type": "customer", "id": "C1", "owner": "R1",
+                                  "referred_by": None, "created_at": "2023-12-01T00:00:00+08:00"}]
+    first = plan.evaluate(load_records(base), datetime.fromisoformat("2024-02-02T00:00:00+08:00"))
+    paid = tuple(line for line in first.lines if line.period <= "2024-01")
+    late = [_contract("K1", "R1", "5000.00", "2024-01-20T10:00:00+08:00"),
+            _contract("K2", "R1", "30000.00", "2024-03-20T10:00:00+08:00")]
+
+    result = plan.evaluate(load_records([*base, *late]),
+                           datetime.fromisoformat("2024-06-01T00:00:00+08:00"),
+                           closed=ClosedPeriods("2024-01", paid))
+
+    balances = {s.period: s.draw_balance for s in result.statements}
+    assert balances == {"2024-01": Decimal("1000.00"), "2024-02": Decimal("1500.00"),
+                        "2024-03": Decimal("0.00")}

@@ -1,7 +1,7 @@
 """Draws: an amount per period that a payee gets when another rule's lines come to less.
 
 A guaranteed draw tops each period of its window up to the draw and is never
-paid back. A recoverable draw advances the same top-up and keeps the sum
+paid back. A clawback of an earlier period's commission is not topped up. A recoverable draw advances the same top-up and keeps the sum
 advanced as a balance. Later periods pay it back, at most the recovery limit
 a period: inside the window from what the rule pays above the draw, and after
 the window from all that the rule pays. The recovered amount never exceeds
@@ -30,17 +30,48 @@ def draw_lines(draw: CompiledDraw, lines: Iterable[PayoutLine], records: RecordS
     A period's draw line falls due at the start of the next period in the
     rep's zone, when the period's lines are all known.
     """
-    earned: dict[tuple[str, str], Decimal] = {}
-    for line in lines:
-        if line.rule == draw.of:
-            key = (line.payee, line.period)
-            earned[key] = earned.get(key, Decimal(0)) + line.amount
+    earned, left_out = _earned(draw, lines)
     out: list[PayoutLine] = []
     for rep_id in sorted(records.reps):
         rep = records.reps[rep_id]
         if _applies(draw, rep, records, as_of):
-            out.extend(_rep_lines(draw, rep, earned, as_of, currency))
+            out.extend(_rep_lines(draw, rep, earned, left_out, as_of, currency))
     return out
+
+
+def _earned(draw: CompiledDraw, lines: Iterable[PayoutLine]
+            ) -> tuple[dict[tuple[str, str], Decimal], dict[tuple[str, str], Decimal]]:
+    """Return what the draw's rule earned per payee and period, and the clawbacks left out.
+
+    A clawback counts toward its period only as far as it takes back what the
+    same contract earned in that period. The rest takes back commission of
+    earlier periods: it stays a line of its own, but a draw does not top it
+    up, so a guarantee never turns a clawback into pay.
+    """
+    earned: dict[tuple[str, str], Decimal] = {}
+    positive: dict[tuple[str, str, str], Decimal] = {}
+    clawbacks = []
+    for line in lines:
+        if line.rule != draw.of:
+            continue
+        if line.kind == "clawback":
+            clawbacks.append(line)
+            continue
+        key = (line.payee, line.period)
+        earned[key] = earned.get(key, Decimal(0)) + line.amount
+        if line.amount > 0:
+            origin = (line.payee, line.period, line.sources[0])
+            positive[origin] = positive.get(origin, Decimal(0)) + line.amount
+    left_out: dict[tuple[str, str], Decimal] = {}
+    for line in clawbacks:
+        key = (line.payee, line.period)
+        origin = (line.payee, line.period, line.sources[0])
+        counted = max(line.amount, -positive.get(origin, Decimal(0)))
+        positive[origin] = positive.get(origin, Decimal(0)) + counted
+        earned[key] = earned.get(key, Decimal(0)) + counted
+        if counted != line.amount:
+            left_out[key] = left_out.get(key, Decimal(0)) + line.amount - counted
+    return earned, left_out
 
 
 def _applies(draw: CompiledDraw, rep: Rep, records: RecordSet, as_of: datetime) -> bool:
@@ -60,7 +91,8 @@ def _periods(start: str, last: str) -> Iterator[str]:
 
 
 def _rep_lines(draw: CompiledDraw, rep: Rep, earned: Mapping[tuple[str, str], Decimal],
-               as_of: datetime, currency: str) -> list[PayoutLine]:
+               left_out: Mapping[tuple[str, str], Decimal], as_of: datetime,
+               currency: str) -> list[PayoutLine]:
     """Walk one rep's periods from the draw's start through the as-of period."""
     out = []
     balance = Decimal(0)
@@ -76,7 +108,8 @@ def _rep_lines(draw: CompiledDraw, rep: Rep, earned: Mapping[tuple[str, str], De
             if draw.recoverable:
                 balance += advance
             step = explain.draw_advance_step(draw.name, draw.of, period, draw.recoverable,
-                                             draw.amount, paid, advance, balance, currency)
+                                             draw.amount, paid, advance, balance, currency,
+                                             left_out.get((rep.id, period), Decimal(0)))
             out.append(PayoutLine(rep.id, period, "draw", draw.name, advance, currency,
                                   (rep.id,), (step,), due))
             continue
@@ -98,12 +131,13 @@ def draw_balances(lines: Iterable[PayoutLine], recoverable: frozenset[str]
     """Return each payee's outstanding recoverable draw balance after each period.
 
     Only periods from a payee's first recoverable draw line on have a
-    balance; ``lines`` are sorted by payee and period.
+    balance; ``lines`` are sorted by payee and period. An adjustment of a
+    closed period's draw changes the balance as the draw line it corrects.
     """
     balances: dict[tuple[str, str], Decimal] = {}
     running: dict[str, Decimal] = {}
     for line in lines:
-        if line.kind == "draw" and line.rule in recoverable:
+        if line.kind in ("draw", "adjustment") and line.rule in recoverable:
             running[line.payee] = running.get(line.payee, Decimal(0)) + line.amount
         if line.payee in running:
             balances[(line.payee, line.period)] = running[line.payee]

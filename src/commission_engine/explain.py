@@ -339,22 +339,32 @@ def period_limit_step(kind: str, rule: str, period: str, limit: Decimal, earned:
 
 @_lazy("draw_advance")
 def draw_advance_step(draw: str, of: str, period: str, recoverable: bool, amount: Decimal,
-                      earned: Decimal, paid: Decimal, balance: Decimal, currency: str
-                      ) -> tuple[str, tuple[tuple[str, str], ...]]:
-    """Explain a draw paid because a period's lines came to less than the draw."""
+                      earned: Decimal, paid: Decimal, balance: Decimal, currency: str,
+                      left_out: Decimal = Decimal(0)) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Explain a draw paid because a period's lines came to less than the draw.
+
+    ``left_out`` is the sum of the period's clawbacks of earlier periods'
+    commission, which ``earned`` does not count.
+    """
     if recoverable:
         tail = f"; it is recovered from later commission (balance {show_money(balance, currency)})"
     else:
         tail = "; it is guaranteed and never recovered"
-    text = (f"{draw}: {of} paid {show_money(earned, currency)} in {period}, less than the draw"
-            f" of {show_money(amount, currency)}, so the draw pays {show_money(paid, currency)}"
-            f"{tail}")
+    apart = ""
+    if left_out:
+        apart = (f" (not counting {show_money(left_out, currency)} of clawbacks of earlier"
+                 " periods)")
+    text = (f"{draw}: {of} paid {show_money(earned, currency)} in {period}{apart}, less than"
+            f" the draw of {show_money(amount, currency)}, so the draw pays"
+            f" {show_money(paid, currency)}{tail}")
     values = (("draw", draw), ("of", of), ("period", period),
               ("kind", "recoverable" if recoverable else "guaranteed"),
               ("amount", money.format_amount(amount, currency)),
               ("earned", money.format_amount(earned, currency)),
               ("paid", money.format_amount(paid, currency)),
               ("balance", money.format_amount(balance, currency)))
+    if left_out:
+        values = (*values, ("clawbacks_left_out", money.format_amount(left_out, currency)))
     return (text, values)
 
 

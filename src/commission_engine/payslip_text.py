@@ -203,14 +203,17 @@ def _en_count_tier(f: Formatter, rule: str, mode: str, percent: str, count: int,
 
 def _en_draw_advance(f: Formatter, draw: str, of: str, period: str, recoverable: bool,
                      amount: Decimal, earned: Decimal, paid: Decimal, balance: Decimal,
-                     currency: str) -> str:
+                     currency: str, left_out: Decimal = Decimal(0)) -> str:
     if recoverable:
         tail = (f"; it is recovered from later commission (balance"
                 f" {f.money(balance, currency)})")
     else:
         tail = "; it is guaranteed and never recovered"
-    return (f"{draw}: {of} paid {f.money(earned, currency)} in {f.period(period)}, less than"
-            f" the draw of {f.money(amount, currency)}, so the draw pays"
+    apart = ""
+    if left_out:
+        apart = f" (not counting {f.money(left_out, currency)} of clawbacks of earlier periods)"
+    return (f"{draw}: {of} paid {f.money(earned, currency)} in {f.period(period)}{apart},"
+            f" less than the draw of {f.money(amount, currency)}, so the draw pays"
             f" {f.money(paid, currency)}{tail}")
 
 
@@ -387,12 +390,13 @@ def _zh_count_tier(f: Formatter, rule: str, mode: str, percent: str, count: int,
 
 def _zh_draw_advance(f: Formatter, draw: str, of: str, period: str, recoverable: bool,
                      amount: Decimal, earned: Decimal, paid: Decimal, balance: Decimal,
-                     currency: str) -> str:
+                     currency: str, left_out: Decimal = Decimal(0)) -> str:
     if recoverable:
         tail = f"，以后从佣金中收回（余额 {f.money(balance, currency)}）"
     else:
         tail = "，为保底金额，不予收回"
-    return (f"“{draw}”：{f.period(period)}规则“{of}”支付 {f.money(earned, currency)}，"
+    apart = f"（不计以前各期的追回 {f.money(left_out, currency)}）" if left_out else ""
+    return (f"“{draw}”：{f.period(period)}规则“{of}”支付 {f.money(earned, currency)}{apart}，"
             f"低于预支额 {f.money(amount, currency)}，因此预支 {f.money(paid, currency)}{tail}")
 
 
