@@ -20,7 +20,7 @@ from .context import Context
 from .records import RecordSet, Rep
 from .results import PayoutLine
 
-__all__ = ["draw_balances", "draw_lines"]
+__all__ = ["draw_balances", "draw_lines", "rep_draw_lines"]
 
 
 def draw_lines(draw: CompiledDraw, lines: Iterable[PayoutLine], records: RecordSet,
@@ -37,10 +37,20 @@ def draw_lines(draw: CompiledDraw, lines: Iterable[PayoutLine], records: RecordS
             earned[key] = earned.get(key, Decimal(0)) + line.amount
     out: list[PayoutLine] = []
     for rep_id in sorted(records.reps):
-        rep = records.reps[rep_id]
-        if _applies(draw, rep, records, as_of):
-            out.extend(_rep_lines(draw, rep, earned, as_of, currency))
+        out.extend(rep_draw_lines(draw, records.reps[rep_id], earned, records, as_of, currency))
     return out
+
+
+def rep_draw_lines(draw: CompiledDraw, rep: Rep, earned: Mapping[tuple[str, str], Decimal],
+                   records: RecordSet, as_of: datetime, currency: str) -> list[PayoutLine]:
+    """Return one rep's draw lines, given what the drawn rule pays per (rep, period).
+
+    ``draw_lines`` calls it for every rep, and the incremental engine for
+    the reps whose lines of the drawn rule moved.
+    """
+    if not _applies(draw, rep, records, as_of):
+        return []
+    return _rep_lines(draw, rep, earned, as_of, currency)
 
 
 def _applies(draw: CompiledDraw, rep: Rep, records: RecordSet, as_of: datetime) -> bool:
