@@ -101,6 +101,20 @@ def test_explanation_names_rate_and_date() -> None:
     assert line.explanation[1].text == "Base rate 8% x 155,500 = 12,440"
 
 
+def test_future_contract_not_converted() -> None:
+    # K1 is signed in May: an evaluation as of March has no line for it, and
+    # one as of December converts it at the April rate.
+    rows = _rows("Asia/Tokyo", ("K1", "1000.00", "USD", "2025-05-01T10:00:00+09:00", 1))
+    records = load_records(rows)
+
+    march = JPY_PLAN.evaluate(records, datetime.fromisoformat("2025-03-31T00:00:00+09:00"))
+    december = JPY_PLAN.evaluate(records, AS_OF)
+
+    assert march.lines == ()
+    assert [(line.period, line.amount) for line in december.lines] == [
+        ("2025-05", Decimal("12440"))]
+
+
 def test_kwd_plan_rounds_to_three_decimals() -> None:
     plan = load_plan('''plan "k" version "1"
 currency KWD

@@ -1,4 +1,4 @@
-"""The incremental engine rejects the plan constructs it cannot update yet."""
+"""The incremental engine accepts draws, tiers by count, plan versions and exchange rates."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from commission_engine import EvaluationError, RecordError, load_plan
+from commission_engine import RecordError, evaluate, load_plan
 from commission_engine.engine import Engine
 
 HEADER = '''plan "g" version "1"
@@ -43,16 +43,30 @@ commission base on contract:
 }
 
 
+RECORDS = [
+    {"type": "rep", "id": "R1", "name": "Li", "timezone": "Asia/Shanghai", "kind": "staff",
+     "team": "HQ", "region": "Beijing", "manager": None},
+    {"type": "customer", "id": "C1", "owner": "R1", "referred_by": None,
+     "created_at": "2024-12-01T10:00:00+08:00"},
+]
+CONTRACT = {"type": "contract", "id": "K1", "customer": "C1", "rep": "R1", "product": "family",
+            "amount": "1000.00", "currency": "USD", "signed_at": "2025-07-01T10:00:00+08:00",
+            "term_months": 1}
+
+
 @pytest.mark.parametrize("construct", sorted(CASES))
-def test_engine_rejects_batch_only_construct(construct: str) -> None:
+def test_engine_accepts_construct(construct: str) -> None:
     plan = load_plan(CASES[construct])
+    currency = "USD" if plan.exchange_rates else "CNY"
+    engine = Engine(plan, AS_OF, RECORDS)
 
-    with pytest.raises(EvaluationError) as caught:
-        Engine(plan, AS_OF)
+    engine.add({**CONTRACT, "currency": currency})
 
-    assert str(caught.value) == (
-        f"the incremental engine does not support {construct} yet; evaluate the plan with"
-        " plan.evaluate(records, as_of) instead")
+    expected = evaluate(plan, engine.records(), AS_OF)
+    assert engine.result().lines == expected.lines
+    assert engine.result().statements == expected.statements
+    assert engine.result().digest == expected.digest
+    assert any(line.rule == "base" for line in engine.result().lines)
 
 
 def test_engine_accepts_plain_plan() -> None:

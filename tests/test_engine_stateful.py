@@ -2,7 +2,9 @@
 
 A Hypothesis state machine adds, corrects and removes customers, reps,
 contracts, payments, refunds, surveys and complaints in random order, under
-the reference plan and the plans in tests/plans. After every step the
+the reference plan and the plans in tests/plans. A second machine runs the
+same steps under plans with draws, tiers by count, plan versions and
+exchange rates. After every step the
 engine's result (lines, schedule, statements and digest) must equal
 ``evaluate`` over the same records, and the step's delta must be exactly the
 difference between the results before and after. A change that a batch
@@ -92,6 +94,146 @@ override managers of base:
     level 2 2%
 """
 
+# Draws of a rule with installments and of a rule capped per period, for
+# staff and for agents: a draw walks each rep's periods with a balance.
+DRAWS_PLAN = """\
+plan "draws" version "1"
+currency CNY
+
+commission base on contract:
+    paid to contract.rep
+    rate 8% of contract.amount
+    pay in contract.term_months monthly installments
+    on refund:
+        stop unpaid installments
+        claw back overpayment always
+
+commission collected on payment:
+    paid to contract.rep
+    rate 5% of payment.amount
+    cap 300.00 per period
+
+override managers of base:
+    level 1 5%
+
+draw ramp of base:
+    for rep.kind is "staff"
+    recoverable 200.00 per period
+    recover at most 150.00 per period
+    from 2025-01 until 2025-03
+
+draw minimum of collected:
+    for kind is "agent"
+    guaranteed 50.00 per period
+    from 2025-02
+"""
+
+# Tiers by count, flat on contracts and marginal on payments, and an
+# override of the counted rule.
+COUNT_TIERS_PLAN = """\
+plan "count-tiers" version "1"
+currency CNY
+
+commission volume on contract:
+    paid to contract.rep
+    tiers of contract.amount per period by count, flat:
+        1% up to 2
+        2% above
+
+commission collected on payment:
+    paid to contract.rep
+    tiers of payment.amount per period by count, marginal:
+        3% up to 2
+        5% below 4
+        8% above
+
+override managers of volume:
+    level 1 10%
+"""
+
+# Three plan versions: the rate, the period cap and the kind of pricing
+# change, and the override and the draw read every version's lines.
+VERSIONS_PLAN = """\
+plan "versions" version "2025.1"
+currency CNY
+
+commission base on contract:
+    paid to contract.rep
+    rate 8% of contract.amount
+    cap 1,000.00 per period
+    pay in contract.term_months monthly installments
+
+commission collected on payment:
+    paid to contract.rep
+    rate 3% of payment.amount
+
+override managers of base:
+    level 1 5%
+
+draw ramp of base:
+    recoverable 100.00 per period
+    from 2025-02
+
+version "2025.2" from 2025-03-01
+
+commission base on contract:
+    paid to contract.rep
+    rate 10% of contract.amount
+    cap 1,200.00 per period
+    pay in contract.term_months monthly installments
+
+commission collected on payment:
+    paid to contract.rep
+    tiers of payment.amount per period by count, flat:
+        2% up to 1
+        4% above
+
+version "2025.3" from 2025-05-01
+
+commission base on contract:
+    paid to contract.rep
+    rate 9% of contract.amount
+"""
+
+# Dated exchange rates: the euro has no rate before March, so a contract
+# signed earlier in euros, or moved there by its rep's zone, is invalid.
+RATES_PLAN = """\
+plan "rates" version "1"
+currency CNY
+exchange rate USD 7.2 from 2025-01-01
+exchange rate USD 7.35 from 2025-03-01
+exchange rate EUR 7.9 from 2025-03-01
+
+commission base on contract:
+    paid to contract.rep
+    rate 8% of contract.amount
+    pay in contract.term_months monthly installments
+
+commission collected on payment:
+    paid to contract.rep
+    rate 3% of payment.amount
+
+commission volume on contract:
+    paid to contract.rep
+    tiers of contract.amount per period, marginal:
+        1% up to 10,000.00
+        2% above
+
+override managers of base:
+    level 1 5%
+"""
+
+CONSTRUCT_PLANS = (
+    ("draws.plan", DRAWS_PLAN),
+    ("count-tiers.plan", COUNT_TIERS_PLAN),
+    ("versions.plan", VERSIONS_PLAN),
+    ("rates.plan", RATES_PLAN),
+    ("quotas-accelerators-draws.plan",
+     (ROOT / "tests" / "plans" / "quotas-accelerators-draws.plan").read_text(encoding="utf-8")),
+    ("exchange-rates.plan",
+     (ROOT / "tests" / "plans" / "exchange-rates.plan").read_text(encoding="utf-8")),
+)
+
 AS_OF = (
     "2025-03-15T00:00:00+08:00",
     "2025-07-31T23:30:00-07:00",
@@ -112,8 +254,14 @@ def plan_of(index: int) -> Any:
     return load_plan(path.read_text(encoding="utf-8"), str(path))
 
 
-def rep(rep_id: str, zone: str, manager: str | None) -> dict[str, Any]:
-    return {"type": "rep", "id": rep_id, "name": rep_id, "timezone": zone, "kind": "staff",
+@cache
+def construct_plan_of(index: int) -> Any:
+    name, text = CONSTRUCT_PLANS[index]
+    return load_plan(text, name)
+
+
+def rep(rep_id: str, zone: str, manager: str | None, kind: str = "staff") -> dict[str, Any]:
+    return {"type": "rep", "id": rep_id, "name": rep_id, "timezone": zone, "kind": kind,
             "team": "T1" if rep_id < "R3" else "T2", "region": "", "manager": manager}
 
 
@@ -153,7 +301,10 @@ class EngineMachine(RuleBasedStateMachine):
 
     @initialize(plan_index=st.integers(0, len(PLANS) + 1), as_of=st.sampled_from(AS_OF))
     def start(self, plan_index: int, as_of: str) -> None:
-        self.plan = plan_of(plan_index)
+        self.begin(plan_of(plan_index), as_of)
+
+    def begin(self, plan: Any, as_of: str) -> None:
+        self.plan = plan
         self.as_of = datetime.fromisoformat(as_of)
         self.records: dict[tuple[str, str], dict[str, Any]] = {
             key_of(r): r for r in base_records()}
@@ -230,12 +381,16 @@ class EngineMachine(RuleBasedStateMachine):
 
     @rule(number=st.integers(1, 6), customer_number=st.integers(1, 4), rep_number=st.integers(1, 2),
           product=st.sampled_from(["marriage-repair", "individual", "family"]),
-          amount=amounts, signed_at=instants, term=st.sampled_from([1, 3, 12]))
+          amount=amounts, signed_at=instants, term=st.sampled_from([1, 3, 12]),
+          currency=st.sampled_from(["plan", "plan", "USD", "EUR"]))
     def put_contract(self, number: int, customer_number: int, rep_number: int, product: str,
-                     amount: str, signed_at: str, term: int) -> None:
+                     amount: str, signed_at: str, term: int, currency: str) -> None:
+        # Other currencies only under a plan with exchange rates, where they convert.
+        if currency == "plan" or not self.plan.exchange_rates:
+            currency = self.plan.currency
         self.upsert({"type": "contract", "id": f"K{number}", "customer": f"C{customer_number}",
                      "rep": f"R{rep_number}", "product": product, "amount": amount,
-                     "currency": "CNY", "signed_at": signed_at, "term_months": term})
+                     "currency": currency, "signed_at": signed_at, "term_months": term})
 
     @rule(number=st.integers(1, 10), contract=st.integers(1, 6), offset=offsets,
           amount=st.sampled_from(["100.00", "500.00", "1000.00", "0.01", "6000.00"]))
@@ -288,9 +443,10 @@ class EngineMachine(RuleBasedStateMachine):
         self.upsert(customer(f"C{number}", f"R{owner}", referred_by))
 
     @rule(number=st.integers(1, 2), zone=st.sampled_from(ZONES),
-          manager=st.sampled_from([None, "R3", "R1", "R2"]))
-    def correct_rep(self, number: int, zone: str, manager: str | None) -> None:
-        self.upsert(rep(f"R{number}", zone, manager))
+          manager=st.sampled_from([None, "R3", "R1", "R2"]),
+          kind=st.sampled_from(["staff", "staff", "agent"]))
+    def correct_rep(self, number: int, zone: str, manager: str | None, kind: str) -> None:
+        self.upsert(rep(f"R{number}", zone, manager, kind))
 
     @precondition(lambda self: any(key[0] != "rep" for key in self.records))
     @rule(data=st.data())
@@ -326,3 +482,19 @@ EngineMachine.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 TestEngineMachine = EngineMachine.TestCase
+
+
+class ConstructMachine(EngineMachine):
+    """The same random changes under plans with draws, count tiers, versions and rates."""
+
+    @initialize(plan_index=st.integers(0, len(CONSTRUCT_PLANS) - 1),
+                as_of=st.sampled_from(AS_OF))
+    def start(self, plan_index: int, as_of: str) -> None:
+        self.begin(construct_plan_of(plan_index), as_of)
+
+
+ConstructMachine.TestCase.settings = settings(
+    max_examples=80, stateful_step_count=30, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+TestConstructMachine = ConstructMachine.TestCase

@@ -19,7 +19,7 @@ from . import periods
 from .errors import Problem
 from .records import Contract, RecordSet
 
-__all__ = ["Conversion", "convert", "find_conversions"]
+__all__ = ["Conversion", "convert", "convert_contract", "convert_event", "find_conversions"]
 
 Rates = Mapping[str, tuple[tuple[date, Decimal], ...]]
 
@@ -74,6 +74,18 @@ def _signing_day(contract: Contract, records: RecordSet) -> date:
     return periods.local_date(contract.signed_at, zone)
 
 
+def convert_contract(contract: Contract, conversion: Conversion, plan_currency: str
+                     ) -> Contract:
+    """Return a copy of one contract with its amount in the plan's currency."""
+    return contract.model_copy(update={"amount": contract.amount * conversion.rate,
+                                       "currency": plan_currency})
+
+
+def convert_event(record: Any, conversion: Conversion) -> Any:
+    """Return a copy of a payment or refund of a converted contract, at the contract's rate."""
+    return record.model_copy(update={"amount": record.amount * conversion.rate})
+
+
 def convert(records: RecordSet, conversions: Mapping[str, Conversion],
             plan_currency: str) -> RecordSet:
     """Return the records with each converted contract, payment and refund in the plan's currency.
@@ -85,26 +97,25 @@ def convert(records: RecordSet, conversions: Mapping[str, Conversion],
     if not conversions:
         return records
 
-    def converted(record: Any, rate: Decimal) -> Any:
-        return record.model_copy(update={"amount": record.amount * rate})
-
+    # Conversions cover every contract, and these records may be those seen
+    # at an as-of time, which leave out a contract signed later.
+    conversions = {contract_id: conversion for contract_id, conversion in conversions.items()
+                   if contract_id in records.contracts}
     contracts = dict(records.contracts)
     for contract_id, conversion in conversions.items():
-        contracts[contract_id] = contracts[contract_id].model_copy(update={
-            "amount": contracts[contract_id].amount * conversion.rate,
-            "currency": plan_currency,
-        })
+        contracts[contract_id] = convert_contract(contracts[contract_id], conversion,
+                                                  plan_currency)
     payments_of = dict(records.payments_of)
     refunds_of = dict(records.refunds_of)
     payments = dict(records.payments)
     refunds = dict(records.refunds)
     for contract_id, conversion in conversions.items():
         if contract_id in payments_of:
-            payments_of[contract_id] = tuple(converted(p, conversion.rate)
+            payments_of[contract_id] = tuple(convert_event(p, conversion)
                                              for p in payments_of[contract_id])
             payments.update((p.id, p) for p in payments_of[contract_id])
         if contract_id in refunds_of:
-            refunds_of[contract_id] = tuple(converted(r, conversion.rate)
+            refunds_of[contract_id] = tuple(convert_event(r, conversion)
                                             for r in refunds_of[contract_id])
             refunds.update((r.id, r) for r in refunds_of[contract_id])
     contracts_of_customer = {

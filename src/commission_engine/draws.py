@@ -20,7 +20,7 @@ from .context import Context
 from .records import RecordSet, Rep
 from .results import PayoutLine
 
-__all__ = ["draw_balances", "draw_lines"]
+__all__ = ["draw_balances", "draw_lines", "rep_draw_lines"]
 
 
 def draw_lines(draw: CompiledDraw, lines: Iterable[PayoutLine], records: RecordSet,
@@ -30,17 +30,29 @@ def draw_lines(draw: CompiledDraw, lines: Iterable[PayoutLine], records: RecordS
     A period's draw line falls due at the start of the next period in the
     rep's zone, when the period's lines are all known.
     """
-    earned, left_out = _earned(draw, lines)
+    earned, left_out = earned_by_period(draw, lines)
     out: list[PayoutLine] = []
     for rep_id in sorted(records.reps):
-        rep = records.reps[rep_id]
-        if _applies(draw, rep, records, as_of):
-            out.extend(_rep_lines(draw, rep, earned, left_out, as_of, currency))
+        out.extend(rep_draw_lines(draw, records.reps[rep_id], earned, left_out, records, as_of,
+                                  currency))
     return out
 
 
-def _earned(draw: CompiledDraw, lines: Iterable[PayoutLine]
-            ) -> tuple[dict[tuple[str, str], Decimal], dict[tuple[str, str], Decimal]]:
+def rep_draw_lines(draw: CompiledDraw, rep: Rep, earned: Mapping[tuple[str, str], Decimal],
+                   left_out: Mapping[tuple[str, str], Decimal], records: RecordSet,
+                   as_of: datetime, currency: str) -> list[PayoutLine]:
+    """Return one rep's draw lines, given ``earned_by_period`` of the drawn rule's lines.
+
+    ``draw_lines`` calls it for every rep, and the incremental engine for
+    the reps whose lines of the drawn rule moved.
+    """
+    if not _applies(draw, rep, records, as_of):
+        return []
+    return _rep_lines(draw, rep, earned, left_out, as_of, currency)
+
+
+def earned_by_period(draw: CompiledDraw, lines: Iterable[PayoutLine]
+                     ) -> tuple[dict[tuple[str, str], Decimal], dict[tuple[str, str], Decimal]]:
     """Return what the draw's rule earned per payee and period, and the clawbacks left out.
 
     A clawback counts toward its period only as far as it takes back what the
@@ -63,7 +75,10 @@ def _earned(draw: CompiledDraw, lines: Iterable[PayoutLine]
             origin = (line.payee, line.period, line.sources[0])
             positive[origin] = positive.get(origin, Decimal(0)) + line.amount
     left_out: dict[tuple[str, str], Decimal] = {}
-    for line in clawbacks:
+    # Clawbacks in a fixed order, so the split between counted and left out
+    # does not depend on the order of the lines.
+    for line in sorted(clawbacks, key=lambda line: (line.payee, line.period, line.due,
+                                                    line.sources, line.amount)):
         key = (line.payee, line.period)
         origin = (line.payee, line.period, line.sources[0])
         counted = max(line.amount, -positive.get(origin, Decimal(0)))

@@ -26,6 +26,13 @@ adjustments per period for each payee and period whose lines of the rule
 moved. It recomputes an override's lines for each contract whose overridden
 lines moved, which covers the whole manager chain and every share of a split.
 When an accelerator's attainment moves, every contract is recomputed.
+
+Tiers by count are recomputed per payee and period like other tiers. Plan
+versions price each contract's events by their governing date, and each
+version's period limits hold only its own lines. A contract's exchange rate
+is found again with the contract, and its payments and refunds convert at
+it. A draw is recomputed whole for each payee whose lines of the drawn rule
+moved, and for every rep when a rep changes.
 """
 
 from __future__ import annotations
@@ -39,7 +46,7 @@ from datetime import datetime
 from decimal import Decimal, localcontext
 from typing import Any
 
-from . import money
+from . import explain, money
 from .compile import (
     CompiledCohort,
     CompiledCommission,
@@ -48,6 +55,8 @@ from .compile import (
     CompiledOverride,
     CompiledPlan,
 )
+from .currency import Conversion, convert_contract, convert_event, find_conversions
+from .draws import draw_balances, earned_by_period, rep_draw_lines
 from .engine_store import (
     EVENT_TYPES,
     TABLES,
@@ -59,7 +68,7 @@ from .engine_store import (
     validate_models,
 )
 from .errors import EvaluationError, RecordError
-from .evaluate import _check_currencies, _guard, _line_key, _Run
+from .evaluate import _check_currencies, _explain_conversions, _guard, _line_key, _Run
 from .progress import PayeeProgress, assemble
 from .quotas import QuotaBook, measure_quotas
 from .records import RecordSet, _Collector, _Record, load_records
@@ -71,9 +80,11 @@ STATE_FORMAT = "commission-engine-state/1"
 
 # A producer is one unit of recomputation and owns the lines it produced:
 # ("contract", contract id), ("tiers", rule index, payee, period),
-# ("cohort", rule index, payee, period), ("limits", rule index, payee)
-# or ("override", rule index, contract id).
+# ("cohort", rule index, payee, period), ("limits", rule index, payee),
+# ("override", rule index, contract id) or ("draw", rule index, payee).
 ProducerKey = tuple[Any, ...]
+# (payee, credited period, (time, record id, change of the base, sources,
+# id of the record a refund reverses or None)).
 TierEvent = tuple[str, str, tuple[Any, ...]]
 
 
@@ -152,8 +163,9 @@ class Engine:
             records = load_records([])
         elif not isinstance(records, RecordSet):
             records = load_records(records)
-        _check_currencies(plan, records)
-        _check_supported(plan)
+        # How each contract in another currency converts, for every contract
+        # of the store, as a batch evaluation finds them.
+        self._conversions: dict[str, Conversion] = _check_currencies(plan, records)
         self._store = RecordStore(records)
         self._visible = _empty_record_set(self._store)
         self._lines: dict[ProducerKey, tuple[PayoutLine, ...]] = {}
@@ -164,6 +176,12 @@ class Engine:
         self._base: dict[tuple[str, str], dict[ProducerKey, tuple[PayoutLine, ...]]] = {}
         # The lines of each statement (payee, period), by the producer that made them.
         self._by_statement: dict[tuple[str, str], dict[ProducerKey, tuple[PayoutLine, ...]]] = {}
+        # The periods in which each payee has had lines, emptied ones included.
+        self._periods_of: dict[str, set[str]] = {}
+        self._draws = tuple(rule for rule in plan.rules if isinstance(rule, CompiledDraw))
+        self._recoverable = frozenset(draw.name for draw in self._draws if draw.recoverable)
+        self._recoverable_draws = frozenset(draw.index for draw in self._draws
+                                            if draw.recoverable)
         self._result: Result | None = None
         self._added = 0
         self._accelerated = any(getattr(rule, "accelerator", None) is not None
@@ -173,7 +191,7 @@ class Engine:
         self._run = _Run(plan, self._visible, as_of, self.rounding)
         if self._accelerated:
             self._measure_quotas()
-        self._recompute(contract_ids)
+        self._recompute(contract_ids, every_rep=True)
 
     # ---- reading
 
@@ -185,9 +203,13 @@ class Engine:
             owed = tuple(line for line in produced if line.due <= self.as_of)
             future = tuple(line for line in produced if line.due > self.as_of)
             record_lines = self._store.canonical_lines()
+            balances = None
+            if self._recoverable:
+                with localcontext(money.EVALUATION_CONTEXT):
+                    balances = draw_balances(owed, self._recoverable)
             self._result = Result(self.plan.name, self.plan.version, self.as_of,
                                   self.plan.currency, self.rounding, owed,
-                                  build_statements(owed), future, self.plan.source,
+                                  build_statements(owed, balances), future, self.plan.source,
                                   lambda: record_lines)
         return self._result
 
@@ -249,7 +271,7 @@ class Engine:
         self._store.check(changed, collector)
         try:
             collector.raise_if_any()
-            _check_currencies(self.plan, _contracts_and_targets(models))
+            self._check_rates(models, changed)
         except RecordError:
             self._store.revert(undo)
             raise
@@ -259,8 +281,10 @@ class Engine:
             self._result = None
             return Delta((), (), (), (), (), ())
         contracts, customers = self._reach(touched, changed)
+        # A rep's zone and fields decide its draw lines even when it has no line.
+        every_rep = any(key[0] == "rep" for key in changed)
         try:
-            delta = self._update(contracts, customers)
+            delta = self._update(contracts, customers, every_rep)
         except Exception:
             # Nothing was committed: putting the records back is enough.
             self._store.revert(undo)
@@ -391,9 +415,34 @@ class Engine:
             contracts.update(c.id for c in self._visible.contracts_of_customer.get(customer_id, ()))
         return contracts, customers
 
+    def _check_rates(self, models: Iterable[_Record], changed: Iterable[RecordKey]) -> None:
+        """Raise ``RecordError`` for a changed contract or target the plan cannot evaluate.
+
+        A contract's exchange rate is the one in force on its signing day in
+        its rep's zone, so a rep's change checks every contract it signed.
+        """
+        models = tuple(models)
+        contract_ids = {m.id for m in models if m.type == "contract"}  # type: ignore[attr-defined]
+        for record_type, ident in changed:
+            if record_type == "rep":
+                contract_ids.update(self._store.signed_by.get(ident, ()))
+        targets = tuple(m for m in models if m.type == "target")  # type: ignore[attr-defined]
+        subset = dataclasses.replace(self._contract_subset(contract_ids), targets=targets)
+        _check_currencies(self.plan, subset)
+
+    def _contract_subset(self, contract_ids: Iterable[str]) -> RecordSet:
+        """Return the stored contracts among ``contract_ids``, with every rep, as a record set."""
+        table = self._store.tables["contract"]
+        contracts = {key: table[key] for key in contract_ids if key in table}
+        return RecordSet(reps=self._store.tables["rep"], customers={}, contracts=contracts,
+                         payments={}, refunds={}, sessions={}, surveys={}, complaints={},
+                         targets=(), contracts_of_customer={}, payments_of={}, refunds_of={},
+                         sessions_of={}, surveys_of={}, complaints_of={},
+                         positions=self._store.positions)
+
     # ---- recomputation
 
-    def _update(self, contracts: set[str], customers: set[str]) -> Delta:
+    def _update(self, contracts: set[str], customers: set[str], every_rep: bool) -> Delta:
         self._refresh_visible(contracts, customers)
         if self._accelerated and self._attainments_moved():
             # NOTE: an attainment that moves reprices every contract of its
@@ -401,7 +450,7 @@ class Engine:
             # read which attainment, so it recomputes all of them.
             contracts = contracts | set(self._store.tables["contract"])
             self._run.selections.clear()
-        return self._recompute(contracts)
+        return self._recompute(contracts, every_rep)
 
     def _attainments_moved(self) -> bool:
         """Measure the quotas again; tell whether any attainment changed."""
@@ -423,6 +472,14 @@ class Engine:
         store, visible, as_of = self._store, self._visible, self.as_of
         tables = {t: getattr(visible, TABLES[t]) for t in EVENT_TYPES}
         indexes = {t: getattr(visible, EVENT_TYPES[t]) for t in EVENT_TYPES}
+        if self.plan.exchange_rates:
+            # A contract's rate depends on the contract and its rep's zone, and a
+            # change of either reaches the contract, so it is found again here.
+            for contract_id in contracts:
+                self._conversions.pop(contract_id, None)
+            found, _problems = find_conversions(self._contract_subset(contracts),
+                                                self.plan.exchange_rates, self.plan.currency)
+            self._conversions.update(found)
         for contract_id in contracts:
             for record_type in EVENT_TYPES:
                 for record in indexes[record_type].pop(contract_id, ()):
@@ -434,6 +491,9 @@ class Engine:
             contract = store.tables["contract"].get(contract_id)
             if contract is None or contract.signed_at > as_of:
                 continue
+            conversion = self._conversions.get(contract_id)
+            if conversion is not None:
+                contract = convert_contract(contract, conversion, self.plan.currency)
             visible.contracts[contract_id] = contract  # type: ignore[index]
             for record_type in EVENT_TYPES:
                 seen = [r for r in store.events_of[record_type].get(contract_id, {}).values()
@@ -441,11 +501,14 @@ class Engine:
                 if not seen:
                     continue
                 seen.sort(key=lambda r: (event_time(r), r.id))
+                if conversion is not None and record_type in ("payment", "refund"):
+                    seen = [convert_event(record, conversion) for record in seen]
                 indexes[record_type][contract_id] = tuple(seen)
                 for record in seen:
                     tables[record_type][record.id] = record
         for customer_id in customers:
-            members = [c for c in store.contracts_of_customer.get(customer_id, {}).values()
+            members = [visible.contracts[c.id]  # type: ignore[index]
+                       for c in store.contracts_of_customer.get(customer_id, {}).values()
                        if c.signed_at <= as_of]
             if members:
                 members.sort(key=lambda c: (c.signed_at, c.id))
@@ -458,12 +521,12 @@ class Engine:
         if run is not None:
             run.selections.pop((rule_index, contract_id), None)
 
-    def _recompute(self, contracts: set[str]) -> Delta:
+    def _recompute(self, contracts: set[str], every_rep: bool = False) -> Delta:
         with _evaluation():
-            pending = self._compute(contracts)
+            pending = self._compute(contracts, every_rep)
         return self._commit(pending)
 
-    def _compute(self, contracts: set[str]) -> dict[ProducerKey, Any]:
+    def _compute(self, contracts: set[str], every_rep: bool) -> dict[ProducerKey, Any]:
         """Compute the new lines of every producer the contracts reach, changing no state."""
         pending: dict[ProducerKey, Any] = {}
         ordered = sorted(contracts)
@@ -487,6 +550,10 @@ class Engine:
         for index, rule in enumerate(self.plan.rules):
             if isinstance(rule, CompiledOverride):
                 pending.update(self._overrides(index, rule, pending))
+        if self._draws:
+            pending.update(self._draw_lines(pending, every_rep))
+        if self._conversions:
+            self._explain_rates(pending)
         pending[("state", "tier_events")] = tier_events
         pending[("state", "cohorts")] = cohorts
         return pending
@@ -502,10 +569,12 @@ class Engine:
                 lines_of = run.payment_lines if rule.subject == "payment" else run.commission_lines
                 with _guard(rule.name, f"contract {contract_id}"):
                     lines = lines_of(rule, contract)
-                    out.extend(run.split_lines(rule, contract, lines) if rule.split else lines)
+                    if rule.split:
+                        lines = run.split_lines(rule, contract, lines)
+                out.extend(_stamped(rule, lines))
             elif isinstance(rule, CompiledOneTime):
                 with _guard(rule.name, f"contract {contract_id}"):
-                    out.extend(run.onetime_lines(rule, contract))
+                    out.extend(_stamped(rule, run.onetime_lines(rule, contract)))
         return tuple(out)
 
     def _contract_tier_events(self, rule: CompiledCommission, contract_id: str
@@ -515,8 +584,15 @@ class Engine:
             return ()
         with _guard(rule.name, "a tiered total"):
             events = self._run.tier_events(rule, contract)
-        return tuple((payee.id, period, (moment, record_id, change, sources))
-                     for payee, period, moment, record_id, change, sources in events)
+            # Only tiers by count read which record a refund reverses.
+            assert rule.tiers is not None
+            if rule.tiers.by_count:
+                reversed_ids = [detail[5] for detail in self._run.tier_event_details(rule, contract)]
+            else:
+                reversed_ids = [None] * len(events)
+        return tuple((payee.id, period, (moment, record_id, change, sources, reversed_id))
+                     for (payee, period, moment, record_id, change, sources), reversed_id
+                     in zip(events, reversed_ids, strict=True))
 
     def _tier_groups(self, index: int, rule: CompiledCommission, contracts: list[str],
                      fresh: Mapping[tuple[int, str], tuple[TierEvent, ...]]
@@ -543,8 +619,13 @@ class Engine:
                     own = self._tier_events[(index, contract_id)]
                 events.extend(e for p, q, e in own if (p, q) == (payee, period))
             with _guard(rule.name, "a tiered total"):
-                lines = self._run.tier_group_lines(rule, rule.tiers, payee, events)
-            out[("tiers", index, payee, period)] = (tuple(lines), members)
+                if rule.tiers.by_count:
+                    lines = self._run.count_tier_lines(rule, rule.tiers,
+                                                       {(payee, period): events})
+                else:
+                    plain = [event[:4] for event in events]
+                    lines = self._run.tier_group_lines(rule, rule.tiers, payee, plain)
+            out[("tiers", index, payee, period)] = (tuple(_stamped(rule, lines)), members)
         return out
 
     def _contract_cohort(self, rule: CompiledCohort, contract_id: str) -> tuple[str, str] | None:
@@ -579,7 +660,7 @@ class Engine:
                 ordered = [self._visible.contracts[c] for c in sorted(members)]
                 with _guard(rule.name, "a cohort"):
                     line = self._run.cohort_line(rule, payee, period, ordered)
-                lines = () if line is None else (line,)
+                lines = () if line is None else tuple(_stamped(rule, [line]))
             out[("cohort", index, payee_id, period)] = (lines, members)
         return out
 
@@ -619,11 +700,13 @@ class Engine:
                     lines = self._lines.get(key, ())
                 else:
                     lines = value[0] if key[0] in ("tiers", "cohort") else value
+                # Each plan version limits its own lines, as in a batch.
                 group.extend(line for line in lines
-                             if line.rule == rule.name and line.payee == payee)
+                             if line.rule == rule.name and line.payee == payee
+                             and _version_of(line) == rule.version_name)
             with _guard(rule.name, f"the periods of {payee}"):
                 limited = self._run.period_limit_lines(rule, group)
-            out[("limits", index, payee)] = tuple(limited)
+            out[("limits", index, payee)] = tuple(_stamped(rule, limited))
         return out
 
     def _overrides(self, index: int, rule: CompiledOverride,
@@ -651,6 +734,81 @@ class Engine:
                 base.extend(lines)
             out[("override", index, source)] = tuple(self._run.override_lines(rule, base))
         return out
+
+    def _draw_lines(self, pending: Mapping[ProducerKey, Any], every_rep: bool
+                    ) -> dict[ProducerKey, Any]:
+        """Recompute the draw lines of every payee whose lines of a drawn rule moved.
+
+        ``every_rep`` recomputes every rep's draw, as when the engine starts
+        or a rep changes.
+        NOTE: a draw walks a payee's periods in order, carrying its balance,
+        so a moved line recomputes the payee's whole draw, every period from
+        the draw's start through the as-of period, and not only later periods.
+        """
+        new_lines: dict[ProducerKey, tuple[PayoutLine, ...]] = {}
+        fresh: dict[str, set[ProducerKey]] = {}
+        drawn = {draw.of for draw in self._draws}
+        dirty: dict[str, set[str]] = {}
+        for key, value in pending.items():
+            if key[0] == "state":
+                continue
+            new = value[0] if key[0] in ("tiers", "cohort") else value
+            new_lines[key] = new
+            for line in new:
+                fresh.setdefault(line.payee, set()).add(key)
+            for line in (*self._lines.get(key, ()), *new):
+                if line.rule in drawn:
+                    dirty.setdefault(line.rule, set()).add(line.payee)
+        out: dict[ProducerKey, Any] = {}
+        reps = self._store.tables["rep"]
+        for draw in self._draws:
+            if every_rep:
+                payees = set(reps)
+                payees.update(key[2] for key in self._lines
+                              if key[0] == "draw" and key[1] == draw.index)
+            else:
+                payees = dirty.get(draw.of, set())
+            for payee in sorted(payees):
+                rep = reps.get(payee)
+                lines: list[PayoutLine] = []
+                if rep is not None:
+                    drawn_lines = self._drawn_lines(draw.of, payee, new_lines,
+                                                    fresh.get(payee, set()))
+                    earned, left_out = earned_by_period(draw, drawn_lines)
+                    lines = rep_draw_lines(draw, rep, earned, left_out, self._visible,
+                                           self.as_of, self.plan.currency)
+                out[("draw", draw.index, payee)] = tuple(lines)
+        return out
+
+    def _drawn_lines(self, rule_name: str, payee: str,
+                     new_lines: Mapping[ProducerKey, tuple[PayoutLine, ...]],
+                     fresh: Iterable[ProducerKey]) -> list[PayoutLine]:
+        """Return a payee's lines of one rule, the recomputed lines replacing the stored."""
+        producers = set(fresh)
+        for period in self._periods_of.get(payee, ()):
+            producers.update(self._by_statement.get((payee, period), ()))
+        out: list[PayoutLine] = []
+        for key in sorted(producers, key=repr):
+            if key[0] == "draw":
+                continue
+            lines = new_lines.get(key)
+            if lines is None:
+                lines = self._lines.get(key, ())
+            out.extend(line for line in lines if line.rule == rule_name and line.payee == payee)
+        return out
+
+    def _explain_rates(self, pending: dict[ProducerKey, Any]) -> None:
+        """Start the explanation of each new line from a converted contract with its rate."""
+        conversions, currency = self._conversions, self.plan.currency
+        for key, value in pending.items():
+            if key[0] == "state":
+                continue
+            if key[0] in ("tiers", "cohort"):
+                lines, members = value
+                pending[key] = (tuple(_explain_conversions(list(lines), conversions, currency)),
+                                members)
+            else:
+                pending[key] = tuple(_explain_conversions(list(value), conversions, currency))
 
     def _commit(self, pending: dict[ProducerKey, Any]) -> Delta:
         """Store the new lines and membership, and return what moved."""
@@ -685,10 +843,15 @@ class Engine:
                 reached = (line.payee, line.period)
                 if line.due <= self.as_of and reached not in before:
                     before[reached] = self._statement(*reached)
+        balances = self._balance_reach(changes)
+        for reached in balances:
+            if reached not in before:
+                before[reached] = self._statement(*reached)
         for key, old, value, gone, new in changes:
             added.extend(new)
             removed.extend(gone)
             self._replace(key, old, value, (*gone, *new), touched)
+        touched.update(balances)
         if not (added or removed):
             return Delta((), (), (), (), (), ())
         self._result = None
@@ -729,6 +892,7 @@ class Engine:
         for line in new:
             by_base.setdefault((line.rule, line.sources[0]), []).append(line)
             by_statement.setdefault((line.payee, line.period), []).append(line)
+            self._periods_of.setdefault(line.payee, set()).add(line.period)
         for base_key, lines in by_base.items():
             self._base.setdefault(base_key, {})[key] = tuple(lines)
         for statement_key, lines in by_statement.items():
@@ -744,7 +908,48 @@ class Engine:
         if not lines:
             return None
         lines.sort(key=_line_key)
-        return build_statements(lines)[0]
+        balances = None
+        if self._recoverable:
+            balance = self._balance(payee, period)
+            if balance is not None:
+                balances = {(payee, period): balance}
+        return build_statements(lines, balances)[0]
+
+    def _balance(self, payee: str, period: str) -> Decimal | None:
+        """Return a payee's recoverable draw balance after a period, as ``draw_balances`` does.
+
+        The balance is the sum of the payee's owed recoverable draw lines up to
+        the period, and there is none before the first of them.
+        """
+        found: list[Decimal] = []
+        for index in self._recoverable_draws:
+            found.extend(line.amount for line in self._lines.get(("draw", index, payee), ())
+                         if line.period <= period and line.due <= self.as_of)
+        if not found:
+            return None
+        with localcontext(money.EVALUATION_CONTEXT):
+            return sum(found, Decimal(0))
+
+    def _balance_reach(self, changes: Iterable[tuple[ProducerKey, Any, Any, list[PayoutLine],
+                                                     list[PayoutLine]]]
+                       ) -> set[tuple[str, str]]:
+        """Return the statements whose draw balance a change of recoverable draw lines can move.
+
+        A balance carries forward, so every period of the payee from the
+        earliest moved draw line on is reached, with or without lines of its own.
+        """
+        earliest: dict[str, str] = {}
+        for key, _old, _value, gone, new in changes:
+            if key[0] != "draw" or key[1] not in self._recoverable_draws:
+                continue
+            for line in (*gone, *new):
+                if line.payee not in earliest or line.period < earliest[line.payee]:
+                    earliest[line.payee] = line.period
+        reached = set()
+        for payee, first in earliest.items():
+            periods_of = self._periods_of.get(payee, set())
+            reached.update((payee, period) for period in periods_of if period >= first)
+        return reached
 
 
 def _store_members(table: dict[Any, set[str]], key: Any, members: set[str]) -> None:
@@ -767,27 +972,23 @@ def _difference(old: tuple[PayoutLine, ...], new: tuple[PayoutLine, ...]
     return gone, remaining
 
 
-def _check_supported(plan: CompiledPlan) -> None:
-    """Reject the plan constructs that the engine cannot yet update incrementally.
+def _stamped(rule: Any, lines: Iterable[PayoutLine]) -> list[PayoutLine]:
+    """Name the rule's plan version at the end of each line's explanation, as a batch does."""
+    version = getattr(rule, "version_name", None)
+    if version is None:
+        return list(lines)
+    step = explain.version_step(version)
+    return [dataclasses.replace(line, explanation=(*line.explanation, step)) for line in lines]
 
-    NOTE: draws, tiers by count, plan versions and exchange rates are
-    evaluated in batch only. An engine over them would drift from
-    ``evaluate``, so it rejects them instead.
-    """
-    found = []
-    if any(isinstance(rule, CompiledDraw) for rule in plan.rules):
-        found.append("draws")
-    if any(isinstance(rule, CompiledCommission) and rule.tiers is not None
-           and rule.tiers.by_count for rule in plan.rules):
-        found.append("tiers by count")
-    if plan.checked.tree.versions:
-        found.append("plan versions")
-    if plan.exchange_rates:
-        found.append("exchange rates")
-    if found:
-        msg = (f"the incremental engine does not support {', '.join(found)} yet;"
-               " evaluate the plan with plan.evaluate(records, as_of) instead")
-        raise EvaluationError(msg)
+
+def _version_of(line: PayoutLine) -> str | None:
+    """Return the plan version a line's explanation names last, or None."""
+    if not line.explanation:
+        return None
+    last = line.explanation[-1]
+    if last.code == "version":
+        return last.args[0]  # type: ignore[no-any-return]
+    return None
 
 
 def _check_as_of(as_of: Any) -> None:
@@ -809,18 +1010,6 @@ def _empty_record_set(store: RecordStore) -> RecordSet:
         contracts_of_customer={}, payments_of={}, refunds_of={}, sessions_of={},
         surveys_of={}, complaints_of={}, positions=store.positions,
     )
-
-
-def _contracts_and_targets(models: Iterable[_Record]) -> RecordSet:
-    """Return the contracts and targets among ``models``, for the checks the plan decides."""
-    models = tuple(models)
-    contracts = {m.id: m for m in models if m.type == "contract"}  # type: ignore[attr-defined]
-    targets = tuple(m for m in models if m.type == "target")  # type: ignore[attr-defined]
-    positions = {("contract", k): f"contract {k}" for k in contracts}
-    return RecordSet(reps={}, customers={}, contracts=contracts, payments={}, refunds={},
-                     sessions={}, surveys={}, complaints={}, targets=targets,  # type: ignore[arg-type]
-                     contracts_of_customer={}, payments_of={}, refunds_of={}, sessions_of={},
-                     surveys_of={}, complaints_of={}, positions=positions)
 
 
 def _removal_key(item: Any) -> RecordKey:
