@@ -236,9 +236,9 @@ STEP_CASES = {
         explain.accelerator_step("deals", "R1", "2025-03", "count", Decimal("2"),
                                  Decimal("3"), Decimal(2) / Decimal(3), "below 100%",
                                  Decimal("0.5"), Decimal("-40"), "JPY"),
-        "deals attainment of R1 in March 2025: 2 of 3 = 66.67%, in the band below 100%:"
+        "deals attainment of R1 in March 2025: 2 of 3 = 66.66…%, in the band below 100%:"
         " the commission x 0.5 = -¥40",
-        "R1 在2025年3月的“deals”完成率：2 / 目标 3 = 66.67%，属于区间 below 100%："
+        "R1 在2025年3月的“deals”完成率：2 / 目标 3 = 66.66…%，属于区间 below 100%："
         "佣金 × 0.5 = -JP¥40",
     ),
     "no attainment": (

@@ -307,6 +307,8 @@ class _Checker:
                     row.bound < 1 or row.bound != row.bound.to_integral_value()):
                 self.error(f"a tier by count needs a whole number of records, not {row.bound}",
                            row.pos, "write a count such as 'up to 5'")
+            elif not tiers.by_count and row.bound is not None:
+                self.check_tier_amount(row)
         if tiers.rows and tiers.rows[-1].bound is not None:
             self.error(f"no tier covers totals above {tiers.rows[-1].bound}", tiers.rows[-1].pos,
                        "end the tiers with a row such as '10% above'")
@@ -321,6 +323,21 @@ class _Checker:
             self.error("a tiered rule always claws a refund back from the period its"
                        " record was credited in",
                        rule.refund.pos, "remove the clawback line")
+
+    def check_tier_amount(self, row: t.TierRow) -> None:
+        """Check a money tier's bound: above 0, and no finer than the currency's minor unit."""
+        currency = self.plan.currency or ""
+        assert row.bound is not None  # the caller checks only bounded tiers
+        exponent = row.bound.as_tuple().exponent
+        if row.bound <= 0:
+            self.error(f"a tier up to {row.bound} is reached only by a period total of"
+                       f" {row.bound} or less", row.pos,
+                       "start the tiers above 0, such as 'up to 50,000.00'")
+        elif (money.is_known_currency(currency) and isinstance(exponent, int)
+              and -exponent > money.minor_digits(currency)):
+            self.error(f"a tier bound of {row.bound} has more decimals than {currency} allows"
+                       f" ({money.minor_digits(currency)})", row.pos,
+                       f"round the bound to the minor unit of {currency}")
 
     def check_accelerator(self, rule: t.CommissionRule, accelerator: t.Accelerator) -> None:
         """Check the quota named and that the bands rise without gaps or overlaps."""

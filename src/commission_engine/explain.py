@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, localcontext
+from decimal import ROUND_DOWN, Decimal, localcontext
 from typing import Any
 
 from . import money
@@ -88,9 +88,29 @@ def _lazy(*codes: str) -> Callable[[Callable[..., Any]], Callable[..., Step]]:
 
 
 def show_money(amount: Decimal, currency: str) -> str:
-    """Write an amount for a person: thousands separators and the minor digits."""
+    """Write an amount for a person: thousands separators and the minor digits.
+
+    An exact amount finer than the minor unit, such as a converted base of
+    150.6 yen, keeps every digit, so a step never shows a rounded operand.
+    """
     digits = money.minor_digits(currency)
+    exponent = amount.normalize(money.EVALUATION_CONTEXT).as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > digits:
+        return f"{amount.normalize(money.EVALUATION_CONTEXT):,f}"
     return f"{Decimal(money.format_amount(amount, currency)):,.{digits}f}"
+
+
+def show_percent(fraction: Decimal) -> str:
+    """Write a fraction as a percentage to 2 decimals, cut short with "…" when inexact.
+
+    The digits shown are a prefix of the exact value, so 3,000.01 of 3,000.00
+    reads 100.00…%, above 100%, and 1,499.99 of 3,000.00 reads 49.99…%, below
+    50%: the text never contradicts the band it explains.
+    """
+    with localcontext(money.EVALUATION_CONTEXT):
+        percent = fraction * 100
+        shown = percent.quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+    return f"{shown}%" if shown == percent else f"{shown}…%"
 
 
 def render(steps: tuple[Step, ...]) -> str:
@@ -285,8 +305,8 @@ def accelerator_step(quota: str, payee: str, period: str, unit: str, measure: De
     else:
         measured = f"{format(measure, 'f')} of {format(target, 'f')}"
     # The text shows the percentage to 2 decimals; the values keep it exact.
-    percent = (attainment * 100).quantize(Decimal("0.01"))
-    text = (f"{quota} attainment of {payee} in {period}: {measured} = {percent}%, in the band"
+    percent = show_percent(attainment)
+    text = (f"{quota} attainment of {payee} in {period}: {measured} = {percent}, in the band"
             f" {band}: the commission x {format(multiplier, 'f')} ="
             f" {show_money(commission, currency)}")
     values = (("quota", quota), ("payee", payee), ("period", period),

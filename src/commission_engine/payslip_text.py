@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from .explain import Step
+from .explain import Step, show_percent
 from .localize import Formatter, formatter
 from .money import EVALUATION_CONTEXT
 
@@ -243,8 +243,7 @@ def _measure(f: Formatter, unit: str, value: Decimal, currency: str) -> str:
 
 def _attainment_percent(attainment: Decimal) -> str:
     # Shown to 2 decimals, as in the plain text; the step's values keep it exact.
-    percent = (attainment * 100).quantize(Decimal("0.01"), context=EVALUATION_CONTEXT)
-    return f"{percent}%"
+    return show_percent(attainment)
 
 
 # ---------------------------------------------------------------- Simplified Chinese
