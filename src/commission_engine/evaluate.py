@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import operator
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -132,8 +133,9 @@ def _evaluate(plan: CompiledPlan, records: RecordSet, as_of: datetime, mode: str
                   lambda: records.canonical_lines)
 
 
-def _line_key(line: PayoutLine) -> tuple[Any, ...]:
-    return (line.payee, line.period, line.due, line.rule, line.kind, line.sources, line.amount)
+# The total order of lines; attrgetter builds the key tuple without a Python call.
+_line_key: Callable[[PayoutLine], tuple[Any, ...]] = operator.attrgetter(
+    "payee", "period", "due", "rule", "kind", "sources", "amount")
 
 
 def _credited_periods(lines: list[PayoutLine]) -> list[str]:
