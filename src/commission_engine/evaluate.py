@@ -293,6 +293,10 @@ class _Selection:
         return f"{self.row.percent_text} x {format(self.multiplier, 'f')}"
 
 
+# An installment's due time, its period and the step that explains it.
+_Due = tuple[datetime, str, "explain.Step"]
+
+
 class _Run:
     """One evaluation: the visible records and the caches it builds."""
 
@@ -310,6 +314,8 @@ class _Run:
         self.selections: dict[tuple[int, str], _Selection | None] = {}
         self.contracts = [records.contracts[key] for key in sorted(records.contracts)]
         self._quota_book: QuotaBook | None = None
+        # Installment calendars by (signing day, count, zone), built once per evaluation.
+        self.calendars: dict[tuple[date, int, str], tuple[_Due, ...]] = {}
 
     def quota_book(self) -> QuotaBook:
         """Measure the plan's quotas once per evaluation, on first use."""
@@ -852,20 +858,58 @@ class _Run:
             raise EvaluationError(msg)
         return int(value)
 
+    def calendar(self, signing_day: date, count: int, zone: str) -> tuple[_Due, ...]:
+        """Return each installment's due time, period and step, built once per evaluation."""
+        key = (signing_day, count, zone)
+        found = self.calendars.get(key)
+        if found is None:
+            found = self.calendars[key] = tuple(
+                (due, period, explain.installment_step(index, count, due_day))
+                for index, (due, due_day, period)
+                in enumerate(schedule.due_calendar(signing_day, count, zone)))
+        return found
+
     def commission_lines(self, rule: CompiledCommission, contract: Contract) -> list[PayoutLine]:
         selection = self.select(rule, contract)
         if selection is None:
             return []
-        zone = selection.payee.timezone
         count = self.installment_count(rule, contract)
-        calendar = schedule.due_calendar(selection.signing_day, count, zone)
-        dues = schedule.due_dates(selection.signing_day, count, zone)
-        refunds = []
+        calendar = self.calendar(selection.signing_day, count, selection.payee.timezone)
+        priced = selection.commission if selection.unlimited is None else selection.unlimited
+        rate_step = explain.rate_step(rule.name, selection.percent_text, selection.row.label,
+                                      selection.base, priced, self.currency)
+        rate_steps = (rate_step, *selection.accelerated)
+        refunds = ()
         if rule.refund_action == "stop":
-            refunds = [schedule.RefundEvent(r.id, r.refunded_at, r.amount)
-                       for r in self.records.refunds_of.get(contract.id, ())]
-        rate, base = selection.rate, selection.base
+            refunds = self.records.refunds_of.get(contract.id, ())
+        if refunds:
+            return self.refunded_lines(rule, contract, selection, calendar, rate_steps, refunds)
+        return self.unrefunded_lines(rule, contract, selection, calendar, rate_steps)
 
+    def unrefunded_lines(self, rule: CompiledCommission, contract: Contract,
+                         selection: _Selection, calendar: tuple[_Due, ...],
+                         rate_steps: tuple[explain.Step, ...]) -> list[PayoutLine]:
+        """Return the installments of a commission that no refund changed; zero ones are dropped."""
+        amounts = money.allocate(selection.commission, len(calendar), self.currency)
+        payee_id, name, currency = selection.payee.id, rule.name, self.currency
+        sources = (contract.id,)
+        if rule.installments is None:
+            return [PayoutLine(payee_id, period, "commission", name, amount, currency, sources,
+                               rate_steps, due)
+                    for amount, (due, period, _step) in zip(amounts, calendar) if amount]
+        return [PayoutLine(payee_id, period, "installment", name, amount, currency, sources,
+                           (*rate_steps, step), due)
+                for amount, (due, period, step) in zip(amounts, calendar) if amount]
+
+    def refunded_lines(self, rule: CompiledCommission, contract: Contract,
+                       selection: _Selection, calendar: tuple[_Due, ...],
+                       rate_steps: tuple[explain.Step, ...], found: tuple[Any, ...]
+                       ) -> list[PayoutLine]:
+        """Return the installments and clawbacks of a commission after its refunds."""
+        zone = selection.payee.timezone
+        dues = [due for due, _period, _step in calendar]
+        refunds = [schedule.RefundEvent(r.id, r.refunded_at, r.amount) for r in found]
+        rate, base = selection.rate, selection.base
         scopes = ("contract",) if rule.installments is not None else ("contract", "line")
 
         def entitlement_after(refunded: Decimal) -> Decimal:
@@ -885,19 +929,15 @@ class _Run:
         installments, respreads, clawbacks = schedule.run_schedule(
             selection.commission, dues, refunds, entitlement_after, clawback_allowed,
             self.currency)
-        priced = selection.commission if selection.unlimited is None else selection.unlimited
-        rate_step = explain.rate_step(rule.name, selection.percent_text, selection.row.label,
-                                      base, priced, self.currency)
-        rate_steps = (rate_step, *selection.accelerated)
         by_refund = {r.refund_id: r for r in respreads}
         kind = "installment" if rule.installments is not None else "commission"
         out = []
         for item in installments:
             steps = list(rate_steps)
             sources = [contract.id]
-            _due, due_day, period = calendar[item.index]
+            _due, period, installment_step = calendar[item.index]
             if rule.installments is not None:
-                steps.append(explain.installment_step(item.index, item.count, due_day))
+                steps.append(installment_step)
             if item.respread_by is not None:
                 spread = by_refund[item.respread_by]
                 steps.append(explain.respread_step(spread.refund_id, spread.refunded_total,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -298,10 +299,13 @@ def build_statements(lines: Iterable[PayoutLine],
     balances = draw_balances or {}
     statements = []
     for (payee, period), members in grouped.items():
-        total = money.total(line.amount for line in members)
+        total = money.total(map(_amount, members))
         statements.append(Statement(payee, period, members[0].currency, tuple(members), total,
                                     balances.get((payee, period))))
     return tuple(statements)
+
+
+_amount = operator.attrgetter("amount")
 
 
 def plan_digest(plan_source: str) -> str:
