@@ -316,6 +316,8 @@ class _Run:
         self._quota_book: QuotaBook | None = None
         # Installment calendars by (signing day, count, zone), built once per evaluation.
         self.calendars: dict[tuple[date, int, str], tuple[_Due, ...]] = {}
+        # Local dates by (instant, zone): rules dated by one timestamp share them.
+        self.local_dates: dict[tuple[datetime, str], date] = {}
 
     def quota_book(self) -> QuotaBook:
         """Measure the plan's quotas once per evaluation, on first use."""
@@ -336,12 +338,20 @@ class _Run:
             ctx.zone = payee.timezone
         return payee  # type: ignore[no-any-return]
 
+    def local_date(self, moment: datetime, zone: str) -> date:
+        """Return the date of ``moment`` in the zone, converted once per evaluation."""
+        key = (moment, zone)
+        day = self.local_dates.get(key)
+        if day is None:
+            day = self.local_dates[key] = periods.local_date(moment, zone)
+        return day
+
     def in_force(self, rule: Any, ctx: Context) -> date | None:
         """Return the governing local date when the rule is in force on it, else None."""
         moment = rule.governing(ctx)
         if moment is None:
             return None
-        day = periods.local_date(moment, ctx.zone)
+        day = self.local_date(moment, ctx.zone)
         if rule.start is not None and day < rule.start:
             return None
         if rule.end is not None and day > rule.end:
@@ -529,7 +539,7 @@ class _Run:
         if priced is None:
             return None
         payee, day, row, base = priced
-        signing_day = periods.local_date(contract.signed_at, payee.timezone)
+        signing_day = self.local_date(contract.signed_at, payee.timezone)
         multiplier, find_step = self.multiplier(rule, payee, day)
         commission = self.round(row.rate * multiplier * base)
         shown_multiplier, steps = find_step(commission)
@@ -1025,7 +1035,7 @@ class _Run:
             return periods.start_of_day(date(int(next_month[:4]), int(next_month[5:]), 1), zone)
         ends = []
         for contract in members:
-            signed = periods.local_date(contract.signed_at, zone)
+            signed = self.local_date(contract.signed_at, zone)
             for amount, unit in rule.windows:
                 if unit == "months":
                     end_day = periods.add_months(signed, amount)
