@@ -27,7 +27,7 @@ _CONTRACT_COLLECTIONS: dict[str, str] = {
 
 
 # The empty mapping a context starts with; read-only, so every context can share it.
-_NONE: Mapping[str, Any] = MappingProxyType({})
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
 class Context:
@@ -58,8 +58,8 @@ class Context:
         self.zone = zone
         self.as_of = as_of
         self.element: Any = None
-        self.metrics: Mapping[str, Any] = _NONE
-        self.cohort_collections: Mapping[str, tuple[Any, ...]] = _NONE
+        self.metrics: Mapping[str, Any] = _EMPTY
+        self.cohort_collections: Mapping[str, tuple[Any, ...]] = _EMPTY
         self.trigger: datetime | None = None
         self.sources: set[str] = set()
         self.commission_of = commission_of

@@ -348,6 +348,11 @@ class _Run:
 
     def in_force(self, rule: Any, ctx: Context) -> date | None:
         """Return the governing local date when the rule is in force on it, else None."""
+        governed = self.governed(rule, ctx)
+        return None if governed is None else governed[1]
+
+    def governed(self, rule: Any, ctx: Context) -> tuple[datetime, date] | None:
+        """Return the governing time and local date when the rule is in force, else None."""
         moment = rule.governing(ctx)
         if moment is None:
             return None
@@ -356,7 +361,7 @@ class _Run:
             return None
         if rule.end is not None and day > rule.end:
             return None
-        return day
+        return moment, day
 
     def lines(self) -> list[PayoutLine]:
         produced: list[PayoutLine] = []
@@ -552,6 +557,8 @@ class _Run:
     def limit(self, rule: CompiledCommission, amount: Decimal, scopes: tuple[str, ...]
               ) -> tuple[Decimal, tuple[explain.Step, ...]]:
         """Apply the rule's caps and floors of ``scopes`` to an amount, with their steps."""
+        if not rule.limits.has_amount_limit:
+            return amount, ()
         steps = []
         for scope in scopes:
             limited = rule.limits.clamp(amount, scope)
@@ -971,9 +978,10 @@ class _Run:
     def onetime_lines(self, rule: CompiledOneTime, contract: Contract) -> list[PayoutLine]:
         ctx = self.context(contract)
         payee = self.payee_of(rule, ctx)
-        if payee is None or self.in_force(rule, ctx) is None:
+        governed = self.governed(rule, ctx) if payee is not None else None
+        if payee is None or governed is None:
             return []
-        governing = rule.governing(ctx)
+        governing = governed[0]
         ctx.trigger = None
         ctx.sources = set()
         if rule.condition is not None and rule.condition(ctx) is not True:

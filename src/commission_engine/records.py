@@ -622,8 +622,8 @@ def _visible_table(table: Mapping[str, Any], index: Mapping[str, tuple[Any, ...]
     """Keep the records of ``table`` that appear in a visible prefix, in the table's order.
 
     Every event record is in its contract's ``index``, so the records cut from
-    the prefixes are exactly those after the as-of time. They are usually few,
-    so the table is filtered by them.
+    the prefixes are exactly those after the as-of time. With an as-of time
+    after most events they are few, so the table is filtered by them.
     """
     hidden = {record.id for key, items in index.items()
               for record in items[len(visible_of.get(key, ())):]}
