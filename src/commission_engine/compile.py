@@ -76,6 +76,12 @@ class CompiledLimits:
     def has_period_limit(self) -> bool:
         return self.cap_period is not None or self.floor_period is not None
 
+    @property
+    def has_amount_limit(self) -> bool:
+        """Tell whether a cap or floor applies per line or per contract."""
+        return (self.cap_line is not None or self.floor_line is not None
+                or self.cap_contract is not None or self.floor_contract is not None)
+
     def clamp(self, amount: Decimal, scope: str) -> Decimal:
         """Return ``amount`` raised to the scope's floor and lowered to its cap."""
         floor = getattr(self, f"floor_{scope}")
@@ -606,6 +612,8 @@ class _Compiler:
             contract = ctx.contract
             assert contract is not None
             refunds = ctx.records.refunds_of.get(contract.id, ())
+            if not refunds:
+                return False
             if within is None:
                 limit = None
             else:

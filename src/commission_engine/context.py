@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from types import MappingProxyType
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +24,10 @@ _CONTRACT_COLLECTIONS: dict[str, str] = {
     "payment": "payments_of",
     "refund": "refunds_of",
 }
+
+
+# The empty mapping a context starts with; read-only, so every context can share it.
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
 class Context:
@@ -53,8 +58,8 @@ class Context:
         self.zone = zone
         self.as_of = as_of
         self.element: Any = None
-        self.metrics: Mapping[str, Any] = {}
-        self.cohort_collections: Mapping[str, tuple[Any, ...]] = {}
+        self.metrics: Mapping[str, Any] = _EMPTY
+        self.cohort_collections: Mapping[str, tuple[Any, ...]] = _EMPTY
         self.trigger: datetime | None = None
         self.sources: set[str] = set()
         self.commission_of = commission_of

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import operator
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -132,8 +133,9 @@ def _evaluate(plan: CompiledPlan, records: RecordSet, as_of: datetime, mode: str
                   lambda: records.canonical_lines)
 
 
-def _line_key(line: PayoutLine) -> tuple[Any, ...]:
-    return (line.payee, line.period, line.due, line.rule, line.kind, line.sources, line.amount)
+# The total order of lines; attrgetter builds the key tuple without a Python call.
+_line_key: Callable[[PayoutLine], tuple[Any, ...]] = operator.attrgetter(
+    "payee", "period", "due", "rule", "kind", "sources", "amount")
 
 
 def _credited_periods(lines: list[PayoutLine]) -> list[str]:
@@ -312,6 +314,10 @@ class _Selection:
         return f"{self.row.percent_text} x {format(self.multiplier, 'f')}"
 
 
+# An installment's due time, its period and the step that explains it.
+_Due = tuple[datetime, str, "explain.Step"]
+
+
 class _Run:
     """One evaluation: the visible records and the caches it builds."""
 
@@ -329,6 +335,10 @@ class _Run:
         self.selections: dict[tuple[int, str], _Selection | None] = {}
         self.contracts = [records.contracts[key] for key in sorted(records.contracts)]
         self._quota_book: QuotaBook | None = None
+        # Installment calendars by (signing day, count, zone), built once per evaluation.
+        self.calendars: dict[tuple[date, int, str], tuple[_Due, ...]] = {}
+        # Local dates by (instant, zone): rules dated by one timestamp share them.
+        self.local_dates: dict[tuple[datetime, str], date] = {}
 
     def quota_book(self) -> QuotaBook:
         """Measure the plan's quotas once per evaluation, on first use."""
@@ -349,17 +359,30 @@ class _Run:
             ctx.zone = payee.timezone
         return payee  # type: ignore[no-any-return]
 
+    def local_date(self, moment: datetime, zone: str) -> date:
+        """Return the date of ``moment`` in the zone, converted once per evaluation."""
+        key = (moment, zone)
+        day = self.local_dates.get(key)
+        if day is None:
+            day = self.local_dates[key] = periods.local_date(moment, zone)
+        return day
+
     def in_force(self, rule: Any, ctx: Context) -> date | None:
         """Return the governing local date when the rule is in force on it, else None."""
+        governed = self.governed(rule, ctx)
+        return None if governed is None else governed[1]
+
+    def governed(self, rule: Any, ctx: Context) -> tuple[datetime, date] | None:
+        """Return the governing time and local date when the rule is in force, else None."""
         moment = rule.governing(ctx)
         if moment is None:
             return None
-        day = periods.local_date(moment, ctx.zone)
+        day = self.local_date(moment, ctx.zone)
         if rule.start is not None and day < rule.start:
             return None
         if rule.end is not None and day > rule.end:
             return None
-        return day
+        return moment, day
 
     def lines(self) -> list[PayoutLine]:
         produced: list[PayoutLine] = []
@@ -542,7 +565,7 @@ class _Run:
         if priced is None:
             return None
         payee, day, row, base = priced
-        signing_day = periods.local_date(contract.signed_at, payee.timezone)
+        signing_day = self.local_date(contract.signed_at, payee.timezone)
         multiplier, find_step = self.multiplier(rule, payee, day)
         commission = self.round(row.rate * multiplier * base)
         shown_multiplier, steps = find_step(commission)
@@ -555,6 +578,8 @@ class _Run:
     def limit(self, rule: CompiledCommission, amount: Decimal, scopes: tuple[str, ...]
               ) -> tuple[Decimal, tuple[explain.Step, ...]]:
         """Apply the rule's caps and floors of ``scopes`` to an amount, with their steps."""
+        if not rule.limits.has_amount_limit:
+            return amount, ()
         steps = []
         for scope in scopes:
             limited = rule.limits.clamp(amount, scope)
@@ -899,20 +924,58 @@ class _Run:
             raise EvaluationError(msg)
         return int(value)
 
+    def calendar(self, signing_day: date, count: int, zone: str) -> tuple[_Due, ...]:
+        """Return each installment's due time, period and step, built once per evaluation."""
+        key = (signing_day, count, zone)
+        found = self.calendars.get(key)
+        if found is None:
+            found = self.calendars[key] = tuple(
+                (due, period, explain.installment_step(index, count, due_day))
+                for index, (due, due_day, period)
+                in enumerate(schedule.due_calendar(signing_day, count, zone)))
+        return found
+
     def commission_lines(self, rule: CompiledCommission, contract: Contract) -> list[PayoutLine]:
         selection = self.select(rule, contract)
         if selection is None:
             return []
-        zone = selection.payee.timezone
         count = self.installment_count(rule, contract)
-        calendar = schedule.due_calendar(selection.signing_day, count, zone)
-        dues = schedule.due_dates(selection.signing_day, count, zone)
-        refunds = []
+        calendar = self.calendar(selection.signing_day, count, selection.payee.timezone)
+        priced = selection.commission if selection.unlimited is None else selection.unlimited
+        rate_step = explain.rate_step(rule.name, selection.percent_text, selection.row.label,
+                                      selection.base, priced, self.currency)
+        rate_steps = (rate_step, *selection.accelerated)
+        refunds = ()
         if rule.refund_action == "stop":
-            refunds = [schedule.RefundEvent(r.id, r.refunded_at, r.amount)
-                       for r in self.records.refunds_of.get(contract.id, ())]
-        rate, base = selection.rate, selection.base
+            refunds = self.records.refunds_of.get(contract.id, ())
+        if refunds:
+            return self.refunded_lines(rule, contract, selection, calendar, rate_steps, refunds)
+        return self.unrefunded_lines(rule, contract, selection, calendar, rate_steps)
 
+    def unrefunded_lines(self, rule: CompiledCommission, contract: Contract,
+                         selection: _Selection, calendar: tuple[_Due, ...],
+                         rate_steps: tuple[explain.Step, ...]) -> list[PayoutLine]:
+        """Return the installments of a commission that no refund changed; zero ones are dropped."""
+        amounts = money.allocate(selection.commission, len(calendar), self.currency)
+        payee_id, name, currency = selection.payee.id, rule.name, self.currency
+        sources = (contract.id,)
+        if rule.installments is None:
+            return [PayoutLine(payee_id, period, "commission", name, amount, currency, sources,
+                               rate_steps, due)
+                    for amount, (due, period, _step) in zip(amounts, calendar) if amount]
+        return [PayoutLine(payee_id, period, "installment", name, amount, currency, sources,
+                           (*rate_steps, step), due)
+                for amount, (due, period, step) in zip(amounts, calendar) if amount]
+
+    def refunded_lines(self, rule: CompiledCommission, contract: Contract,
+                       selection: _Selection, calendar: tuple[_Due, ...],
+                       rate_steps: tuple[explain.Step, ...], found: tuple[Any, ...]
+                       ) -> list[PayoutLine]:
+        """Return the installments and clawbacks of a commission after its refunds."""
+        zone = selection.payee.timezone
+        dues = [due for due, _period, _step in calendar]
+        refunds = [schedule.RefundEvent(r.id, r.refunded_at, r.amount) for r in found]
+        rate, base = selection.rate, selection.base
         scopes = ("contract",) if rule.installments is not None else ("contract", "line")
 
         def entitlement_after(refunded: Decimal) -> Decimal:
@@ -932,19 +995,15 @@ class _Run:
         installments, respreads, clawbacks = schedule.run_schedule(
             selection.commission, dues, refunds, entitlement_after, clawback_allowed,
             self.currency)
-        priced = selection.commission if selection.unlimited is None else selection.unlimited
-        rate_step = explain.rate_step(rule.name, selection.percent_text, selection.row.label,
-                                      base, priced, self.currency)
-        rate_steps = (rate_step, *selection.accelerated)
         by_refund = {r.refund_id: r for r in respreads}
         kind = "installment" if rule.installments is not None else "commission"
         out = []
         for item in installments:
             steps = list(rate_steps)
             sources = [contract.id]
-            _due, due_day, period = calendar[item.index]
+            _due, period, installment_step = calendar[item.index]
             if rule.installments is not None:
-                steps.append(explain.installment_step(item.index, item.count, due_day))
+                steps.append(installment_step)
             if item.respread_by is not None:
                 spread = by_refund[item.respread_by]
                 steps.append(explain.respread_step(spread.refund_id, spread.refunded_total,
@@ -968,9 +1027,10 @@ class _Run:
     def onetime_lines(self, rule: CompiledOneTime, contract: Contract) -> list[PayoutLine]:
         ctx = self.context(contract)
         payee = self.payee_of(rule, ctx)
-        if payee is None or self.in_force(rule, ctx) is None:
+        governed = self.governed(rule, ctx) if payee is not None else None
+        if payee is None or governed is None:
             return []
-        governing = rule.governing(ctx)
+        governing = governed[0]
         ctx.trigger = None
         ctx.sources = set()
         if rule.condition is not None and rule.condition(ctx) is not True:
@@ -1032,7 +1092,7 @@ class _Run:
             return periods.start_of_day(date(int(next_month[:4]), int(next_month[5:]), 1), zone)
         ends = []
         for contract in members:
-            signed = periods.local_date(contract.signed_at, zone)
+            signed = self.local_date(contract.signed_at, zone)
             for amount, unit in rule.windows:
                 if unit == "months":
                     end_day = periods.add_months(signed, amount)

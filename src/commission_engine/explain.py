@@ -54,6 +54,25 @@ class Step:
         return {"step": self.code, "text": text, "values": dict(values)}
 
 
+def _direct_step_init() -> Callable[[Step, str, tuple[Any, ...]], None]:
+    """Build a ``Step.__init__`` that fills the two slots through their descriptors.
+
+    An evaluation builds a step per installment, and the frozen dataclass's
+    own ``__init__`` goes through ``object.__setattr__`` for each field. The
+    step stays frozen: assigning to a field still raises.
+    """
+    set_code, set_args = Step.code.__set__, Step.args.__set__  # type: ignore[attr-defined]
+
+    def __init__(self: Step, code: str, args: tuple[Any, ...]) -> None:  # noqa: N807
+        set_code(self, code)
+        set_args(self, args)
+
+    return __init__
+
+
+Step.__init__ = _direct_step_init()  # type: ignore[method-assign]
+
+
 # The functions that build each step code's text and values; a step holds only
 # its code and arguments, so it pickles and compares by value.
 _PARTS: dict[str, Callable[..., tuple[str, tuple[tuple[str, str], ...]]]] = {}

@@ -6,6 +6,7 @@ so a caller's own ``decimal`` context never changes a result.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from decimal import (
     ROUND_HALF_EVEN,
@@ -99,18 +100,17 @@ def allocate(total: Decimal, count: int, currency: str) -> tuple[Decimal, ...]:
     context = EVALUATION_CONTEXT
     units = int(context.divide(total.copy_abs(), quantum).to_integral_value(context=context))
     base, extra = divmod(units, count)
-    return tuple(
-        context.multiply(quantum, Decimal(sign * (base + (1 if index < extra else 0))))
-        for index in range(count)
-    )
+    # At most two distinct parts: build each once and repeat it.
+    smaller = context.multiply(quantum, Decimal(sign * base))
+    if not extra:
+        return (smaller,) * count
+    larger = context.multiply(quantum, Decimal(sign * (base + 1)))
+    return (larger,) * extra + (smaller,) * (count - extra)
 
 
 def total(amounts: Iterable[Decimal]) -> Decimal:
     """Add amounts exactly, in the evaluation context, whatever the caller's context is."""
-    result = Decimal(0)
-    for amount in amounts:
-        result = EVALUATION_CONTEXT.add(result, amount)
-    return result
+    return functools.reduce(EVALUATION_CONTEXT.add, amounts, Decimal(0))
 
 
 def split(amount: Decimal, shares: Sequence[tuple[str, Decimal]],

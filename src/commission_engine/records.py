@@ -529,17 +529,13 @@ class RecordSet:
             reps=self.reps,
             customers=self.customers,
             contracts=contracts,
-            payments=_visible_table(self.payments, payments_of),
-            refunds=_visible_table(self.refunds, refunds_of),
-            sessions=_visible_table(self.sessions, sessions_of),
-            surveys=_visible_table(self.surveys, surveys_of),
-            complaints=_visible_table(self.complaints, complaints_of),
+            payments=_visible_table(self.payments, self.payments_of, payments_of),
+            refunds=_visible_table(self.refunds, self.refunds_of, refunds_of),
+            sessions=_visible_table(self.sessions, self.sessions_of, sessions_of),
+            surveys=_visible_table(self.surveys, self.surveys_of, surveys_of),
+            complaints=_visible_table(self.complaints, self.complaints_of, complaints_of),
             targets=self.targets,
-            contracts_of_customer={
-                key: kept
-                for key, items in self.contracts_of_customer.items()
-                if (kept := tuple(c for c in items if c.id in contracts))
-            },
+            contracts_of_customer=self._visible_contracts_of_customer(contracts),
             payments_of=of_visible_contracts(payments_of),
             refunds_of=of_visible_contracts(refunds_of),
             sessions_of=of_visible_contracts(sessions_of),
@@ -547,6 +543,17 @@ class RecordSet:
             complaints_of=of_visible_contracts(complaints_of),
             positions=self.positions,
         )
+
+    def _visible_contracts_of_customer(self, contracts: Mapping[str, Contract]
+                                       ) -> Mapping[str, tuple[Contract, ...]]:
+        """Keep each customer's visible contracts, dropping customers left with none."""
+        if len(contracts) == len(self.contracts):
+            return self.contracts_of_customer
+        return {
+            key: kept
+            for key, items in self.contracts_of_customer.items()
+            if (kept := tuple(c for c in items if c.id in contracts))
+        }
 
     def canonical(self) -> list[dict[str, Any]]:
         """Return every record as plain JSON data, in the canonical order."""
@@ -610,17 +617,19 @@ def _visible_prefixes(index: Mapping[str, tuple[Any, ...]], time_field: str,
     return visible
 
 
-def _visible_table(table: Mapping[str, Any], visible_of: Mapping[str, tuple[Any, ...]]
-                   ) -> Mapping[str, Any]:
+def _visible_table(table: Mapping[str, Any], index: Mapping[str, tuple[Any, ...]],
+                   visible_of: Mapping[str, tuple[Any, ...]]) -> Mapping[str, Any]:
     """Keep the records of ``table`` that appear in a visible prefix, in the table's order.
 
-    Every event record is in its contract's index, so the prefixes name
-    exactly the records at or before the as-of time.
+    Every event record is in its contract's ``index``, so the records cut from
+    the prefixes are exactly those after the as-of time. With an as-of time
+    after most events they are few, so the table is filtered by them.
     """
-    ids = {record.id for items in visible_of.values() for record in items}
-    if len(ids) == len(table):
+    hidden = {record.id for key, items in index.items()
+              for record in items[len(visible_of.get(key, ())):]}
+    if not hidden:
         return table
-    return {key: record for key, record in table.items() if key in ids}
+    return {key: record for key, record in table.items() if key not in hidden}
 
 
 def _instant_key(moment: datetime, record_id: str) -> tuple[datetime, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -64,6 +65,38 @@ class PayoutLine:
     def to_dict(self) -> dict[str, Any]:
         """Return the line as JSON-ready data."""
         return _line_dict(self, Step.parts)
+
+
+def _direct_line_init() -> Callable[..., None]:
+    """Build a ``PayoutLine.__init__`` that fills the slots through their descriptors.
+
+    The frozen dataclass's own ``__init__`` calls ``object.__setattr__`` once
+    per field, which looks each name up again. Evaluation builds a line per
+    installment, and in a timeit run (CPython 3.11) this took about half as
+    long. The line stays frozen: assigning to a field still raises.
+    """
+    (set_payee, set_period, set_kind, set_rule, set_amount, set_currency, set_sources,
+     set_explanation, set_due) = (getattr(PayoutLine, name).__set__ for name in (
+         "payee", "period", "kind", "rule", "amount", "currency", "sources", "explanation",
+         "due"))
+
+    def __init__(self: PayoutLine, payee: str, period: str, kind: str, rule: str,  # noqa: N807
+                 amount: Decimal, currency: str, sources: tuple[str, ...],
+                 explanation: tuple[Step, ...], due: datetime) -> None:
+        set_payee(self, payee)
+        set_period(self, period)
+        set_kind(self, kind)
+        set_rule(self, rule)
+        set_amount(self, amount)
+        set_currency(self, currency)
+        set_sources(self, sources)
+        set_explanation(self, explanation)
+        set_due(self, due)
+
+    return __init__
+
+
+PayoutLine.__init__ = _direct_line_init()  # type: ignore[method-assign]
 
 
 # A line due after the as-of time has the same shape; it is simply not owed yet.
@@ -266,10 +299,13 @@ def build_statements(lines: Iterable[PayoutLine],
     balances = draw_balances or {}
     statements = []
     for (payee, period), members in grouped.items():
-        total = money.total(line.amount for line in members)
+        total = money.total(map(_amount, members))
         statements.append(Statement(payee, period, members[0].currency, tuple(members), total,
                                     balances.get((payee, period))))
     return tuple(statements)
+
+
+_amount = operator.attrgetter("amount")
 
 
 def plan_digest(plan_source: str) -> str:
