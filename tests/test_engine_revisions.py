@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import datetime
 
@@ -163,3 +164,17 @@ def test_restore_needs_a_list_of_records(plan):
 
     assert str(caught.value).startswith("the state's records must be a list of records, not str")
 
+
+def test_currency_problem_gives_the_label_once(plan):
+    # A record set built without positions places each record by its label.
+    records = dataclasses.replace(load_records([*BASE, {**NEW, "currency": "USD"}]), positions={})
+
+    with pytest.raises(RecordError) as caught:
+        Engine(plan, AS_OF, records)
+
+    assert "contract K2 (contract K2)" not in str(caught.value)
+    assert caught.value.problems[0].render().startswith("contract K2, field currency:")
+    engine = Engine(plan, AS_OF, BASE)
+    with pytest.raises(RecordError) as added:
+        engine.add({**NEW, "currency": "USD"})
+    assert added.value.problems[0].render().startswith("added record 1 (contract K2), field")
