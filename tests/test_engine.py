@@ -105,8 +105,13 @@ def test_removal_breaks_reference(plan):
     before = engine.result().digest
     with pytest.raises(RecordError) as caught:
         engine.remove({"type": "customer", "id": "C1"})
-    assert caught.value.problems[0].message == "customer 'C1' is not in the records"
-    assert caught.value.problems[0].record_id == "contract K1"
+    problem = caught.value.problems[0]
+    # The removal broke the reference, so the problem is reported at the removal.
+    assert problem.position == "removed record 1"
+    assert problem.record_id == "customer C1"
+    assert problem.message == ("contract K1 still refers to it (field customer),"
+                               " so the removal would break that reference")
+    assert problem.fix == "remove or re-point contract K1 first"
     assert engine.result().digest == before
 
 

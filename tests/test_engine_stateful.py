@@ -9,6 +9,12 @@ engine's result (lines, schedule, statements and digest) must equal
 ``evaluate`` over the same records, and the step's delta must be exactly the
 difference between the results before and after. A change that a batch
 validation rejects must be rejected by the engine, leaving it unchanged.
+
+Records also get revisions, added or corrected: higher, equal and lower
+than the highest held, and without an original. The model keeps every
+version a batch file would hold (``add`` appends a version, ``correct``
+replaces the version with the same revision), and the batch of those
+versions must accept and reject exactly what the engine does.
 """
 
 from __future__ import annotations
@@ -293,7 +299,23 @@ amounts = st.sampled_from(["1000.00", "1234.50", "12000.00", "333.33", "60000.00
 
 
 def key_of(record: dict[str, Any]) -> tuple[str, str]:
+    if record["type"] == "target":
+        return ("target", f"{record['rep']}/{record['period']}")
     return (record["type"], record["id"])
+
+
+def revision(record: dict[str, Any]) -> int:
+    return int(record.get("revision", 1))
+
+
+def current(versions: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return the version a batch evaluates: the highest revision."""
+    return max(versions, key=revision)
+
+
+def replaced(versions: list[dict[str, Any]], record: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return the versions after ``correct``: the one with the same revision replaced."""
+    return [v for v in versions if revision(v) != revision(record)] + [record]
 
 
 class EngineMachine(RuleBasedStateMachine):
@@ -306,9 +328,10 @@ class EngineMachine(RuleBasedStateMachine):
     def begin(self, plan: Any, as_of: str) -> None:
         self.plan = plan
         self.as_of = datetime.fromisoformat(as_of)
-        self.records: dict[tuple[str, str], dict[str, Any]] = {
-            key_of(r): r for r in base_records()}
-        self.engine = Engine(self.plan, self.as_of, list(self.records.values()))
+        # Every version of each record, as a batch file would hold them.
+        self.records: dict[tuple[str, str], list[dict[str, Any]]] = {
+            key_of(r): [r] for r in base_records()}
+        self.engine = Engine(self.plan, self.as_of, self.flat(self.records))
         self.previous = self.engine.result()
 
     # ---- helpers
@@ -316,10 +339,14 @@ class EngineMachine(RuleBasedStateMachine):
     def ids(self, record_type: str) -> list[str]:
         return sorted(i for t, i in self.records if t == record_type)
 
-    def batch(self, records: dict[tuple[str, str], dict[str, Any]]) -> Any:
-        return evaluate(self.plan, load_records(list(records.values())), self.as_of)
+    @staticmethod
+    def flat(records: dict[tuple[str, str], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+        return [version for versions in records.values() for version in versions]
 
-    def change(self, proposed: dict[tuple[str, str], dict[str, Any]], run: Any) -> None:
+    def batch(self, records: dict[tuple[str, str], list[dict[str, Any]]]) -> Any:
+        return evaluate(self.plan, load_records(self.flat(records)), self.as_of)
+
+    def change(self, proposed: dict[tuple[str, str], list[dict[str, Any]]], run: Any) -> None:
         """Apply a change to the engine and to the model, or check both reject it."""
         try:
             expected = self.batch(proposed)
@@ -365,17 +392,18 @@ class EngineMachine(RuleBasedStateMachine):
     def upsert(self, record: dict[str, Any]) -> None:
         key = key_of(record)
         proposed = dict(self.records)
-        proposed[key] = record
         if key in self.records:
+            proposed[key] = replaced(self.records[key], record)
             self.change(proposed, lambda: self.engine.correct(record))
         else:
+            proposed[key] = [record]
             self.change(proposed, lambda: self.engine.add(record))
 
     def signed_at(self, contract_id: str) -> datetime:
-        contract = self.records.get(("contract", contract_id))
-        if contract is None:
+        versions = self.records.get(("contract", contract_id))
+        if versions is None:
             return START
-        return datetime.fromisoformat(contract["signed_at"])
+        return datetime.fromisoformat(current(versions)["signed_at"])
 
     # ---- rules
 
@@ -426,15 +454,8 @@ class EngineMachine(RuleBasedStateMachine):
     @rule(rep_number=st.integers(1, 2), month=st.integers(1, 6),
           value=st.sampled_from(["1000.00", "12000.00", "30000.00"]))
     def put_target(self, rep_number: int, month: int, value: str) -> None:
-        target = {"type": "target", "rep": f"R{rep_number}", "period": f"2025-{month:02d}",
-                  "metric": "bookings", "value": value}
-        key = ("target", f"R{rep_number}/2025-{month:02d}")
-        proposed = dict(self.records)
-        proposed[key] = target
-        if key in self.records:
-            self.change(proposed, lambda: self.engine.correct(target))
-        else:
-            self.change(proposed, lambda: self.engine.add(target))
+        self.upsert({"type": "target", "rep": f"R{rep_number}", "period": f"2025-{month:02d}",
+                     "metric": "bookings", "value": value})
 
     @rule(number=st.integers(1, 4), owner=st.integers(1, 2),
           referrer=st.none() | st.integers(1, 4))
@@ -454,8 +475,47 @@ class EngineMachine(RuleBasedStateMachine):
         removable = sorted(k for k in self.records if k[0] not in ("rep",))
         key = data.draw(st.sampled_from(removable))
         proposed = {k: v for k, v in self.records.items() if k != key}
-        record = self.records[key]
+        record = current(self.records[key])
         self.change(proposed, lambda: self.engine.remove(record))
+
+    @rule(data=st.data(), kind=st.sampled_from(["higher", "equal", "lower", "no original"]),
+          correcting=st.booleans(), amount=amounts, explicit_one=st.booleans())
+    def put_revision(self, data: st.DataObject, kind: str, correcting: bool, amount: str,
+                     explicit_one: bool) -> None:
+        """Add or correct a revision of a record, as a batch file would hold it."""
+        if kind == "no original":
+            number = data.draw(st.integers(1, 6))
+            key = ("contract", f"K{number}")
+            if key in self.records:
+                return
+            record = {"type": "contract", "id": f"K{number}", "customer": "C1", "rep": "R1",
+                      "product": "individual", "amount": amount,
+                      "currency": self.plan.currency, "signed_at": START.isoformat(),
+                      "term_months": 1}
+            top = 1
+        else:
+            key = data.draw(st.sampled_from(sorted(self.records)))
+            record = dict(current(self.records[key]))
+            record.pop("revision", None)
+            if "amount" in record:
+                record["amount"] = amount
+            top = max(revision(v) for v in self.records[key])
+        if kind == "lower":
+            if top == 1:
+                return
+            number = data.draw(st.integers(1, top - 1))
+        else:
+            number = {"higher": top + data.draw(st.integers(1, 3)), "equal": top,
+                      "no original": top + data.draw(st.integers(1, 3))}[kind]
+        if number > 1 or explicit_one:
+            record["revision"] = number
+        proposed = dict(self.records)
+        if correcting and key in self.records:
+            proposed[key] = replaced(self.records[key], record)
+            self.change(proposed, lambda: self.engine.correct(record))
+        else:
+            proposed[key] = [*self.records.get(key, []), record]
+            self.change(proposed, lambda: self.engine.add(record))
 
     @rule()
     def export_and_restore(self) -> None:

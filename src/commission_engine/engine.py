@@ -62,21 +62,26 @@ from .engine_store import (
     TABLES,
     RecordKey,
     RecordStore,
+    _position_key,
     _Undo,
     event_time,
     record_key,
     validate_models,
 )
-from .errors import EvaluationError, RecordError
+from .errors import EvaluationError, Problem, RecordError
 from .evaluate import _check_currencies, _explain_conversions, _guard, _line_key, _Run
 from .progress import PayeeProgress, assemble
 from .quotas import QuotaBook, measure_quotas
 from .records import RecordSet, _Collector, _Record, load_records
-from .results import PayoutLine, Result, Statement, build_statements
+from .results import PayoutLine, Result, Statement, build_statements, records_digest
+from .revisions import revision_of
 
 __all__ = ["STATE_FORMAT", "Delta", "Engine"]
 
 STATE_FORMAT = "commission-engine-state/1"
+
+# The position that problems give a record stored by an earlier change.
+STORED = "stored record"
 
 # A producer is one unit of recomputation and owns the lines it produced:
 # ("contract", contract id), ("tiers", rule index, payee, period),
@@ -159,10 +164,15 @@ class Engine:
         if self.rounding not in money.ROUNDING_MODES:
             msg = f"unknown rounding mode {self.rounding!r}; use half-up or half-even"
             raise EvaluationError(msg)
+        # The revisions held of each record that has more than its original,
+        # so later changes follow the batch rules for corrected records.
+        self._revisions: dict[RecordKey, tuple[int, ...]] = {}
         if records is None:
             records = load_records([])
         elif not isinstance(records, RecordSet):
-            records = load_records(records)
+            raw = list(records)
+            records = load_records(raw)
+            self._revisions = _held_revisions(raw)
         # How each contract in another currency converts, for every contract
         # of the store, as a batch evaluation finds them.
         self._conversions: dict[str, Conversion] = _check_currencies(plan, records)
@@ -183,7 +193,6 @@ class Engine:
         self._recoverable_draws = frozenset(draw.index for draw in self._draws
                                             if draw.recoverable)
         self._result: Result | None = None
-        self._added = 0
         self._accelerated = any(getattr(rule, "accelerator", None) is not None
                                 for rule in plan.rules)
         contract_ids = set(self._store.tables["contract"])
@@ -254,31 +263,34 @@ class Engine:
               remove: Iterable[Any] = ()) -> Delta:
         """Add, correct and remove records in one change, all or nothing."""
         added, corrected, removed = list(add), list(correct), list(remove)
-        models = self._validate(added, corrected, removed)
+        checked = self._validate(added, corrected, removed)
+        models = [model for model, _position in checked.models]
         undo = _Undo([])
-        new_models = models[:len(added)], models[len(added):]
         old_records = [self._store.get(record_key(m)) for m in models]
         old_records += [self._store.get(_removal_key(k)) for k in removed]
-        for model in new_models[0]:
-            self._added += 1
-            self._store.put(model, f"added record {self._added}", undo)
-        for model in new_models[1]:
-            self._store.put(model, None, undo)
+        for model, position in checked.models:
+            self._store.put(model, position, undo)
         for key in removed:
             self._store.delete(_removal_key(key), undo)
         changed = [record_key(m) for m in models] + [_removal_key(k) for k in removed]
         collector = _Collector([])
         self._store.check(changed, collector)
         try:
-            collector.raise_if_any()
+            if collector.problems:
+                raise RecordError(tuple(collector.problems), collector.omitted)
             self._check_rates(models, changed)
-        except RecordError:
+        except RecordError as exc:
             self._store.revert(undo)
-            raise
+            raise _reworded(exc, checked.positions, checked.removals) from None
+        for key in changed:
+            if key in self._store.canonical:
+                # Later changes name a stored record by its type and id only.
+                self._store.positions[_position_key(key)] = STORED
         touched = [record for record in (*models, *old_records) if record is not None]
         if not any(self._seen(record) for record in touched):
             # Records dated after the as-of time change no line, only the digest.
             self._result = None
+            self._keep_revisions(checked.revisions)
             return Delta((), (), (), (), (), ())
         contracts, customers = self._reach(touched, changed)
         # A rep's zone and fields decide its draw lines even when it has no line.
@@ -295,7 +307,15 @@ class Engine:
             raise
         # The records changed even when no line moved, and the digest covers them.
         self._result = None
+        self._keep_revisions(checked.revisions)
         return delta
+
+    def _keep_revisions(self, revisions: Mapping[RecordKey, tuple[int, ...]]) -> None:
+        for key, held in revisions.items():
+            if held in ((), (1,)):
+                self._revisions.pop(key, None)
+            else:
+                self._revisions[key] = held
 
     # ---- state
 
@@ -311,9 +331,29 @@ class Engine:
             "plan": {"name": self.plan.name, "version": self.plan.version},
             "as_of": self.as_of.isoformat(),
             "rounding": self.rounding,
-            "records": [_json_record(line) for line in self._store.canonical_lines()],
+            "records": self._exported_records(),
+            "records_digest": records_digest(self._store.canonical_lines()),
             "digest": self.result().digest,
         }
+
+    def _exported_records(self) -> list[dict[str, Any]]:
+        """Return every record, with the revisions a corrected record holds.
+
+        A corrected record is written once per revision held, each with the
+        current content, so the batch rules for revisions still apply after
+        a restore. A lower revision's content is never read again.
+        """
+        out = []
+        for key, line in self._store.sorted_items():
+            record = _json_record(line)
+            held = self._revisions.get(key)
+            if held is None:
+                out.append(record)
+                continue
+            top = max(held)
+            for number in (*sorted(held)[:-1], top):
+                out.append(record if number == 1 else {**record, "revision": number})
+        return out
 
     @classmethod
     def restore(cls, plan: CompiledPlan, state: Mapping[str, Any]) -> Engine:
@@ -332,7 +372,28 @@ class Engine:
             msg = (f"the state is incomplete or malformed ({exc});"
                    " pass the data Engine.export_state() returned")
             raise EvaluationError(msg) from None
-        engine = cls(plan, as_of, records, rounding)
+        if not isinstance(records, list):
+            msg = (f"the state's records must be a list of records, not"
+                   f" {type(records).__name__}; pass the data Engine.export_state() returned")
+            raise EvaluationError(msg)
+        try:
+            loaded = load_records(records, [f"stored record {i + 1}" for i in range(len(records))])
+        except RecordError as exc:
+            listed = "\n".join(f"  {problem.render()}" for problem in exc.problems)
+            more = f"\n  ... and {exc.omitted} more not shown" if exc.omitted else ""
+            msg = ("the state's stored records are invalid, so it was changed after"
+                   " Engine.export_state() wrote it; restore an unchanged export:\n"
+                   f"{listed}{more}")
+            raise EvaluationError(msg) from exc
+        saved = state.get("records_digest")
+        found = records_digest(loaded.canonical_lines)
+        if saved is not None and saved != found:
+            msg = (f"the state's stored records have digest {found}, but were saved with"
+                   f" {saved}, so they were changed after Engine.export_state() wrote them;"
+                   " restore an unchanged export")
+            raise EvaluationError(msg)
+        engine = cls(plan, as_of, loaded, rounding)
+        engine._revisions = _held_revisions(records)
         if engine.result().digest != digest:
             msg = (f"the restored result has digest {engine.result().digest}, but the state"
                    f" was saved with {digest}; restore it under the plan text it was saved"
@@ -343,29 +404,76 @@ class Engine:
     # ---- validation
 
     def _validate(self, added: list[Any], corrected: list[Any], removed: list[Any]
-                  ) -> list[_Record]:
+                  ) -> _Checked:
+        """Validate a change as a batch would validate the records it leaves.
+
+        ``add`` puts another version of a record next to those held and
+        ``correct`` replaces the version with the same revision (the original
+        when there is no ``revision`` field). As in a batch, the highest
+        revision is the record's content and is validated; a lower one
+        replaces nothing and only its revision number is kept. A revision
+        above 1 needs an original, and a revision above 1 may be held once.
+        """
         positions = ([f"added record {i + 1}" for i in range(len(added))]
                      + [f"corrected record {i + 1}" for i in range(len(corrected))])
-        models = validate_models([*added, *corrected], positions)
-        collector = _Collector(positions)
+        removals = [f"removed record {i + 1}" for i in range(len(removed))]
+        raw = [*added, *corrected]
+        collector = _Collector([*positions, *removals])
+        revisions: list[int | None] = []
+        for item, position in zip(raw, positions):
+            found: list[tuple[str, str | None, str, str]] = []
+            revisions.append(revision_of(item, position, found))
+            for where, label, message, fix in found:
+                collector.add(where, label, "revision", message, fix)
+        current = [index for index, item in enumerate(raw) if revisions[index] is not None
+                   and not self._superseded(_raw_key(item), revisions[index])]
+        try:
+            validated = validate_models([raw[i] for i in current], [positions[i] for i in current])
+        except RecordError as exc:
+            # Reported with the revision problems, as a batch lists them together.
+            for problem in exc.problems:
+                collector.add(problem.position, problem.record_id, problem.field,
+                              problem.message, problem.fix)
+            collector.omitted += exc.omitted
+            collector.raise_if_any()
+            raise
+        collector.raise_if_any()
+        models = dict(zip(current, validated, strict=True))
         seen: dict[RecordKey, str] = {}
-        for model, position in zip(models, positions):
-            key = record_key(model)
+        held_after: dict[RecordKey, tuple[int, ...]] = {}
+        for index, position in enumerate(positions):
+            model = models.get(index)
+            key = record_key(model) if model is not None else _raw_key(raw[index])
+            revision = revisions[index]
+            assert key is not None and revision is not None
             label = _label(key)
             if key in seen:
                 collector.add(position, label, "id", f"{label} is changed twice in one update,"
                               f" also at {seen[key]}", "change each record once per update")
                 continue
             seen[key] = position
-            exists = self._store.get(key) is not None
-            if position.startswith("added") and exists:
-                collector.add(position, label, "id", f"{label} is already in the records",
-                              "give the record its own id, or correct the existing one")
-            elif position.startswith("corrected") and not exists:
-                collector.add(position, label, "id", f"{label} is not in the records",
-                              "add it instead of correcting it")
+            held = self._revisions_held(key)
+            if index >= len(added):
+                if not held:
+                    collector.add(position, label, "id", f"{label} is not in the records",
+                                  "add it instead of correcting it")
+                held_after[key] = tuple(sorted((*(n for n in held if n != revision), revision)))
+                continue
+            if not held and revision > 1:
+                collector.add(position, label, "revision",
+                              f"revision {revision} corrects a {key[0]} that is not in the"
+                              " records", "add the original (without a revision field) first,"
+                              " or remove the revision field if this is the original")
+            elif held and revision == 1 and max(held) == 1:
+                _report_duplicate(collector, position, key)
+            elif revision > 1 and revision in held:
+                collector.add(position, label, "revision",
+                              f"revision {revision} of {label} is already in the records",
+                              "give the correction the next revision number, or correct"
+                              " that revision")
+            held_after[key] = tuple(sorted((*held, revision)))
         for index, item in enumerate(removed):
-            position = f"removed record {index + 1}"
+            position = removals[index]
             key = _removal_key(item)
             label = _label(key)
             if key[0] not in (*TABLES, "target"):
@@ -377,9 +485,28 @@ class Engine:
             elif self._store.get(key) is None:
                 collector.add(position, label, "id", f"{label} is not in the records",
                               "check the type and id of the record to remove")
+            else:
+                held_after[key] = ()
             seen.setdefault(key, position)
         collector.raise_if_any()
-        return models
+        return _Checked([(models[i], positions[i]) for i in sorted(models)], positions,
+                        {key: position for key, position in zip(
+                            (_removal_key(item) for item in removed), removals)},
+                        held_after)
+
+    def _revisions_held(self, key: RecordKey) -> tuple[int, ...]:
+        """Return the revision numbers held of a record: () when absent, (1,) for an original."""
+        held = self._revisions.get(key)
+        if held is not None:
+            return held
+        return (1,) if self._store.get(key) is not None else ()
+
+    def _superseded(self, key: RecordKey | None, revision: int | None) -> bool:
+        """Tell whether a new version is below the highest revision held, so never read."""
+        if key is None or revision is None:
+            return False
+        held = self._revisions_held(key)
+        return bool(held) and revision < max(held)
 
     def _seen(self, record: Any) -> bool:
         """Tell whether a record is visible at the as-of time (reference data always is)."""
@@ -1020,6 +1147,93 @@ def _removal_key(item: Any) -> RecordKey:
     if isinstance(item, _Record):
         return record_key(item)
     return ("", repr(item))
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """A validated change: the models to store, with the positions naming them."""
+
+    models: list[tuple[_Record, str]]
+    positions: list[str]
+    removals: dict[RecordKey, str]
+    # The revision numbers each changed record holds after the change.
+    revisions: dict[RecordKey, tuple[int, ...]]
+
+
+def _raw_key(item: Any) -> RecordKey | None:
+    """Return the identity of a record not yet validated, or None when it has none."""
+    if isinstance(item, _Record):
+        return record_key(item)
+    if not isinstance(item, Mapping):
+        return None
+    record_type = item.get("type")
+    if record_type == "target":
+        parts: tuple[Any, ...] = (item.get("rep"), item.get("period"), item.get("metric"))
+        key: RecordKey = ("target", parts)
+    else:
+        parts = (item.get("id"),)
+        key = (record_type, item.get("id"))
+    if not isinstance(record_type, str) or not all(isinstance(part, str) for part in parts):
+        return None
+    return key
+
+
+def _held_revisions(raw: Iterable[Any]) -> dict[RecordKey, tuple[int, ...]]:
+    """Return the revisions of each record that has a correction, from valid raw records."""
+    held: dict[RecordKey, list[int]] = {}
+    corrected: set[RecordKey] = set()
+    for item in raw:
+        key = _raw_key(item)
+        if key is None:
+            continue
+        number = 1
+        if isinstance(item, Mapping) and "revision" in item:
+            number = int(item["revision"])
+        held.setdefault(key, []).append(number)
+        if number > 1:
+            corrected.add(key)
+    return {key: tuple(sorted(held[key])) for key in corrected}
+
+
+def _report_duplicate(collector: _Collector, position: str, key: RecordKey) -> None:
+    label = _label(key)
+    if key[0] == "target":
+        rep, period, metric = key[1]
+        collector.add(position, label, None,
+                      f"it duplicates the target of rep {rep} for period {period} and"
+                      f" metric {metric!r}, already in the records",
+                      "correct the existing target instead, or remove it first")
+        return
+    collector.add(position, label, "id", f"{label} is already in the records",
+                  "give the record its own id, or correct the existing one")
+
+
+def _reworded(error: RecordError, positions: Sequence[str],
+              removals: Mapping[RecordKey, str]) -> RecordError:
+    """Name a change's problems by the change, and stored records by type and id.
+
+    A reference left without its record by a removal is reported at the
+    removal, with the record that still refers to it.
+    """
+    missing = {f"{key[0]} {key[1]!r} is not in the records": key
+               for key in removals if key[0] != "target"}
+    order = {position: index for index, position in enumerate((*positions, *removals.values()))}
+    problems = []
+    for problem in error.problems:
+        removed = missing.get(problem.message)
+        if removed is not None:
+            referrer = problem.record_id or "a record"
+            where = f" (field {problem.field})" if problem.field else ""
+            problems.append(Problem(
+                removals[removed], _label(removed), None,
+                f"{referrer} still refers to it{where}, so the removal would break that"
+                " reference", f"remove or re-point {referrer} first"))
+        elif problem.position not in order:
+            problems.append(dataclasses.replace(problem, position=STORED))
+        else:
+            problems.append(problem)
+    problems.sort(key=lambda p: order.get(p.position, len(order)))
+    return RecordError(tuple(problems), error.omitted)
 
 
 def _label(key: RecordKey) -> str:

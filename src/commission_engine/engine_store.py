@@ -139,9 +139,13 @@ class RecordStore:
 
     def canonical_lines(self) -> list[str]:
         """Return every record as canonical JSON, in the order a batch digest uses."""
+        return [line for _key, line in self.sorted_items()]
+
+    def sorted_items(self) -> list[tuple[RecordKey, str]]:
+        """Return each record's key and canonical JSON, in the order a batch digest uses."""
         order = {name: index for index, name in enumerate(TYPE_ORDER)}
         keys = sorted(self.canonical, key=lambda key: (order[key[0]], key[1]))
-        return [self.canonical[key] for key in keys]
+        return [(key, self.canonical[key]) for key in keys]
 
     def records(self) -> list[_Record]:
         """Return every record, in the canonical order."""

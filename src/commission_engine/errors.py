@@ -92,7 +92,8 @@ class Problem:
     def render(self) -> str:
         """Format as ``line 3 (contract K1), field amount: message; fix``."""
         where = self.position
-        if self.record_id is not None:
+        # A record without a position is placed by its label, given once.
+        if self.record_id is not None and self.record_id != self.position:
             where += f" ({self.record_id})"
         if self.field:
             where += f", field {self.field}"

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["MAX_REVISION", "Superseded", "apply_revisions"]
+__all__ = ["MAX_REVISION", "Superseded", "apply_revisions", "revision_of"]
 
 MAX_REVISION = 1_000_000_000
 _FIELD = "revision"
@@ -59,6 +59,12 @@ def apply_revisions(raw: Sequence[Any], positions: Sequence[str]) -> Superseded:
     kept = [index for index in range(len(raw)) if index not in dropped]
     items = [_without_revision(raw[index]) for index in kept]
     return Superseded(items, [positions[index] for index in kept], problems)
+
+
+def revision_of(item: Any, position: str,
+                problems: list[tuple[str, str | None, str, str]]) -> int | None:
+    """Return a record's revision (1 without the field), or None after reporting it invalid."""
+    return _revision(item, position, problems)
 
 
 def _revision(item: Any, position: str,
