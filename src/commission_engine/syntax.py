@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import operator
 import re
 import threading
 from dataclasses import dataclass
@@ -144,6 +145,10 @@ def _rule_callback(rule: Any) -> Any:
     expand_single = bool(rule.options.expand1 and not rule.alias)
     inlined = name.startswith("_")
     has_method = not inlined and callable(getattr(_TreeBuilder, name, None))
+    if expand_single and kept_children == ((0, False),) and len(rule.expansion) == 1:
+        # A rule such as 'sum: product' passes its only child up unchanged:
+        # with no other symbol, the child's outer span stays the same too.
+        return operator.itemgetter(0)
 
     def reduce(children: list[Any]) -> Any:
         values: list[Any] = []
