@@ -1097,9 +1097,20 @@ def _check_referral_cycles(records: RecordSet, report: Any) -> None:
                    "break the cycle: the first customer of the chain has referred_by null")
 
 
+# The smallest amount with a given number of decimals, by that number.
+_QUANTA: dict[int, Decimal] = {}
+
+
 def _check_decimals(record_type: str, record_id: str, field_name: str, amount: Decimal,
                     currency: str, report: Any) -> None:
     digits = money.minor_digits(currency)
+    quantum = _QUANTA.get(digits)
+    if quantum is None:
+        quantum = _QUANTA[digits] = Decimal(1).scaleb(-digits)
+    # An amount with exactly the currency's decimals, the usual case, passes.
+    # same_quantum compares exponents without building the digit tuple.
+    if amount.same_quantum(quantum):
+        return
     exponent = amount.as_tuple().exponent
     if isinstance(exponent, int) and -exponent > digits:
         report(record_type, record_id, field_name,
@@ -1125,7 +1136,6 @@ def _check_events(records: RecordSet, report: Any, missing: Any) -> None:
         ("complaint", records.complaints, "filed_at"),
     )
     contracts = records.contracts
-    digits_of: dict[str, int] = {}
     for record_type, table, time_field in event_tables:
         moment_of = operator.attrgetter(time_field)
         has_amount = record_type in ("payment", "refund")
@@ -1142,15 +1152,8 @@ def _check_events(records: RecordSet, report: Any, missing: Any) -> None:
                        "correct the timestamp or the contract")
             if has_amount:
                 amount = record.amount
-                currency = contract.currency
-                digits = digits_of.get(currency)
-                if digits is None:
-                    digits = digits_of[currency] = money.minor_digits(currency)
-                exponent = amount.as_tuple().exponent
-                # The test of _check_decimals, done here first because most
-                # amounts pass it.
-                if not isinstance(exponent, int) or -exponent > digits:
-                    _check_decimals(record_type, record.id, "amount", amount, currency, report)
+                _check_decimals(record_type, record.id, "amount", amount, contract.currency,
+                                report)
                 if amount <= 0:
                     report(record_type, record.id, "amount",
                            f"amount {amount} is not positive",
