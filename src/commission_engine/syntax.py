@@ -713,7 +713,7 @@ class _TreeBuilder(Transformer[Token, Any]):
 
     def override_level(self, meta: Any, children: list[Token]) -> t.OverrideLevel:
         return t.OverrideLevel(self._whole(children[0], "levels"),
-                               self.percent(None, [children[1]]), self._mpos(meta))
+                               self._percent(children[1]), self._mpos(meta))
 
     def draw_rule(self, meta: Any, children: list[Any]) -> t.DrawRule:
         name, of, *clauses = children
@@ -758,10 +758,10 @@ class _TreeBuilder(Transformer[Token, Any]):
                        self._tpos(quota))
 
     def alert_behind(self, meta: Any, children: list[Token]) -> tuple[str, Token, t.Percent]:
-        return ("behind", children[0], self.percent(None, [children[1]]))
+        return ("behind", children[0], self._percent(children[1]))
 
     def alert_below(self, meta: Any, children: list[Token]) -> tuple[str, Token, t.Percent]:
-        return ("below", children[0], self.percent(None, [children[1]]))
+        return ("below", children[0], self._percent(children[1]))
 
     def credited_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
         return ("credited", children[0], self._mpos(meta))
@@ -803,7 +803,7 @@ class _TreeBuilder(Transformer[Token, Any]):
         return ("split", tuple(children), self._mpos(meta))
 
     def split_share(self, meta: Any, children: list[Any]) -> t.SplitShare:
-        return t.SplitShare(children[0], self.percent(None, [children[1]]), self._mpos(meta))
+        return t.SplitShare(children[0], self._percent(children[1]), self._mpos(meta))
 
     def dated_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
         return ("dated", children[0], self._mpos(meta))
@@ -830,17 +830,17 @@ class _TreeBuilder(Transformer[Token, Any]):
         return ("rate_table", (base, tuple(rows)), self._mpos(meta))
 
     def rate_row_when(self, meta: Any, children: list[Any]) -> t.RateRow:
-        rate = self.percent(None, [children[0]])
+        rate = self._percent(children[0])
         effective = children[2] if len(children) > 2 else None
         return t.RateRow(rate, children[1], effective, self._mpos(meta))
 
     def rate_row_otherwise(self, meta: Any, children: list[Any]) -> t.RateRow:
-        rate = self.percent(None, [children[0]])
+        rate = self._percent(children[0])
         effective = children[1] if len(children) > 1 else None
         return t.RateRow(rate, None, effective, self._mpos(meta))
 
     def rate_line(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
-        rate = self.percent(None, [children[0]])
+        rate = self._percent(children[0])
         row = t.RateRow(rate, None, None, rate.pos)
         return ("rate_line", (children[1], (row,)), self._mpos(meta))
 
@@ -863,15 +863,15 @@ class _TreeBuilder(Transformer[Token, Any]):
         return "marginal"
 
     def tier_up_to(self, meta: Any, children: list[Token]) -> t.TierRow:
-        return t.TierRow(self.percent(None, [children[0]]), self._decimal(children[1]), True,
+        return t.TierRow(self._percent(children[0]), self._decimal(children[1]), True,
                          self._mpos(meta))
 
     def tier_below(self, meta: Any, children: list[Token]) -> t.TierRow:
-        return t.TierRow(self.percent(None, [children[0]]), self._decimal(children[1]), False,
+        return t.TierRow(self._percent(children[0]), self._decimal(children[1]), False,
                          self._mpos(meta))
 
     def tier_above(self, meta: Any, children: list[Token]) -> t.TierRow:
-        return t.TierRow(self.percent(None, [children[0]]), None, False, self._mpos(meta))
+        return t.TierRow(self._percent(children[0]), None, False, self._mpos(meta))
 
     def accelerator_table(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
         quota, *bands = children
@@ -879,11 +879,11 @@ class _TreeBuilder(Transformer[Token, Any]):
         return ("accelerator", t.Accelerator(str(quota), tuple(bands), pos, self._tpos(quota)), pos)
 
     def band_up_to(self, meta: Any, children: list[Token]) -> t.Band:
-        bound = self.percent(None, [children[1]]).value
+        bound = self._percent(children[1]).value
         return t.Band(self._decimal(children[0]), bound, True, self._mpos(meta))
 
     def band_below(self, meta: Any, children: list[Token]) -> t.Band:
-        bound = self.percent(None, [children[1]]).value
+        bound = self._percent(children[1]).value
         return t.Band(self._decimal(children[0]), bound, False, self._mpos(meta))
 
     def band_above(self, meta: Any, children: list[Token]) -> t.Band:
@@ -1043,7 +1043,12 @@ class _TreeBuilder(Transformer[Token, Any]):
         return t.Number(self._decimal(children[0]), self._tpos(children[0]))
 
     def percent(self, meta: Any, children: list[Token]) -> t.Percent:
-        return t.Percent(self._decimal(children[0]), self._tpos(children[0]))
+        return self._percent(children[0])
+
+    def _percent(self, token: Token) -> t.Percent:
+        # Other rules call this, not percent: lark's v_args wraps public
+        # methods, and each read of a wrapped method builds a new wrapper.
+        return t.Percent(self._decimal(token), self._tpos(token))
 
     def text(self, meta: Any, children: list[Token]) -> t.Text:
         return t.Text(_unquote(children[0]), self._tpos(children[0]))
