@@ -1054,11 +1054,16 @@ def _commission_refs(roots: Iterable[object]) -> list[t.CommissionRef]:
     """Collect the ``commission RULE`` references under some expressions."""
     found = []
     nodes = list(roots)
+    known = _WALK_SLOTS
     while nodes:
         node = nodes.pop()
         if isinstance(node, t.CommissionRef):
             found.append(node)
-        for slot in _walk_slots(type(node)):
+        kind = type(node)
+        slots = known.get(kind)
+        if slots is None:
+            slots = _walk_slots(kind)
+        for slot in slots:
             child = getattr(node, slot)
             if isinstance(child, tuple):
                 nodes.extend(child)
@@ -1100,13 +1105,26 @@ def _path_back(reads: dict[str, set[str]], start: str, goal: str) -> list[str] |
 def _shape(node: object) -> object:
     """Return a node's structure without positions, to compare two conditions."""
     if isinstance(node, tuple):
-        return tuple(_shape(item) for item in node)
-    slots = getattr(node, "__slots__", None)
-    if slots is None or isinstance(node, t.Pos):
+        return tuple([_shape(item) for item in node])
+    kind = type(node)
+    layout = _SHAPE_LAYOUTS.get(kind, _UNKNOWN)
+    if layout is _UNKNOWN:
+        slots = getattr(kind, "__slots__", None)
+        if slots is None or issubclass(kind, t.Pos):
+            layout = None
+        else:
+            layout = (kind.__name__, tuple(name for name in slots if name != "pos"))
+        _SHAPE_LAYOUTS[kind] = layout
+    if layout is None:
         return node
-    return (type(node).__name__,) + tuple(
-        _shape(getattr(node, name)) for name in slots if name != "pos"
-    )
+    name, slots = layout
+    return (name, *[_shape(getattr(node, slot)) for slot in slots])
+
+
+# By class: None for a value _shape keeps whole, else the class name and the
+# slots it compares.
+_SHAPE_LAYOUTS: dict[type, tuple[str, tuple[str, ...]] | None] = {}
+_UNKNOWN = object()
 
 
 def _bounds(effective: t.Effective | None) -> tuple[object, object]:
@@ -1143,12 +1161,18 @@ def _deepest(plan: t.PlanTree, max_nesting: int) -> t.Pos | None:
     stack: list[tuple[object, int]] = [
         (item, 0) for item in (*plan.rules, *plan.invariants, *plan.quotas)]
     walked = _DEEPEST_WALKED
+    known = _WALK_SLOTS
     while stack:
         node, depth = stack.pop()
         if depth > max_nesting:
             pos = getattr(node, "pos", None)
             return pos if isinstance(pos, t.Pos) else plan.pos
-        for name in _walk_slots(type(node)):
+        kind = type(node)
+        slots = known.get(kind)
+        if slots is None:
+            slots = _walk_slots(kind)
+        below = depth + 1
+        for name in slots:
             child = getattr(node, name)
             children = child if isinstance(child, tuple) else (child,)
             for item in children:
@@ -1158,7 +1182,7 @@ def _deepest(plan: t.PlanTree, max_nesting: int) -> t.Pos | None:
                     walk = walked[kind] = (hasattr(kind, "__slots__")
                                            and not issubclass(kind, (t.Pos, str)))
                 if walk:
-                    stack.append((item, depth + 1))
+                    stack.append((item, below))
     return None
 
 
