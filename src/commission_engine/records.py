@@ -105,15 +105,19 @@ def _check_exponent(value: Decimal, field_name: str, limits: Limits) -> None:
 def _parse_money(value: Any, info: ValidationInfo) -> Decimal:
     limits = _limits(info)
     max_digits = limits.max_amount_digits
-    if isinstance(value, bool):
+    if type(value) is str and len(value) <= MAX_AMOUNT_TEXT and _MONEY_TEXT.fullmatch(value):
+        # The usual form, plain digits in a JSON string, skips the type tests
+        # below, which it would pass.
+        amount = Decimal(value)
+    elif isinstance(value, bool):
         raise FieldError(f"amount {value!r} is a boolean, not a number",
                          'write the amount as a string such as "12000.00"')
-    if isinstance(value, float):
+    elif isinstance(value, float):
         raise FieldError(
             f"amount {value!r} is a float, which cannot hold cents exactly",
             f'pass it as a string such as "{value:.2f}" or as a Decimal',
         )
-    if isinstance(value, int):
+    elif isinstance(value, int):
         amount = Decimal(value)
     elif isinstance(value, Decimal):
         if not value.is_finite():
@@ -163,12 +167,22 @@ def _parse_timestamp(value: Any) -> datetime:
         raise FieldError(f"timestamp {value!r} is not text",
                          f'write it as ISO 8601 with an offset, such as "{example}"')
     if _TIMESTAMP_TEXT.fullmatch(value):
+        # For a +HH:MM offset already read, parse the rest and attach the
+        # offset's shared tzinfo, the one _share_offset would return.
+        shared = _SHARED_OFFSET_TEXTS.get(value[-6:])
         try:
-            parsed = datetime.fromisoformat(value)
+            if shared is not None:
+                parsed = datetime.fromisoformat(value[:-6])
+            else:
+                parsed = datetime.fromisoformat(value)
         except ValueError:
             raise FieldError(f"timestamp {value!r} is not a valid date and time",
                              f'write it like "{example}"') from None
-        return _in_range(_share_offset(parsed), value)
+        if shared is not None:
+            return _in_range(parsed.replace(tzinfo=shared), value)
+        result = _share_offset(parsed)
+        _remember_offset_text(value, result)
+        return _in_range(result, value)
     local = _LOCAL_TIME_TEXT.fullmatch(value)
     if local:
         _check_local_time(value, example)
@@ -220,6 +234,23 @@ def _share_offset(parsed: datetime) -> datetime:
             _SHARED_OFFSETS[offset] = zone
         return parsed
     return parsed if shared is zone else parsed.replace(tzinfo=shared)
+
+
+# The shared tzinfo of each offset text such as "+08:00", filled from
+# timestamps that parsed whole. Bounded like _SHARED_OFFSETS.
+_SHARED_OFFSET_TEXTS: dict[str, tzinfo] = {}
+
+
+def _remember_offset_text(value: str, parsed: datetime) -> None:
+    text = value[-6:]
+    # Only the +HH:MM form: in the accepted timestamps, no other offset puts
+    # a sign six characters from the end.
+    if text[0] not in "+-" or text[3] != ":" or text in _SHARED_OFFSET_TEXTS:
+        return
+    if len(_SHARED_OFFSET_TEXTS) >= _MAX_SHARED_OFFSETS:
+        return
+    if _SHARED_OFFSETS.get(parsed.utcoffset()) is parsed.tzinfo:
+        _SHARED_OFFSET_TEXTS[text] = parsed.tzinfo
 
 
 def _in_range(parsed: datetime, value: object) -> datetime:
