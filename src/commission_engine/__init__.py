@@ -60,6 +60,7 @@ def load_plan(text: str, filename: str = "<plan>", limits: Limits = DEFAULT_LIMI
     is kept by the plan, whose evaluation applies it too. An error lists at
     most ``limits.max_reported_errors`` diagnostics and counts the rest.
     """
+    import gc
     from decimal import localcontext
 
     from .money import EVALUATION_CONTEXT
@@ -68,6 +69,11 @@ def load_plan(text: str, filename: str = "<plan>", limits: Limits = DEFAULT_LIMI
     # part of the plan, and dropping it here keeps it out of the digest too.
     if isinstance(text, str):
         text = text.removeprefix("\ufeff")
+    # Loading builds the tree, the checker's tables and the compiled plan, and
+    # frees little before it returns, so the cyclic collector only costs time.
+    # Pause it, and restore the caller's setting afterwards, even on error.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         # Rates are divided by 100 when the plan compiles: in the caller's
         # context, a precision of 2 made 12.345% into 12%.
@@ -81,6 +87,9 @@ def load_plan(text: str, filename: str = "<plan>", limits: Limits = DEFAULT_LIMI
         rest = exc.diagnostics[limits.max_reported_errors :]
         omitted = sum(1 for d in rest if d.severity == "error")
         raise PlanError(shown, exc.filename, omitted) from None
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _load_plan(text: str, filename: str, limits: Limits) -> Plan:

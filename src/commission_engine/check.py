@@ -116,6 +116,8 @@ class _Checker:
         self.commission_rules = {
             rule.name: rule for rule in plan.rules if isinstance(rule, t.CommissionRule)
         }
+        # The plan keeps every rule alive, so id() keys stay valid while checking.
+        self.refs_by_rule: dict[int, list[t.CommissionRef]] = {}
 
     # ---- reporting
 
@@ -718,6 +720,14 @@ class _Checker:
                        f" ({money.minor_digits(currency)})", target.pos,
                        f"round the target to the minor unit of {currency}")
 
+    def rule_refs(self, rule: t.CommissionRule) -> list[t.CommissionRef]:
+        """Return the ``commission RULE`` references in a rule's base and rates, computed once."""
+        found = self.refs_by_rule.get(id(rule))
+        if found is None:
+            found = _commission_refs((rule.base, *(row.condition for row in rule.rows)))
+            self.refs_by_rule[id(rule)] = found
+        return found
+
     def check_commission_cycles(self) -> None:
         """Reject commission rules whose rate or base refers back to themselves."""
         refers: dict[str, list[t.CommissionRef]] = {}
@@ -725,17 +735,7 @@ class _Checker:
         for rule in self.plan.rules:
             if not isinstance(rule, t.CommissionRule):
                 continue
-            name = rule.name
-            nodes: list[object] = [rule.base, *(row.condition for row in rule.rows)]
-            found: list[t.CommissionRef] = []
-            while nodes:
-                node = nodes.pop()
-                if isinstance(node, t.CommissionRef):
-                    found.append(node)
-                for slot in getattr(node, "__slots__", ()):
-                    child = getattr(node, slot)
-                    nodes.extend(child if isinstance(child, tuple) else (child,))
-            refers.setdefault(name, []).extend(found)
+            refers.setdefault(rule.name, []).extend(self.rule_refs(rule))
         for name in refers:
             path = [name]
             stack = [(name, iter(refers[name]))]
@@ -764,8 +764,7 @@ class _Checker:
         for rule in self.plan.rules:
             if isinstance(rule, t.CommissionRule):
                 found = reads.setdefault(f"rule {rule.name}", set())
-                found.update(f"rule {ref.rule}" for ref in _commission_refs(
-                    (rule.base, *(row.condition for row in rule.rows))))
+                found.update(f"rule {ref.rule}" for ref in self.rule_refs(rule))
                 if rule.accelerator is not None:
                     found.add(f"quota {rule.accelerator.quota}")
         for quota in self.plan.quotas:
@@ -1072,14 +1071,34 @@ def _commission_refs(roots: Iterable[object]) -> list[t.CommissionRef]:
     """Collect the ``commission RULE`` references under some expressions."""
     found = []
     nodes = list(roots)
+    known = _WALK_SLOTS
     while nodes:
         node = nodes.pop()
         if isinstance(node, t.CommissionRef):
             found.append(node)
-        for slot in getattr(node, "__slots__", ()):
+        kind = type(node)
+        slots = known.get(kind)
+        if slots is None:
+            slots = _walk_slots(kind)
+        for slot in slots:
             child = getattr(node, slot)
-            nodes.extend(child if isinstance(child, tuple) else (child,))
+            if isinstance(child, tuple):
+                nodes.extend(child)
+            else:
+                nodes.append(child)
     return found
+
+
+# The slots a walk of the syntax tree reads, by node class. A position contains
+# only numbers, so walks skip it.
+_WALK_SLOTS: dict[type, tuple[str, ...]] = {t.Pos: ()}
+
+
+def _walk_slots(kind: type) -> tuple[str, ...]:
+    slots = _WALK_SLOTS.get(kind)
+    if slots is None:
+        slots = _WALK_SLOTS[kind] = tuple(getattr(kind, "__slots__", ()))
+    return slots
 
 
 def _path_back(reads: dict[str, set[str]], start: str, goal: str) -> list[str] | None:
@@ -1103,13 +1122,26 @@ def _path_back(reads: dict[str, set[str]], start: str, goal: str) -> list[str] |
 def _shape(node: object) -> object:
     """Return a node's structure without positions, to compare two conditions."""
     if isinstance(node, tuple):
-        return tuple(_shape(item) for item in node)
-    slots = getattr(node, "__slots__", None)
-    if slots is None or isinstance(node, t.Pos):
+        return tuple([_shape(item) for item in node])
+    kind = type(node)
+    layout = _SHAPE_LAYOUTS.get(kind, _UNKNOWN)
+    if layout is _UNKNOWN:
+        slots = getattr(kind, "__slots__", None)
+        if slots is None or issubclass(kind, t.Pos):
+            layout = None
+        else:
+            layout = (kind.__name__, tuple(name for name in slots if name != "pos"))
+        _SHAPE_LAYOUTS[kind] = layout
+    if layout is None:
         return node
-    return (type(node).__name__,) + tuple(
-        _shape(getattr(node, name)) for name in slots if name != "pos"
-    )
+    name, slots = layout
+    return (name, *[_shape(getattr(node, slot)) for slot in slots])
+
+
+# By class: None for a value _shape keeps whole, else the class name and the
+# slots it compares.
+_SHAPE_LAYOUTS: dict[type, tuple[str, tuple[str, ...]] | None] = {}
+_UNKNOWN = object()
 
 
 def _bounds(effective: t.Effective | None) -> tuple[object, object]:
@@ -1145,18 +1177,35 @@ def _deepest(plan: t.PlanTree, max_nesting: int) -> t.Pos | None:
     """Return where an expression nests past ``max_nesting``, found without recursion."""
     stack: list[tuple[object, int]] = [
         (item, 0) for item in (*plan.rules, *plan.invariants, *plan.quotas)]
+    walked = _DEEPEST_WALKED
+    known = _WALK_SLOTS
     while stack:
         node, depth = stack.pop()
         if depth > max_nesting:
             pos = getattr(node, "pos", None)
             return pos if isinstance(pos, t.Pos) else plan.pos
-        for name in getattr(node, "__slots__", ()):
+        kind = type(node)
+        slots = known.get(kind)
+        if slots is None:
+            slots = _walk_slots(kind)
+        below = depth + 1
+        for name in slots:
             child = getattr(node, name)
             children = child if isinstance(child, tuple) else (child,)
             for item in children:
-                if hasattr(item, "__slots__") and not isinstance(item, (t.Pos, str)):
-                    stack.append((item, depth + 1))
+                kind = type(item)
+                walk = walked.get(kind)
+                if walk is None:
+                    walk = walked[kind] = (hasattr(kind, "__slots__")
+                                           and not issubclass(kind, (t.Pos, str)))
+                if walk:
+                    stack.append((item, below))
     return None
+
+
+# Whether _deepest descends into a value, by class: syntax nodes but not
+# positions or text.
+_DEEPEST_WALKED: dict[type, bool] = {}
 
 
 def _kind_word(rule: t.Rule) -> str:

@@ -105,15 +105,19 @@ def _check_exponent(value: Decimal, field_name: str, limits: Limits) -> None:
 def _parse_money(value: Any, info: ValidationInfo) -> Decimal:
     limits = _limits(info)
     max_digits = limits.max_amount_digits
-    if isinstance(value, bool):
+    if type(value) is str and len(value) <= MAX_AMOUNT_TEXT and _MONEY_TEXT.fullmatch(value):
+        # The usual form, plain digits in a JSON string, skips the type tests
+        # below, which it would pass.
+        amount = Decimal(value)
+    elif isinstance(value, bool):
         raise FieldError(f"amount {value!r} is a boolean, not a number",
                          'write the amount as a string such as "12000.00"')
-    if isinstance(value, float):
+    elif isinstance(value, float):
         raise FieldError(
             f"amount {value!r} is a float, which cannot hold cents exactly",
             f'pass it as a string such as "{value:.2f}" or as a Decimal',
         )
-    if isinstance(value, int):
+    elif isinstance(value, int):
         amount = Decimal(value)
     elif isinstance(value, Decimal):
         if not value.is_finite():
@@ -163,12 +167,22 @@ def _parse_timestamp(value: Any) -> datetime:
         raise FieldError(f"timestamp {value!r} is not text",
                          f'write it as ISO 8601 with an offset, such as "{example}"')
     if _TIMESTAMP_TEXT.fullmatch(value):
+        # For a +HH:MM offset already read, parse the rest and attach the
+        # offset's shared tzinfo, the one _share_offset would return.
+        shared = _SHARED_OFFSET_TEXTS.get(value[-6:])
         try:
-            parsed = datetime.fromisoformat(value)
+            if shared is not None:
+                parsed = datetime.fromisoformat(value[:-6])
+            else:
+                parsed = datetime.fromisoformat(value)
         except ValueError:
             raise FieldError(f"timestamp {value!r} is not a valid date and time",
                              f'write it like "{example}"') from None
-        return _in_range(_share_offset(parsed), value)
+        if shared is not None:
+            return _in_range(parsed.replace(tzinfo=shared), value)
+        result = _share_offset(parsed)
+        _remember_offset_text(value, result)
+        return _in_range(result, value)
     local = _LOCAL_TIME_TEXT.fullmatch(value)
     if local:
         _check_local_time(value, example)
@@ -220,6 +234,23 @@ def _share_offset(parsed: datetime) -> datetime:
             _SHARED_OFFSETS[offset] = zone
         return parsed
     return parsed if shared is zone else parsed.replace(tzinfo=shared)
+
+
+# The shared tzinfo of each offset text such as "+08:00", filled from
+# timestamps that parsed whole. Bounded like _SHARED_OFFSETS.
+_SHARED_OFFSET_TEXTS: dict[str, tzinfo] = {}
+
+
+def _remember_offset_text(value: str, parsed: datetime) -> None:
+    text = value[-6:]
+    # Only the +HH:MM form: in the accepted timestamps, no other offset puts
+    # a sign six characters from the end.
+    if text[0] not in "+-" or text[3] != ":" or text in _SHARED_OFFSET_TEXTS:
+        return
+    if len(_SHARED_OFFSET_TEXTS) >= _MAX_SHARED_OFFSETS:
+        return
+    if _SHARED_OFFSETS.get(parsed.utcoffset()) is parsed.tzinfo:
+        _SHARED_OFFSET_TEXTS[text] = parsed.tzinfo
 
 
 def _in_range(parsed: datetime, value: object) -> datetime:
@@ -640,10 +671,9 @@ def _by_contract(records: Iterable[Any], time_field: str) -> dict[str, tuple[Any
     grouped: dict[str, list[Any]] = defaultdict(list)
     for record in records:
         grouped[record.contract].append(record)
-    return {
-        key: tuple(sorted(items, key=lambda r: _instant_key(getattr(r, time_field), r.id)))
-        for key, items in grouped.items()
-    }
+    # The same key as _instant_key, built by attrgetter in C.
+    instant = operator.attrgetter(time_field, "id")
+    return {key: tuple(sorted(items, key=instant)) for key, items in grouped.items()}
 
 
 # ---------------------------------------------------------------- loading
@@ -741,6 +771,8 @@ def _validate_valid(
         if collector.omitted or not found - failed:
             return None, [], frozenset()
         failed |= found
+    if not failed:
+        return models, kept_positions, frozenset()
     keys = _raw_keys(raw)
     invalid = frozenset(keys[index] for index, position in enumerate(positions)
                         if position in failed)
@@ -750,10 +782,12 @@ def _validate_valid(
 def _validate_models(
     raw: Sequence[Any], positions: Sequence[str], collector: _Collector, limits: Limits
 ) -> list[_Record]:
-    items = [item.model_dump() if isinstance(item, _Record) else item for item in raw]
+    # Test for a plain dict first, the usual record, because the Mapping test is slow.
+    items = [item if type(item) is dict or not isinstance(item, _Record) else item.model_dump()
+             for item in raw]
     known = len(collector.problems)
     for index, item in enumerate(items):
-        if not isinstance(item, Mapping):
+        if type(item) is not dict and not isinstance(item, Mapping):
             collector.add(positions[index], None, None,
                           f"a record must be an object, not {_json_kind(item)}",
                           "write each record as one JSON object with a 'type' field")
@@ -868,7 +902,7 @@ def _translate(exc: ValidationError, items: Sequence[Any], positions: Sequence[s
 def _raw_keys(raw: Sequence[Any]) -> list[tuple[Any, Any]]:
     keys: list[tuple[Any, Any]] = []
     for item in raw:
-        if isinstance(item, Mapping):
+        if type(item) is dict or isinstance(item, Mapping):
             keys.append((item.get("type"), item.get("id")))
         else:
             keys.append((None, None))
@@ -948,6 +982,9 @@ def _fix_for(error: Any) -> str | None:
     return None
 
 
+_SIGNING_KEY = operator.attrgetter("signed_at", "id")
+
+
 def _index(models: list[_Record], positions: Sequence[str], collector: _Collector,
            where: dict[tuple[str, str], str],
            invalid: frozenset[tuple[Any, Any]] = frozenset()) -> RecordSet:
@@ -988,7 +1025,7 @@ def _index(models: list[_Record], positions: Sequence[str], collector: _Collecto
         complaints=tables["complaint"],
         targets=tuple(targets),
         contracts_of_customer={
-            key: tuple(sorted(items, key=lambda c: (c.signed_at, c.id)))
+            key: tuple(sorted(items, key=_SIGNING_KEY))
             for key, items in contracts_of_customer.items()
         },
         payments_of=_by_contract(tables["payment"].values(), "paid_at"),
@@ -1100,9 +1137,20 @@ def _check_referral_cycles(records: RecordSet, report: Any) -> None:
                    "break the cycle: the first customer of the chain has referred_by null")
 
 
+# The smallest amount with a given number of decimals, by that number.
+_QUANTA: dict[int, Decimal] = {}
+
+
 def _check_decimals(record_type: str, record_id: str, field_name: str, amount: Decimal,
                     currency: str, report: Any) -> None:
     digits = money.minor_digits(currency)
+    quantum = _QUANTA.get(digits)
+    if quantum is None:
+        quantum = _QUANTA[digits] = Decimal(1).scaleb(-digits)
+    # An amount with exactly the currency's decimals, the usual case, passes.
+    # same_quantum compares exponents without building the digit tuple.
+    if amount.same_quantum(quantum):
+        return
     exponent = amount.as_tuple().exponent
     if isinstance(exponent, int) and -exponent > digits:
         report(record_type, record_id, field_name,
@@ -1127,24 +1175,28 @@ def _check_events(records: RecordSet, report: Any, missing: Any) -> None:
         ("satisfaction", records.surveys, "surveyed_at"),
         ("complaint", records.complaints, "filed_at"),
     )
+    contracts = records.contracts
     for record_type, table, time_field in event_tables:
+        moment_of = operator.attrgetter(time_field)
+        has_amount = record_type in ("payment", "refund")
         for record in table.values():
-            contract = records.contracts.get(record.contract)
+            contract = contracts.get(record.contract)
             if contract is None:
                 missing(record_type, record.id, "contract", "contract", record.contract)
                 continue
-            moment = getattr(record, time_field)
+            moment = moment_of(record)
             if moment < contract.signed_at:
                 report(record_type, record.id, time_field,
                        f"{moment.isoformat()} is before contract {contract.id} was signed"
                        f" ({contract.signed_at.isoformat()})",
                        "correct the timestamp or the contract")
-            if record_type in ("payment", "refund"):
-                _check_decimals(record_type, record.id, "amount", record.amount,
-                                contract.currency, report)
-                if record.amount <= 0:
+            if has_amount:
+                amount = record.amount
+                _check_decimals(record_type, record.id, "amount", amount, contract.currency,
+                                report)
+                if amount <= 0:
                     report(record_type, record.id, "amount",
-                           f"amount {record.amount} is not positive",
+                           f"amount {amount} is not positive",
                            f"a {record_type} amount must be above zero")
     _check_refund_totals(records, report, missing)
     _check_payment_totals(records, report)

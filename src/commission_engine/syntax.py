@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import operator
 import re
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -69,6 +71,197 @@ def _parser() -> Lark:
     )
 
 
+# ---------------------------------------------------------------- one-pass building
+#
+# A plan that parses whole is built while Lark parses it. The parser calls one
+# callback per reduction, which computes the node's position as Lark's
+# propagate_positions does and calls the rule's _TreeBuilder method at once.
+# So no Lark tree is built and walked a second time.
+# A syntax error, or a tree deep enough that the recursive walk might run out
+# of stack, sends the text down the two-pass path, which decides the outcome.
+
+
+class _Fallback(Exception):
+    """Signal that the one-pass build may differ from the two-pass one, so the caller uses the latter."""
+
+
+# Deeper trees take the two-pass path, because its recursive walk decides
+# whether the plan nests too deeply to be read.
+_ONE_PASS_DEPTH = 100
+
+
+class _Span:
+    """A node on Lark's value stack: the built value, its text span and its depth.
+
+    ``line`` to ``end_column`` are the node's own span, which a _TreeBuilder
+    method reads as its ``meta``. The ``c`` fields are the span of the
+    outermost rule the node was inlined from (with its parentheses, say).
+    A parent's span is made from those, as in Lark's propagate_positions.
+    """
+
+    __slots__ = ("value", "empty", "line", "column", "end_line", "end_column",
+                 "cline", "ccolumn", "cend_line", "cend_column", "depth")
+
+
+_ACTIVE = threading.local()
+
+
+def _span_of(children: list[Any], span: _Span) -> None:
+    """Set ``span`` (own and outer) from the first and last child with a position."""
+    for child in children:
+        if type(child) is _Span:
+            if child.empty:
+                continue
+            span.line = span.cline = child.cline
+            span.column = span.ccolumn = child.ccolumn
+        else:
+            span.line = span.cline = child.line
+            span.column = span.ccolumn = child.column
+        break
+    else:
+        span.empty = True
+        return
+    span.empty = False
+    for child in reversed(children):
+        if type(child) is _Span:
+            if child.empty:
+                continue
+            span.end_line = span.cend_line = child.cend_line
+            span.end_column = span.cend_column = child.cend_column
+        else:
+            span.end_line = span.cend_line = child.end_line
+            span.end_column = span.cend_column = child.end_column
+        break
+
+
+def _rule_callback(rule: Any) -> Any:
+    """Return the reduction callback of one grammar rule, for the one-pass build."""
+    name = rule.alias or rule.options.template_source or rule.origin.name
+    keep_all = rule.options.keep_all_tokens
+    kept_children = tuple(
+        (index, not symbol.is_term and symbol.name.startswith("_"))
+        for index, symbol in enumerate(rule.expansion)
+        if keep_all or not (symbol.is_term and symbol.filter_out))
+    expand_single = bool(rule.options.expand1 and not rule.alias)
+    inlined = name.startswith("_")
+    has_method = not inlined and callable(getattr(_TreeBuilder, name, None))
+    if expand_single and kept_children == ((0, False),) and len(rule.expansion) == 1:
+        # A rule such as 'sum: product' passes its only child up unchanged:
+        # with no other symbol, the child's outer span stays the same too.
+        return operator.itemgetter(0)
+
+    def reduce(children: list[Any]) -> Any:
+        values: list[Any] = []
+        depth = 0
+        for index, expand in kept_children:
+            child = children[index]
+            if type(child) is _Span:
+                if child.depth > depth:
+                    depth = child.depth
+                if expand:
+                    values.extend(child.value)
+                else:
+                    values.append(child.value)
+            else:
+                values.append(child)
+
+        if expand_single and len(values) == 1:
+            if len(kept_children) != 1 or kept_children[0][1]:
+                raise _Fallback(name)
+            child = children[kept_children[0][0]]
+            if type(child) is _Span:
+                # Lark keeps the child's own span and widens its outer span.
+                outer = _Span()
+                _span_of(children, outer)
+                if not outer.empty:
+                    if child.empty:
+                        child.line, child.column = outer.line, outer.column
+                        child.end_line, child.end_column = outer.end_line, outer.end_column
+                        child.empty = False
+                    child.cline, child.ccolumn = outer.cline, outer.ccolumn
+                    child.cend_line, child.cend_column = outer.cend_line, outer.cend_column
+            return child
+
+        span = _Span()
+        _span_of(children, span)
+        if inlined:
+            span.depth = depth
+            span.value = values
+            return span
+        if not has_method:
+            raise _Fallback(name)
+        span.depth = depth + 1
+        if span.depth > _ONE_PASS_DEPTH:
+            raise _Fallback(name)
+        span.value = _ACTIVE.methods[name](span, values)
+        return span
+
+    return reduce
+
+
+def _check_string(token: Token) -> Token:
+    # The parser calls this as it shifts a STRING token. That is the order in
+    # which the two-pass walk checks the token among the nodes' own checks.
+    return _ACTIVE.string(token)
+
+
+@functools.cache
+def _one_pass_parser() -> Lark | None:
+    parser = Lark(
+        grammar_text(),
+        parser="lalr",
+        postlex=_PlanIndenter(),
+        maybe_placeholders=False,
+        start=["start", "chunk"],
+    )
+    # Lark keeps one dict of reduction callbacks, shared with its LALR parser,
+    # so replacing its contents installs the one-pass callbacks. A Lark
+    # version without that dict leaves only the two-pass path.
+    callbacks = getattr(parser, "_callbacks", None)
+    if not isinstance(callbacks, dict) or not callbacks:
+        return None
+    rules = [rule for rule in callbacks if not isinstance(rule, str)]
+    if len(rules) != len(parser.rules):
+        return None
+    callbacks.clear()
+    callbacks.update({rule: _rule_callback(rule) for rule in rules})
+    callbacks["STRING"] = _check_string
+    return parser
+
+
+def _one_pass_methods(builder: _TreeBuilder) -> dict[str, Any]:
+    methods: dict[str, Any] = {}
+    for name in dir(_TreeBuilder):
+        if name.startswith("_"):
+            continue
+        method = getattr(builder, name)
+        if callable(method):
+            # Call the function under lark's v_args wrapper, which only forwards the call.
+            methods[name] = getattr(method, "base_func", method)
+    return methods
+
+
+def _parse_one_pass(source: str, lines: list[str], limits: Limits) -> ParseOutcome | None:
+    """Parse and build a whole plan in one pass, or return None if the two-pass path must."""
+    parser = _one_pass_parser()
+    if parser is None:
+        return None
+    builder = _TreeBuilder(lines, limits=limits)
+    saved = getattr(_ACTIVE, "methods", None), getattr(_ACTIVE, "string", None)
+    _ACTIVE.methods = _one_pass_methods(builder)
+    _ACTIVE.string = _ACTIVE.methods["STRING"]
+    try:
+        root = parser.parse(source, start="start")
+    except Exception:  # noqa: BLE001 - the two-pass path reports every failure
+        return None
+    finally:
+        _ACTIVE.methods, _ACTIVE.string = saved
+    plan = root.value if type(root) is _Span else None
+    if not isinstance(plan, t.PlanTree):
+        return None
+    return ParseOutcome(plan, tuple(builder.diagnostics), frozenset())
+
+
 # The marker the tree builder passes up for "by count" in a tier table.
 _BY_COUNT = object()
 
@@ -123,6 +316,9 @@ def parse_partial(text: str, limits: Limits = DEFAULT_LIMITS) -> ParseOutcome:
         return ParseOutcome(None, (_too_long(text, limits),), frozenset())
     lines = text.split("\n")
     source = text if text.endswith("\n") else text + "\n"
+    outcome = _parse_one_pass(source, lines, limits)
+    if outcome is not None:
+        return outcome
     try:
         lark_tree = _parser().parse(source, start="start")
     except (UnexpectedInput, DedentError):
@@ -517,7 +713,7 @@ class _TreeBuilder(Transformer[Token, Any]):
 
     def override_level(self, meta: Any, children: list[Token]) -> t.OverrideLevel:
         return t.OverrideLevel(self._whole(children[0], "levels"),
-                               self.percent(None, [children[1]]), self._mpos(meta))
+                               self._percent(children[1]), self._mpos(meta))
 
     def draw_rule(self, meta: Any, children: list[Any]) -> t.DrawRule:
         name, of, *clauses = children
@@ -562,10 +758,10 @@ class _TreeBuilder(Transformer[Token, Any]):
                        self._tpos(quota))
 
     def alert_behind(self, meta: Any, children: list[Token]) -> tuple[str, Token, t.Percent]:
-        return ("behind", children[0], self.percent(None, [children[1]]))
+        return ("behind", children[0], self._percent(children[1]))
 
     def alert_below(self, meta: Any, children: list[Token]) -> tuple[str, Token, t.Percent]:
-        return ("below", children[0], self.percent(None, [children[1]]))
+        return ("below", children[0], self._percent(children[1]))
 
     def credited_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
         return ("credited", children[0], self._mpos(meta))
@@ -607,7 +803,7 @@ class _TreeBuilder(Transformer[Token, Any]):
         return ("split", tuple(children), self._mpos(meta))
 
     def split_share(self, meta: Any, children: list[Any]) -> t.SplitShare:
-        return t.SplitShare(children[0], self.percent(None, [children[1]]), self._mpos(meta))
+        return t.SplitShare(children[0], self._percent(children[1]), self._mpos(meta))
 
     def dated_clause(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
         return ("dated", children[0], self._mpos(meta))
@@ -634,17 +830,17 @@ class _TreeBuilder(Transformer[Token, Any]):
         return ("rate_table", (base, tuple(rows)), self._mpos(meta))
 
     def rate_row_when(self, meta: Any, children: list[Any]) -> t.RateRow:
-        rate = self.percent(None, [children[0]])
+        rate = self._percent(children[0])
         effective = children[2] if len(children) > 2 else None
         return t.RateRow(rate, children[1], effective, self._mpos(meta))
 
     def rate_row_otherwise(self, meta: Any, children: list[Any]) -> t.RateRow:
-        rate = self.percent(None, [children[0]])
+        rate = self._percent(children[0])
         effective = children[1] if len(children) > 1 else None
         return t.RateRow(rate, None, effective, self._mpos(meta))
 
     def rate_line(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
-        rate = self.percent(None, [children[0]])
+        rate = self._percent(children[0])
         row = t.RateRow(rate, None, None, rate.pos)
         return ("rate_line", (children[1], (row,)), self._mpos(meta))
 
@@ -667,15 +863,15 @@ class _TreeBuilder(Transformer[Token, Any]):
         return "marginal"
 
     def tier_up_to(self, meta: Any, children: list[Token]) -> t.TierRow:
-        return t.TierRow(self.percent(None, [children[0]]), self._decimal(children[1]), True,
+        return t.TierRow(self._percent(children[0]), self._decimal(children[1]), True,
                          self._mpos(meta))
 
     def tier_below(self, meta: Any, children: list[Token]) -> t.TierRow:
-        return t.TierRow(self.percent(None, [children[0]]), self._decimal(children[1]), False,
+        return t.TierRow(self._percent(children[0]), self._decimal(children[1]), False,
                          self._mpos(meta))
 
     def tier_above(self, meta: Any, children: list[Token]) -> t.TierRow:
-        return t.TierRow(self.percent(None, [children[0]]), None, False, self._mpos(meta))
+        return t.TierRow(self._percent(children[0]), None, False, self._mpos(meta))
 
     def accelerator_table(self, meta: Any, children: list[Any]) -> tuple[str, Any, t.Pos]:
         quota, *bands = children
@@ -683,11 +879,11 @@ class _TreeBuilder(Transformer[Token, Any]):
         return ("accelerator", t.Accelerator(str(quota), tuple(bands), pos, self._tpos(quota)), pos)
 
     def band_up_to(self, meta: Any, children: list[Token]) -> t.Band:
-        bound = self.percent(None, [children[1]]).value
+        bound = self._percent(children[1]).value
         return t.Band(self._decimal(children[0]), bound, True, self._mpos(meta))
 
     def band_below(self, meta: Any, children: list[Token]) -> t.Band:
-        bound = self.percent(None, [children[1]]).value
+        bound = self._percent(children[1]).value
         return t.Band(self._decimal(children[0]), bound, False, self._mpos(meta))
 
     def band_above(self, meta: Any, children: list[Token]) -> t.Band:
@@ -847,7 +1043,12 @@ class _TreeBuilder(Transformer[Token, Any]):
         return t.Number(self._decimal(children[0]), self._tpos(children[0]))
 
     def percent(self, meta: Any, children: list[Token]) -> t.Percent:
-        return t.Percent(self._decimal(children[0]), self._tpos(children[0]))
+        return self._percent(children[0])
+
+    def _percent(self, token: Token) -> t.Percent:
+        # Other rules call this, not percent: lark's v_args wraps public
+        # methods, and each read of a wrapped method builds a new wrapper.
+        return t.Percent(self._decimal(token), self._tpos(token))
 
     def text(self, meta: Any, children: list[Token]) -> t.Text:
         return t.Text(_unquote(children[0]), self._tpos(children[0]))
