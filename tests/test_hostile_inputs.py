@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import decimal
 import json
+import sys
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -410,3 +411,18 @@ def test_example_as_of_year_bounded() -> None:
                                  '        rep id R1 timezone "UTC"\n    expect:\n        nothing\n')
 
     assert 'the as-of time of example "x" is out of range' in plan_error(text)
+
+
+@pytest.mark.parametrize("recursion_limit", [1000, 5000, 50000])
+def test_deep_formula_message_ignores_recursion_limit(recursion_limit: int) -> None:
+    text = bonus_plan("-" * 500 + "contract.amount")
+    saved = sys.getrecursionlimit()
+    sys.setrecursionlimit(recursion_limit)
+    try:
+        with pytest.raises(PlanError) as caught:
+            load_plan(text)
+    finally:
+        sys.setrecursionlimit(saved)
+
+    messages = [diagnostic.message for diagnostic in caught.value.diagnostics]
+    assert messages == ["the plan nests expressions too deeply to be read"]

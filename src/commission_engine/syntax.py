@@ -325,11 +325,40 @@ def parse_partial(text: str, limits: Limits = DEFAULT_LIMITS) -> ParseOutcome:
         return _parse_pieces(lines, limits)
     except RecursionError:
         return ParseOutcome(None, (_too_deep(lines, limits),), frozenset())
+    if _lark_depth(lark_tree) > _max_lark_depth(limits):
+        return ParseOutcome(None, (_too_deep(lines, limits),), frozenset())
     builder = _TreeBuilder(lines, limits=limits)
     plan = _build(builder, lark_tree)
     if plan is None and not builder.diagnostics:
         return ParseOutcome(None, (_too_deep(lines, limits),), frozenset())
     return ParseOutcome(plan, tuple(builder.diagnostics), frozenset())
+
+
+def _max_lark_depth(limits: Limits) -> int:
+    """Return the deepest parse tree that the recursive build may walk.
+
+    A level of nesting is one or two levels of Lark's tree, so twice the
+    nesting limit, with room for the rule around the formula, lets the
+    checker report every plan that nests too deeply with its own message.
+    Deciding on the depth here, before the recursive walk, makes the message
+    the same whatever recursion limit the caller has set. At the default
+    limit of 100 levels the walk takes about 550 frames, under Python's
+    default recursion limit of 1,000.
+    """
+    return 2 * limits.max_nesting + 50
+
+
+def _lark_depth(tree: Tree[Token]) -> int:
+    """Return the depth of a Lark tree, walked without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > deepest:
+            deepest = depth
+        if isinstance(node, Tree):
+            stack.extend((child, depth + 1) for child in node.children)
+    return deepest
 
 
 def _too_deep(lines: list[str], limits: Limits) -> Diagnostic:
@@ -443,6 +472,9 @@ def _parse_pieces(lines: list[str], limits: Limits) -> ParseOutcome:
                 unparsed.add(head.group(1))
             elif last_rule is not None and diagnostic.message == CLAUSE_OUTSIDE_RULE:
                 incomplete.add(last_rule)
+            continue
+        if _lark_depth(lark_tree) > _max_lark_depth(limits):
+            diagnostics.append(_too_deep(lines, limits))
             continue
         builder.line_offset = first
         known = len(builder.diagnostics)
