@@ -62,7 +62,7 @@ from .errors import EvaluationError, RecordError
 from .evaluate import _check_currencies, _guard, _line_key, _Run
 from .progress import PayeeProgress, assemble
 from .quotas import QuotaBook, measure_quotas
-from .records import RecordSet, _Collector, _Record, load_records
+from .records import RecordSet, _Collector, _Record, json_repr, load_records
 from .results import PayoutLine, Result, Statement, build_statements
 
 __all__ = ["STATE_FORMAT", "Delta", "Engine"]
@@ -344,10 +344,20 @@ class Engine:
             position = f"removed record {index + 1}"
             key = _removal_key(item)
             label = _label(key)
-            if key[0] not in (*TABLES, "target"):
+            if not isinstance(key[0], str) or key[0] not in (*TABLES, "target"):
                 collector.add(position, None, "type", f"cannot remove {item!r}: no such record type",
                               "name it as {'type': 'payment', 'id': 'P1'} or ('payment', 'P1')")
-            elif key in seen:
+                continue
+            part = _non_text_part(key)
+            if part is not None:
+                # A list or object cannot be looked up; report it instead.
+                name, value = part
+                collector.add(position, None, name,
+                              f"cannot remove {item!r}: the {name} {json_repr(value)} is not text",
+                              "name the record by its text fields, such as"
+                              " {'type': 'payment', 'id': 'P1'}")
+                continue
+            if key in seen:
                 collector.add(position, label, "id", f"{label} is changed twice in one update,"
                               f" also at {seen[key]}", "change each record once per update")
             elif self._store.get(key) is None:
@@ -831,6 +841,17 @@ def _removal_key(item: Any) -> RecordKey:
     if isinstance(item, _Record):
         return record_key(item)
     return ("", repr(item))
+
+
+def _non_text_part(key: RecordKey) -> tuple[str, Any] | None:
+    """Return the first field of a removal key that is not text, with its value."""
+    record_type, ident = key
+    if record_type == "target":
+        parts = ident if isinstance(ident, tuple) else (ident, None, None)
+        named = zip(("rep", "period", "metric"), parts)
+    else:
+        named = iter((("id", ident),))
+    return next(((name, value) for name, value in named if not isinstance(value, str)), None)
 
 
 def _label(key: RecordKey) -> str:

@@ -834,6 +834,11 @@ def _translate(exc: ValidationError, items: Sequence[Any], positions: Sequence[s
         if kind == "union_tag_not_found":
             collector.add(positions[index], label, "type", "the record has no 'type' field",
                           f"add \"type\": one of {', '.join(RECORD_TYPES)}")
+        elif kind == "union_tag_invalid" and not isinstance(item.get("type"), str):
+            collector.add(positions[index], label, "type",
+                          f"{json_repr(item.get('type'))} is {_json_kind(item.get('type'))},"
+                          " not text",
+                          f"write the type as one quoted word: one of {', '.join(RECORD_TYPES)}")
         elif kind == "union_tag_invalid":
             collector.add(positions[index], label, "type",
                           f"unknown record type {item.get('type')!r}",
@@ -860,10 +865,16 @@ def _raw_keys(raw: Sequence[Any]) -> list[tuple[Any, Any]]:
     keys: list[tuple[Any, Any]] = []
     for item in raw:
         if isinstance(item, Mapping):
-            keys.append((item.get("type"), item.get("id")))
+            # Only text can be a type or id; a list or object in either field
+            # is reported by validation and must not be hashed here.
+            keys.append((_text_or_none(item.get("type")), _text_or_none(item.get("id"))))
         else:
             keys.append((None, None))
     return keys
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _check_duplicate_ids(
@@ -928,6 +939,8 @@ def _fix_for(error: Any) -> str | None:
     kind = error["type"]
     if kind in ("int_type", "int_from_float", "int_parsing"):
         return "write a whole number without quotes, such as 12"
+    if kind in ("string_type",) and isinstance(error.get("input"), (list, tuple, Mapping)):
+        return "write one value in quotes, such as \"R1\", not a list or an object"
     if kind in ("string_type",):
         return "write it in quotes"
     if kind in ("bool_type", "bool_parsing"):
