@@ -62,7 +62,7 @@ from .errors import EvaluationError, RecordError
 from .evaluate import _check_currencies, _guard, _line_key, _Run
 from .progress import PayeeProgress, assemble
 from .quotas import QuotaBook, measure_quotas
-from .records import RecordSet, _Collector, _Record, json_repr, load_records
+from .records import RecordSet, _Collector, _Record, check_as_of, json_repr, load_records
 from .results import PayoutLine, Result, Statement, build_statements
 
 __all__ = ["STATE_FORMAT", "Delta", "Engine"]
@@ -141,7 +141,7 @@ class Engine:
         if not isinstance(plan, CompiledPlan):
             msg = f"plan must be a Plan from load_plan(...), not {type(plan).__name__}"
             raise TypeError(msg)
-        _check_as_of(as_of)
+        check_as_of(as_of)
         self.plan = plan
         self.as_of = as_of
         self.rounding = rounding or plan.rounding
@@ -797,16 +797,6 @@ def _check_supported(plan: CompiledPlan) -> None:
     if found:
         msg = (f"the incremental engine does not support {', '.join(found)} yet;"
                " evaluate the plan with plan.evaluate(records, as_of) instead")
-        raise EvaluationError(msg)
-
-
-def _check_as_of(as_of: Any) -> None:
-    if not isinstance(as_of, datetime):
-        msg = (f"as_of must be a datetime, not {type(as_of).__name__};"
-               " use datetime.fromisoformat('2025-06-30T00:00:00+08:00')")
-        raise TypeError(msg)
-    if as_of.tzinfo is None or as_of.utcoffset() is None:
-        msg = f"as_of {as_of.isoformat()} has no UTC offset; pass an aware datetime"
         raise EvaluationError(msg)
 
 

@@ -35,7 +35,7 @@ from pydantic import (
 )
 
 from . import money
-from .errors import Problem, RecordError
+from .errors import EvaluationError, Problem, RecordError
 from .limits import DEFAULT_LIMITS, Limits, raise_hint
 from .revisions import apply_revisions
 
@@ -72,6 +72,26 @@ _LOCAL_TIME_TEXT = re.compile(_DATE_TEXT + f"(?P<time>{_TIME_TEXT})?")
 # near year 1 or 9999 overflows Python's datetime.
 MIN_YEAR = 1900
 MAX_YEAR = 2200
+_AS_OF_EXAMPLE = "datetime.fromisoformat('2025-06-30T00:00:00+08:00')"
+
+
+def check_as_of(as_of: Any) -> None:
+    """Check an as-of time passed to the Python API: an aware datetime in the years allowed.
+
+    Raise ``TypeError`` for a value that is not a datetime, and
+    ``EvaluationError`` for a naive one or one outside the years 1900 to 2200,
+    the bound the command line and the records use.
+    """
+    if not isinstance(as_of, datetime):
+        msg = f"as_of must be a datetime, not {type(as_of).__name__}; use {_AS_OF_EXAMPLE}"
+        raise TypeError(msg)
+    if as_of.tzinfo is None or as_of.utcoffset() is None:
+        msg = f"as_of {as_of.isoformat()} has no UTC offset; pass an aware datetime"
+        raise EvaluationError(msg)
+    if not MIN_YEAR <= as_of.year <= MAX_YEAR:
+        msg = (f"as_of {as_of.isoformat()} is out of range: the year must be from {MIN_YEAR}"
+               f" to {MAX_YEAR}; pass a time within those years, such as {_AS_OF_EXAMPLE}")
+        raise EvaluationError(msg)
 
 
 class FieldError(ValueError):
