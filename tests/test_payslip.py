@@ -85,7 +85,7 @@ def test_csv_rows_and_total_row() -> None:
     assert [row[2] for row in rows[1:]] == ["penalty", "installment", "total"]
     assert rows[1][5] == "-96.00"
     assert rows[1][8] == "K1 Q1"
-    assert rows[2][9] == ("Base rate 8% (new customer) x CN¥12,000.00 = CN¥960.00;"
+    assert rows[2][9] == ("base rate 8% (new customer) x CN¥12,000.00 = CN¥960.00;"
                           " installment 3 of 12, due March 15, 2025")
     assert rows[3][5] == "-16.00"
 
