@@ -148,6 +148,7 @@ class _Checker:
                        f" {self.limits.max_rules} (max_rules)", extra.pos,
                        "split the plan into smaller plans; " + raise_hint("max_rules"))
             raise PlanError(tuple(sorted(self.diagnostics, key=lambda d: (d.line, d.column))))
+        self.check_reserved_names()
         currency = self.check_settings()
         self.check_exchange_rates(currency)
         rounding = self.plan.rounding or DEFAULT_ROUNDING
@@ -616,6 +617,18 @@ class _Checker:
             self.error(f"a {what} of {amount} has more decimals than {currency} allows"
                        f" ({money.minor_digits(currency)})", pos,
                        f"round the amount to the minor unit of {currency}")
+
+    def check_reserved_names(self) -> None:
+        """Reject rule, quota and alert names that start with two underscores."""
+        named = [*((_kind_word(rule), rule) for rule in self.plan.rules),
+                 *(("quota", quota) for quota in self.plan.quotas),
+                 *(("alert", alert) for alert in self.plan.alerts)]
+        for kind, node in named:
+            if node.name.startswith("__"):
+                plain = node.name.strip("_") or kind
+                self.error(f"{kind} name {node.name!r} starts with two underscores, which are"
+                           " reserved", node.name_pos,
+                           f"rename it without the leading underscores, such as {plain!r}")
 
     # ---- quotas
 
