@@ -360,7 +360,14 @@ PeriodText = Annotated[str, BeforeValidator(_parse_period), WithJsonSchema(
 CurrencyCode = Annotated[str, BeforeValidator(_parse_currency), WithJsonSchema(
     {"type": "string", "enum": list(money.known_currencies())})]
 # Ids are printed in statements and terminals: no control characters.
-Identifier = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
+# Ids exclude the characters of Unicode category Cc (C0, DEL and C1 controls)
+# and the bidirectional controls, which would reorder the text printed after
+# them. The pattern is written so that pydantic, Python and JSON Schema read it alike.
+_ID_FORBIDDEN = r"\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_ID_FORBIDDEN_TEXT = re.compile(f"[{_ID_FORBIDDEN}]")
+MAX_ID_CHARS = 200
+Identifier = Annotated[str, Field(min_length=1, max_length=MAX_ID_CHARS,
+                                  pattern=f"^[^{_ID_FORBIDDEN}]+$")]
 
 
 class _Record(BaseModel):
@@ -832,11 +839,16 @@ def _json_kind(value: Any) -> str:
     return type(value).__name__
 
 
+def _escape_controls(text: str) -> str:
+    """Write each character an id cannot contain as \\uXXXX, so a message prints it safely."""
+    return _ID_FORBIDDEN_TEXT.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+
+
 def _label(item: Mapping[str, Any]) -> str | None:
     record_type = item.get("type")
     record_id = item.get("id")
     if isinstance(record_type, str) and isinstance(record_id, str):
-        return f"{record_type} {record_id}"
+        return _escape_controls(f"{record_type} {record_id}")
     if isinstance(record_type, str) and record_type == "target":
         return f"target of {item.get('rep')} for {item.get('period')}"
     return None
@@ -948,10 +960,17 @@ def _describe_invalid(error: Any) -> str:
         return f"{value} is not true or false"
     if kind == "literal_error":
         return f"{value} is not one of the allowed values ({context.get('expected', '')})"
-    if kind in ("string_too_short", "string_too_long"):
-        return f"{value} has the wrong length: {error['msg'].lower()}"
+    if kind == "string_too_long":
+        # The value can be long, and the record's label already shows it.
+        return (f"the text is {len(error.get('input', ''))} characters long, more than the"
+                f" limit of {context.get('max_length', MAX_ID_CHARS)}")
+    if kind == "string_too_short":
+        return f"{value} is empty"
     if kind == "string_pattern_mismatch":
-        return f"{value} holds a control character (such as a newline or an escape)"
+        found = _ID_FORBIDDEN_TEXT.search(str(error.get("input", "")))
+        code = f"U+{ord(found.group()):04X}" if found else "a control character"
+        return (f"{_escape_controls(value)} contains {code}, a control character or"
+                " bidirectional control, which ids cannot contain")
     return f"{value} is invalid: {error['msg'].lower()}"
 
 
@@ -969,6 +988,11 @@ def _fix_for(error: Any) -> str | None:
         return "use one of the listed values"
     if kind == "string_pattern_mismatch":
         return "remove the control characters from the id"
+    if kind == "string_too_long":
+        return (f"shorten it to {error.get('ctx', {}).get('max_length', MAX_ID_CHARS)} characters"
+                " or fewer, such as a short code, and keep longer text in a field such as name")
+    if kind == "string_too_short":
+        return "write at least one character"
     return None
 
 
