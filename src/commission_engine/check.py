@@ -1137,21 +1137,33 @@ def _range_overlap(first: t.Effective | None,
     return start, end
 
 
+# The expression nodes that are a level of nesting: a sign or not, an
+# operator or comparison, "is set", "in", and "count of ... where".
+_LEVELS = (t.Unary, t.Binary, t.IsSet, t.InList, t.Count)
+
+
 def _deepest(plan: t.PlanTree, max_nesting: int) -> t.Pos | None:
-    """Return where an expression nests past ``max_nesting``, found without recursion."""
-    stack: list[tuple[object, int]] = [
-        (item, 0) for item in (*plan.rules, *plan.invariants, *plan.quotas)]
+    """Return the outermost expression that nests past ``max_nesting`` levels, without recursion.
+
+    Only the nodes in ``_LEVELS`` count, so ``-1`` is one level and an
+    expression of exactly ``max_nesting`` levels is allowed.
+    """
+    stack: list[tuple[object, int, t.Pos | None]] = [
+        (item, 0, None) for item in (*plan.rules, *plan.invariants, *plan.quotas)]
     while stack:
-        node, depth = stack.pop()
-        if depth > max_nesting:
-            pos = getattr(node, "pos", None)
-            return pos if isinstance(pos, t.Pos) else plan.pos
+        node, depth, outermost = stack.pop()
+        if isinstance(node, _LEVELS):
+            depth += 1
+            if outermost is None:
+                outermost = node.pos
+            if depth > max_nesting:
+                return outermost
         for name in getattr(node, "__slots__", ()):
             child = getattr(node, name)
             children = child if isinstance(child, tuple) else (child,)
             for item in children:
                 if hasattr(item, "__slots__") and not isinstance(item, (t.Pos, str)):
-                    stack.append((item, depth + 1))
+                    stack.append((item, depth, outermost))
     return None
 
 
