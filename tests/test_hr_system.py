@@ -154,6 +154,7 @@ def sync_failure(database: Path, plan: Path, as_of: str, status: int) -> str:
 
 @pytest.mark.parametrize(("as_of", "fragment"), [
     ("garbage", "is not an ISO 8601 timestamp"),
+    ("2025-W01-1T00:00Z", "not in the accepted ISO 8601 form"),
     ("2025-06-30T00:00:00", "has no UTC offset"),
     ("9999-12-31T23:59:59+00:00", "use a year from 1900 to 2200"),
     ("1899-12-31T00:00:00+00:00", "use a year from 1900 to 2200"),

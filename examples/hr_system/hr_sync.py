@@ -32,7 +32,7 @@ from commission_engine import (
     load_plan,
     load_records,
 )
-from commission_engine.records import MAX_YEAR, MIN_YEAR, RecordSet
+from commission_engine.records import MAX_YEAR, MIN_YEAR, RecordSet, is_accepted_timestamp
 
 # The columns read from each table, as the record fields they become. Only
 # what the engine needs is selected, so personal data never leaves the database.
@@ -202,6 +202,9 @@ def parse_as_of(parser: argparse.ArgumentParser, text: str) -> datetime:
                      " write it like 2025-06-30T23:59:59+08:00")
     if as_of.tzinfo is None:
         parser.error(f"--as-of {text!r} has no UTC offset; add one, such as +08:00")
+    if not is_accepted_timestamp(text):
+        parser.error(f"--as-of {text!r} is not in the accepted ISO 8601 form (a calendar date,"
+                     " T, the time and an offset); write it like 2025-06-30T23:59:59+08:00")
     if not MIN_YEAR <= as_of.year <= MAX_YEAR:
         parser.error(f"--as-of {text!r} is out of range; use a year from {MIN_YEAR} to {MAX_YEAR}")
     return as_of

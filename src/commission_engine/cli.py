@@ -28,7 +28,7 @@ from .explain import show_money
 from .jsonl import load_jsonl, parse_jsonl, reject_constant
 from .limits import DEFAULT_LIMITS, Limits, raise_hint
 from .localize import LANGUAGES
-from .records import MAX_YEAR, MIN_YEAR, RecordSet
+from .records import MAX_YEAR, MIN_YEAR, RecordSet, is_accepted_timestamp
 from .results import Result
 
 __all__ = ["main"]
@@ -81,6 +81,11 @@ def _parse_as_of(text: str | None) -> tuple[datetime, bool]:
     if moment.tzinfo is None:
         written = text if "T" in text else f"{text}T00:00:00"
         raise _UsageError(f"--as-of {text!r} has no UTC offset; add one, such as {written}+08:00")
+    if not is_accepted_timestamp(text):
+        # fromisoformat also reads ISO week dates and basic forms, which records reject.
+        raise _UsageError(
+            f"--as-of {text!r} is not in the accepted ISO 8601 form (a calendar date, T, the"
+            " time and an offset); write it like 2025-06-30T00:00:00+08:00")
     if not MIN_YEAR <= moment.year <= MAX_YEAR:
         raise _UsageError(f"--as-of {text!r} is out of range; use a year from {MIN_YEAR} to {MAX_YEAR}")
     return moment, False

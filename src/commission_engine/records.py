@@ -68,6 +68,11 @@ _TIME_TEXT = r"[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]{1,6})?)?"
 _OFFSET_TEXT = r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)"
 _TIMESTAMP_TEXT = re.compile(_DATE_TEXT + _TIME_TEXT + _OFFSET_TEXT)
 _LOCAL_TIME_TEXT = re.compile(_DATE_TEXT + f"(?P<time>{_TIME_TEXT})?")
+
+
+def is_accepted_timestamp(text: str) -> bool:
+    """Tell whether text is a timestamp in the form records take, such as 2025-06-30T00:00:00Z."""
+    return _TIMESTAMP_TEXT.fullmatch(text) is not None
 # Timestamps outside these years are typing mistakes, and calendar arithmetic
 # near year 1 or 9999 overflows Python's datetime.
 MIN_YEAR = 1900
