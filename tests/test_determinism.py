@@ -187,6 +187,7 @@ def test_due_column_is_utc_in_json_and_csv(tmp_path: Path) -> None:
                     "surveyed_at": "2025-02-10T10:00:00+09:00"})
     path = tmp_path / "records.jsonl"
     path.write_text("".join(json.dumps(row) + "\n" for row in records), encoding="utf-8")
+
     plan = tmp_path / "due.plan"
     plan.write_text(
         'plan "due" version "1"\ncurrency CNY\n\n'
@@ -195,11 +196,13 @@ def test_due_column_is_utc_in_json_and_csv(tmp_path: Path) -> None:
         "penalty low on contract:\n    paid to contract.rep\n"
         "    when first survey.score < 70\n    amount 10% of commission base\n",
         encoding="utf-8")
+
     as_of = "2025-12-31T00:00:00+09:00"
     result = run_cli("run", str(plan), str(path), "--as-of", as_of, "--format", "json")
     table = run_cli("run", str(plan), str(path), "--as-of", as_of, "--format", "csv")
     assert result.returncode == 0, result.stderr
     assert table.returncode == 0, table.stderr
+
     dues = [line["due"] for line in json.loads(result.stdout)["lines"]]
     rows = list(csv.DictReader(io.StringIO(table.stdout)))
     kinds = {line["kind"] for line in json.loads(result.stdout)["lines"]}
@@ -207,6 +210,7 @@ def test_due_column_is_utc_in_json_and_csv(tmp_path: Path) -> None:
     assert all(due.endswith("+00:00") for due in dues)
     assert sorted(row["due"] for row in rows if row["due"]) == sorted(dues)
     assert sorted(dues) == sorted(dues, key=datetime.fromisoformat)
+
     stored = tmp_path / "result.json"
     stored.write_text(result.stdout, encoding="utf-8")
     verified = run_cli("verify", str(stored), str(plan), str(path))
