@@ -258,8 +258,8 @@ def _selection(args: argparse.Namespace) -> str:
     return " and ".join(parts) if parts else "the records"
 
 
-# ext4 and APFS take file names of up to 255 bytes and NTFS up to 255 UTF-16
-# units, so 255 bytes of UTF-8 fit all three.
+# ext4 takes file names of up to 255 bytes, and APFS and NTFS take 255
+# characters, so a name of at most 255 bytes of UTF-8 fits all three.
 MAX_FILE_NAME_BYTES = 255
 # Hex digits of the SHA-256 of the payee id that end a shortened name.
 _HASH_DIGITS = 12
