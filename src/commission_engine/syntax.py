@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -53,6 +54,9 @@ def grammar_text() -> str:
     # A source checkout run without installing keeps the grammar at the top.
     checkout = FilePath(__file__).resolve().parents[2] / "grammar" / "commission.lark"
     return checkout.read_text(encoding="utf-8")
+
+
+_PARSE_LOCK = threading.RLock()
 
 
 @functools.cache
@@ -123,12 +127,15 @@ def parse_partial(text: str, limits: Limits = DEFAULT_LIMITS) -> ParseOutcome:
         return ParseOutcome(None, (_too_long(text, limits),), frozenset())
     lines = text.split("\n")
     source = text if text.endswith("\n") else text + "\n"
-    try:
-        lark_tree = _parser().parse(source, start="start")
-    except (UnexpectedInput, DedentError):
-        return _parse_pieces(lines, limits)
-    except RecursionError:
-        return ParseOutcome(None, (_too_deep(lines, limits),), frozenset())
+    # The one parser's indenter keeps its state on itself while it parses, so
+    # threads (such as Dask's workers) take turns.
+    with _PARSE_LOCK:
+        try:
+            lark_tree = _parser().parse(source, start="start")
+        except (UnexpectedInput, DedentError):
+            return _parse_pieces(lines, limits)
+        except RecursionError:
+            return ParseOutcome(None, (_too_deep(lines, limits),), frozenset())
     builder = _TreeBuilder(lines, limits=limits)
     plan = _build(builder, lark_tree)
     if plan is None and not builder.diagnostics:
