@@ -87,7 +87,7 @@ def test_band_explained_on_line() -> None:
     line = next(line for line in result.lines if line.sources == ("K1",))
 
     assert [step.code for step in line.explanation] == ["rate", "accelerator", "installment"]
-    assert line.explanation[0].text == "Base rate 8% x 1.5 x 3,000.00 = 360.00"
+    assert line.explanation[0].text == "base rate 8% x 1.5 x 3,000.00 = 360.00"
     assert line.explanation[1].text == (
         "bookings attainment of R1 in 2025-01: 4,500.00 of 4,000.00 = 112.50%, in the band"
         " above 100%: the commission x 1.5 = 360.00")
@@ -145,7 +145,7 @@ def test_missing_target_means_no_multiplier() -> None:
     assert [step.code for step in line.explanation] == ["rate", "no_attainment", "installment"]
     assert line.explanation[1].text == (
         "R1 has no bookings target in 2025-01, so no attainment and no multiplier applies")
-    assert line.explanation[0].text == "Base rate 8% x 3,000.00 = 240.00"
+    assert line.explanation[0].text == "base rate 8% x 3,000.00 = 240.00"
 
 
 def test_refund_respreads_at_accelerated_rate() -> None:

@@ -77,7 +77,7 @@ def test_contract_cap_explained() -> None:
     (line,) = result.lines
 
     assert [step.text for step in line.explanation[:2]] == [
-        "Base rate 10% x 6,000.00 = 600.00",
+        "base rate 10% x 6,000.00 = 600.00",
         "capped at 250.00 per contract (before: 600.00)",
     ]
     assert dict(line.explanation[1].values)["scope"] == "contract"

@@ -95,7 +95,7 @@ def test_count_tier_explained() -> None:
     result = FLAT.evaluate(load_records(_rows(["1000.00", "2000.00", "1000.00"])), AS_OF)
 
     assert result.lines[2].explanation[0].text == (
-        "Volume tiers by count (flat): 3 records in the period, all of the period total"
+        "volume tiers by count (flat): 3 records in the period, all of the period total"
         " 4,000.00 at 8% = 320.0000")
 
 

@@ -98,7 +98,7 @@ def test_explanation_names_rate_and_date() -> None:
     assert dict(line.explanation[0].values) == {
         "contract": "K3", "currency": "USD", "rate": "155.5", "from": "2025-04-01",
         "into": "JPY"}
-    assert line.explanation[1].text == "Base rate 8% x 155,500 = 12,440"
+    assert line.explanation[1].text == "base rate 8% x 155,500 = 12,440"
 
 
 def test_future_contract_not_converted() -> None:

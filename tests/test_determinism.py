@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import csv
 import decimal
+import io
 import json
 import locale
 import os
 import subprocess
 import sys
 from datetime import datetime
+from pathlib import Path
 
 import pytest
-from helpers import REFERENCE_PLAN, ROOT, WORKED, one_contract, read_jsonl
+from helpers import REFERENCE_PLAN, ROOT, WORKED, one_contract, read_jsonl, run_cli
 
 from commission_engine import load_plan, load_records
 
@@ -175,3 +178,40 @@ def test_plan_text_order_of_records_irrelevant() -> None:
 
     assert forward.digest == backward.digest
     assert forward.to_json() == backward.to_json()
+
+
+def test_due_column_is_utc_in_json_and_csv(tmp_path: Path) -> None:
+    """Every due instant is written in UTC with +00:00, so the column sorts as text."""
+    records = one_contract("1200.00", "2025-01-31T23:30:00+09:00", term_months=3)
+    records.append({"type": "satisfaction", "id": "S1", "contract": "K1", "score": 50,
+                    "surveyed_at": "2025-02-10T10:00:00+09:00"})
+    path = tmp_path / "records.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in records), encoding="utf-8")
+
+    plan = tmp_path / "due.plan"
+    plan.write_text(
+        'plan "due" version "1"\ncurrency CNY\n\n'
+        "commission base on contract:\n    paid to contract.rep\n"
+        "    rate 10% of contract.amount\n    pay in 3 monthly installments\n\n"
+        "penalty low on contract:\n    paid to contract.rep\n"
+        "    when first survey.score < 70\n    amount 10% of commission base\n",
+        encoding="utf-8")
+
+    as_of = "2025-12-31T00:00:00+09:00"
+    result = run_cli("run", str(plan), str(path), "--as-of", as_of, "--format", "json")
+    table = run_cli("run", str(plan), str(path), "--as-of", as_of, "--format", "csv")
+    assert result.returncode == 0, result.stderr
+    assert table.returncode == 0, table.stderr
+
+    dues = [line["due"] for line in json.loads(result.stdout)["lines"]]
+    rows = list(csv.DictReader(io.StringIO(table.stdout)))
+    kinds = {line["kind"] for line in json.loads(result.stdout)["lines"]}
+    assert kinds == {"installment", "penalty"}
+    assert all(due.endswith("+00:00") for due in dues)
+    assert sorted(row["due"] for row in rows if row["due"]) == sorted(dues)
+    assert sorted(dues) == sorted(dues, key=datetime.fromisoformat)
+
+    stored = tmp_path / "result.json"
+    stored.write_text(result.stdout, encoding="utf-8")
+    verified = run_cli("verify", str(stored), str(plan), str(path))
+    assert verified.returncode == 0, verified.stdout + verified.stderr

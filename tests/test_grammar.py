@@ -8,6 +8,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
 from helpers import REFERENCE_PLAN, ROOT
 from lark import Lark
 
@@ -74,3 +75,32 @@ def test_comments_and_blank_lines() -> None:
 
     assert plan.name == "p"
     assert len(plan.rules) == 1
+
+
+# Parses a plan with one long quoted text and prints how much the peak
+# resident size grew, in KiB (ru_maxrss is KiB on Linux, bytes on macOS).
+_PEAK_SCRIPT = """
+import resource, sys
+from commission_engine.syntax import parse_plan
+bytes_per_unit = 1 if sys.platform == "darwin" else 1024
+text = sys.stdin.read()
+parse_plan("plan \\"p\\" version \\"1\\"\\ncurrency CNY\\n")
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+parse_plan(text)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print((after - before) * bytes_per_unit // 1024)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the resource module is POSIX only")
+@pytest.mark.parametrize("body", ["a" * 900_000, "ab\\\\" * 225_000])
+def test_long_string_memory_is_small(body: str) -> None:
+    text = ("plan \"p\" version \"1\"\ncurrency CNY\n\ncommission base on contract:\n"
+            "    paid to contract.rep\n    rate of contract.amount:\n"
+            f"        8% when product is \"{body}\"\n")
+    completed = subprocess.run([sys.executable, "-c", _PEAK_SCRIPT], input=text,
+                               capture_output=True, text=True, check=True, timeout=300)
+    growth_mib = int(completed.stdout) / 1024
+    # The text is under 1 MB. With one backtracking frame per character the
+    # growth was about 450 MiB (measured on Linux with Python 3.11).
+    assert growth_mib < 150

@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
 
+import pytest
 from helpers import REFERENCE_PLAN, ROOT
 
 from commission_engine import load_plan
@@ -132,3 +133,63 @@ def test_personal_data_stays_in_database(tmp_path: Path) -> None:
     for text in private:
         assert text not in written
     connection.close()
+
+
+def seeded_database(folder: Path) -> Path:
+    database = folder / "hr.db"
+    seeded = run_script(str(EXAMPLE / "seed.py"), str(database))
+    assert seeded.returncode == 0, seeded.stderr
+    return database
+
+
+def sync_failure(database: Path, plan: Path, as_of: str, status: int) -> str:
+    """Run hr_sync.py, assert it failed with ``status`` and one message, and return stderr."""
+    completed = run_script(str(EXAMPLE / "hr_sync.py"), str(database), str(plan),
+                           "--as-of", as_of)
+    assert completed.returncode == status, completed.stderr
+    assert completed.stdout == ""
+    assert "Traceback" not in completed.stderr
+    return completed.stderr
+
+
+@pytest.mark.parametrize(("as_of", "fragment"), [
+    ("garbage", "is not an ISO 8601 timestamp"),
+    ("2025-W01-1T00:00Z", "not in the accepted ISO 8601 form"),
+    ("2025-06-30T00:00:00", "has no UTC offset"),
+    ("9999-12-31T23:59:59+00:00", "use a year from 1900 to 2200"),
+    ("1899-12-31T00:00:00+00:00", "use a year from 1900 to 2200"),
+])
+def test_sync_bad_as_of_exits_2(tmp_path: Path, as_of: str, fragment: str) -> None:
+    database = seeded_database(tmp_path)
+    before = table_dump(database)
+    stderr = sync_failure(database, REFERENCE_PLAN, as_of, 2)
+    assert fragment in stderr
+    assert repr(as_of) in stderr
+    assert table_dump(database) == before
+
+
+@pytest.mark.parametrize("plan_name", ["missing.plan", "."])
+def test_sync_unreadable_plan_exits_2(tmp_path: Path, plan_name: str) -> None:
+    database = seeded_database(tmp_path)
+    stderr = sync_failure(database, tmp_path / plan_name, AS_OF, 2)
+    assert "cannot read the plan" in stderr
+    assert "check the path" in stderr
+
+
+def test_sync_plan_not_utf8_exits_1(tmp_path: Path) -> None:
+    database = seeded_database(tmp_path)
+    plan = tmp_path / "latin1.plan"
+    plan.write_bytes("plan \"caf\xe9\" version \"1\"\n".encode("latin-1"))
+    stderr = sync_failure(database, plan, AS_OF, 1)
+    assert "not UTF-8 text" in stderr
+
+
+@pytest.mark.parametrize("content", [b"not a database\n" * 100, b""])
+def test_sync_not_a_database_exits_1(tmp_path: Path, content: bytes) -> None:
+    # An empty file opens as an empty database, which lacks the tables.
+    database = tmp_path / "garbage.db"
+    database.write_bytes(content)
+    stderr = sync_failure(database, REFERENCE_PLAN, AS_OF, 1)
+    assert f"cannot read the database {database}" in stderr
+    assert "schema.sql" in stderr
+    assert len(stderr.strip().splitlines()) == 1

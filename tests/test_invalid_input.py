@@ -576,6 +576,12 @@ def test_check_missing_plan_exits_2(tmp_path: Path) -> None:
             id="no-offset",
         ),
         pytest.param("yesterday", ["'yesterday' is not an ISO 8601 timestamp"], id="not-iso"),
+        pytest.param("2025-W01-1T00:00Z", ["not in the accepted ISO 8601 form"], id="week-date"),
+        pytest.param("2025-W27T00:00+08:00", ["not in the accepted ISO 8601 form"],
+                     id="week-no-day"),
+        pytest.param("20250630T000000+0800", ["not in the accepted ISO 8601 form"], id="basic"),
+        pytest.param("2025-06-30T00:00:00.1234567Z", ["not in the accepted ISO 8601 form"],
+                     id="seven-fraction-digits"),
     ],
 )
 def test_bad_as_of_exits_2(tmp_path: Path, as_of: str, fragments: list[str]) -> None:

@@ -136,6 +136,11 @@ CONTRACT = {"type": "contract", "id": "K1", "customer": "C1", "rep": "R1", "prod
     ("term_months", 0),
     ("term_months", 601),
     ("id", ""),
+    ("id", "K\u0085"),
+    ("id", "K\x9f"),
+    ("id", "K\u202e1"),
+    ("id", "K\u2066"),
+    ("customer", "C\u200f"),
     ("extra", "x"),
 ])
 def test_schema_rejects_what_models_reject(field: str, value: Any) -> None:
@@ -195,13 +200,17 @@ def test_line_schema_matches_to_dict() -> None:
     assert set(properties) == {*PayoutLine.__slots__, "text"}
 
 
+# The JSON text of the id pattern: no Cc character and no bidirectional control.
+ID_PATTERN = "^[^\\x00-\\x1f\\x7f-\\x9f\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]+$"
+
+
 def test_cli_prints_one_type() -> None:
     completed = run_cli("schema", "refund")
     assert completed.returncode == 0, completed.stderr
     schema = json.loads(completed.stdout)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["properties"]["payment"] == {
-        "anyOf": [{"maxLength": 200, "minLength": 1, "pattern": "^[^\\x00-\\x1f\\x7f]+$",
+        "anyOf": [{"maxLength": 200, "minLength": 1, "pattern": ID_PATTERN,
                    "type": "string"}, {"type": "null"}],
         "default": None, "title": "Payment"}
     assert "payment" not in schema["required"]

@@ -154,6 +154,52 @@ def test_nesting_limit_lowered() -> None:
         "this expression nests more than 10 levels deep (max_nesting)"]
 
 
+def _signs(levels: int) -> str:
+    return "-" * levels + "contract.amount"
+
+
+def _sums(levels: int) -> str:
+    expression = "contract.amount"
+    for _ in range(levels):
+        expression = f"({expression} + 1)"
+    return expression
+
+
+def _nots(levels: int) -> str:
+    # The comparison is one level and each "not" another.
+    condition = "contract.amount > 0"
+    for _ in range(levels - 1):
+        condition = f"not ({condition})"
+    return condition
+
+
+@pytest.mark.parametrize("build", [_signs, _sums])
+@pytest.mark.parametrize("limit", [10, 100, 150])
+def test_nesting_at_limit_loads(build: Any, limit: int) -> None:
+    limits = Limits(max_nesting=limit)
+    load_plan(HEADER + bonus(amount=build(limit)), limits=limits)
+
+    assert plan_messages(HEADER + bonus(amount=build(limit + 1)), limits) == [
+        f"this expression nests more than {limit} levels deep (max_nesting)"]
+
+
+def test_nesting_of_conditions_at_limit() -> None:
+    rule = "bonus b on contract:\n    paid to contract.rep\n    when {}\n    amount 1.00\n"
+    load_plan(HEADER + rule.format(_nots(100)))
+
+    assert plan_messages(HEADER + rule.format(_nots(101))) == [
+        "this expression nests more than 100 levels deep (max_nesting)"]
+
+
+def test_nesting_error_points_at_expression() -> None:
+    with pytest.raises(PlanError) as caught:
+        load_plan(HEADER + bonus(amount=_signs(101)))
+    diagnostic = caught.value.diagnostics[0]
+
+    assert diagnostic.line == 6
+    assert diagnostic.column == len("    amount ") + 1
+
+
 def test_number_digits_limit() -> None:
     text = HEADER + bonus(amount="1" * 31)
 

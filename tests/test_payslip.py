@@ -85,7 +85,7 @@ def test_csv_rows_and_total_row() -> None:
     assert [row[2] for row in rows[1:]] == ["penalty", "installment", "total"]
     assert rows[1][5] == "-96.00"
     assert rows[1][8] == "K1 Q1"
-    assert rows[2][9] == ("Base rate 8% (new customer) x CN¥12,000.00 = CN¥960.00;"
+    assert rows[2][9] == ("base rate 8% (new customer) x CN¥12,000.00 = CN¥960.00;"
                           " installment 3 of 12, due March 15, 2025")
     assert rows[3][5] == "-16.00"
 
@@ -329,9 +329,80 @@ def test_chromium_renders_payslip(tmp_path: Path) -> None:
     ("R1", "R1-2025-03.html"),
     ("a/b", "a~2f~b-2025-03.html"),
     ("../x", "~2e~~2e~~2f~x-2025-03.html"),
-    ("王", "~738b~-2025-03.html"),
+    ("王", "王-2025-03.html"),
+    ("销售01", "销售01-2025-03.html"),
+    ("Jürgen_Ø-7", "Jürgen_Ø-7-2025-03.html"),
+    ("a~2f~b", "a~7e~2f~7e~b-2025-03.html"),
+    ("a:b*c?d", "a~3a~b~2a~c~3f~d-2025-03.html"),
+    ("<x>|\\", "~3c~x~3e~~7c~~5c~-2025-03.html"),
+    ("a b.", "a~20~b~2e~-2025-03.html"),
+    ("e\u0301", "e~301~-2025-03.html"),
 ])
 def test_output_file_names(payee: str, expected: str) -> None:
     from commission_engine.cli import _file_name
 
     assert _file_name(payee, "2025-03", "html") == expected
+
+
+@pytest.mark.parametrize("payee", ["销" * 200, "😀" * 200, "x" * 200, "销" * 80 + "x" * 120])
+def test_long_file_names_fit(payee: str) -> None:
+    from commission_engine.cli import MAX_FILE_NAME_BYTES, _file_name
+
+    name = _file_name(payee, "2025-03", "html")
+    other = _file_name(payee[:-1] + "y", "2025-03", "html")
+    assert len(name.encode("utf-8")) <= MAX_FILE_NAME_BYTES
+    assert name.startswith(payee[:10].replace("😀", "~1f600~"))
+    assert name.endswith("-2025-03.html")
+    assert name != other
+
+
+def write_payees(folder: Path, payees: list[str]) -> Path:
+    rows = []
+    for index, payee in enumerate(payees):
+        records = one_contract("1000.00", f"2025-03-0{index + 1}T10:00:00+08:00")
+        records[0]["id"] = records[1]["owner"] = records[2]["rep"] = payee
+        records[1]["id"] = records[2]["customer"] = f"C{index}"
+        records[2]["id"] = f"K{index}"
+        rows.extend(records)
+    path = folder / "records.jsonl"
+    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows),
+                    encoding="utf-8")
+    return path
+
+
+def test_output_dir_writes_long_cjk_id(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    records = write_payees(tmp_path, ["销" * 100, "销售01"])
+    completed = run_cli("statement", str(REFERENCE_PLAN), str(records), "--as-of", AS_OF,
+                        "--output-dir", str(out))
+    assert completed.returncode == 0, completed.stderr
+    names = sorted(path.name for path in out.iterdir())
+    assert "销售01-2025-03.html" in names
+    assert len(names) == 4
+    assert all(len(name.encode("utf-8")) <= 255 for name in names)
+
+
+def test_output_dir_names_differ_by_case(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    records = write_payees(tmp_path, ["Rep", "REP", "rep2"])
+    completed = run_cli("statement", str(REFERENCE_PLAN), str(records), "--as-of", AS_OF,
+                        "--period", "2025-03", "--output-dir", str(out))
+    assert completed.returncode == 0, completed.stderr
+    names = sorted(path.name for path in out.iterdir())
+    folded = {name.casefold() for name in names}
+    assert len(names) == 3
+    assert len(folded) == 3
+    assert "rep2-2025-03.html" in names
+
+
+def test_output_dir_unwritable_exits_1(tmp_path: Path) -> None:
+    # A folder where the payslip file belongs makes the write fail, even as root.
+    (tmp_path / "R1-2025-03.html").mkdir()
+    completed = statement_cli("--payee", "R1", "--period", "2025-03",
+                              "--output-dir", str(tmp_path))
+    assert completed.returncode == 1
+    assert "cannot write" in completed.stderr
+    assert "R1-2025-03.html" in completed.stderr
+    assert "Traceback" not in completed.stderr

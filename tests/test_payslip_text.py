@@ -105,14 +105,14 @@ def adjustment_line() -> PayoutLine:
 LINE_CASES = {
     "installment": (
         lambda: worked_line("E1", "installment", "R1", "2025-01"), "80.00",
-        "Base rate 8% (new customer) x CN¥12,000.00 = CN¥960.00;"
+        "base rate 8% (new customer) x CN¥12,000.00 = CN¥960.00;"
         " installment 1 of 12, due January 15, 2025",
         "规则“base”费率 8%（new customer） × ¥12,000.00 = ¥960.00；"
         "共 12 期中的第 1 期，到期日 2025年1月15日",
     ),
     "clawback": (
         lambda: worked_line("E5", "clawback", "R1", "2025-04"), "-80.00",
-        "Base rate 8% (new customer) x CN¥6,000.00 = CN¥480.00; refund F4, 50 days after"
+        "base rate 8% (new customer) x CN¥6,000.00 = CN¥480.00; refund F4, 50 days after"
         " signing, lowers the entitlement to CN¥0.00 while CN¥80.00 was paid:"
         " CN¥80.00 clawed back",
         "规则“base”费率 8%（new customer） × ¥6,000.00 = ¥480.00；退款 F4 发生在签约后"
@@ -120,7 +120,7 @@ LINE_CASES = {
     ),
     "bonus": (
         lambda: worked_line("E7", "bonus", "R1", "2025-02"), "100.00",
-        "because first survey.score >= 90; Satisfaction bonus 2% of 5,000.00"
+        "because first survey.score >= 90; satisfaction bonus 2% of 5,000.00"
         " (contract.amount) = CN¥100.00",
         "条件：first survey.score >= 90；规则“satisfaction”奖金 2% of 5,000.00"
         " (contract.amount) = ¥100.00",
@@ -128,31 +128,31 @@ LINE_CASES = {
     "retention bonus": (
         lambda: worked_line("E9", "bonus", "R4", "2025-04"), "80.00",
         "cohort of January 2025: 4 of 5 contracts retained (80%); because retention >= 80%;"
-        " Retention bonus 1% of 8,000.00 (total retained.amount) = CN¥80.00",
+        " retention bonus 1% of 8,000.00 (total retained.amount) = CN¥80.00",
         "2025年1月签约批次：5 份合同中保留 4 份（80%）；条件：retention >= 80%；"
         "规则“retention”奖金 1% of 8,000.00 (total retained.amount) = ¥80.00",
     ),
     "penalty": (
         lambda: worked_line("E7", "penalty", "R1", "2025-03"), "-96.00",
-        "because first survey.score < 70; Dissatisfaction penalty 10% of 960.00"
+        "because first survey.score < 70; dissatisfaction penalty 10% of 960.00"
         " (commission base) = CN¥96.00",
         "条件：first survey.score < 70；规则“dissatisfaction”扣款 10% of 960.00"
         " (commission base) = ¥96.00",
     ),
     "referral": (
         lambda: worked_line("E10", "referral", "R1", "2025-01"), "37.07",
-        "because new customer; Referral 3% of 1,235.50 (contract.amount)"
+        "because new customer; referral 3% of 1,235.50 (contract.amount)"
         " = 37.065 → CN¥37.07",
         "条件：new customer；推荐奖励 3% of 1,235.50 (contract.amount) = 37.065 → ¥37.07",
     ),
     "commission in JPY": (
         lambda: jpy_line("commission"), "9877",
-        "Base rate 8% x ¥123,457 = ¥9,877",
+        "base rate 8% x ¥123,457 = ¥9,877",
         "规则“base”费率 8% × JP¥123,457 = JP¥9,877",
     ),
     "override in JPY": (
         lambda: jpy_line("override"), "494",
-        "Managers override, level 1: 5% of R1's ¥9,877 = ¥494",
+        "managers override, level 1: 5% of R1's ¥9,877 = ¥494",
         "规则“managers”管理提成，第 1 级：R1 的 JP¥9,877 × 5% = JP¥494",
     ),
     "adjustment": (
@@ -176,7 +176,7 @@ def test_line_text_both_languages(case: str) -> None:
 
 def test_plain_text_unchanged_without_lang() -> None:
     line = worked_line("E1", "installment", "R1", "2025-01")
-    assert line.explain() == ("Base rate 8% (new customer) x 12,000.00 = 960.00;"
+    assert line.explain() == ("base rate 8% (new customer) x 12,000.00 = 960.00;"
                               " installment 1 of 12, due 2025-01-15")
 
 
@@ -184,7 +184,7 @@ STEP_CASES = {
     "payment": (
         explain.payment_step("collected", "10%", None, Decimal("10000.00"),
                              Decimal("1000.0000"), "P1", "P1", "CNY"),
-        "Collected rate 10% x CN¥10,000.00 (payment P1) = 1,000.00",
+        "collected rate 10% x CN¥10,000.00 (payment P1) = 1,000.00",
         "规则“collected”费率 10% × ¥10,000.00（付款 P1）= 1,000.00",
     ),
     "payment reversed by a refund": (
@@ -206,13 +206,13 @@ STEP_CASES = {
     "marginal tier": (
         explain.tier_step("marginal", "marginal", "8%", Decimal("70000.00"),
                           Decimal("4100.0000"), "CNY"),
-        "Marginal tiers (marginal) on the period total CN¥70,000.00,"
+        "marginal tiers (marginal) on the period total CN¥70,000.00,"
         " each band at its own rate = 4,100.00",
         "规则“marginal”阶梯（超额累进），本期累计 ¥70,000.00，各档按各自费率 = 4,100.00",
     ),
     "flat tier": (
         explain.tier_step("flat", "flat", "8%", Decimal("70000.00"), Decimal("5600.00"), "JPY"),
-        "Flat tiers (flat) on the period total ¥70,000, all of it at 8% = 5,600",
+        "flat tiers (flat) on the period total ¥70,000, all of it at 8% = 5,600",
         "规则“flat”阶梯（全额），本期累计 JP¥70,000，全额按 8% = 5,600",
     ),
     "respread": (

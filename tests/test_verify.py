@@ -102,7 +102,7 @@ def test_comment_only_plan_change() -> None:
     (lambda d: d["lines"].pop(),
      "lines: 3 items stored, 4 recomputed"),
     (lambda d: d["lines"][0].update(text="paid by hand"),
-     'lines[0].text: stored "paid by hand", recomputed "Base rate 8%'),
+     'lines[0].text: stored "paid by hand", recomputed "base rate 8%'),
 ])
 def test_first_difference_paths(change, expected: str) -> None:  # type: ignore[no-untyped-def]
     stored = stored_result()

@@ -111,7 +111,7 @@ def test_installment_explanation(reference_plan) -> None:  # type: ignore[no-unt
 
     third = [line for line in result.lines if line.kind == "installment"][2]
     assert third.explain() == (
-        "Base rate 8% (new customer) x 12,000.00 = 960.00; installment 3 of 12, due 2025-03-15"
+        "base rate 8% (new customer) x 12,000.00 = 960.00; installment 3 of 12, due 2025-03-15"
     )
     assert third.explanation[0].values == (
         ("rule", "base"), ("rate", "8%"), ("condition", "new customer"),

@@ -32,7 +32,7 @@ from commission_engine import (
     load_plan,
     load_records,
 )
-from commission_engine.records import RecordSet
+from commission_engine.records import MAX_YEAR, MIN_YEAR, RecordSet, is_accepted_timestamp
 
 # The columns read from each table, as the record fields they become. Only
 # what the engine needs is selected, so personal data never leaves the database.
@@ -193,6 +193,43 @@ def sync(connection: sqlite3.Connection, plan: Plan, as_of: datetime) -> dict[st
         }
 
 
+def parse_as_of(parser: argparse.ArgumentParser, text: str) -> datetime:
+    """Read --as-of as the commission-engine command does; exit 2 when it is wrong."""
+    try:
+        as_of = datetime.fromisoformat(text)
+    except ValueError:
+        parser.error(f"--as-of {text!r} is not an ISO 8601 timestamp;"
+                     " write it like 2025-06-30T23:59:59+08:00")
+    if as_of.tzinfo is None:
+        parser.error(f"--as-of {text!r} has no UTC offset; add one, such as +08:00")
+    if not is_accepted_timestamp(text):
+        parser.error(f"--as-of {text!r} is not in the accepted ISO 8601 form (a calendar date,"
+                     " T, the time and an offset); write it like 2025-06-30T23:59:59+08:00")
+    if not MIN_YEAR <= as_of.year <= MAX_YEAR:
+        parser.error(f"--as-of {text!r} is out of range; use a year from {MIN_YEAR} to {MAX_YEAR}")
+    return as_of
+
+
+class PlanFileError(Exception):
+    """A plan file that exists but is not text: exit status 1."""
+
+
+def read_plan(parser: argparse.ArgumentParser, path: str) -> Plan:
+    """Load the plan file, exiting with status 2 when it cannot be read.
+
+    Raise ``PlanFileError`` for a file that is not UTF-8 and ``PlanError``
+    for a plan with errors.
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise PlanFileError(f"cannot read {path}: the file is not UTF-8 text;"
+                            " save the plan as UTF-8") from None
+    except OSError as exc:
+        parser.error(f"cannot read the plan {path}: {exc.strerror or exc}; check the path")
+    return load_plan(text, path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("database", help="the SQLite database (see schema.sql and seed.py)")
@@ -200,17 +237,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--as-of", required=True, metavar="TIMESTAMP",
                         help="evaluate as seen at this ISO 8601 time with a UTC offset")
     args = parser.parse_args(argv)
-    as_of = datetime.fromisoformat(args.as_of)
-    if as_of.tzinfo is None:
-        parser.error(f"--as-of {args.as_of!r} has no UTC offset; add one, such as +08:00")
+    as_of = parse_as_of(parser, args.as_of)
     if not Path(args.database).is_file():
         parser.error(f"{args.database}: no such database; create it with seed.py")
+    try:
+        plan = read_plan(parser, args.plan)
+    except (CommissionError, PlanFileError) as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 1
     connection = sqlite3.connect(args.database)
     try:
-        plan = load_plan(Path(args.plan).read_text(encoding="utf-8"), args.plan)
         changes = sync(connection, plan, as_of)
     except CommissionError as exc:
         sys.stderr.write(f"{exc}\n")
+        return 1
+    except sqlite3.DatabaseError as exc:
+        # A file that is not SQLite, or a database without the tables of schema.sql.
+        sys.stderr.write(f"cannot read the database {args.database}: {exc};"
+                         " pass a database created with schema.sql (see seed.py)\n")
         return 1
     finally:
         connection.close()

@@ -150,6 +150,7 @@ class _Checker:
                        f" {self.limits.max_rules} (max_rules)", extra.pos,
                        "split the plan into smaller plans; " + raise_hint("max_rules"))
             raise PlanError(tuple(sorted(self.diagnostics, key=lambda d: (d.line, d.column))))
+        self.check_reserved_names()
         currency = self.check_settings()
         self.check_exchange_rates(currency)
         rounding = self.plan.rounding or DEFAULT_ROUNDING
@@ -635,6 +636,18 @@ class _Checker:
             self.error(f"a {what} of {amount} has more decimals than {currency} allows"
                        f" ({money.minor_digits(currency)})", pos,
                        f"round the amount to the minor unit of {currency}")
+
+    def check_reserved_names(self) -> None:
+        """Reject rule, quota and alert names that start with two underscores."""
+        named = [*((_kind_word(rule), rule) for rule in self.plan.rules),
+                 *(("quota", quota) for quota in self.plan.quotas),
+                 *(("alert", alert) for alert in self.plan.alerts)]
+        for kind, node in named:
+            if node.name.startswith("__"):
+                plain = node.name.strip("_") or kind
+                self.error(f"{kind} name {node.name!r} starts with two underscores, which are"
+                           " reserved", node.name_pos,
+                           f"rename it without the leading underscores, such as {plain!r}")
 
     # ---- quotas
 
@@ -1173,22 +1186,33 @@ def _range_overlap(first: t.Effective | None,
     return start, end
 
 
+# The expression nodes that are a level of nesting: a sign or not, an
+# operator or comparison, "is set", "in", and "count of ... where".
+_LEVELS = (t.Unary, t.Binary, t.IsSet, t.InList, t.Count)
+
+
 def _deepest(plan: t.PlanTree, max_nesting: int) -> t.Pos | None:
-    """Return where an expression nests past ``max_nesting``, found without recursion."""
-    stack: list[tuple[object, int]] = [
-        (item, 0) for item in (*plan.rules, *plan.invariants, *plan.quotas)]
+    """Return the outermost expression that nests past ``max_nesting`` levels, without recursion.
+
+    Only the nodes in ``_LEVELS`` count, so ``-1`` is one level and an
+    expression of exactly ``max_nesting`` levels is allowed.
+    """
+    stack: list[tuple[object, int, t.Pos | None]] = [
+        (item, 0, None) for item in (*plan.rules, *plan.invariants, *plan.quotas)]
     walked = _DEEPEST_WALKED
     known = _WALK_SLOTS
     while stack:
-        node, depth = stack.pop()
-        if depth > max_nesting:
-            pos = getattr(node, "pos", None)
-            return pos if isinstance(pos, t.Pos) else plan.pos
+        node, depth, outermost = stack.pop()
+        if isinstance(node, _LEVELS):
+            depth += 1
+            if outermost is None:
+                outermost = node.pos
+            if depth > max_nesting:
+                return outermost
         kind = type(node)
         slots = known.get(kind)
         if slots is None:
             slots = _walk_slots(kind)
-        below = depth + 1
         for name in slots:
             child = getattr(node, name)
             children = child if isinstance(child, tuple) else (child,)
@@ -1199,7 +1223,7 @@ def _deepest(plan: t.PlanTree, max_nesting: int) -> t.Pos | None:
                     walk = walked[kind] = (hasattr(kind, "__slots__")
                                            and not issubclass(kind, (t.Pos, str)))
                 if walk:
-                    stack.append((item, below))
+                    stack.append((item, depth, outermost))
     return None
 
 

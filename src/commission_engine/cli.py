@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import io
 import json
 import os
 import sys
+import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -25,7 +28,7 @@ from .explain import show_money
 from .jsonl import load_jsonl, parse_jsonl, reject_constant
 from .limits import DEFAULT_LIMITS, Limits, raise_hint
 from .localize import LANGUAGES
-from .records import MAX_YEAR, MIN_YEAR, RecordSet
+from .records import MAX_YEAR, MIN_YEAR, RecordSet, is_accepted_timestamp
 from .results import Result
 
 __all__ = ["main"]
@@ -78,6 +81,11 @@ def _parse_as_of(text: str | None) -> tuple[datetime, bool]:
     if moment.tzinfo is None:
         written = text if "T" in text else f"{text}T00:00:00"
         raise _UsageError(f"--as-of {text!r} has no UTC offset; add one, such as {written}+08:00")
+    if not is_accepted_timestamp(text):
+        # fromisoformat also reads ISO week dates and basic forms, which records reject.
+        raise _UsageError(
+            f"--as-of {text!r} is not in the accepted ISO 8601 form (a calendar date, T, the"
+            " time and an offset); write it like 2025-06-30T00:00:00+08:00")
     if not MIN_YEAR <= moment.year <= MAX_YEAR:
         raise _UsageError(f"--as-of {text!r} is out of range; use a year from {MIN_YEAR} to {MAX_YEAR}")
     return moment, False
@@ -225,18 +233,18 @@ def _command_statement(args: argparse.Namespace) -> int:
     folder = Path(args.output_dir)
     if not folder.is_dir():
         raise _UsageError(f"--output-dir {args.output_dir}: no such folder; create it first")
-    for payslip in payslips:
+    for payslip, name in zip(payslips, _file_names(payslips, args.format)):
         if args.format == "csv":
             text = payslip_csv((payslip,))
         elif args.format == "json":
             text = json.dumps(payslip.to_dict(), ensure_ascii=False, indent=1) + "\n"
         else:
             text = payslip_html(payslip)
-        name = _file_name(payslip.statement.payee, payslip.statement.period, args.format)
         try:
             (folder / name).write_text(text, encoding="utf-8")
         except OSError as exc:
-            raise _UsageError(f"cannot write {folder / name}: {exc.strerror}") from None
+            raise _InputError(f"cannot write {folder / name}: {exc.strerror or exc};"
+                              " check that the folder is writable and has free space") from None
     sys.stdout.write(f"wrote {_count(len(payslips), 'payslip')} to {args.output_dir}\n")
     return 0
 
@@ -250,13 +258,60 @@ def _selection(args: argparse.Namespace) -> str:
     return " and ".join(parts) if parts else "the records"
 
 
-def _file_name(payee: str, period: str, suffix: str) -> str:
-    # Ids may contain any printable character. Letters, digits, "-" and "_"
-    # are kept and every other character is written as its code point, so two
-    # payees never share a file and no id can name another folder.
-    safe = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else f"~{ord(c):x}~"
-                   for c in payee)
-    return f"{safe}-{period}.{suffix}"
+# ext4 takes file names of up to 255 bytes, and APFS and NTFS take 255
+# characters, so a name of at most 255 bytes of UTF-8 fits all three.
+MAX_FILE_NAME_BYTES = 255
+# Hex digits of the SHA-256 of the payee id that end a shortened name.
+_HASH_DIGITS = 12
+
+
+def _file_name(payee: str, period: str, suffix: str, hashed: bool = False) -> str:
+    """Return the payslip file name ``PAYEE-PERIOD.SUFFIX`` for a payee id.
+
+    Letters and digits of any script, "-" and "_" are kept. Every other
+    character, "~" included, is written as ``~HEX~`` (its code point), so two
+    payees never share a name and no id can name another folder or a name
+    that Windows, macOS or Linux rejects. A name longer than 255 bytes in
+    UTF-8, or any name when ``hashed``, keeps the start of the id and ends it
+    with ``~-`` and a hash of the whole id, so it stays distinct.
+    """
+    units = [c if c.isalnum() or c in "-_" else f"~{ord(c):x}~" for c in payee]
+    tail = f"-{period}.{suffix}"
+    name = "".join(units) + tail
+    if not hashed and len(name.encode("utf-8")) <= MAX_FILE_NAME_BYTES:
+        return name
+    digest = hashlib.sha256(payee.encode("utf-8", "surrogatepass")).hexdigest()[:_HASH_DIGITS]
+    marker = f"~-{digest}"
+    budget = MAX_FILE_NAME_BYTES - len((marker + tail).encode("utf-8"))
+    prefix: list[str] = []
+    used = 0
+    for unit in units:
+        size = len(unit.encode("utf-8"))
+        if used + size > budget:
+            break
+        prefix.append(unit)
+        used += size
+    return "".join(prefix) + marker + tail
+
+
+def _file_names(payslips: Sequence[Any], suffix: str) -> list[str]:
+    """Return a file name for each payslip, distinct even where case is ignored.
+
+    Windows and macOS compare names without case and, on macOS, without
+    Unicode normalization, so "R1" and "r1" would share a file. Names equal
+    under that comparison end with the hash of their payee id instead.
+    """
+    names = [_file_name(p.statement.payee, p.statement.period, suffix) for p in payslips]
+    folded = Counter(_folded(name) for name in names)
+    return [
+        _file_name(p.statement.payee, p.statement.period, suffix, hashed=True)
+        if folded[_folded(name)] > 1 else name
+        for p, name in zip(payslips, names)
+    ]
+
+
+def _folded(name: str) -> str:
+    return unicodedata.normalize("NFD", unicodedata.normalize("NFD", name).casefold())
 
 
 def _command_verify(args: argparse.Namespace) -> int:

@@ -72,7 +72,7 @@ from .errors import EvaluationError, Problem, RecordError
 from .evaluate import _check_currencies, _explain_conversions, _guard, _line_key, _Run
 from .progress import PayeeProgress, assemble
 from .quotas import QuotaBook, measure_quotas
-from .records import RecordSet, _Collector, _Record, load_records
+from .records import RecordSet, _Collector, _Record, check_as_of, json_repr, load_records
 from .results import PayoutLine, Result, Statement, build_statements, records_digest
 from .revisions import revision_of
 
@@ -157,7 +157,7 @@ class Engine:
         if not isinstance(plan, CompiledPlan):
             msg = f"plan must be a Plan from load_plan(...), not {type(plan).__name__}"
             raise TypeError(msg)
-        _check_as_of(as_of)
+        check_as_of(as_of)
         self.plan = plan
         self.as_of = as_of
         self.rounding = rounding or plan.rounding
@@ -476,10 +476,20 @@ class Engine:
             position = removals[index]
             key = _removal_key(item)
             label = _label(key)
-            if key[0] not in (*TABLES, "target"):
+            if not isinstance(key[0], str) or key[0] not in (*TABLES, "target"):
                 collector.add(position, None, "type", f"cannot remove {item!r}: no such record type",
                               "name it as {'type': 'payment', 'id': 'P1'} or ('payment', 'P1')")
-            elif key in seen:
+                continue
+            part = _non_text_part(key)
+            if part is not None:
+                # A list or object cannot be looked up; report it instead.
+                name, value = part
+                collector.add(position, None, name,
+                              f"cannot remove {item!r}: the {name} {json_repr(value)} is not text",
+                              "name the record by its text fields, such as"
+                              " {'type': 'payment', 'id': 'P1'}")
+                continue
+            if key in seen:
                 collector.add(position, label, "id", f"{label} is changed twice in one update,"
                               f" also at {seen[key]}", "change each record once per update")
             elif self._store.get(key) is None:
@@ -1118,16 +1128,6 @@ def _version_of(line: PayoutLine) -> str | None:
     return None
 
 
-def _check_as_of(as_of: Any) -> None:
-    if not isinstance(as_of, datetime):
-        msg = (f"as_of must be a datetime, not {type(as_of).__name__};"
-               " use datetime.fromisoformat('2025-06-30T00:00:00+08:00')")
-        raise TypeError(msg)
-    if as_of.tzinfo is None or as_of.utcoffset() is None:
-        msg = f"as_of {as_of.isoformat()} has no UTC offset; pass an aware datetime"
-        raise EvaluationError(msg)
-
-
 def _empty_record_set(store: RecordStore) -> RecordSet:
     # Reps and customers are reference data, always visible, so the visible
     # set shares the store's tables; the rest is filled per contract.
@@ -1234,6 +1234,17 @@ def _reworded(error: RecordError, positions: Sequence[str],
             problems.append(problem)
     problems.sort(key=lambda p: order.get(p.position, len(order)))
     return RecordError(tuple(problems), error.omitted)
+
+
+def _non_text_part(key: RecordKey) -> tuple[str, Any] | None:
+    """Return the first field of a removal key that is not text, with its value."""
+    record_type, ident = key
+    if record_type == "target":
+        parts = ident if isinstance(ident, tuple) else (ident, None, None)
+        named = zip(("rep", "period", "metric"), parts)
+    else:
+        named = iter((("id", ident),))
+    return next(((name, value) for name, value in named if not isinstance(value, str)), None)
 
 
 def _label(key: RecordKey) -> str:

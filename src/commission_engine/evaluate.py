@@ -38,7 +38,7 @@ from .draws import draw_balances, draw_lines
 from .errors import EvaluationError, Problem, RecordError
 from .limits import raise_hint
 from .quotas import Attainment, QuotaBook, measure_quotas
-from .records import Contract, Payment, RecordSet, Refund, Rep
+from .records import Contract, Payment, RecordSet, Refund, Rep, check_as_of
 from .results import PayoutLine, Result, build_statements
 
 __all__ = ["attainments", "evaluate"]
@@ -92,13 +92,7 @@ def _check_call(records: RecordSet, as_of: datetime) -> None:
         msg = (f"records must be a RecordSet, not {type(records).__name__};"
                " validate them first with load_records(...)")
         raise TypeError(msg)
-    if not isinstance(as_of, datetime):
-        msg = (f"as_of must be a datetime, not {type(as_of).__name__};"
-               " use datetime.fromisoformat('2025-06-30T00:00:00+08:00')")
-        raise TypeError(msg)
-    if as_of.tzinfo is None or as_of.utcoffset() is None:
-        msg = f"as_of {as_of.isoformat()} has no UTC offset; pass an aware datetime"
-        raise EvaluationError(msg)
+    check_as_of(as_of)
 
 
 def _evaluate(plan: CompiledPlan, records: RecordSet, as_of: datetime, mode: str,

@@ -142,7 +142,7 @@ def rate_step(rule: str, percent: str, label: str | None, base: Decimal, commiss
               currency: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     """Explain the rate chosen and the commission it gives, rounded once."""
     reason = f" ({label})" if label else ""
-    text = (f"{rule.capitalize()} rate {percent}{reason} x {show_money(base, currency)}"
+    text = (f"{rule} rate {percent}{reason} x {show_money(base, currency)}"
             f" = {show_money(commission, currency)}")
     values = (("rule", rule), ("rate", percent), ("condition", label or ""),
               ("base", money.format_amount(base, currency)),
@@ -198,7 +198,7 @@ def amount_step(kind: str, rule: str, formula: str, exact: Decimal, rounded: Dec
 
     ``formula`` is the amount's expression with its values filled in.
     """
-    title = kind.capitalize() if rule == kind else f"{rule.capitalize()} {kind}"
+    title = rule if rule == kind else f"{rule} {kind}"
     if exact != rounded:
         tail = f" = {format(exact.normalize(), 'f')} -> {show_money(rounded, currency)}"
     else:
@@ -229,7 +229,7 @@ def payment_step(rule: str, percent: str, label: str | None, base: Decimal, exac
     reason = f" ({label})" if label else ""
     exact_text = format(exact, "f")
     if record_id == payment_id:
-        text = (f"{rule.capitalize()} rate {percent}{reason} x {show_money(base, currency)}"
+        text = (f"{rule} rate {percent}{reason} x {show_money(base, currency)}"
                 f" (payment {payment_id}) = {exact_text}")
     else:
         text = (f"refund {record_id} reverses {show_money(base, currency)} of payment"
@@ -280,7 +280,7 @@ def tier_step(rule: str, mode: str, percent: str, total: Decimal, exact: Decimal
               currency: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     """Explain the tiered commission on a period's running total."""
     how = "each band at its own rate" if mode == "marginal" else f"all of it at {percent}"
-    text = (f"{rule.capitalize()} tiers ({mode}) on the period total"
+    text = (f"{rule} tiers ({mode}) on the period total"
             f" {show_money(total, currency)}, {how} = {format(exact, 'f')}")
     values = (("rule", rule), ("mode", mode), ("tier", percent),
               ("total", money.format_amount(total, currency)), ("exact", format(exact, "f")))
@@ -306,7 +306,7 @@ def adjustment_step(period: str, kind: str, sources: tuple[str, ...], paid: Deci
 def override_step(rule: str, level: int, percent: str, payee: str, base: Decimal, amount: Decimal,
                   currency: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     """Explain a manager's override of one of a payee's lines."""
-    text = (f"{rule.capitalize()} override, level {level}: {percent} of {payee}'s"
+    text = (f"{rule} override, level {level}: {percent} of {payee}'s"
             f" {show_money(base, currency)} = {show_money(amount, currency)}")
     values = (("rule", rule), ("level", str(level)), ("rate", percent), ("payee", payee),
               ("base", money.format_amount(base, currency)),
@@ -444,7 +444,7 @@ def count_tier_step(rule: str, mode: str, percent: str, count: int, total: Decim
         how = f"all of the period total {show_money(total, currency)} at {percent}"
     else:
         how = f"each record at the rate of its place, this one at {percent}"
-    text = (f"{rule.capitalize()} tiers by count ({mode}): {count} records in the period, {how}"
+    text = (f"{rule} tiers by count ({mode}): {count} records in the period, {how}"
             f" = {format(exact, 'f')}")
     values = (("rule", rule), ("mode", mode), ("tier", percent), ("count", str(count)),
               ("total", money.format_amount(total, currency)), ("exact", format(exact, "f")))

@@ -20,7 +20,7 @@ from .localize import formatter
 from .payslip_text import kind_name
 from .periods import shift_period
 from .quotas import Attainment
-from .results import PayoutLine, Result, Statement
+from .results import PayoutLine, Result, Statement, utc_instant
 
 __all__ = ["HISTORY_MONTHS", "Payslip", "Progress", "build_payslip", "build_payslips",
            "payslip_csv"]
@@ -186,7 +186,7 @@ def payslip_csv(payslips: tuple[Payslip, ...]) -> str:
             writer.writerow([
                 _cell(line.payee), line.period, line.kind, kind_name(line.kind, payslip.lang),
                 _cell(line.rule), money.format_amount(line.amount, line.currency),
-                line.currency, line.due.isoformat(), _cell(" ".join(line.sources)),
+                line.currency, utc_instant(line.due), _cell(" ".join(line.sources)),
                 _cell(payslip.line_text(line)),
             ])
         writer.writerow([_cell(statement.payee), statement.period, "total", "", "",

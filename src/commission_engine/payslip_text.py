@@ -67,7 +67,7 @@ def _percent_of(share: Decimal) -> str:
 def _en_rate(f: Formatter, rule: str, percent: str, label: str | None, base: Decimal,
              commission: Decimal, currency: str) -> str:
     reason = f" ({label})" if label else ""
-    return (f"{rule.capitalize()} rate {percent}{reason} x {f.money(base, currency)}"
+    return (f"{rule} rate {percent}{reason} x {f.money(base, currency)}"
             f" = {f.money(commission, currency)}")
 
 
@@ -96,7 +96,7 @@ def _en_condition(f: Formatter, label: str) -> str:
 
 def _en_amount(f: Formatter, kind: str, rule: str, formula: str, exact: Decimal,
                rounded: Decimal, currency: str) -> str:
-    title = kind.capitalize() if rule == kind else f"{rule.capitalize()} {kind}"
+    title = rule if rule == kind else f"{rule} {kind}"
     return f"{title} {formula}{_rounding_tail(f, exact, rounded, currency)}"
 
 
@@ -118,7 +118,7 @@ def _en_payment(f: Formatter, rule: str, percent: str, label: str | None, base: 
         return (f"refund {record_id} reverses {f.money(base, currency)} of payment {payment_id}"
                 f" at its rate {percent}: {f.exact(exact, currency)}")
     reason = f" ({label})" if label else ""
-    return (f"{rule.capitalize()} rate {percent}{reason} x {f.money(base, currency)}"
+    return (f"{rule} rate {percent}{reason} x {f.money(base, currency)}"
             f" (payment {payment_id}) = {f.exact(exact, currency)}")
 
 
@@ -141,7 +141,7 @@ def _en_split(f: Formatter, payee: str, share: Decimal, whole: Decimal, part: De
 def _en_tier(f: Formatter, rule: str, mode: str, percent: str, total: Decimal,
              exact: Decimal, currency: str) -> str:
     method = "each band at its own rate" if mode == "marginal" else f"all of it at {percent}"
-    return (f"{rule.capitalize()} tiers ({mode}) on the period total"
+    return (f"{rule} tiers ({mode}) on the period total"
             f" {f.money(total, currency)}, {method} = {f.exact(exact, currency)}")
 
 
@@ -155,7 +155,7 @@ def _en_adjustment(f: Formatter, period: str, kind: str, sources: tuple[str, ...
 
 def _en_override(f: Formatter, rule: str, level: int, percent: str, payee: str,
                  base: Decimal, amount: Decimal, currency: str) -> str:
-    return (f"{rule.capitalize()} override, level {level}: {percent} of {payee}'s"
+    return (f"{rule} override, level {level}: {percent} of {payee}'s"
             f" {f.money(base, currency)} = {f.money(amount, currency)}")
 
 
@@ -197,7 +197,7 @@ def _en_count_tier(f: Formatter, rule: str, mode: str, percent: str, count: int,
         method = f"all of the period total {f.money(total, currency)} at {percent}"
     else:
         method = f"each record at the rate of its place, this one at {percent}"
-    return (f"{rule.capitalize()} tiers by count ({mode}): {count} records in the period,"
+    return (f"{rule} tiers by count ({mode}): {count} records in the period,"
             f" {method} = {f.exact(exact, currency)}")
 
 

@@ -34,7 +34,7 @@ from . import money, periods
 from .compile import CompiledAlert, CompiledCommission, CompiledPlan, CompiledTiers
 from .errors import EvaluationError
 from .quotas import QuotaBook
-from .records import RecordSet, Rep
+from .records import RecordSet, Rep, check_as_of
 from .results import Result
 
 __all__ = [
@@ -190,6 +190,8 @@ def progress(plan: CompiledPlan, records: RecordSet, as_of: datetime,
     from .currency import convert
     from .evaluate import _check_currencies, _Run, evaluate
 
+    # A result passed in skips evaluate, so as_of is checked here too.
+    check_as_of(as_of)
     if result is None:
         result = evaluate(plan, records, as_of)
     conversions = _check_currencies(plan, records)

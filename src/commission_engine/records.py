@@ -35,7 +35,7 @@ from pydantic import (
 )
 
 from . import money
-from .errors import Problem, RecordError
+from .errors import EvaluationError, Problem, RecordError
 from .limits import DEFAULT_LIMITS, Limits, raise_hint
 from .revisions import apply_revisions
 
@@ -68,10 +68,35 @@ _TIME_TEXT = r"[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]{1,6})?)?"
 _OFFSET_TEXT = r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)"
 _TIMESTAMP_TEXT = re.compile(_DATE_TEXT + _TIME_TEXT + _OFFSET_TEXT)
 _LOCAL_TIME_TEXT = re.compile(_DATE_TEXT + f"(?P<time>{_TIME_TEXT})?")
+
+
+def is_accepted_timestamp(text: str) -> bool:
+    """Tell whether text is a timestamp in the form records take, such as 2025-06-30T00:00:00Z."""
+    return _TIMESTAMP_TEXT.fullmatch(text) is not None
 # Timestamps outside these years are typing mistakes, and calendar arithmetic
 # near year 1 or 9999 overflows Python's datetime.
 MIN_YEAR = 1900
 MAX_YEAR = 2200
+_AS_OF_EXAMPLE = "datetime.fromisoformat('2025-06-30T00:00:00+08:00')"
+
+
+def check_as_of(as_of: Any) -> None:
+    """Check an as-of time passed to the Python API: an aware datetime in the years allowed.
+
+    Raise ``TypeError`` for a value that is not a datetime, and
+    ``EvaluationError`` for a naive one or one outside the years 1900 to 2200,
+    the bound the command line and the records use.
+    """
+    if not isinstance(as_of, datetime):
+        msg = f"as_of must be a datetime, not {type(as_of).__name__}; use {_AS_OF_EXAMPLE}"
+        raise TypeError(msg)
+    if as_of.tzinfo is None or as_of.utcoffset() is None:
+        msg = f"as_of {as_of.isoformat()} has no UTC offset; pass an aware datetime"
+        raise EvaluationError(msg)
+    if not MIN_YEAR <= as_of.year <= MAX_YEAR:
+        msg = (f"as_of {as_of.isoformat()} is out of range: the year must be from {MIN_YEAR}"
+               f" to {MAX_YEAR}; pass a time within those years, such as {_AS_OF_EXAMPLE}")
+        raise EvaluationError(msg)
 
 
 class FieldError(ValueError):
@@ -371,7 +396,14 @@ PeriodText = Annotated[str, BeforeValidator(_parse_period), WithJsonSchema(
 CurrencyCode = Annotated[str, BeforeValidator(_parse_currency), WithJsonSchema(
     {"type": "string", "enum": list(money.known_currencies())})]
 # Ids are printed in statements and terminals: no control characters.
-Identifier = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
+# Ids exclude the characters of Unicode category Cc (C0, DEL and C1 controls)
+# and the bidirectional controls, which would reorder the text printed after
+# them. The pattern is written so that pydantic, Python and JSON Schema read it alike.
+_ID_FORBIDDEN = r"\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_ID_FORBIDDEN_TEXT = re.compile(f"[{_ID_FORBIDDEN}]")
+MAX_ID_CHARS = 200
+Identifier = Annotated[str, Field(min_length=1, max_length=MAX_ID_CHARS,
+                                  pattern=f"^[^{_ID_FORBIDDEN}]+$")]
 
 
 class _Record(BaseModel):
@@ -855,11 +887,16 @@ def _json_kind(value: Any) -> str:
     return type(value).__name__
 
 
+def _escape_controls(text: str) -> str:
+    """Write each character an id cannot contain as \\uXXXX, so a message prints it safely."""
+    return _ID_FORBIDDEN_TEXT.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+
+
 def _label(item: Mapping[str, Any]) -> str | None:
     record_type = item.get("type")
     record_id = item.get("id")
     if isinstance(record_type, str) and isinstance(record_id, str):
-        return f"{record_type} {record_id}"
+        return _escape_controls(f"{record_type} {record_id}")
     if isinstance(record_type, str) and record_type == "target":
         return f"target of {item.get('rep')} for {item.get('period')}"
     return None
@@ -877,6 +914,11 @@ def _translate(exc: ValidationError, items: Sequence[Any], positions: Sequence[s
         if kind == "union_tag_not_found":
             collector.add(positions[index], label, "type", "the record has no 'type' field",
                           f"add \"type\": one of {', '.join(RECORD_TYPES)}")
+        elif kind == "union_tag_invalid" and not isinstance(item.get("type"), str):
+            collector.add(positions[index], label, "type",
+                          f"{json_repr(item.get('type'))} is {_json_kind(item.get('type'))},"
+                          " not text",
+                          f"write the type as one quoted word: one of {', '.join(RECORD_TYPES)}")
         elif kind == "union_tag_invalid":
             collector.add(positions[index], label, "type",
                           f"unknown record type {item.get('type')!r}",
@@ -903,10 +945,16 @@ def _raw_keys(raw: Sequence[Any]) -> list[tuple[Any, Any]]:
     keys: list[tuple[Any, Any]] = []
     for item in raw:
         if type(item) is dict or isinstance(item, Mapping):
-            keys.append((item.get("type"), item.get("id")))
+            # Only text can be a type or id; a list or object in either field
+            # is reported by validation and must not be hashed here.
+            keys.append((_text_or_none(item.get("type")), _text_or_none(item.get("id"))))
         else:
             keys.append((None, None))
     return keys
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _check_duplicate_ids(
@@ -960,10 +1008,17 @@ def _describe_invalid(error: Any) -> str:
         return f"{value} is not true or false"
     if kind == "literal_error":
         return f"{value} is not one of the allowed values ({context.get('expected', '')})"
-    if kind in ("string_too_short", "string_too_long"):
-        return f"{value} has the wrong length: {error['msg'].lower()}"
+    if kind == "string_too_long":
+        # The value can be long, and the record's label already shows it.
+        return (f"the text is {len(error.get('input', ''))} characters long, more than the"
+                f" limit of {context.get('max_length', MAX_ID_CHARS)}")
+    if kind == "string_too_short":
+        return f"{value} is empty"
     if kind == "string_pattern_mismatch":
-        return f"{value} holds a control character (such as a newline or an escape)"
+        found = _ID_FORBIDDEN_TEXT.search(str(error.get("input", "")))
+        code = f"U+{ord(found.group()):04X}" if found else "a control character"
+        return (f"{_escape_controls(value)} contains {code}, a control character or"
+                " bidirectional control, which ids cannot contain")
     return f"{value} is invalid: {error['msg'].lower()}"
 
 
@@ -971,6 +1026,8 @@ def _fix_for(error: Any) -> str | None:
     kind = error["type"]
     if kind in ("int_type", "int_from_float", "int_parsing"):
         return "write a whole number without quotes, such as 12"
+    if kind in ("string_type",) and isinstance(error.get("input"), (list, tuple, Mapping)):
+        return "write one value in quotes, such as \"R1\", not a list or an object"
     if kind in ("string_type",):
         return "write it in quotes"
     if kind in ("bool_type", "bool_parsing"):
@@ -979,6 +1036,11 @@ def _fix_for(error: Any) -> str | None:
         return "use one of the listed values"
     if kind == "string_pattern_mismatch":
         return "remove the control characters from the id"
+    if kind == "string_too_long":
+        return (f"shorten it to {error.get('ctx', {}).get('max_length', MAX_ID_CHARS)} characters"
+                " or fewer, such as a short code, and keep longer text in a field such as name")
+    if kind == "string_too_short":
+        return "write at least one character"
     return None
 
 

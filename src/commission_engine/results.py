@@ -246,6 +246,11 @@ def _instant(moment: datetime) -> str:
     return moment.isoformat()
 
 
+def utc_instant(moment: datetime) -> str:
+    """Write an instant in UTC as ``2025-02-27T15:00:00+00:00``, so a column of them sorts as text."""
+    return moment.astimezone(timezone.utc).isoformat()
+
+
 StepParts = Callable[[Step], tuple[str, tuple[tuple[str, str], ...]]]
 
 
@@ -259,7 +264,7 @@ def _line_dict(line: PayoutLine, parts_of: StepParts) -> dict[str, Any]:
         "rule": line.rule,
         "amount": money.format_amount(line.amount, line.currency),
         "currency": line.currency,
-        "due": _instant(line.due),
+        "due": utc_instant(line.due),
         "sources": list(line.sources),
         "explanation": [{"step": step.code, "text": text, "values": dict(values)}
                         for step, (text, values) in zip(line.explanation, parts)],

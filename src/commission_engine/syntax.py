@@ -57,6 +57,9 @@ def grammar_text() -> str:
     return checkout.read_text(encoding="utf-8")
 
 
+_PARSE_LOCK = threading.RLock()
+
+
 @functools.cache
 def _parser() -> Lark:
     # No cache=True: lark's cache file has a predictable name in the temporary
@@ -316,15 +319,18 @@ def parse_partial(text: str, limits: Limits = DEFAULT_LIMITS) -> ParseOutcome:
         return ParseOutcome(None, (_too_long(text, limits),), frozenset())
     lines = text.split("\n")
     source = text if text.endswith("\n") else text + "\n"
-    outcome = _parse_one_pass(source, lines, limits)
-    if outcome is not None:
-        return outcome
-    try:
-        lark_tree = _parser().parse(source, start="start")
-    except (UnexpectedInput, DedentError):
-        return _parse_pieces(lines, limits)
-    except RecursionError:
-        return ParseOutcome(None, (_too_deep(lines, limits),), frozenset())
+    # The one parser's indenter keeps its state on itself while it parses, so
+    # threads (such as Dask's workers) take turns.
+    with _PARSE_LOCK:
+        outcome = _parse_one_pass(source, lines, limits)
+        if outcome is not None:
+            return outcome
+        try:
+            lark_tree = _parser().parse(source, start="start")
+        except (UnexpectedInput, DedentError):
+            return _parse_pieces(lines, limits)
+        except RecursionError:
+            return ParseOutcome(None, (_too_deep(lines, limits),), frozenset())
     if _lark_depth(lark_tree) > _max_lark_depth(limits):
         return ParseOutcome(None, (_too_deep(lines, limits),), frozenset())
     builder = _TreeBuilder(lines, limits=limits)
