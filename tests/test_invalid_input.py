@@ -292,6 +292,16 @@ def test_float_amount_api() -> None:
     assert "or as a Decimal" in problem.fix
 
 
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_nonfinite_float_fix_is_a_number(value: float) -> None:
+    rows = base_records()
+    rows[2]["amount"] = value
+
+    problem, = load_error(rows).problems
+
+    assert problem.fix == 'pass it as a string such as "12000.00" or as a Decimal'
+
+
 def test_string_and_decimal_accepted() -> None:
     """Check that the string and Decimal forms the float message recommends do load."""
     for amount in ("12000.50", Decimal("12000.50")):

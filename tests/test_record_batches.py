@@ -251,3 +251,18 @@ def test_correction_from_cli(tmp_path: Path) -> None:
     assert completed.returncode == 0, completed.stderr
     lines = json.loads(completed.stdout)["lines"]
     assert lines[0]["amount"] == "40.00"
+
+
+def test_huge_integer_names_line_and_fix() -> None:
+    text = ('{"type": "rep", "id": "R1", "name": "x", "timezone": "Asia/Shanghai",'
+            ' "kind": "staff", "team": "T", "region": "x", "manager": null}\n'
+            '{"type": "payment", "id": "P1", "contract": "K1", "amount": ' + "9" * 5000
+            + ', "paid_at": "2025-01-01T10:00:00+08:00"}\n')
+
+    with pytest.raises(RecordError) as caught:
+        load_jsonl(text)
+
+    problem, = caught.value.problems
+    assert problem.position == "line 2"
+    assert problem.message == "not valid JSON: a number on this line has more than 4,300 digits"
+    assert "set_int_max_str_digits" not in (problem.fix or "")

@@ -103,6 +103,13 @@ def _parse_line(line: str, number: int, limits: Limits) -> Any:
         return Problem(position, None, None, f"not valid JSON: {detail}",
                        "write one JSON object per line")
     except ValueError as exc:
+        if "integer string conversion" in str(exc):
+            # Python refuses to read integers of more than 4,300 digits; no
+            # amount, score or count of a record comes near that.
+            return Problem(position, None, None,
+                           "not valid JSON: a number on this line has more than 4,300 digits",
+                           "check the line for a pasted or corrupted number; amounts have at"
+                           f" most {limits.max_amount_digits} digits before the point")
         return Problem(position, None, None, f"not valid JSON: {exc}",
                        "write one JSON object per line, with numbers as digits")
     if "\\ud" in line.lower() and _has_lone_surrogate(value):

@@ -12,6 +12,7 @@ import bisect
 import functools
 import gc
 import json
+import math
 import operator
 import re
 from collections import defaultdict
@@ -138,9 +139,10 @@ def _parse_money(value: Any, info: ValidationInfo) -> Decimal:
         raise FieldError(f"amount {value!r} is a boolean, not a number",
                          'write the amount as a string such as "12000.00"')
     elif isinstance(value, float):
+        example = f"{value:.2f}" if math.isfinite(value) else "12000.00"
         raise FieldError(
             f"amount {value!r} is a float, which cannot hold cents exactly",
-            f'pass it as a string such as "{value:.2f}" or as a Decimal',
+            f'pass it as a string such as "{example}" or as a Decimal',
         )
     elif isinstance(value, int):
         amount = Decimal(value)
