@@ -364,3 +364,10 @@ def test_money_text_round_trips(units: int, currency: str, lang: str) -> None:
     fraction = number.partition(".")[2]
     assert len(fraction) == digits
     assert text.startswith("-") == (units < 0)
+
+
+def test_plain_amount_groups_both_sides() -> None:
+    step = explain.amount_step("bonus", "bonus", "1% of 959,260.00", Decimal("9592.6"),
+                               Decimal("9593"), "JPY")
+
+    assert step.text == "bonus 1% of 959,260.00 = 9,592.6 -> 9,593"

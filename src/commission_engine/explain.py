@@ -200,7 +200,7 @@ def amount_step(kind: str, rule: str, formula: str, exact: Decimal, rounded: Dec
     """
     title = rule if rule == kind else f"{rule} {kind}"
     if exact != rounded:
-        tail = f" = {format(exact.normalize(), 'f')} -> {show_money(rounded, currency)}"
+        tail = f" = {show_money(exact, currency)} -> {show_money(rounded, currency)}"
     else:
         tail = f" = {show_money(rounded, currency)}"
     values = (("rule", rule), ("kind", kind), ("formula", formula),
