@@ -242,27 +242,6 @@ def _reversed(selection: _Selection, paid: Decimal, refunded: Decimal) -> Decima
     return selection.commission * refunded / paid
 
 
-def _grouped(events: list[reversals.Paid | reversals.Reversal]
-             ) -> Iterator[tuple[datetime, Payment | Refund, list[tuple[Payment, Decimal]]]]:
-    """Yield each payment alone, and the consecutive reversals of one refund together."""
-    index = 0
-    while index < len(events):
-        event = events[index]
-        if isinstance(event, reversals.Paid):
-            yield event.moment, event.payment, [(event.payment, event.payment.amount)]
-            index += 1
-            continue
-        parts = []
-        while index < len(events):
-            part = events[index]
-            if not (isinstance(part, reversals.Reversal) and part.refund is event.refund
-                    and part.moment == event.moment):
-                break
-            parts.append((part.payment, part.amount))
-            index += 1
-        yield event.moment, event.refund, parts
-
-
 @contextmanager
 def _guard(rule: str, subject: str) -> Iterator[None]:
     """Turn arithmetic that cannot be done exactly into an error naming the rule."""
@@ -853,14 +832,15 @@ class _Run:
         running: dict[str, Decimal] = {}
         paid: dict[str, Decimal] = {}
         out = []
-        for moment, record, parts in _grouped(reversals.allocate(payments, refunds)):
+        for movement in reversals.allocate(payments, refunds):
             changes: dict[str, list[tuple[Payment, Decimal, _Selection]]] = {}
-            for payment, amount in parts:
+            for payment, amount in movement.parts:
                 selection = priced[payment.id]
                 if selection is not None:
                     changes.setdefault(selection.payee.id, []).append((payment, amount, selection))
             for portions in changes.values():
-                line = self.payment_line(rule, contract, moment, record, portions, running, paid)
+                line = self.payment_line(rule, contract, movement.moment, movement.record,
+                                         portions, running, paid)
                 if line is not None:
                     out.append(line)
         return out

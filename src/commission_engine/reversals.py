@@ -17,33 +17,29 @@ from decimal import Decimal
 
 from .records import Payment, Refund
 
-__all__ = ["Paid", "Reversal", "allocate"]
+__all__ = ["Movement", "allocate"]
 
 
 @dataclass(frozen=True, slots=True)
-class Paid:
-    """A payment arriving."""
+class Movement:
+    """A payment arriving, or the part of one refund taken back at ``moment``.
+
+    ``parts`` pairs each payment the record moves with the amount it moves:
+    the payment itself with its whole amount, or the payments a refund
+    reverses, latest first.
+    """
 
     moment: datetime
-    payment: Payment
+    record: Payment | Refund
+    parts: tuple[tuple[Payment, Decimal], ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Reversal:
-    """Part of a refund taken back from one payment, at ``moment``."""
-
-    moment: datetime
-    refund: Refund
-    payment: Payment
-    amount: Decimal
-
-
-def allocate(payments: Sequence[Payment], refunds: Iterable[Refund]
-             ) -> list[Paid | Reversal]:
+def allocate(payments: Sequence[Payment], refunds: Iterable[Refund]) -> list[Movement]:
     """Return the contract's payments and the reversals of its refunds, in time order.
 
-    Records at the same instant are ordered payments first, then by id. The
-    reversals of one refund follow each other, latest payment first.
+    Records at the same instant are ordered payments first, then by id. A
+    refund waiting for payments is reversed at the time of the payment that
+    absorbs it, right after that payment.
     """
     events: list[tuple[datetime, int, str, Payment | Refund]] = [
         (p.paid_at, 0, p.id, p) for p in payments]
@@ -53,47 +49,49 @@ def allocate(payments: Sequence[Payment], refunds: Iterable[Refund]
     left: dict[str, Decimal] = {}
     received: list[Payment] = []
     waiting: list[tuple[Refund, Decimal]] = []
-    out: list[Paid | Reversal] = []
+    out: list[Movement] = []
     for moment, _order, _id, record in events:
         if isinstance(record, Payment):
-            out.append(Paid(moment, record))
+            out.append(Movement(moment, record, ((record, record.amount),)))
             received.append(record)
             left[record.id] = record.amount
             waiting = _take_waiting(waiting, record, moment, left, out)
         elif record.payment is not None and record.payment in by_id:
             named = by_id[record.payment]
-            out.append(Reversal(moment, record, named, record.amount))
+            out.append(Movement(moment, record, ((named, record.amount),)))
             left[named.id] = max(left[named.id] - record.amount, Decimal(0))
         else:
-            rest = _take_latest(record, record.amount, moment, received, left, out)
+            parts, rest = _take_latest(record.amount, received, left)
+            if parts:
+                out.append(Movement(moment, record, parts))
             if rest > 0:
                 waiting.append((record, rest))
     return out
 
 
-def _take_latest(refund: Refund, amount: Decimal, moment: datetime, received: list[Payment],
-                 left: dict[str, Decimal], out: list[Paid | Reversal]) -> Decimal:
-    """Reverse ``amount`` from the payments received so far, latest first; return the rest."""
+def _take_latest(amount: Decimal, received: list[Payment], left: dict[str, Decimal]
+                 ) -> tuple[tuple[tuple[Payment, Decimal], ...], Decimal]:
+    """Take ``amount`` from the payments received so far, latest first; return the parts and the rest."""
+    parts = []
     for payment in reversed(received):
         if amount <= 0:
             break
         part = min(amount, left[payment.id])
         if part > 0:
-            out.append(Reversal(moment, refund, payment, part))
+            parts.append((payment, part))
             left[payment.id] -= part
             amount -= part
-    return amount
+    return tuple(parts), amount
 
 
 def _take_waiting(waiting: list[tuple[Refund, Decimal]], payment: Payment, moment: datetime,
-                  left: dict[str, Decimal], out: list[Paid | Reversal]
-                  ) -> list[tuple[Refund, Decimal]]:
+                  left: dict[str, Decimal], out: list[Movement]) -> list[tuple[Refund, Decimal]]:
     """Reverse the refunds still waiting from a payment that just arrived, oldest first."""
     still: list[tuple[Refund, Decimal]] = []
     for refund, amount in waiting:
         part = min(amount, left[payment.id])
         if part > 0:
-            out.append(Reversal(moment, refund, payment, part))
+            out.append(Movement(moment, refund, ((payment, part),)))
             left[payment.id] -= part
         if amount > part:
             still.append((refund, amount - part))
