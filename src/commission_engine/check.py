@@ -331,13 +331,11 @@ class _Checker:
         """Check a money tier's bound: above 0, and no finer than the currency's minor unit."""
         currency = self.plan.currency or ""
         assert row.bound is not None  # the caller checks only bounded tiers
-        exponent = row.bound.as_tuple().exponent
         if row.bound <= 0:
             self.error(f"a tier up to {row.bound} is reached only by a period total of"
                        f" {row.bound} or less", row.pos,
                        "start the tiers above 0, such as 'up to 50,000.00'")
-        elif (money.is_known_currency(currency) and isinstance(exponent, int)
-              and -exponent > money.minor_digits(currency)):
+        elif money.finer_than_minor_unit(row.bound, currency):
             self.error(f"a tier bound of {row.bound} has more decimals than {currency} allows"
                        f" ({money.minor_digits(currency)})", row.pos,
                        f"round the bound to the minor unit of {currency}")
@@ -381,8 +379,7 @@ class _Checker:
             if limit.amount <= 0:
                 self.error(f"a {words} of {limit.amount} pays nothing", limit.pos,
                            f"write a {limit.kind} above 0, or remove the line")
-            elif (money.is_known_currency(currency)
-                  and -limit.amount.as_tuple().exponent > money.minor_digits(currency)):  # type: ignore[operator]
+            elif money.finer_than_minor_unit(limit.amount, currency):
                 self.error(f"a {words} of {limit.amount} has more decimals than {currency}"
                            f" allows ({money.minor_digits(currency)})", limit.pos,
                            f"round the {limit.kind} to the minor unit of {currency}")
@@ -631,8 +628,7 @@ class _Checker:
         if amount <= 0:
             self.error(f"a {what} of {amount} per period pays nothing", pos,
                        f"write a {what} above 0, or remove the line")
-        elif (money.is_known_currency(currency)
-              and -amount.as_tuple().exponent > money.minor_digits(currency)):  # type: ignore[operator]
+        elif money.finer_than_minor_unit(amount, currency):
             self.error(f"a {what} of {amount} has more decimals than {currency} allows"
                        f" ({money.minor_digits(currency)})", pos,
                        f"round the amount to the minor unit of {currency}")
@@ -727,8 +723,8 @@ class _Checker:
         elif measure is not None and measure.kind == "count" and value != value.to_integral_value():
             self.error(f"a target of {value} is not a whole number of records", target.pos,
                        "write a whole number, such as 'target 10'")
-        elif (measure is not None and measure.kind == "total" and money.is_known_currency(currency)
-              and -value.as_tuple().exponent > money.minor_digits(currency)):  # type: ignore[operator]
+        elif (measure is not None and measure.kind == "total"
+              and money.finer_than_minor_unit(value, currency)):
             self.error(f"a target of {value} has more decimals than {currency} allows"
                        f" ({money.minor_digits(currency)})", target.pos,
                        f"round the target to the minor unit of {currency}")

@@ -204,9 +204,7 @@ def _target_decimal_problems(plan: CompiledPlan, records: RecordSet) -> list[Pro
         label = f"target of {target.rep} for {target.period}"
         position = records.positions.get(
             ("target", f"{target.rep}/{target.period}/{target.metric}"), label)
-        exponent = target.value.as_tuple().exponent
-        assert isinstance(exponent, int)  # the Target model rejects NaN and infinity
-        if quota.unit == "money" and -exponent > digits:
+        if quota.unit == "money" and money.finer_than_minor_unit(target.value, plan.currency):
             problems.append(Problem(
                 position, label, "value",
                 f"target value {target.value} (metric {target.metric!r}) has more decimals"

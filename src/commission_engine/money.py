@@ -22,6 +22,7 @@ __all__ = [
     "EVALUATION_CONTEXT",
     "ROUNDING_MODES",
     "allocate",
+    "finer_than_minor_unit",
     "format_amount",
     "is_known_currency",
     "known_currencies",
@@ -132,6 +133,13 @@ def split(amount: Decimal, shares: Sequence[tuple[str, Decimal]],
     for key in order[:left]:
         floors[key] += 1
     return {key: context.multiply(quantum, Decimal(sign * count)) for key, count in floors.items()}
+
+
+def finer_than_minor_unit(amount: Decimal, currency: str) -> bool:
+    """Return whether an amount has more decimals than a known currency allows."""
+    exponent = amount.as_tuple().exponent
+    return (is_known_currency(currency) and isinstance(exponent, int)
+            and -exponent > minor_digits(currency))
 
 
 def format_amount(amount: Decimal, currency: str) -> str:
