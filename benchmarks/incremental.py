@@ -8,8 +8,8 @@ Usage::
 The script loads N generated events (``generate.py``, or ``--records``) into
 an ``Engine`` under the plan (the reference plan by default). A contract's
 payments may never exceed its amount, and the generated payments add up to
-it, so each update first removes a contract's latest payment (timed as a
-removal) and then adds a new payment with a new id and the same amount and
+it. So each update first removes a contract's latest payment (timed as a
+removal). Then it adds a new payment with a new id and the same amount and
 time (timed as an addition). Each call is timed whole:
 validation of the record, the reference checks, the recomputation of the
 affected lines and the new statements, that is, the whole call. At the end it

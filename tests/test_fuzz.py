@@ -2,10 +2,10 @@
 
 A documented error is a ``CommissionError`` (``PlanError``, ``RecordError``,
 ``EvaluationError``). Any other exception, or an input that runs past
-``HANG_SECONDS``, fails the property. CI runs a short derandomized budget;
+``HANG_SECONDS``, fails the property. CI runs a short derandomized budget.
 ``pytest tests/test_fuzz.py --fuzz-long`` runs ``--fuzz-examples`` inputs per
-property (100,000 by default) from ``--fuzz-seed``, prints how many inputs
-each one saw, and keeps going after a crash: each crash is counted and
+property (100,000 by default) from ``--fuzz-seed`` and prints how many inputs
+each one saw. It keeps going after a crash: each crash is counted and
 written to ``fuzz-crashes.txt`` in pytest's temporary folder, and the test
 fails at the end. ``fuzz-progress.txt`` beside it shows the counts so far.
 """

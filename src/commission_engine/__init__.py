@@ -65,7 +65,7 @@ def load_plan(text: str, filename: str = "<plan>", limits: Limits = DEFAULT_LIMI
 
     from .money import EVALUATION_CONTEXT
 
-    # Editors on Windows start UTF-8 files with a byte order mark; it is not
+    # Editors on Windows start UTF-8 files with a byte order mark. It is not
     # part of the plan, and dropping it here keeps it out of the digest too.
     if isinstance(text, str):
         text = text.removeprefix("\ufeff")

@@ -469,8 +469,8 @@ _SCHEMA_TYPES = ("rep", "customer", "contract", "payment", "refund", "session",
                  "satisfaction", "complaint", "target", "record", "result", "payslip")
 
 
-# An hour is far beyond any scheduler's connect time; a larger value, or
-# infinity, reads as a mistake and would leave the command waiting for days.
+# An hour is far beyond any scheduler's connect time. A larger value, or
+# infinity, is most likely a mistake that would leave the command waiting.
 _MAX_DASK_TIMEOUT = 3600.0
 
 

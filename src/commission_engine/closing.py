@@ -9,7 +9,6 @@ open period, naming the period and the records it corrects.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -21,7 +20,6 @@ from .results import PayoutLine
 
 __all__ = ["ClosedPeriods", "apply_closed", "check_closed_as_of", "closed_after_as_of"]
 
-_PERIOD = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 # UTC+14 is the earliest offset in use (Pacific/Kiritimati), so the month of
 # an instant there is the latest month any payee can already be in.
 _EARLIEST_ZONE = timezone(timedelta(hours=14))
@@ -56,7 +54,7 @@ class ClosedPeriods:
     lines: tuple[PayoutLine, ...] = ()
 
     def __post_init__(self) -> None:
-        if not _PERIOD.fullmatch(self.through):
+        if not periods.is_period(self.through):
             msg = f"closed period {self.through!r} is not a month; write it as YYYY-MM"
             raise EvaluationError(msg)
         late = sorted({line.period for line in self.lines if line.period > self.through})

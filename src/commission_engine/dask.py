@@ -18,7 +18,7 @@ What crosses partitions, and how (docs/scale.md has the whole list):
 - a customer is sent to each partition that contains one of its contracts, or
   a contract of a customer it referred, directly or up the referral chain;
 - "new customer" is decided from the customer's first contract among all
-  records, which the client knows, not among the partition's;
+  records, which the client has, not among the partition's;
 - overrides keep a running total per manager, level and contract, so each
   contract's override lines are computed where the contract is;
 - draws and closed periods are applied by the client to the merged lines;

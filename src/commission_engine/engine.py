@@ -363,6 +363,7 @@ class Engine:
             msg = (f"the state has format {found!r}, not {STATE_FORMAT!r};"
                    " pass the data Engine.export_state() returned")
             raise EvaluationError(msg)
+
         try:
             as_of = datetime.fromisoformat(state["as_of"])
             records = state["records"]
@@ -376,6 +377,7 @@ class Engine:
             msg = (f"the state's records must be a list of records, not"
                    f" {type(records).__name__}; pass the data Engine.export_state() returned")
             raise EvaluationError(msg)
+
         try:
             loaded = load_records(records, [f"stored record {i + 1}" for i in range(len(records))])
         except RecordError as exc:
@@ -392,6 +394,7 @@ class Engine:
                    f" {saved}, so they were changed after Engine.export_state() wrote them;"
                    " restore an unchanged export")
             raise EvaluationError(msg)
+
         engine = cls(plan, as_of, loaded, rounding)
         engine._revisions = _held_revisions(records)
         if engine.result().digest != digest:
@@ -410,9 +413,9 @@ class Engine:
         ``add`` puts another version of a record next to those held and
         ``correct`` replaces the version with the same revision (the original
         when there is no ``revision`` field). As in a batch, the highest
-        revision is the record's content and is validated; a lower one
-        replaces nothing and only its revision number is kept. A revision
-        above 1 needs an original, and a revision above 1 may be held once.
+        revision is the record's content and is validated. A lower one
+        replaces nothing, so only its revision number is kept. A revision
+        above 1 needs an original, and each revision above 1 may occur once.
         """
         positions = ([f"added record {i + 1}" for i in range(len(added))]
                      + [f"corrected record {i + 1}" for i in range(len(corrected))])
@@ -1156,7 +1159,7 @@ class _Checked:
     models: list[tuple[_Record, str]]
     positions: list[str]
     removals: dict[RecordKey, str]
-    # The revision numbers each changed record holds after the change.
+    # The revision numbers of each changed record after the change.
     revisions: dict[RecordKey, tuple[int, ...]]
 
 

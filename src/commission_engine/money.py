@@ -146,8 +146,8 @@ def format_amount(amount: Decimal, currency: str) -> str:
     """Write an amount with exactly the currency's minor digits and never in exponent form."""
     digits = _MINOR_DIGITS[currency]
     # An amount already at the minor unit, as every rounded line is, prints
-    # as str() writes it; str() takes about a fifth of the time of format()
-    # (timeit, CPython 3.11).
+    # as str() writes it, because str() takes about a fifth of the time of
+    # format() (timeit, CPython 3.11).
     text = str(amount)
     point = text.find(".")
     at_minor_unit = point == -1 if digits == 0 else point != -1 and len(text) - point - 1 == digits

@@ -17,8 +17,8 @@ its team.
 
 Amounts needed. An amount still needed is the least amount that, added to
 the measure (or the tiered total), reaches the target, clears the alert or
-enters the next tier: money is rounded up to the currency's minor unit and a
-count up to a whole number.
+enters the next tier. Money is rounded up to the currency's minor unit, and
+a count up to a whole number.
 """
 
 from __future__ import annotations

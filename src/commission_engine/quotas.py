@@ -158,9 +158,9 @@ def _measure(quota: CompiledQuota, records: RecordSet, as_of: datetime,
 def _targets(quota: CompiledQuota, records: RecordSet) -> dict[tuple[str, str], Decimal]:
     """Return the target records of the quota's metric, by rep and period.
 
-    Record validation rejects a target value of 0 or below, and evaluation
-    rejects one that a target in the plan could not be (too many decimals for
-    money, not whole for a count) before quotas are measured, so the
+    Record validation rejects a target value of 0 or below. Before quotas are
+    measured, evaluation also rejects a value that a target in the plan could
+    not have: too many decimals for money, or not whole for a count. So the
     division by a target is always defined and meaningful.
     """
     if quota.metric is None:

@@ -366,7 +366,7 @@ def _whole_number_schema(low: int, high: int) -> WithJsonSchema:
 
 # The JSON Schema of each field type describes what the validators accept from
 # JSON. Money may be a JSON number with decimals, because the command line
-# reads JSON numbers as Decimal; a caller whose JSON reader turns them into
+# reads JSON numbers as Decimal. A caller whose JSON reader turns them into
 # floats should send decimal strings instead.
 _MONEY_SCHEMA = WithJsonSchema({
     "anyOf": [
@@ -787,7 +787,7 @@ def _validate_valid(
 
     Returns the valid models, their positions and the (type, id) keys of the
     invalid records, whose references are then not reported as missing. The
-    models are None when the valid records cannot be told apart, which
+    models are None when the valid records cannot be distinguished, which
     happens only when more problems were found than are reported.
     """
     failed: set[str] = set()

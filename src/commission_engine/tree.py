@@ -384,7 +384,7 @@ Rule = CommissionRule | OneTimeRule | CohortRule | OverrideRule | DrawRule
 
 @dataclass(frozen=True, slots=True)
 class QuotaMeasure:
-    """What a quota measures: ``total`` of ``base``, or ``count`` of the subject records.
+    """The measure of a quota: ``total`` of ``base``, or ``count`` of the subject records.
 
     ``collection`` is the word written after ``count of`` (``contracts``).
     """
@@ -397,7 +397,7 @@ class QuotaMeasure:
 
 @dataclass(frozen=True, slots=True)
 class QuotaTarget:
-    """Where a quota's target comes from: ``target`` records of ``metric``, or ``value``."""
+    """The source of a quota's target: ``target`` records of ``metric``, or ``value``."""
 
     metric: str | None
     value: Decimal | None

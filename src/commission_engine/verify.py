@@ -31,7 +31,7 @@ class Verification:
     """The outcome of checking a stored result.
 
     ``input_difference`` describes how the given plan or records differ from the
-    ones the result was computed from; ``output_difference`` is the first
+    ones the result was computed from. ``output_difference`` is the first
     stored value that the new evaluation does not reproduce, as a path and
     both values.
     """
