@@ -53,13 +53,13 @@ from commission_engine.compile import (
     CompiledPlan,
 )
 from commission_engine.context import Context
-from commission_engine.draws import draw_balances, draw_lines
+from commission_engine.draws import draw_lines
 from commission_engine.errors import EvaluationError, Problem, RecordError
 
 # The underscored names are private helpers of the single-process path,
 # reused so that lines are ordered, currencies checked and duplicate ids
 # reported the same way.
-from commission_engine.evaluate import _check_currencies, _line_key
+from commission_engine.evaluate import _check_currencies, settle
 from commission_engine.evaluate import evaluate as evaluate_in_process
 from commission_engine.limits import Limits
 from commission_engine.records import (
@@ -70,7 +70,7 @@ from commission_engine.records import (
     _Collector,
     load_records,
 )
-from commission_engine.results import PayoutLine, Result, build_statements
+from commission_engine.results import LINE_ORDER, PayoutLine, Result
 
 __all__ = ["evaluate", "records_bag"]
 
@@ -595,7 +595,7 @@ def _merge(plan: CompiledPlan, headers: RecordSet, as_of: datetime, mode: str,
         raise EvaluationError(errors[0])
     produced = [line for outcome in partitions for line in outcome.lines]
     with localcontext(money.EVALUATION_CONTEXT):
-        produced.sort(key=_line_key)
+        produced.sort(key=LINE_ORDER)
         draws = [rule for rule in plan.rules if isinstance(rule, CompiledDraw)]
         # A draw reads only each rep's period totals of its rule and the reps,
         # so the merged lines and the client's reps give the single-process lines.
@@ -605,15 +605,11 @@ def _merge(plan: CompiledPlan, headers: RecordSet, as_of: datetime, mode: str,
         if closed is not None:
             zones = {rep_id: rep.timezone for rep_id, rep in headers.reps.items()}
             produced = apply_closed(produced, closed, plan.currency, zones, as_of)
-        produced.sort(key=_line_key)
-        lines = tuple(line for line in produced if line.due <= as_of)
-        future = tuple(line for line in produced if line.due > as_of)
         recoverable = frozenset(rule.name for rule in draws if rule.recoverable)
-        balances = draw_balances(lines, recoverable) if recoverable else None
+        lines, statements, future = settle(produced, as_of, recoverable)
     record_lines = _canonical_lines(headers, events)
-    return Result(plan.name, plan.version, as_of, plan.currency, mode, lines,
-                  build_statements(lines, balances), future, plan.source,
-                  lambda: record_lines)
+    return Result(plan.name, plan.version, as_of, plan.currency, mode, lines, statements,
+                  future, plan.source, lambda: record_lines)
 
 
 def _duplicate_problems(events: Sequence[Event]) -> list[tuple[int, Problem]]:

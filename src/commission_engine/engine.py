@@ -69,11 +69,11 @@ from .engine_store import (
     validate_models,
 )
 from .errors import EvaluationError, Problem, RecordError
-from .evaluate import _check_currencies, _explain_conversions, _guard, _line_key, _Run
+from .evaluate import _check_currencies, _explain_conversions, _guard, _Run, settle
 from .progress import PayeeProgress, assemble
 from .quotas import QuotaBook, measure_quotas
 from .records import RecordSet, _Collector, _Record, check_as_of, json_repr, load_records
-from .results import PayoutLine, Result, Statement, build_statements, records_digest
+from .results import LINE_ORDER, PayoutLine, Result, Statement, build_statements, records_digest
 from .revisions import revision_of
 
 __all__ = ["STATE_FORMAT", "Delta", "Engine"]
@@ -208,18 +208,12 @@ class Engine:
         """Return the whole result, equal to a batch evaluation of the same records."""
         if self._result is None:
             produced = [line for lines in self._lines.values() for line in lines]
-            produced.sort(key=_line_key)
-            owed = tuple(line for line in produced if line.due <= self.as_of)
-            future = tuple(line for line in produced if line.due > self.as_of)
+            with localcontext(money.EVALUATION_CONTEXT):
+                owed, statements, future = settle(produced, self.as_of, self._recoverable)
             record_lines = self._store.canonical_lines()
-            balances = None
-            if self._recoverable:
-                with localcontext(money.EVALUATION_CONTEXT):
-                    balances = draw_balances(owed, self._recoverable)
             self._result = Result(self.plan.name, self.plan.version, self.as_of,
-                                  self.plan.currency, self.rounding, owed,
-                                  build_statements(owed, balances), future, self.plan.source,
-                                  lambda: record_lines)
+                                  self.plan.currency, self.rounding, owed, statements, future,
+                                  self.plan.source, lambda: record_lines)
         return self._result
 
     def statement(self, payee: str, period: str) -> Statement | None:
@@ -1005,8 +999,8 @@ class Engine:
                 emptied.append((payee, period))
             else:
                 statements.append(statement)
-        added.sort(key=_line_key)
-        removed.sort(key=_line_key)
+        added.sort(key=LINE_ORDER)
+        removed.sort(key=LINE_ORDER)
         as_of = self.as_of
         return Delta(tuple(x for x in added if x.due <= as_of),
                      tuple(x for x in removed if x.due <= as_of),
@@ -1047,7 +1041,7 @@ class Engine:
                  if line.due <= self.as_of]
         if not lines:
             return None
-        lines.sort(key=_line_key)
+        lines.sort(key=LINE_ORDER)
         balances = None
         if self._recoverable:
             balance = self._balance(payee, period)

@@ -9,8 +9,9 @@ give byte-identical results.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gc
-import operator
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ from .errors import EvaluationError, Problem, RecordError
 from .limits import raise_hint
 from .quotas import Attainment, QuotaBook, measure_quotas
 from .records import Contract, Payment, RecordSet, Refund, Rep, check_as_of
-from .results import PayoutLine, Result, build_statements
+from .results import LINE_ORDER, PayoutLine, Result, Statement, ordered_groups, statements_of
 
 __all__ = ["attainments", "evaluate"]
 
@@ -106,30 +107,37 @@ def _evaluate(plan: CompiledPlan, records: RecordSet, as_of: datetime, mode: str
         if closed is not None:
             zones = {rep_id: rep.timezone for rep_id, rep in records.reps.items()}
             produced = apply_closed(produced, closed, plan.currency, zones, as_of)
-        produced.sort(key=_line_key)
-        # Most due times are in UTC, and datetimes that share a tzinfo compare
-        # without computing offsets, so the split compares with as_of in UTC.
-        as_of_utc = as_of.astimezone(timezone.utc)
-        owed: list[PayoutLine] = []
-        later: list[PayoutLine] = []
-        for line in produced:
-            if line.due <= as_of_utc:
-                owed.append(line)
-            else:
-                later.append(line)
-        lines = tuple(owed)
-        future = tuple(later)
         recoverable = frozenset(rule.name for rule in plan.rules
                                 if isinstance(rule, CompiledDraw) and rule.recoverable)
-        balances = draw_balances(lines, recoverable) if recoverable else None
-    return Result(plan.name, plan.version, as_of, plan.currency, mode, lines,
-                  build_statements(lines, balances), future, plan.source,
-                  lambda: records.canonical_lines)
+        lines, statements, future = settle(produced, as_of, recoverable)
+    return Result(plan.name, plan.version, as_of, plan.currency, mode, lines, statements,
+                  future, plan.source, lambda: records.canonical_lines)
 
 
-# The total order of lines; attrgetter builds the key tuple without a Python call.
-_line_key: Callable[[PayoutLine], tuple[Any, ...]] = operator.attrgetter(
-    "payee", "period", "due", "rule", "kind", "sources", "amount")
+def settle(produced: Iterable[PayoutLine], as_of: datetime, recoverable: frozenset[str]
+           ) -> tuple[tuple[PayoutLine, ...], tuple[Statement, ...], tuple[PayoutLine, ...]]:
+    """Split lines into those owed by ``as_of`` and the schedule, each in the total order.
+
+    Returns the owed lines, their statements (with the balance of the
+    ``recoverable`` draw rules) and the scheduled lines. Call it in the
+    evaluation context: a statement total is a sum.
+    """
+    # Most due times are in UTC, and datetimes that share a tzinfo compare
+    # without computing offsets, so the split compares with as_of in UTC.
+    as_of_utc = as_of.astimezone(timezone.utc)
+    owed: list[PayoutLine] = []
+    later: list[PayoutLine] = []
+    for line in produced:
+        if line.due <= as_of_utc:
+            owed.append(line)
+        else:
+            later.append(line)
+    groups = ordered_groups(owed)
+    lines = tuple(itertools.chain.from_iterable(groups))
+    later.sort(key=LINE_ORDER)
+    balances = draw_balances(lines, recoverable) if recoverable else None
+    return lines, statements_of(groups, balances), tuple(later)
+
 
 
 def _credited_periods(lines: list[PayoutLine]) -> list[str]:
@@ -143,7 +151,7 @@ def _credited_periods(lines: list[PayoutLine]) -> list[str]:
     the latest of those months only.
     """
     earlier = sorted((line for line in lines if line.kind != "clawback"),
-                     key=lambda line: (line.due, *_line_key(line)))
+                     key=lambda line: (line.due, *LINE_ORDER(line)))
     out = []
     for line in lines:
         period = line.period
@@ -289,6 +297,18 @@ class _Selection:
 _Due = tuple[datetime, str, "explain.Step"]
 
 
+@functools.lru_cache(maxsize=16384)
+def _explained_calendar(signing_day: date, count: int, zone: str) -> tuple[_Due, ...]:
+    """Return each installment's due time, period and step.
+
+    Contracts signed on the same local day in one zone share the result, in
+    this evaluation and later ones; it holds only immutable values.
+    """
+    return tuple((due, period, explain.installment_step(index, count, due_day))
+                 for index, (due, due_day, period)
+                 in enumerate(schedule.due_calendar(signing_day, count, zone)))
+
+
 class _Run:
     """One evaluation: the visible records and the caches it builds."""
 
@@ -306,8 +326,6 @@ class _Run:
         self.selections: dict[tuple[int, str], _Selection | None] = {}
         self.contracts = [records.contracts[key] for key in sorted(records.contracts)]
         self._quota_book: QuotaBook | None = None
-        # Installment calendars by (signing day, count, zone), built once per evaluation.
-        self.calendars: dict[tuple[date, int, str], tuple[_Due, ...]] = {}
         # Local dates by (instant, zone): rules dated by one timestamp share them.
         self.local_dates: dict[tuple[datetime, str], date] = {}
 
@@ -427,7 +445,7 @@ class _Run:
             earned = Decimal(0)
             held = Decimal(0)
             held_at_close: Decimal | None = None
-            for line in sorted(group, key=lambda line: (line.due, *_line_key(line))):
+            for line in sorted(group, key=lambda line: (line.due, *LINE_ORDER(line))):
                 if line.period != period and held_at_close is None:
                     held_at_close = held
                 earned += line.amount
@@ -472,7 +490,7 @@ class _Run:
         running: dict[tuple[str, int, str], Decimal] = {}
         paid: dict[tuple[str, int, str], Decimal] = {}
         out = []
-        base_lines = sorted((line for line in produced if line.rule == rule.of), key=_line_key)
+        base_lines = sorted((line for line in produced if line.rule == rule.of), key=LINE_ORDER)
         for line in base_lines:
             manager_id = self.records.reps[line.payee].manager
             seen = {line.payee}
@@ -896,23 +914,12 @@ class _Run:
             raise EvaluationError(msg)
         return int(value)
 
-    def calendar(self, signing_day: date, count: int, zone: str) -> tuple[_Due, ...]:
-        """Return each installment's due time, period and step, built once per evaluation."""
-        key = (signing_day, count, zone)
-        found = self.calendars.get(key)
-        if found is None:
-            found = self.calendars[key] = tuple(
-                (due, period, explain.installment_step(index, count, due_day))
-                for index, (due, due_day, period)
-                in enumerate(schedule.due_calendar(signing_day, count, zone)))
-        return found
-
     def commission_lines(self, rule: CompiledCommission, contract: Contract) -> list[PayoutLine]:
         selection = self.select(rule, contract)
         if selection is None:
             return []
         count = self.installment_count(rule, contract)
-        calendar = self.calendar(selection.signing_day, count, selection.payee.timezone)
+        calendar = _explained_calendar(selection.signing_day, count, selection.payee.timezone)
         priced = selection.commission if selection.unlimited is None else selection.unlimited
         rate_step = explain.rate_step(rule.name, selection.percent_text, selection.row.label,
                                       selection.base, priced, self.currency)

@@ -301,15 +301,52 @@ def build_statements(lines: Iterable[PayoutLine],
     grouped: dict[tuple[str, str], list[PayoutLine]] = {}
     for line in lines:
         grouped.setdefault((line.payee, line.period), []).append(line)
+    return statements_of(list(grouped.values()), draw_balances)
+
+
+def ordered_groups(lines: Iterable[PayoutLine]) -> list[list[PayoutLine]]:
+    """Sort lines into ``LINE_ORDER``, as one list per payee and period.
+
+    Grouping first and sorting each statement's few lines costs less than
+    sorting every line by the whole key, and gives the same order, because
+    the key starts with the payee and the period and the sort is stable.
+    """
+    grouped: dict[tuple[str, str], list[PayoutLine]] = {}
+    for line in lines:
+        key = (line.payee, line.period)
+        members = grouped.get(key)
+        if members is None:
+            grouped[key] = [line]
+        else:
+            members.append(line)
+    ordered = []
+    for key in sorted(grouped):
+        members = grouped[key]
+        if len(members) > 1:
+            members.sort(key=_within_statement)
+        ordered.append(members)
+    return ordered
+
+
+def statements_of(groups: Iterable[list[PayoutLine]],
+                  draw_balances: Mapping[tuple[str, str], Decimal] | None = None,
+                  ) -> tuple[Statement, ...]:
+    """Make one statement of each group of lines that share a payee and a period."""
     balances = draw_balances or {}
     statements = []
-    for (payee, period), members in grouped.items():
+    for members in groups:
+        first = members[0]
         total = money.total(map(_amount, members))
-        statements.append(Statement(payee, period, members[0].currency, tuple(members), total,
-                                    balances.get((payee, period))))
+        statements.append(Statement(first.payee, first.period, first.currency, tuple(members),
+                                    total, balances.get((first.payee, first.period))))
     return tuple(statements)
 
 
+# The total order of lines: by payee, period, due time, then the rest of the
+# line, so equal inputs always give the same order.
+LINE_ORDER: Callable[[PayoutLine], tuple[Any, ...]] = operator.attrgetter(
+    "payee", "period", "due", "rule", "kind", "sources", "amount")
+_within_statement = operator.attrgetter("due", "rule", "kind", "sources", "amount")
 _amount = operator.attrgetter("amount")
 
 
