@@ -18,7 +18,6 @@ from . import periods, schema
 from . import tree as t
 from .check import CheckedPlan, Resolution
 from .context import Context, Fn
-from .explain import show_money
 from .limits import Limits
 
 if TYPE_CHECKING:
@@ -503,32 +502,33 @@ class _Compiler:
     # ---- explanations
 
     def describe(self, expr: t.Expr) -> Fn:
-        """Build a closure that writes an amount's formula with its values filled in.
+        """Build a closure that lists an amount's formula as pieces, with its values filled in.
 
-        ``10% of commission base`` becomes ``10% of 96.00 (commission base)``.
+        ``10% of commission base`` gives ``("10%", " of ", (Decimal("96.00"),
+        "commission base"))``: text, and each money value with its label.
+        ``explain.formula_text`` writes the pieces only when a step is read.
         """
         if isinstance(expr, t.Binary) and expr.op in ("of", "*", "/", "+", "-"):
             left, right = self.describe(expr.left), self.describe(expr.right)
-            word = expr.op if expr.op != "*" else "x"
-            return lambda ctx: f"{left(ctx)} {word} {right(ctx)}"
+            word = f" {expr.op if expr.op != '*' else 'x'} "
+            return lambda ctx: (*left(ctx), word, *right(ctx))
         if isinstance(expr, t.Percent):
-            text = f"{_plain(expr.value)}%"
-            return lambda ctx: text
+            constant = (f"{_plain(expr.value)}%",)
+            return lambda ctx: constant
         if isinstance(expr, t.Number):
-            text = _plain(expr.value)
-            return lambda ctx: text
+            number = (_plain(expr.value),)
+            return lambda ctx: number
         value = self.expr(expr)
         label = self.label(expr)
         is_money = self.type_of(expr) == "money"
-        currency = self.checked.currency
 
-        def show(ctx: Context) -> str:
+        def show(ctx: Context) -> tuple[Any, ...]:
             result = value(ctx)
             if result is None:
-                return f"({label})"
+                return (f"({label})",)
             if is_money and isinstance(result, Decimal):
-                return f"{show_money(result, currency)} ({label})"
-            return f"{result} ({label})"
+                return ((result, label),)
+            return (f"{result} ({label})",)
 
         return show
 

@@ -191,14 +191,26 @@ def condition_step(label: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     return (f"because {label}", (("condition", label),))
 
 
+# A formula with its values filled in, as a compiled plan lists it: text, and
+# each money value with its label.
+FormulaPieces = tuple["str | tuple[Decimal, str]", ...]
+
+
+def formula_text(pieces: FormulaPieces, write_money: Callable[[Decimal], str]) -> str:
+    """Join a formula's pieces, writing each money value with ``write_money`` before its label."""
+    return "".join(piece if isinstance(piece, str) else f"{write_money(piece[0])} ({piece[1]})"
+                   for piece in pieces)
+
+
 @_lazy("bonus", "penalty", "referral")
-def amount_step(kind: str, rule: str, formula: str, exact: Decimal, rounded: Decimal,
+def amount_step(kind: str, rule: str, pieces: FormulaPieces, exact: Decimal, rounded: Decimal,
                 currency: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     """Explain a bonus, penalty or referral amount and its single rounding.
 
-    ``formula`` is the amount's expression with its values filled in.
+    ``pieces`` is the amount's formula with its values filled in.
     """
     title = rule if rule == kind else f"{rule} {kind}"
+    formula = formula_text(pieces, lambda amount: show_money(amount, currency))
     if exact != rounded:
         tail = f" = {show_money(exact, currency)} -> {show_money(rounded, currency)}"
     else:

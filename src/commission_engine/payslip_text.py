@@ -3,8 +3,8 @@
 Both languages are written from the same structured steps (``explain.Step``):
 each step code has one phrase function per language, called with a
 ``localize.Formatter`` and the step's arguments. Rule names, condition labels
-and formulas are the plan's own text and are shown as written, in either
-language.
+and the words of formulas are the plan's own text and are shown as written, in
+either language; the values in a formula take the language's number format.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from .explain import Step, show_percent
+from .explain import FormulaPieces, Step, formula_text, show_percent
 from .localize import Formatter, formatter
 from .money import EVALUATION_CONTEXT
 
@@ -94,16 +94,20 @@ def _en_condition(f: Formatter, label: str) -> str:
     return f"because {label}"
 
 
-def _en_amount(f: Formatter, kind: str, rule: str, formula: str, exact: Decimal,
+def _en_amount(f: Formatter, kind: str, rule: str, pieces: FormulaPieces, exact: Decimal,
                rounded: Decimal, currency: str) -> str:
     title = rule if rule == kind else f"{rule} {kind}"
-    return f"{title} {formula}{_rounding_tail(f, exact, rounded, currency)}"
+    return f"{title} {_formula(f, pieces, currency)}{_rounding_tail(f, exact, rounded, currency)}"
 
 
 def _rounding_tail(f: Formatter, exact: Decimal, rounded: Decimal, currency: str) -> str:
     if exact != rounded:
         return f" = {f.exact(exact, currency)} → {f.money(rounded, currency)}"
     return f" = {f.money(rounded, currency)}"
+
+
+def _formula(f: Formatter, pieces: FormulaPieces, currency: str) -> str:
+    return formula_text(pieces, lambda amount: f.exact(amount, currency))
 
 
 def _en_cohort(f: Formatter, period: str, members: int, retained: int,
@@ -278,12 +282,12 @@ def _zh_condition(f: Formatter, label: str) -> str:
     return f"条件：{label}"
 
 
-def _zh_amount(f: Formatter, kind: str, rule: str, formula: str, exact: Decimal,
+def _zh_amount(f: Formatter, kind: str, rule: str, pieces: FormulaPieces, exact: Decimal,
                rounded: Decimal, currency: str) -> str:
     title = kind_name(kind, "zh-CN")
     if rule != kind:
         title = f"规则“{rule}”{title}"
-    return f"{title} {formula}{_rounding_tail(f, exact, rounded, currency)}"
+    return f"{title} {_formula(f, pieces, currency)}{_rounding_tail(f, exact, rounded, currency)}"
 
 
 def _zh_cohort(f: Formatter, period: str, members: int, retained: int,
