@@ -7,12 +7,11 @@ never chained, and clip to the month's last day: Jan 31 -> Feb 28 -> Mar 31.
 
 from __future__ import annotations
 
+import calendar
 import functools
 import re
 from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
-
-from dateutil.relativedelta import relativedelta
 
 __all__ = [
     "add_months",
@@ -49,9 +48,17 @@ def period_of_date(day: date) -> str:
 
 @functools.lru_cache(maxsize=65536)
 def add_months(anchor: date, months: int) -> date:
-    """Add whole months to ``anchor``, clipping to the last day of the target month."""
-    result: date = anchor + relativedelta(months=months)
-    return result
+    """Add whole months to ``anchor``, clipping to the last day of the target month.
+
+    Raises ``ValueError`` when the result falls outside the years 1 to 9999.
+    """
+    # Months counted from year 0, so divmod gives the target year and month.
+    year, month_index = divmod(anchor.year * 12 + anchor.month - 1 + months, 12)
+    month = month_index + 1
+    if not 1 <= year <= 9999:
+        msg = f"{anchor.isoformat()} plus {months} months is outside the years 1 to 9999"
+        raise ValueError(msg)
+    return date(year, month, min(anchor.day, calendar.monthrange(year, month)[1]))
 
 
 @functools.lru_cache(maxsize=65536)
