@@ -160,7 +160,9 @@ def build_stages(path: Path, events: int, as_of: datetime, peer_list: list[peers
 
     evaluation = [
         Contender("hand-written baseline", lambda: baseline.compute_totals(dicts, as_of)),
-        Contender("commission_engine", lambda: library_totals(plan.evaluate(records, as_of))),
+        # The statements are the library's per-payee, per-period totals, summed
+        # inside evaluate; the agreement check above compares them with the lines.
+        Contender("commission_engine", lambda: statement_totals(plan.evaluate(records, as_of))),
     ]
     for peer in peer_list:
         if agrees(peer.name):
