@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from commission_engine import syntax
+from commission_engine import check, syntax
 from commission_engine.limits import DEFAULT_LIMITS
 from commission_engine.records import FieldError, _parse_timestamp
 
@@ -48,6 +48,30 @@ def _one_pass(text: str) -> syntax.ParseOutcome | None:
 def test_one_pass_matches_plan_file(path: Path) -> None:
     text = path.read_text(encoding="utf-8").removeprefix("\ufeff")
     assert _one_pass(text) == _two_pass(text)
+
+
+@pytest.mark.parametrize("path", PLAN_FILES, ids=lambda path: path.name)
+def test_one_pass_facts_hold(path: Path) -> None:
+    # The checker skips its own walks on these facts, so they must never be wrong.
+    text = path.read_text(encoding="utf-8").removeprefix("\ufeff")
+    outcome = _one_pass(text)
+    if outcome is None:
+        return
+    assert outcome.nesting_bound is not None
+    assert check._deepest(outcome.tree, outcome.nesting_bound) is None
+    if check._commission_refs((outcome.tree,)):
+        assert outcome.has_commission_refs
+
+
+def test_one_pass_sees_commission_refs() -> None:
+    text = ('plan "refs" version "1"\ncurrency CNY\ncommission a on contract:\n'
+            "    paid to contract.rep\n    rate 5% of contract.amount\n"
+            "bonus b on contract:\n    paid to contract.rep\n"
+            "    when contract.amount > 0\n    amount 10% of commission a\n")
+    outcome = _one_pass(text)
+    assert outcome is not None
+    assert outcome.has_commission_refs
+    assert not _one_pass(generate_plan(3)).has_commission_refs
 
 
 def test_one_pass_matches_generated_plan() -> None:

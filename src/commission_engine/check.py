@@ -102,9 +102,12 @@ class _Scope:
 class _Checker:
     def __init__(self, plan: t.PlanTree, source: str,
                  prior: tuple[Diagnostic, ...] = (), unparsed: frozenset[str] = frozenset(),
-                 incomplete: frozenset[str] = frozenset(), limits: Limits = DEFAULT_LIMITS):
+                 incomplete: frozenset[str] = frozenset(), limits: Limits = DEFAULT_LIMITS,
+                 nesting_bound: int | None = None, has_commission_refs: bool = True):
         self.plan = plan
         self.limits = limits
+        self.nesting_bound = nesting_bound
+        self.has_commission_refs = has_commission_refs
         self.lines = source.split("\n")
         self.source = source
         self.diagnostics: list[Diagnostic] = list(prior)
@@ -138,7 +141,9 @@ class _Checker:
     # ---- plan
 
     def run(self) -> CheckedPlan:
-        too_deep = _deepest(self.plan, self.limits.max_nesting)
+        too_deep = None
+        if self.nesting_bound is None or self.nesting_bound > self.limits.max_nesting:
+            too_deep = _deepest(self.plan, self.limits.max_nesting)
         if too_deep is not None:
             self.error(f"this expression nests more than {self.limits.max_nesting} levels deep"
                        " (max_nesting)", too_deep,
@@ -733,7 +738,8 @@ class _Checker:
         """Return the ``commission RULE`` references in a rule's base and rates, computed once."""
         found = self.refs_by_rule.get(id(rule))
         if found is None:
-            found = _commission_refs((rule.base, *(row.condition for row in rule.rows)))
+            found = (_commission_refs((rule.base, *(row.condition for row in rule.rows)))
+                     if self.has_commission_refs else [])
             self.refs_by_rule[id(rule)] = found
         return found
 
@@ -1399,14 +1405,22 @@ def check_plan(
     unparsed: frozenset[str] = frozenset(),
     incomplete: frozenset[str] = frozenset(),
     limits: Limits = DEFAULT_LIMITS,
+    *,
+    nesting_bound: int | None = None,
+    has_commission_refs: bool = True,
 ) -> CheckedPlan:
     """Type-check a parsed plan; raise ``PlanError`` listing every error in it.
 
     ``prior`` contains the parser's diagnostics, which are reported together
     with the checker's. ``unparsed`` names rules whose text did not parse.
+    ``nesting_bound`` and ``has_commission_refs`` pass on what the parser
+    knows of the tree (``ParseOutcome``): a depth no expression nests past,
+    and whether any commission reference exists. They only spare walks of
+    the tree; the defaults make the checker find both out itself.
     """
     try:
-        return _Checker(plan, source, prior, unparsed, incomplete, limits).run()
+        return _Checker(plan, source, prior, unparsed, incomplete, limits,
+                        nesting_bound, has_commission_refs).run()
     except PlanError as exc:
         raise PlanError(exc.diagnostics, filename) from None
 

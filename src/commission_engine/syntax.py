@@ -251,8 +251,18 @@ def _parse_one_pass(source: str, lines: list[str], limits: Limits) -> ParseOutco
         return None
     builder = _TreeBuilder(lines, limits=limits)
     saved = getattr(_ACTIVE, "methods", None), getattr(_ACTIVE, "string", None)
-    _ACTIVE.methods = _one_pass_methods(builder)
-    _ACTIVE.string = _ACTIVE.methods["STRING"]
+    methods = _one_pass_methods(builder)
+    refs: list[t.CommissionRef] = []
+    build_ref = methods["commission_ref"]
+
+    def commission_ref(meta: Any, children: list[Token]) -> t.CommissionRef:
+        ref = build_ref(meta, children)
+        refs.append(ref)
+        return ref
+
+    methods["commission_ref"] = commission_ref
+    _ACTIVE.methods = methods
+    _ACTIVE.string = methods["STRING"]
     try:
         root = parser.parse(source, start="start")
     except Exception:  # noqa: BLE001 - the two-pass path reports every failure
@@ -262,7 +272,10 @@ def _parse_one_pass(source: str, lines: list[str], limits: Limits) -> ParseOutco
     plan = root.value if type(root) is _Span else None
     if not isinstance(plan, t.PlanTree):
         return None
-    return ParseOutcome(plan, tuple(builder.diagnostics), frozenset())
+    # A method builds each node that counts as a level of nesting, one level
+    # above its operands, so the depth of the tree bounds the nesting.
+    return ParseOutcome(plan, tuple(builder.diagnostics), frozenset(),
+                        nesting_bound=root.depth, has_commission_refs=bool(refs))
 
 
 # The marker the tree builder passes up for "by count" in a tier table.
@@ -296,6 +309,11 @@ class ParseOutcome:
     diagnostics: tuple[Diagnostic, ...]
     unparsed_rules: frozenset[str]
     incomplete_rules: frozenset[str] = frozenset()
+    # Facts the one-pass build records so the checker can skip two walks: a
+    # depth no expression nests past (None if unknown), and whether any
+    # ``commission RULE`` reference was built. Comparisons ignore them.
+    nesting_bound: int | None = dataclasses.field(default=None, compare=False)
+    has_commission_refs: bool = dataclasses.field(default=True, compare=False)
 
 
 def parse_plan(text: str, filename: str = "<plan>",
