@@ -137,6 +137,22 @@ def _span_of(children: list[Any], span: _Span) -> None:
         break
 
 
+def _first_placed(children: list[Any]) -> Any:
+    """Return the first child with a position, or None."""
+    for child in children:
+        if type(child) is not _Span or not child.empty:
+            return child
+    return None
+
+
+def _last_placed(children: list[Any]) -> Any:
+    """Return the last child with a position; the caller knows there is one."""
+    for child in reversed(children):
+        if type(child) is not _Span or not child.empty:
+            return child
+    return None
+
+
 def _rule_callback(rule: Any) -> Any:
     """Return the reduction callback of one grammar rule, for the one-pass build."""
     name = rule.alias or rule.options.template_source or rule.origin.name
@@ -185,8 +201,31 @@ def _rule_callback(rule: Any) -> Any:
                     child.cend_line, child.cend_column = outer.cend_line, outer.cend_column
             return child
 
+        # The span, as _span_of sets it: tokens always have a position, so
+        # only an empty first or last child sends it looking further.
         span = _Span()
-        _span_of(children, span)
+        first = children[0] if children else None
+        if type(first) is _Span and first.empty:
+            first = _first_placed(children)
+        if first is None:
+            span.empty = True
+        else:
+            span.empty = False
+            if type(first) is _Span:
+                span.line = span.cline = first.cline
+                span.column = span.ccolumn = first.ccolumn
+            else:
+                span.line = span.cline = first.line
+                span.column = span.ccolumn = first.column
+            last = children[-1]
+            if type(last) is _Span and last.empty:
+                last = _last_placed(children)
+            if type(last) is _Span:
+                span.end_line = span.cend_line = last.cend_line
+                span.end_column = span.cend_column = last.cend_column
+            else:
+                span.end_line = span.cend_line = last.end_line
+                span.end_column = span.cend_column = last.end_column
         if inlined:
             span.depth = depth
             span.value = values
@@ -534,26 +573,15 @@ class _NodeError(Exception):
         self.diagnostic = diagnostic
 
 
-def _token_pos(token: Token, offset: int = 0) -> t.Pos:
-    line = (token.line or 1) + offset
-    column = token.column or 1
-    end_line = (token.end_line or token.line or 1) + offset
-    end_column = token.end_column or column + len(str(token))
-    return t.Pos(line, column, end_line, end_column)
-
-
-def _meta_pos(meta: Any, offset: int = 0) -> t.Pos:
-    if getattr(meta, "empty", True):
-        return t.Pos(1 + offset, 1, 1 + offset, 1)
-    return t.Pos(meta.line + offset, meta.column, meta.end_line + offset, meta.end_column)
-
-
 _ESCAPE = re.compile(r"\\(.)")
 
 
 def _unquote(token: Token) -> str:
     """Return a string literal's text; its only escapes are \\" and \\\\."""
-    return _ESCAPE.sub(lambda match: match.group(1), str(token)[1:-1])
+    text = str(token)[1:-1]
+    if "\\" not in text:
+        return text
+    return _ESCAPE.sub(lambda match: match.group(1), text)
 
 
 @v_args(meta=True)
@@ -569,14 +597,24 @@ class _TreeBuilder(Transformer[Token, Any]):
         self.diagnostics: list[Diagnostic] = []
 
     def _tpos(self, token: Token) -> t.Pos:
-        return _token_pos(token, self.line_offset)
+        offset = self.line_offset
+        line = (token.line or 1) + offset
+        column = token.column or 1
+        end_line = (token.end_line or token.line or 1) + offset
+        end_column = token.end_column or column + len(str(token))
+        return t.Pos(line, column, end_line, end_column)
 
     def _mpos(self, meta: Any) -> t.Pos:
-        return _meta_pos(meta, self.line_offset)
+        offset = self.line_offset
+        if getattr(meta, "empty", True):
+            return t.Pos(1 + offset, 1, 1 + offset, 1)
+        return t.Pos(meta.line + offset, meta.column, meta.end_line + offset, meta.end_column)
 
     # ---- helpers
 
     def STRING(self, token: Token) -> Token:  # noqa: N802 - Lark calls terminal callbacks by name
+        if "\\" not in token:
+            return token
         for match in _ESCAPE.finditer(str(token)[1:-1]):
             if match.group(1) not in ('"', "\\"):
                 self._report(
@@ -1119,7 +1157,7 @@ class _TreeBuilder(Transformer[Token, Any]):
         return t.Boolean(False, self._mpos(meta))
 
     def path(self, meta: Any, children: list[Token]) -> t.Path:
-        return t.Path(tuple(str(c) for c in children), self._mpos(meta))
+        return t.Path(tuple(map(str, children)), self._mpos(meta))
 
     def new_customer(self, meta: Any, children: list[Any]) -> t.CustomerStatus:
         return t.CustomerStatus(True, self._mpos(meta))
