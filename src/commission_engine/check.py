@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import difflib
 import heapq
+import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -1159,18 +1161,27 @@ def _shape(node: object) -> object:
         if slots is None or issubclass(kind, t.Pos):
             layout = None
         else:
-            layout = (kind.__name__, tuple(name for name in slots if name != "pos"))
+            compared = tuple(name for name in slots if name != "pos")
+            read = operator.attrgetter(*compared) if compared else (lambda node: ())
+            if len(compared) == 1:
+                single = read
+                read = lambda node: (single(node),)  # noqa: E731
+            layout = (kind.__name__, read)
         _SHAPE_LAYOUTS[kind] = layout
     if layout is None:
         return node
-    name, slots = layout
-    return (name, *[_shape(getattr(node, slot)) for slot in slots])
+    name, read = layout
+    # A value of a _KEPT_WHOLE class is its own shape, so it needs no call.
+    return (name, *[value if type(value) in _KEPT_WHOLE else _shape(value)
+                    for value in read(node)])
 
 
-# By class: None for a value _shape keeps whole, else the class name and the
-# slots it compares.
-_SHAPE_LAYOUTS: dict[type, tuple[str, tuple[str, ...]] | None] = {}
+# By class: None for a value _shape keeps whole, else the class name and a
+# function that reads the slots it compares, in order.
+_SHAPE_LAYOUTS: dict[type, tuple[str, Callable[[object], tuple[object, ...]]] | None] = {}
 _UNKNOWN = object()
+# Classes without slots, which _shape returns unchanged.
+_KEPT_WHOLE = frozenset({str, int, bool, Decimal, type(None), date, datetime})
 
 
 def _bounds(effective: t.Effective | None) -> tuple[object, object]:
