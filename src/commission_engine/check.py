@@ -124,6 +124,8 @@ class _Checker:
         }
         # The plan keeps every rule alive, so id() keys stay valid while checking.
         self.refs_by_rule: dict[int, list[t.CommissionRef]] = {}
+        # Resolutions in a rule's own scope, by subject and dotted name.
+        self.plain_resolutions: dict[tuple[str, tuple[str, ...]], Resolution] = {}
 
     # ---- reporting
 
@@ -878,6 +880,21 @@ class _Checker:
         raise TypeError(f"unknown expression node {expr!r}")  # pragma: no cover
 
     def resolve(self, path: t.Path, scope: _Scope) -> str | None:
+        # A rule's own scope reads only its subject, so a name that resolved
+        # once in such a scope resolves the same way again, without errors.
+        plain = (scope.element is None and not scope.metrics and not scope.cohort
+                 and scope.prefix is None)
+        if plain:
+            known = self.plain_resolutions.get((scope.subject, path.names))
+            if known is not None:
+                self.resolutions[id(path)] = known
+                return known.type
+        found = self._resolve(path, scope)
+        if plain and found is not None:
+            self.plain_resolutions[(scope.subject, path.names)] = self.resolutions[id(path)]
+        return found
+
+    def _resolve(self, path: t.Path, scope: _Scope) -> str | None:
         first, *rest = path.names
         if first.startswith("__"):
             self.error(f"name {first!r} is not allowed", path.pos,
