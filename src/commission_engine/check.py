@@ -464,7 +464,12 @@ class _Checker:
             group = groups.setdefault(_shape(row.condition), [])
             # Both lists are in row order, and they are disjoint unless this
             # row is an 'otherwise' row, whose group is the 'otherwise' rows.
-            candidates = group if row.condition is None else heapq.merge(otherwise, group)
+            if row.condition is None or not otherwise:
+                candidates: Iterable[int] = group
+            elif not group:
+                candidates = otherwise
+            else:
+                candidates = heapq.merge(otherwise, group)
             for earlier_index in candidates:
                 earlier = rows[earlier_index]
                 same = earlier.condition is not None or row.condition is None
@@ -1188,9 +1193,11 @@ def _shape(node: object) -> object:
     if layout is None:
         return node
     name, read = layout
-    # A value of a _KEPT_WHOLE class is its own shape, so it needs no call.
-    return (name, *[value if type(value) in _KEPT_WHOLE else _shape(value)
-                    for value in read(node)])
+    shape = [name]
+    for value in read(node):
+        # A value of a _KEPT_WHOLE class is its own shape, so it needs no call.
+        shape.append(value if type(value) in _KEPT_WHOLE else _shape(value))
+    return tuple(shape)
 
 
 # By class: None for a value _shape keeps whole, else the class name and a
