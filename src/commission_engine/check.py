@@ -1184,10 +1184,14 @@ def _shape(node: object) -> object:
             layout = None
         else:
             compared = tuple(name for name in slots if name != "pos")
-            read = operator.attrgetter(*compared) if compared else (lambda node: ())
+            read: Callable[[Any], tuple[Any, ...]]
             if len(compared) == 1:
-                single = read
-                read = lambda node: (single(node),)  # noqa: E731
+                single = operator.attrgetter(compared[0])
+                read = lambda node: (single(node),)
+            elif compared:
+                read = operator.attrgetter(*compared)
+            else:
+                read = lambda node: ()
             layout = (kind.__name__, read)
         _SHAPE_LAYOUTS[kind] = layout
     if layout is None:
@@ -1202,7 +1206,7 @@ def _shape(node: object) -> object:
 
 # By class: None for a value _shape keeps whole, else the class name and a
 # function that reads the slots it compares, in order.
-_SHAPE_LAYOUTS: dict[type, tuple[str, Callable[[object], tuple[object, ...]]] | None] = {}
+_SHAPE_LAYOUTS: dict[type, tuple[str, Callable[[Any], tuple[Any, ...]]] | None] = {}
 _UNKNOWN = object()
 # Classes without slots, which _shape returns unchanged.
 _KEPT_WHOLE = frozenset({str, int, bool, Decimal, type(None), date, datetime})

@@ -541,10 +541,9 @@ class _Compiler:
         return self.checked.types.get(id(expr), "unknown")
 
     def expr(self, expr: t.Expr) -> Fn:  # noqa: PLR0911, PLR0912
-        kind = type(expr)
-        if kind is t.Binary:
+        if type(expr) is t.Binary:
             return self.binary(expr)
-        if kind is t.Path:
+        if type(expr) is t.Path:
             resolution = self.checked.resolutions[id(expr)]
             found = self.paths.get(resolution)
             if found is None:

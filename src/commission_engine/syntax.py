@@ -104,6 +104,17 @@ class _Span:
 
     __slots__ = ("value", "empty", "line", "column", "end_line", "end_column",
                  "cline", "ccolumn", "cend_line", "cend_column", "depth")
+    value: Any
+    empty: bool
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    cline: int
+    ccolumn: int
+    cend_line: int
+    cend_column: int
+    depth: int
 
 
 _ACTIVE = threading.local()
@@ -295,7 +306,7 @@ def _parse_one_pass(source: str, lines: list[str], limits: Limits) -> ParseOutco
     build_ref = methods["commission_ref"]
 
     def commission_ref(meta: Any, children: list[Token]) -> t.CommissionRef:
-        ref = build_ref(meta, children)
+        ref: t.CommissionRef = build_ref(meta, children)
         refs.append(ref)
         return ref
 
