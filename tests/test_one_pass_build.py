@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from commission_engine import syntax
+from commission_engine import PlanError, check, load_plan, syntax
 from commission_engine.limits import DEFAULT_LIMITS
 from commission_engine.records import FieldError, _parse_timestamp
 
@@ -50,6 +50,30 @@ def test_one_pass_matches_plan_file(path: Path) -> None:
     assert _one_pass(text) == _two_pass(text)
 
 
+@pytest.mark.parametrize("path", PLAN_FILES, ids=lambda path: path.name)
+def test_one_pass_facts_hold(path: Path) -> None:
+    # The checker skips its own walks on these facts, so they must never be wrong.
+    text = path.read_text(encoding="utf-8").removeprefix("\ufeff")
+    outcome = _one_pass(text)
+    if outcome is None:
+        return
+    assert outcome.nesting_bound is not None
+    assert check._deepest(outcome.tree, outcome.nesting_bound) is None
+    if check._commission_refs((outcome.tree,)):
+        assert outcome.has_commission_refs
+
+
+def test_one_pass_sees_commission_refs() -> None:
+    text = ('plan "refs" version "1"\ncurrency CNY\ncommission a on contract:\n'
+            "    paid to contract.rep\n    rate 5% of contract.amount\n"
+            "bonus b on contract:\n    paid to contract.rep\n"
+            "    when contract.amount > 0\n    amount 10% of commission a\n")
+    outcome = _one_pass(text)
+    assert outcome is not None
+    assert outcome.has_commission_refs
+    assert not _one_pass(generate_plan(3)).has_commission_refs
+
+
 def test_one_pass_matches_generated_plan() -> None:
     text = generate_plan(40)
     assert _one_pass(text) == _two_pass(text)
@@ -81,3 +105,39 @@ def test_known_offset_keeps_messages(offset: str) -> None:
         _parse_timestamp(f"2025-02-30T10:00:00{offset}")
     with pytest.raises(FieldError, match="is out of range"):
         _parse_timestamp(f"1800-01-01T10:00:00{offset}")
+
+
+REPEATED_NAMES = '''plan "names" version "1"
+currency CNY
+commission on_contract on contract:
+    paid to contract.rep
+    rate 5% of contract.amount
+commission on_payment on payment:
+    paid to contract.rep
+    rate 5% of contract.amount
+bonus first on contract:
+    paid to contract.rep
+    when contract.amout > 0
+    amount 1.00
+bonus second on contract:
+    paid to contract.rep
+    when contract.amout > 0
+    amount 1.00
+'''
+
+
+def test_checker_resolves_repeated_names() -> None:
+    # The checker reuses a name's resolution within a subject, never across.
+    text = REPEATED_NAMES.replace("amout", "amount")
+    tree = syntax.parse_plan(text)
+    checked = check.check_plan(tree, text)
+    on_contract, on_payment = (rule.base for rule in tree.rules[:2])
+    assert checked.resolutions[id(on_contract)].steps == ("amount",)
+    assert checked.resolutions[id(on_payment)].steps == ("contract", "amount")
+
+
+def test_checker_reports_each_repeated_error() -> None:
+    with pytest.raises(PlanError) as caught:
+        load_plan(REPEATED_NAMES)
+    lines = [d.line for d in caught.value.diagnostics if "no field 'amout'" in d.message]
+    assert lines == [11, 15]

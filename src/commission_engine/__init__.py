@@ -105,7 +105,9 @@ def _load_plan(text: str, filename: str, limits: Limits) -> Plan:
     if outcome.tree is None:
         raise PlanError(outcome.diagnostics, filename)
     checked = check_plan(outcome.tree, text, filename, outcome.diagnostics,
-                         outcome.unparsed_rules, outcome.incomplete_rules, limits)
+                         outcome.unparsed_rules, outcome.incomplete_rules, limits,
+                         nesting_bound=outcome.nesting_bound,
+                         has_commission_refs=outcome.has_commission_refs)
     plan = compile_plan(checked)
     problems = check_examples(plan)
     if problems:

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import difflib
 import heapq
-from collections.abc import Iterable
+import operator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from . import money, schema
 from . import tree as t
@@ -102,9 +105,12 @@ class _Scope:
 class _Checker:
     def __init__(self, plan: t.PlanTree, source: str,
                  prior: tuple[Diagnostic, ...] = (), unparsed: frozenset[str] = frozenset(),
-                 incomplete: frozenset[str] = frozenset(), limits: Limits = DEFAULT_LIMITS):
+                 incomplete: frozenset[str] = frozenset(), limits: Limits = DEFAULT_LIMITS,
+                 nesting_bound: int | None = None, has_commission_refs: bool = True):
         self.plan = plan
         self.limits = limits
+        self.nesting_bound = nesting_bound
+        self.has_commission_refs = has_commission_refs
         self.lines = source.split("\n")
         self.source = source
         self.diagnostics: list[Diagnostic] = list(prior)
@@ -118,6 +124,8 @@ class _Checker:
         }
         # The plan keeps every rule alive, so id() keys stay valid while checking.
         self.refs_by_rule: dict[int, list[t.CommissionRef]] = {}
+        # Resolutions in a rule's own scope, by subject and dotted name.
+        self.plain_resolutions: dict[tuple[str, tuple[str, ...]], Resolution] = {}
 
     # ---- reporting
 
@@ -138,7 +146,9 @@ class _Checker:
     # ---- plan
 
     def run(self) -> CheckedPlan:
-        too_deep = _deepest(self.plan, self.limits.max_nesting)
+        too_deep = None
+        if self.nesting_bound is None or self.nesting_bound > self.limits.max_nesting:
+            too_deep = _deepest(self.plan, self.limits.max_nesting)
         if too_deep is not None:
             self.error(f"this expression nests more than {self.limits.max_nesting} levels deep"
                        " (max_nesting)", too_deep,
@@ -454,7 +464,12 @@ class _Checker:
             group = groups.setdefault(_shape(row.condition), [])
             # Both lists are in row order, and they are disjoint unless this
             # row is an 'otherwise' row, whose group is the 'otherwise' rows.
-            candidates = group if row.condition is None else heapq.merge(otherwise, group)
+            if row.condition is None or not otherwise:
+                candidates: Iterable[int] = group
+            elif not group:
+                candidates = otherwise
+            else:
+                candidates = heapq.merge(otherwise, group)
             for earlier_index in candidates:
                 earlier = rows[earlier_index]
                 same = earlier.condition is not None or row.condition is None
@@ -733,7 +748,8 @@ class _Checker:
         """Return the ``commission RULE`` references in a rule's base and rates, computed once."""
         found = self.refs_by_rule.get(id(rule))
         if found is None:
-            found = _commission_refs((rule.base, *(row.condition for row in rule.rows)))
+            found = (_commission_refs((rule.base, *(row.condition for row in rule.rows)))
+                     if self.has_commission_refs else [])
             self.refs_by_rule[id(rule)] = found
         return found
 
@@ -815,7 +831,8 @@ class _Checker:
                    expr.pos, _conversion_hint(found, wanted))
 
     def infer(self, expr: t.Expr, scope: _Scope) -> str | None:
-        found = self._infer(expr, scope)
+        by_class = _INFER_BY_CLASS.get(type(expr))
+        found = self._infer(expr, scope) if by_class is None else by_class(self, expr, scope)
         if found is not None:
             self.types[id(expr)] = found
         return found
@@ -868,6 +885,21 @@ class _Checker:
         raise TypeError(f"unknown expression node {expr!r}")  # pragma: no cover
 
     def resolve(self, path: t.Path, scope: _Scope) -> str | None:
+        # A rule's own scope reads only its subject, so a name that resolved
+        # once in such a scope resolves the same way again, without errors.
+        plain = (scope.element is None and not scope.metrics and not scope.cohort
+                 and scope.prefix is None)
+        if plain:
+            known = self.plain_resolutions.get((scope.subject, path.names))
+            if known is not None:
+                self.resolutions[id(path)] = known
+                return known.type
+        found = self._resolve(path, scope)
+        if plain and found is not None:
+            self.plain_resolutions[(scope.subject, path.names)] = self.resolutions[id(path)]
+        return found
+
+    def _resolve(self, path: t.Path, scope: _Scope) -> str | None:
         first, *rest = path.names
         if first.startswith("__"):
             self.error(f"name {first!r} is not allowed", path.pos,
@@ -903,15 +935,14 @@ class _Checker:
             return None
         for name in rest:
             record_type = schema.record_type_of(current)
-            part = _name_pos(path, name)
             if record_type is None:
                 self.error(f"{'.'.join(path.names)}: {_article(current)} has no field {name!r}",
-                           part, "remove the last part of the name")
+                           _name_pos(path, name), "remove the last part of the name")
                 return None
             fields = schema.FIELDS[record_type]
             if name not in fields:
                 suggestion = _suggest(name, fields)
-                self.error(f"a {record_type} has no field {name!r}", part,
+                self.error(f"a {record_type} has no field {name!r}", _name_pos(path, name),
                            suggestion or f"the fields of a {record_type} are {', '.join(fields)}")
                 return None
             current = fields[name].type
@@ -1073,6 +1104,19 @@ class _Checker:
         return result
 
 
+# Inference for the commonest node classes, found by exact class before
+# _infer's chain of isinstance tests. Each returns what the chain returns.
+_INFER_BY_CLASS: dict[type, Callable[[_Checker, Any, _Scope], str | None]] = {
+    t.Binary: _Checker.infer_binary,
+    t.Path: _Checker.resolve,
+    t.Text: lambda checker, expr, scope: "text",
+    t.Number: lambda checker, expr, scope: "number",
+    t.Percent: lambda checker, expr, scope: "percentage",
+    t.Unary: _Checker.infer_unary,
+    t.InList: _Checker.infer_in,
+}
+
+
 # ---------------------------------------------------------------- type rules
 
 
@@ -1139,18 +1183,33 @@ def _shape(node: object) -> object:
         if slots is None or issubclass(kind, t.Pos):
             layout = None
         else:
-            layout = (kind.__name__, tuple(name for name in slots if name != "pos"))
+            compared = tuple(name for name in slots if name != "pos")
+            read: Callable[[Any], tuple[Any, ...]]
+            if len(compared) == 1:
+                single = operator.attrgetter(compared[0])
+                read = lambda node: (single(node),)
+            elif compared:
+                read = operator.attrgetter(*compared)
+            else:
+                read = lambda node: ()
+            layout = (kind.__name__, read)
         _SHAPE_LAYOUTS[kind] = layout
     if layout is None:
         return node
-    name, slots = layout
-    return (name, *[_shape(getattr(node, slot)) for slot in slots])
+    name, read = layout
+    shape = [name]
+    for value in read(node):
+        # A value of a _KEPT_WHOLE class is its own shape, so it needs no call.
+        shape.append(value if type(value) in _KEPT_WHOLE else _shape(value))
+    return tuple(shape)
 
 
-# By class: None for a value _shape keeps whole, else the class name and the
-# slots it compares.
-_SHAPE_LAYOUTS: dict[type, tuple[str, tuple[str, ...]] | None] = {}
+# By class: None for a value _shape keeps whole, else the class name and a
+# function that reads the slots it compares, in order.
+_SHAPE_LAYOUTS: dict[type, tuple[str, Callable[[Any], tuple[Any, ...]]] | None] = {}
 _UNKNOWN = object()
+# Classes without slots, which _shape returns unchanged.
+_KEPT_WHOLE = frozenset({str, int, bool, Decimal, type(None), date, datetime})
 
 
 def _bounds(effective: t.Effective | None) -> tuple[object, object]:
@@ -1399,14 +1458,22 @@ def check_plan(
     unparsed: frozenset[str] = frozenset(),
     incomplete: frozenset[str] = frozenset(),
     limits: Limits = DEFAULT_LIMITS,
+    *,
+    nesting_bound: int | None = None,
+    has_commission_refs: bool = True,
 ) -> CheckedPlan:
     """Type-check a parsed plan; raise ``PlanError`` listing every error in it.
 
     ``prior`` contains the parser's diagnostics, which are reported together
     with the checker's. ``unparsed`` names rules whose text did not parse.
+    ``nesting_bound`` and ``has_commission_refs`` pass on what the parser
+    knows of the tree (``ParseOutcome``): a depth no expression nests past,
+    and whether any commission reference exists. They only spare walks of
+    the tree; the defaults make the checker find both out itself.
     """
     try:
-        return _Checker(plan, source, prior, unparsed, incomplete, limits).run()
+        return _Checker(plan, source, prior, unparsed, incomplete, limits,
+                        nesting_bound, has_commission_refs).run()
     except PlanError as exc:
         raise PlanError(exc.diagnostics, filename) from None
 

@@ -373,6 +373,9 @@ class _Compiler:
     def __init__(self, checked: CheckedPlan):
         self.checked = checked
         self.lines = checked.source.splitlines()
+        # One closure per distinct resolution: a path's closure reads only
+        # its resolution, and plans repeat a few paths many times.
+        self.paths: dict[Resolution, Fn] = {}
 
     def label(self, node: Any) -> str:
         pos: t.Pos = node.pos
@@ -538,6 +541,14 @@ class _Compiler:
         return self.checked.types.get(id(expr), "unknown")
 
     def expr(self, expr: t.Expr) -> Fn:  # noqa: PLR0911, PLR0912
+        if type(expr) is t.Binary:
+            return self.binary(expr)
+        if type(expr) is t.Path:
+            resolution = self.checked.resolutions[id(expr)]
+            found = self.paths.get(resolution)
+            if found is None:
+                found = self.paths[resolution] = self.path(resolution)
+            return found
         if isinstance(expr, t.Number):
             value = expr.value
             return lambda ctx: value

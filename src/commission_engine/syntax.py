@@ -104,6 +104,17 @@ class _Span:
 
     __slots__ = ("value", "empty", "line", "column", "end_line", "end_column",
                  "cline", "ccolumn", "cend_line", "cend_column", "depth")
+    value: Any
+    empty: bool
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    cline: int
+    ccolumn: int
+    cend_line: int
+    cend_column: int
+    depth: int
 
 
 _ACTIVE = threading.local()
@@ -135,6 +146,22 @@ def _span_of(children: list[Any], span: _Span) -> None:
             span.end_line = span.cend_line = child.end_line
             span.end_column = span.cend_column = child.end_column
         break
+
+
+def _first_placed(children: list[Any]) -> Any:
+    """Return the first child with a position, or None."""
+    for child in children:
+        if type(child) is not _Span or not child.empty:
+            return child
+    return None
+
+
+def _last_placed(children: list[Any]) -> Any:
+    """Return the last child with a position; the caller knows there is one."""
+    for child in reversed(children):
+        if type(child) is not _Span or not child.empty:
+            return child
+    return None
 
 
 def _rule_callback(rule: Any) -> Any:
@@ -185,8 +212,31 @@ def _rule_callback(rule: Any) -> Any:
                     child.cend_line, child.cend_column = outer.cend_line, outer.cend_column
             return child
 
+        # The span, as _span_of sets it: tokens always have a position, so
+        # only an empty first or last child sends it looking further.
         span = _Span()
-        _span_of(children, span)
+        first = children[0] if children else None
+        if type(first) is _Span and first.empty:
+            first = _first_placed(children)
+        if first is None:
+            span.empty = True
+        else:
+            span.empty = False
+            if type(first) is _Span:
+                span.line = span.cline = first.cline
+                span.column = span.ccolumn = first.ccolumn
+            else:
+                span.line = span.cline = first.line
+                span.column = span.ccolumn = first.column
+            last = children[-1]
+            if type(last) is _Span and last.empty:
+                last = _last_placed(children)
+            if type(last) is _Span:
+                span.end_line = span.cend_line = last.cend_line
+                span.end_column = span.cend_column = last.cend_column
+            else:
+                span.end_line = span.cend_line = last.end_line
+                span.end_column = span.cend_column = last.end_column
         if inlined:
             span.depth = depth
             span.value = values
@@ -251,8 +301,18 @@ def _parse_one_pass(source: str, lines: list[str], limits: Limits) -> ParseOutco
         return None
     builder = _TreeBuilder(lines, limits=limits)
     saved = getattr(_ACTIVE, "methods", None), getattr(_ACTIVE, "string", None)
-    _ACTIVE.methods = _one_pass_methods(builder)
-    _ACTIVE.string = _ACTIVE.methods["STRING"]
+    methods = _one_pass_methods(builder)
+    refs: list[t.CommissionRef] = []
+    build_ref = methods["commission_ref"]
+
+    def commission_ref(meta: Any, children: list[Token]) -> t.CommissionRef:
+        ref: t.CommissionRef = build_ref(meta, children)
+        refs.append(ref)
+        return ref
+
+    methods["commission_ref"] = commission_ref
+    _ACTIVE.methods = methods
+    _ACTIVE.string = methods["STRING"]
     try:
         root = parser.parse(source, start="start")
     except Exception:  # noqa: BLE001 - the two-pass path reports every failure
@@ -262,7 +322,10 @@ def _parse_one_pass(source: str, lines: list[str], limits: Limits) -> ParseOutco
     plan = root.value if type(root) is _Span else None
     if not isinstance(plan, t.PlanTree):
         return None
-    return ParseOutcome(plan, tuple(builder.diagnostics), frozenset())
+    # A method builds each node that counts as a level of nesting, one level
+    # above its operands, so the depth of the tree bounds the nesting.
+    return ParseOutcome(plan, tuple(builder.diagnostics), frozenset(),
+                        nesting_bound=root.depth, has_commission_refs=bool(refs))
 
 
 # The marker the tree builder passes up for "by count" in a tier table.
@@ -296,6 +359,11 @@ class ParseOutcome:
     diagnostics: tuple[Diagnostic, ...]
     unparsed_rules: frozenset[str]
     incomplete_rules: frozenset[str] = frozenset()
+    # Facts the one-pass build records so the checker can skip two walks: a
+    # depth no expression nests past (None if unknown), and whether any
+    # ``commission RULE`` reference was built. Comparisons ignore them.
+    nesting_bound: int | None = dataclasses.field(default=None, compare=False)
+    has_commission_refs: bool = dataclasses.field(default=True, compare=False)
 
 
 def parse_plan(text: str, filename: str = "<plan>",
@@ -516,26 +584,15 @@ class _NodeError(Exception):
         self.diagnostic = diagnostic
 
 
-def _token_pos(token: Token, offset: int = 0) -> t.Pos:
-    line = (token.line or 1) + offset
-    column = token.column or 1
-    end_line = (token.end_line or token.line or 1) + offset
-    end_column = token.end_column or column + len(str(token))
-    return t.Pos(line, column, end_line, end_column)
-
-
-def _meta_pos(meta: Any, offset: int = 0) -> t.Pos:
-    if getattr(meta, "empty", True):
-        return t.Pos(1 + offset, 1, 1 + offset, 1)
-    return t.Pos(meta.line + offset, meta.column, meta.end_line + offset, meta.end_column)
-
-
 _ESCAPE = re.compile(r"\\(.)")
 
 
 def _unquote(token: Token) -> str:
     """Return a string literal's text; its only escapes are \\" and \\\\."""
-    return _ESCAPE.sub(lambda match: match.group(1), str(token)[1:-1])
+    text = str(token)[1:-1]
+    if "\\" not in text:
+        return text
+    return _ESCAPE.sub(lambda match: match.group(1), text)
 
 
 @v_args(meta=True)
@@ -551,14 +608,24 @@ class _TreeBuilder(Transformer[Token, Any]):
         self.diagnostics: list[Diagnostic] = []
 
     def _tpos(self, token: Token) -> t.Pos:
-        return _token_pos(token, self.line_offset)
+        offset = self.line_offset
+        line = (token.line or 1) + offset
+        column = token.column or 1
+        end_line = (token.end_line or token.line or 1) + offset
+        end_column = token.end_column or column + len(str(token))
+        return t.Pos(line, column, end_line, end_column)
 
     def _mpos(self, meta: Any) -> t.Pos:
-        return _meta_pos(meta, self.line_offset)
+        offset = self.line_offset
+        if getattr(meta, "empty", True):
+            return t.Pos(1 + offset, 1, 1 + offset, 1)
+        return t.Pos(meta.line + offset, meta.column, meta.end_line + offset, meta.end_column)
 
     # ---- helpers
 
     def STRING(self, token: Token) -> Token:  # noqa: N802 - Lark calls terminal callbacks by name
+        if "\\" not in token:
+            return token
         for match in _ESCAPE.finditer(str(token)[1:-1]):
             if match.group(1) not in ('"', "\\"):
                 self._report(
@@ -1101,7 +1168,7 @@ class _TreeBuilder(Transformer[Token, Any]):
         return t.Boolean(False, self._mpos(meta))
 
     def path(self, meta: Any, children: list[Token]) -> t.Path:
-        return t.Path(tuple(str(c) for c in children), self._mpos(meta))
+        return t.Path(tuple(map(str, children)), self._mpos(meta))
 
     def new_customer(self, meta: Any, children: list[Any]) -> t.CustomerStatus:
         return t.CustomerStatus(True, self._mpos(meta))
