@@ -140,8 +140,9 @@ def _outcome(load: Any, rows: list[Any]) -> Any:
         return error.problems, error.omitted
 
 
-def _full(rows: list[Any]) -> Any:
-    return _outcome(lambda batch: records._load_reporting(batch, None, DEFAULT_LIMITS), rows)
+def _full(rows: list[Any], positions: list[str] | None = None) -> Any:
+    return _outcome(lambda batch: records._load_reporting(batch, positions, DEFAULT_LIMITS),
+                    rows)
 
 
 def _assert_same_set(loaded: RecordSet, full: RecordSet) -> None:
@@ -174,13 +175,15 @@ def _plain(rows: list[Any]) -> bool:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(changed_batches(), tied_batches()))
 def test_clean_load_matches_full_load(rows: list[dict[str, Any]]) -> None:
-    clean = records._load_clean(rows, None, DEFAULT_LIMITS)
-    full = _full(rows)
-    if clean is not None:
-        assert isinstance(full, RecordSet), full
-        _assert_same_set(clean, full)
-    else:
-        assert not (isinstance(full, RecordSet) and _plain(rows))
+    # The command line names records by line, and blank lines are skipped.
+    for positions in (None, [f"line {2 * number + 1}" for number in range(len(rows))]):
+        clean = records._load_clean(rows, positions, DEFAULT_LIMITS)
+        full = _full(rows, positions)
+        if clean is not None:
+            assert isinstance(full, RecordSet), full
+            _assert_same_set(clean, full)
+        else:
+            assert not (isinstance(full, RecordSet) and _plain(rows))
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
