@@ -58,6 +58,8 @@ Totals = dict[tuple[str, ...], Decimal]
 
 # The stages, by the names --skip takes, in the order they run.
 STAGE_KEYS = ("parse", "validation", "evaluation", "rate-table", "to-json", "end-to-end", "plan")
+# The peers, by the import names --skip-peers takes.
+PEER_PACKAGES = tuple(dict.fromkeys(peer.package for peer in peers.PEERS))
 
 
 @dataclass
@@ -349,6 +351,11 @@ def library_provenance() -> dict[str, Any]:
     return provenance
 
 
+def _names(values: list[str]) -> frozenset[str]:
+    """Collect the comma-separated names of every use of a repeatable option."""
+    return frozenset(name.strip() for value in values for name in value.split(",") if name.strip())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Benchmark commission_engine against a"
                                                  " hand-written baseline and rule-engine peers.")
@@ -362,17 +369,18 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"as-of time of the evaluation (default: {DEFAULT_AS_OF})")
     parser.add_argument("--output", type=Path, default=RESULTS,
                         help="JSON file for the results (default: benchmarks/results/latest.json)")
-    parser.add_argument("--skip", default="",
+    # Both may be repeated; the names of every use add up.
+    parser.add_argument("--skip", action="append", default=[],
                         help="stages to leave out, separated by commas: "
                              + ", ".join(STAGE_KEYS))
-    parser.add_argument("--skip-peers", default="",
+    parser.add_argument("--skip-peers", action="append", default=[],
                         help="peers to leave out, by import name, separated by commas:"
-                             " zen, rule_engine, celpy, openfisca_core")
+                             " " + ", ".join(PEER_PACKAGES))
     parser.add_argument("--no-memory", action="store_true",
                         help="skip the tracemalloc pass and warm up without it")
     args = parser.parse_args(argv)
     repeats = args.repeats or (3 if args.quick else 5)
-    skip = frozenset(key for key in args.skip.split(",") if key)
+    skip = _names(args.skip)
     if not skip <= set(STAGE_KEYS):
         parser.error(f"--skip names unknown stages: {', '.join(sorted(skip - set(STAGE_KEYS)))};"
                      f" use {', '.join(STAGE_KEYS)}")
@@ -385,7 +393,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{time.perf_counter() - started:7.1f} s] {message}", file=sys.stderr, flush=True)
 
     peer_list, missing = peers.available_peers()
-    left_out = frozenset(name for name in args.skip_peers.split(",") if name)
+    left_out = _names(args.skip_peers)
+    if not left_out <= set(PEER_PACKAGES):
+        parser.error(f"--skip-peers names unknown peers:"
+                     f" {', '.join(sorted(left_out - set(PEER_PACKAGES)))};"
+                     f" use {', '.join(PEER_PACKAGES)}")
     for peer in [peer for peer in peer_list if peer.package in left_out]:
         peer_list.remove(peer)
         missing[peer.name] = "left out with --skip-peers"
