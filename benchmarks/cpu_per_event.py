@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--records", type=Path,
                         help="JSON Lines file to read, written first when it does not exist")
     parser.add_argument("--end-to-end", action="store_true",
-                        help="first time the JSON Lines file to per-payee, per-period totals")
+                        help="time only the JSON Lines file to per-payee, per-period totals")
     args = parser.parse_args(argv)
 
     from pydantic import TypeAdapter
