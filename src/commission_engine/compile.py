@@ -598,6 +598,16 @@ class _Compiler:
             return lambda ctx: ctx.metrics.get(name)
         steps = tuple((name, _REFERENCE_FIELDS.get(name)) for name in resolution.steps)
         element = resolution.root == "element"
+        if len(steps) == 1 and steps[0][1] is None and not element:
+            # One plain field of the subject, such as contract.amount: the
+            # commonest path, read without the loop.
+            field_name = steps[0][0]
+
+            def field(ctx: Context) -> Any:
+                subject = ctx.subject
+                return None if subject is None else getattr(subject, field_name)
+
+            return field
 
         def walk(ctx: Context) -> Any:
             value: Any = ctx.element if element else ctx.subject
@@ -826,6 +836,17 @@ def _comparison(compare: Callable[[Any, Any], bool], left: Fn, right: Fn,
                 left_type: str, right_type: str) -> Fn:
     left_record = schema.record_type_of(left_type) is not None
     right_record = schema.record_type_of(right_type) is not None
+    if not (left_record or right_record or "timestamp" in (left_type, right_type)):
+        # Neither side is a record or a timestamp to convert, which is the
+        # usual case of a rate row, so the test skips those steps.
+        def plain(ctx: Context) -> bool | None:
+            a = left(ctx)
+            b = right(ctx)
+            if a is None or b is None:
+                return None
+            return compare(a, b)
+
+        return plain
 
     def test(ctx: Context) -> bool | None:
         a = left(ctx)

@@ -332,13 +332,13 @@ def statements_of(groups: Iterable[list[PayoutLine]],
                   draw_balances: Mapping[tuple[str, str], Decimal] | None = None,
                   ) -> tuple[Statement, ...]:
     """Make one statement of each group of lines that share a payee and a period."""
-    balances = draw_balances or {}
     statements = []
     for members in groups:
         first = members[0]
         total = money.total(map(_amount, members))
+        balance = draw_balances.get((first.payee, first.period)) if draw_balances else None
         statements.append(Statement(first.payee, first.period, first.currency, tuple(members),
-                                    total, balances.get((first.payee, first.period))))
+                                    total, balance))
     return tuple(statements)
 
 
