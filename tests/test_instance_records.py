@@ -235,7 +235,11 @@ def test_generated_batches_load_as_instances(rows: list[Row], data: st.DataObjec
 
 def _as_instance_if_valid(row: Any) -> Any:
     """Return the instance a row builds on its own, or the row when it builds none."""
-    if type(row) is not dict or row.get("type") not in RECORD_TYPES:
+    if type(row) is not dict:
+        return row
+    record_type = row.get("type")
+    # A mutated type may be a list, which is unhashable.
+    if not isinstance(record_type, str) or record_type not in RECORD_TYPES:
         return row
     try:
         return _instance(row)
