@@ -985,6 +985,10 @@ def _load_reporting(raw: Sequence[Any], positions: Sequence[str] | None,
     if positions is None:
         positions = [f"record {index + 1}" for index in range(len(raw))]
     collector = _Collector(positions, limits.max_reported_errors)
+    # Each record model instance becomes its dict, so that revisions, duplicate
+    # ids and references find it by its type and id, as they find a dict.
+    raw = [item if type(item) is dict or not isinstance(item, _Record) else item.model_dump()
+           for item in raw]
     revised = apply_revisions(raw, positions)
     for position, label, message, fix in revised.problems:
         collector.add(position, label, "revision", message, fix)
