@@ -598,16 +598,24 @@ class _Compiler:
             return lambda ctx: ctx.metrics.get(name)
         steps = tuple((name, _REFERENCE_FIELDS.get(name)) for name in resolution.steps)
         element = resolution.root == "element"
-        if len(steps) == 1 and steps[0][1] is None and not element:
-            # One plain field of the subject, such as contract.amount: the
-            # commonest path, read without the loop.
-            field_name = steps[0][0]
+        if len(steps) == 1 and not element:
+            # One field of the subject, such as contract.amount or contract.rep
+            # (a reference, looked up in its table): the commonest paths, read
+            # without the loop.
+            field_name, table_name = steps[0]
+            if table_name is None:
+                def field(ctx: Context) -> Any:
+                    subject = ctx.subject
+                    return None if subject is None else getattr(subject, field_name)
 
-            def field(ctx: Context) -> Any:
+                return field
+
+            def reference(ctx: Context) -> Any:
                 subject = ctx.subject
-                return None if subject is None else getattr(subject, field_name)
+                key = None if subject is None else getattr(subject, field_name)
+                return None if key is None else getattr(ctx.records, table_name).get(key)
 
-            return field
+            return reference
 
         def walk(ctx: Context) -> Any:
             value: Any = ctx.element if element else ctx.subject

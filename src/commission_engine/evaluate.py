@@ -555,6 +555,10 @@ class _Run:
             return None
         payee, day, row, base = priced
         signing_day = self.local_date(contract.signed_at, payee.timezone)
+        if rule.accelerator is None and not rule.limits.has_amount_limit:
+            # Most rules have neither, and the commission is the rate times the base.
+            return _Selection(payee, row, base, self.round(row.rate * base), signing_day,
+                              row.rate)
         multiplier, find_step = self.multiplier(rule, payee, day)
         commission = self.round(row.rate * multiplier * base)
         shown_multiplier, steps = find_step(commission)
