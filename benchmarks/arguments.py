@@ -4,7 +4,9 @@ Every check ends a bad argument with one argparse usage error (exit status 2)
 that says what is wrong, quotes the value and says what to write instead, so
 that no script fails with a traceback or runs with a setting it was not given.
 The checks that need no parser are argparse ``type`` functions; the others
-take the parser and call ``parser.error``.
+take the parser and call ``parser.error``. The module imports only the
+standard library until an as-of time is read, so that ``generate.py`` stays
+free of the library.
 """
 
 from __future__ import annotations
@@ -16,8 +18,6 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-
-from commission_engine.records import MIN_YEAR, MAX_YEAR, check_as_of, is_accepted_timestamp
 
 AS_OF_EXAMPLE = "2026-06-30T00:00:00+08:00"
 
@@ -42,6 +42,8 @@ def count(example: int) -> Callable[[str], int]:
 
 def as_of_time(text: str) -> datetime:
     """Read an as-of time as the library's command line does: ISO 8601, offset, years allowed."""
+    from commission_engine.records import MAX_YEAR, MIN_YEAR, check_as_of, is_accepted_timestamp
+
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -67,18 +69,19 @@ def as_of_time(text: str) -> datetime:
 as_of_time.__name__ = "timestamp"
 
 
-def check_output(parser: argparse.ArgumentParser, option: str, given: str | Path) -> Path:
+def check_output(parser: argparse.ArgumentParser, option: str, given: str | Path,
+                 example: str = "results.json") -> Path:
     """Make sure a file can be written before any work starts; create its missing folders.
 
     Return the file's path. A file that did not exist is removed again, so a
     run that fails later leaves nothing behind.
     """
     if str(given).strip() in ("", "."):
-        parser.error(f"{option} {str(given)!r} names no file; name one, such as results.json")
+        parser.error(f"{option} {str(given)!r} names no file; name one, such as {example}")
     path = Path(given)
     if path.is_dir():
         parser.error(f"{option} {str(given)!r} is a folder; name a file in it,"
-                     f" such as {path / 'results.json'}")
+                     f" such as {path / example}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):

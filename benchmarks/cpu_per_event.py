@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"reusing {args.records}: {len(lines)} records{ignored}"
               " (delete the file to write a new one)", flush=True)
     elif args.records is not None:
-        check_output(parser, "--records", args.records)
+        check_output(parser, "--records", args.records, "records.jsonl")
 
     with tempfile.TemporaryDirectory(prefix="commission-cpu-") as folder:
         path = args.records or Path(folder) / "records.jsonl"
