@@ -102,21 +102,25 @@ def check_output(parser: argparse.ArgumentParser, option: str, given: str | Path
     return path
 
 
-def read_lines(parser: argparse.ArgumentParser, option: str, path: Path) -> list[str]:
-    """Return the non-blank lines of a JSON Lines file; refuse a file that holds no records."""
+def read_text(parser: argparse.ArgumentParser, option: str, path: Path) -> str:
+    """Return the text of a UTF-8 file; refuse a missing, unreadable or binary one."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        parser.error(f"{option} {str(path)!r} does not exist; name an existing JSON Lines file")
+        parser.error(f"{option} {str(path)!r} does not exist; name an existing file")
     except IsADirectoryError:
-        parser.error(f"{option} {str(path)!r} is a folder; name a JSON Lines file")
+        parser.error(f"{option} {str(path)!r} is a folder; name a file")
     except UnicodeDecodeError as exc:
         parser.error(f"{option} {str(path)!r} is not UTF-8 text ({exc.reason} at byte"
-                     f" {exc.start}); name a JSON Lines file that generate.py wrote")
+                     f" {exc.start}); save it as UTF-8")
     except OSError as exc:
         parser.error(f"{option} {str(path)!r} cannot be read ({exc.strerror});"
                      " name a file you can read")
-    lines = [line for line in text.split("\n") if line.strip()]
+
+
+def read_lines(parser: argparse.ArgumentParser, option: str, path: Path) -> list[str]:
+    """Return the non-blank lines of a JSON Lines file; refuse a file that holds no records."""
+    lines = [line for line in read_text(parser, option, path).split("\n") if line.strip()]
     if not lines:
         parser.error(f"{option} {str(path)!r} holds no records; name a JSON Lines file"
                      " that generate.py wrote, such as with --events 10000")
@@ -125,7 +129,7 @@ def read_lines(parser: argparse.ArgumentParser, option: str, path: Path) -> list
 
 def parse_lines(parser: argparse.ArgumentParser, option: str, path: Path,
                 lines: list[str]) -> list[dict[str, Any]]:
-    """Parse JSON Lines with numbers as Decimal; refuse the first line that is not a JSON object."""
+    """Parse JSON Lines, numbers as Decimal; refuse the first line that is not a JSON object."""
     rows: list[dict[str, Any]] = []
     for number, line in enumerate(lines, 1):
         try:

@@ -43,7 +43,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import baseline  # noqa: E402
-from benchmarks.arguments import check_output, count, first_line, parse_lines, read_lines  # noqa: E402
+from benchmarks.arguments import (  # noqa: E402
+    check_output, count, first_line, parse_lines, read_lines)
 from benchmarks.generate import write_jsonl  # noqa: E402
 
 REFERENCE_PLAN = ROOT / "examples" / "counselling" / "counselling-2025.plan"
