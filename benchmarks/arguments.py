@@ -1,7 +1,7 @@
 """Checks of the command-line arguments that the benchmark scripts share.
 
 Every check ends a bad argument with one argparse usage error (exit status 2)
-that says what is wrong, quotes the value and says what to write instead, so
+that names the fault, quotes the value and gives what to write instead, so
 that no script fails with a traceback or runs with a setting it was not given.
 The checks that need no parser are argparse ``type`` functions; the others
 take the parser and call ``parser.error``. The module imports only the
@@ -85,8 +85,8 @@ def check_output(parser: argparse.ArgumentParser, option: str, given: str | Path
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
-        parser.error(f"{option} {str(given)!r}: a file stands where a folder of that path"
-                     " should be; name a file in a folder")
+        parser.error(f"{option} {str(given)!r}: part of its folder path is a file;"
+                     " name a file in a folder")
     except OSError as exc:
         parser.error(f"{option} {str(given)!r}: cannot create the folder {str(path.parent)!r}"
                      f" ({exc.strerror}); name a file in a folder you can write")
@@ -103,7 +103,7 @@ def check_output(parser: argparse.ArgumentParser, option: str, given: str | Path
 
 
 def read_text(parser: argparse.ArgumentParser, option: str, path: Path) -> str:
-    """Return the text of a UTF-8 file; refuse a missing, unreadable or binary one."""
+    """Return the text of a UTF-8 file; reject a missing, unreadable or binary one."""
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -119,17 +119,17 @@ def read_text(parser: argparse.ArgumentParser, option: str, path: Path) -> str:
 
 
 def read_lines(parser: argparse.ArgumentParser, option: str, path: Path) -> list[str]:
-    """Return the non-blank lines of a JSON Lines file; refuse a file that holds no records."""
+    """Return the non-blank lines of a JSON Lines file; reject a file that contains no records."""
     lines = [line for line in read_text(parser, option, path).split("\n") if line.strip()]
     if not lines:
-        parser.error(f"{option} {str(path)!r} holds no records; name a JSON Lines file"
+        parser.error(f"{option} {str(path)!r} contains no records; name a JSON Lines file"
                      " that generate.py wrote, such as with --events 10000")
     return lines
 
 
 def parse_lines(parser: argparse.ArgumentParser, option: str, path: Path,
                 lines: list[str]) -> list[dict[str, Any]]:
-    """Parse JSON Lines, numbers as Decimal; refuse the first line that is not a JSON object."""
+    """Parse JSON Lines, numbers as Decimal; reject the first line that is not a JSON object."""
     rows: list[dict[str, Any]] = []
     for number, line in enumerate(lines, 1):
         try:
@@ -145,7 +145,7 @@ def parse_lines(parser: argparse.ArgumentParser, option: str, path: Path,
 
 
 def first_line(error: Exception) -> str:
-    """Say in one line what an error says, for a one-line usage error."""
+    """Return the gist of an error in one line, for a one-line usage error."""
     if isinstance(error, KeyError):
         return f"a record has no field {error.args[0]!r}" if error.args else "a field is missing"
     errors = getattr(error, "errors", None)

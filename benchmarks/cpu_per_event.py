@@ -6,8 +6,8 @@ Usage::
 
 The script generates N events (``generate.py``, seed 1; ``--records`` keeps
 the file for another run; a ``--records`` file that exists already is read
-as it is, ``--events`` does not change it, and the first line of output says
-so), then times, one call each and in this order:
+as it is, ``--events`` does not change it, and the first line of output reports
+it), then times, one call each and in this order:
 ``json.loads`` with ``parse_float=Decimal``, a bare
 ``TypeAdapter(list[Record])``, ``load_records``, the hand-written baseline
 and ``Plan.evaluate``. It prints the CPU time of the process
@@ -85,12 +85,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--records", type=Path,
                         help="JSON Lines file to read, written first (with --events records)"
                              " when it does not exist; an existing file is reused as it is,"
-                             " whatever --events says, and the output says how many records"
-                             " it holds")
+                             " whatever --events is, and the output gives how many records"
+                             " it contains")
     parser.add_argument("--end-to-end", action="store_true",
                         help="time only the JSON Lines file to per-payee, per-period totals")
     args = parser.parse_args(argv)
-    events_wanted = DEFAULT_EVENTS if args.events is None else args.events
+    events_to_write = DEFAULT_EVENTS if args.events is None else args.events
     reused = args.records is not None and args.records.exists()
     if reused:
         lines = read_lines(parser, "--records", args.records)
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         path = args.records or Path(folder) / "records.jsonl"
         if not reused:
             with path.open("w", encoding="utf-8") as handle:
-                write_jsonl(handle, events_wanted, 1)
+                write_jsonl(handle, events_to_write, 1)
             lines = [line for line in path.read_text(encoding="utf-8").split("\n")
                      if line.strip()]
         try:
@@ -112,10 +112,10 @@ def main(argv: list[str] | None = None) -> int:
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             if not reused:
                 raise
-            # A file of someone else's: say which record is wrong, without a traceback.
+            # A file from elsewhere: name the invalid record, without a traceback.
             if isinstance(exc, json.JSONDecodeError):
                 parse_lines(parser, "--records", path, lines)
-            parser.error(f"--records {str(path)!r} does not hold valid records"
+            parser.error(f"--records {str(path)!r} contains invalid records"
                          f" ({first_line(exc)}); name a file that generate.py wrote,"
                          " or a missing file to write a new one")
 

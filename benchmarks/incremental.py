@@ -15,8 +15,8 @@ validation of the record, the reference checks, the recomputation of the
 affected lines and the new statements, that is, the whole call. At the end it
 checks that the engine's result equals a batch ``evaluate`` of the same
 records, digest included (``--no-check`` skips it). Records whose result has
-no payee period at the as-of time, or no payment to replace, are refused
-before any timing, since equal digests of nothing prove nothing.
+no payee period at the as-of time, or no payment to replace, are rejected
+before any timing, because equal digests of nothing prove nothing.
 
 Each call is timed twice: wall-clock time (``perf_counter``), which other
 processes on the machine inflate, and the process's CPU time
@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         candidates = pick_payments(raw)
     except (KeyError, TypeError) as exc:
-        parser.error(f"{source} does not hold valid records ({first_line(exc)});"
+        parser.error(f"{source} contains invalid records ({first_line(exc)});"
                      " name a file that generate.py wrote")
     if not candidates:
         parser.error(f"{source} gives {len(raw):,} records and no payment to replace; {more}")
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         engine = Engine(plan, as_of, raw)
     except CommissionError as exc:
-        parser.error(f"{source} does not hold valid records ({first_line(exc)});"
+        parser.error(f"{source} contains invalid records ({first_line(exc)});"
                      " name a file that generate.py wrote")
     load_seconds = time.perf_counter() - started
     print(f"engine built in {load_seconds:.1f} s", flush=True)

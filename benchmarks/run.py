@@ -15,8 +15,8 @@ ratio to the stage's reference (the hand-written baseline where there is
 one) and writes the same numbers to ``benchmarks/results/latest.json``.
 
 A contender that disagrees with the library is reported and left out of the
-timings, and the script exits with status 1; so is a peer whose rate table
-alone gives other rates than the hand-written one. When the library's result
+timings, and the script exits with status 1. A peer whose rate table alone
+gives other rates than the hand-written one counts as disagreeing too. When the library's result
 has no payee period to compare (an as-of time before every record, or too few
 events to write a contract), the script stops with a usage error before any
 timing, because an agreement over nothing proves nothing.
@@ -411,7 +411,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-memory", action="store_true",
                         help="skip the tracemalloc pass and warm up without it")
     args = parser.parse_args(argv)
-    repeats = args.repeats if args.repeats is not None else (3 if args.quick else 5)
+    repeats = args.repeats
+    if repeats is None:
+        repeats = 3 if args.quick else 5
     skip = _names(args.skip)
     if not skip <= set(STAGE_KEYS):
         parser.error(f"--skip names unknown stages: {', '.join(sorted(skip - set(STAGE_KEYS)))};"
