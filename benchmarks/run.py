@@ -16,10 +16,11 @@ one) and writes the same numbers to ``benchmarks/results/latest.json``.
 
 A contender that disagrees with the library is reported and left out of the
 timings, and the script exits with status 1. A peer whose rate table alone
-gives other rates than the hand-written one counts as disagreeing too. When the library's result
-has no payee period to compare (an as-of time before every record, or too few
-events to write a contract), the script stops with a usage error before any
-timing, because an agreement over nothing proves nothing.
+gives other rates than the hand-written one counts as disagreeing too. When
+the library's result has no payee period to compare (an as-of time before
+every record, or too few events to write a contract), the script stops with
+a usage error before any timing, because an agreement over nothing proves
+nothing.
 """
 
 from __future__ import annotations
