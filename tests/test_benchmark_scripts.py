@@ -172,3 +172,9 @@ def test_differing_rate_table_disagrees(tmp_path: Path) -> None:
     assert "contender 0.50" in outcome["differences"][0]
     rate_stage = next(stage for stage in stages if stage.unit == "contract")
     assert [c.name for c in rate_stage.contenders] == ["hand-written first match"]
+
+
+@pytest.mark.parametrize("option", ["--events", "--rounds", "--partitions"])
+def test_dask_scale_count_below_one(option: str) -> None:
+    pytest.importorskip("distributed")
+    rejected(script("dask_scale.py", option, "0"), "dask_scale.py", "0")
