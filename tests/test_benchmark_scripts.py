@@ -99,6 +99,8 @@ def test_unwritable_output_rejected_first(
     rejected(done, name, target)
     # Rejected before any work: nothing was generated or timed.
     assert "records" not in done.stdout
+    assert "generated" not in done.stderr
+    assert "wrote" not in done.stderr
 
 
 @pytest.mark.parametrize("name", ["cpu_per_event.py", "incremental.py"])
