@@ -5,7 +5,9 @@ Usage::
     python benchmarks/cpu_per_event.py --events N [--records FILE] [--end-to-end]
 
 The script generates N events (``generate.py``, seed 1; ``--records`` keeps
-the file for another run), then times, one call each and in this order:
+the file for another run; a ``--records`` file that exists already is read
+as it is, ``--events`` does not change it, and the first line of output reports
+it), then times, one call each and in this order:
 ``json.loads`` with ``parse_float=Decimal``, a bare
 ``TypeAdapter(list[Record])``, ``load_records``, the hand-written baseline
 and ``Plan.evaluate``. It prints the CPU time of the process
@@ -41,10 +43,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import baseline  # noqa: E402
+from benchmarks.arguments import (  # noqa: E402
+    check_output, count, first_line, parse_lines, read_lines)
 from benchmarks.generate import write_jsonl  # noqa: E402
 
 REFERENCE_PLAN = ROOT / "examples" / "counselling" / "counselling-2025.plan"
 AS_OF = datetime.fromisoformat("2026-06-30T00:00:00+08:00")
+DEFAULT_EVENTS = 100_000
 
 
 def timed(label: str, events: int, call: Callable[[], Any]) -> Any:
@@ -74,35 +79,63 @@ def _end_to_end(path: Path, read_jsonl: Callable[[str], Any], load_plan: Callabl
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Time validation and evaluation in CPU time.")
-    parser.add_argument("--events", type=int, default=100_000,
-                        help="records to generate (default: 100000)")
+    parser.add_argument("--events", type=count(10_000),
+                        help=f"records to generate, at least 1 (default: {DEFAULT_EVENTS});"
+                             " not used when the --records file exists")
     parser.add_argument("--records", type=Path,
-                        help="JSON Lines file to read, written first when it does not exist")
+                        help="JSON Lines file to read, written first (with --events records)"
+                             " when it does not exist; an existing file is reused as it is,"
+                             " whatever --events is, and the output gives how many records"
+                             " it contains")
     parser.add_argument("--end-to-end", action="store_true",
                         help="time only the JSON Lines file to per-payee, per-period totals")
     args = parser.parse_args(argv)
-
-    from pydantic import TypeAdapter
-
-    from commission_engine import load_plan, load_records
-    from commission_engine.records import Record
-
-    from commission_engine.cli import read_jsonl
+    events_to_write = DEFAULT_EVENTS if args.events is None else args.events
+    reused = args.records is not None and args.records.exists()
+    if reused:
+        lines = read_lines(parser, "--records", args.records)
+        ignored = "" if args.events is None else f"; --events {args.events} is not used"
+        print(f"reusing {args.records}: {len(lines)} records{ignored}"
+              " (delete the file to write a new one)", flush=True)
+    elif args.records is not None:
+        check_output(parser, "--records", args.records, "records.jsonl")
 
     with tempfile.TemporaryDirectory(prefix="commission-cpu-") as folder:
         path = args.records or Path(folder) / "records.jsonl"
-        if not path.exists():
+        if not reused:
             with path.open("w", encoding="utf-8") as handle:
-                write_jsonl(handle, args.events, 1)
-        lines = [line for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
-        events = len(lines)
-        if args.end_to_end:
-            print(f"{events} records, as of {AS_OF.isoformat()}")
-            expected = timed("end to end, hand-written baseline", events,
-                             lambda: baseline.totals_from_file(path, AS_OF))
-            got = timed("end to end, commission_engine", events,
-                        lambda: _end_to_end(path, read_jsonl, load_plan))
-            return _report_agreement(got == expected, len(got))
+                write_jsonl(handle, events_to_write, 1)
+            lines = [line for line in path.read_text(encoding="utf-8").split("\n")
+                     if line.strip()]
+        try:
+            return _measure(path, lines, args.end_to_end)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            if not reused:
+                raise
+            # A file from elsewhere: name the invalid record, without a traceback.
+            if isinstance(exc, json.JSONDecodeError):
+                parse_lines(parser, "--records", path, lines)
+            parser.error(f"--records {str(path)!r} contains invalid records"
+                         f" ({first_line(exc)}); name a file that generate.py wrote,"
+                         " or a missing file to write a new one")
+
+
+def _measure(path: Path, lines: list[str], end_to_end: bool) -> int:
+    """Time the stages over the records of ``path`` (its non-blank ``lines``)."""
+    from pydantic import TypeAdapter
+
+    from commission_engine import load_plan, load_records
+    from commission_engine.cli import read_jsonl
+    from commission_engine.records import Record
+
+    events = len(lines)
+    if end_to_end:
+        print(f"{events} records, as of {AS_OF.isoformat()}")
+        expected = timed("end to end, hand-written baseline", events,
+                         lambda: baseline.totals_from_file(path, AS_OF))
+        got = timed("end to end, commission_engine", events,
+                    lambda: _end_to_end(path, read_jsonl, load_plan))
+        return _report_agreement(got == expected, len(got))
     print(f"{events} records, as of {AS_OF.isoformat()}")
     dicts = timed("json.loads, parse_float=Decimal", events,
                   lambda: [json.loads(line, parse_float=Decimal) for line in lines])
@@ -121,6 +154,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _report_agreement(agrees: bool, keys: int) -> int:
+    if not keys:
+        print(f"{Path(__file__).name}: error: the library's result as of {AS_OF.isoformat()}"
+              " has no payee period, so the agreement check compared nothing and the times"
+              " above cover no commission; use more --events (such as 2000)",
+              file=sys.stderr)
+        return 2
     print(f"the baseline {'agrees' if agrees else 'DISAGREES'} with the library"
           f" ({keys} payee periods)")
     return 0 if agrees else 1

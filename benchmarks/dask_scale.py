@@ -35,6 +35,7 @@ if str(ROOT) not in sys.path:
 import dask
 import distributed
 
+from benchmarks.arguments import count
 from benchmarks.generate import generate_records
 from commission_engine import dask as scale
 from commission_engine import load_plan, load_records
@@ -60,13 +61,15 @@ def time_cluster(plan: Any, rows: list[dict[str, Any]], partitions: int) -> tupl
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--events", type=int, default=1_000_000,
-                        help="records to generate (default: 1,000,000)")
+    parser.add_argument("--events", type=count(100_000), default=1_000_000,
+                        help="records to generate, at least 1 (default: 1,000,000)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the generator (default: 1)")
-    parser.add_argument("--rounds", type=int, default=1,
-                        help="timed rounds of each side; the median is reported (default: 1)")
-    parser.add_argument("--partitions", type=int, default=16,
-                        help="bag and evaluation partitions on the cluster (default: 16)")
+    parser.add_argument("--rounds", type=count(3), default=1,
+                        help="timed rounds of each side, at least 1; the median is reported"
+                             " (default: 1)")
+    parser.add_argument("--partitions", type=count(16), default=16,
+                        help="bag and evaluation partitions on the cluster, at least 1"
+                             " (default: 16)")
     args = parser.parse_args(argv)
 
     plan = load_plan(PLAN.read_text(encoding="utf-8"), str(PLAN))

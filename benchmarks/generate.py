@@ -397,14 +397,22 @@ def main(argv: list[str] | None = None) -> int:
                         help="target number of records (lines) to write (default: 10000)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the random draws (default: 1)")
     parser.add_argument("--output", "-o", default="-",
-                        help="file to write, or - for standard output (default: -)")
+                        help="file to write, or - for standard output (default: -);"
+                             " missing folders are created")
     args = parser.parse_args(argv)
     if args.events < 1:
         parser.error(f"--events must be at least 1, not {args.events}")
     if args.output == "-":
         count = write_jsonl(sys.stdout, args.events, args.seed)
     else:
-        with Path(args.output).open("w", encoding="utf-8") as handle:
+        # The repository root, for the shared argument checks (standard library only).
+        root = str(Path(__file__).resolve().parents[1])
+        if root not in sys.path:
+            sys.path.insert(0, root)
+        from benchmarks.arguments import check_output
+
+        path = check_output(parser, "--output", args.output, "records.jsonl")
+        with path.open("w", encoding="utf-8") as handle:
             count = write_jsonl(handle, args.events, args.seed)
     print(f"wrote {count} records", file=sys.stderr)
     return 0

@@ -14,7 +14,9 @@ time (timed as an addition). Each call is timed whole:
 validation of the record, the reference checks, the recomputation of the
 affected lines and the new statements, that is, the whole call. At the end it
 checks that the engine's result equals a batch ``evaluate`` of the same
-records, digest included (``--no-check`` skips it).
+records, digest included (``--no-check`` skips it). Records whose result has
+no payee period at the as-of time, or no payment to replace, are rejected
+before any timing, because equal digests of nothing prove nothing.
 
 Each call is timed twice: wall-clock time (``perf_counter``), which other
 processes on the machine inflate, and the process's CPU time
@@ -35,29 +37,25 @@ import platform
 import statistics
 import sys
 import time
-from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
-from commission_engine import evaluate, load_plan, load_records
-from commission_engine.engine import Engine
+from benchmarks.arguments import (  # noqa: E402
+    as_of_time, check_output, count, first_line, parse_lines, read_lines, read_text)
+from commission_engine import CommissionError, evaluate, load_plan, load_records  # noqa: E402
+from commission_engine.engine import Engine  # noqa: E402
 
 REFERENCE_PLAN = ROOT / "examples" / "counselling" / "counselling-2025.plan"
 DEFAULT_AS_OF = "2026-12-31T00:00:00+08:00"
 
 
-def read_records(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line, parse_float=Decimal) for line in handle if line.strip()]
-
-
 def generated_records(events: int, seed: int) -> list[dict[str, Any]]:
-    from generate import generate_records
+    from benchmarks.generate import generate_records
 
     return [json.loads(json.dumps(record), parse_float=Decimal)
             for record in generate_records(events, seed)]
@@ -90,36 +88,67 @@ def pick_payments(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=1_000_000,
-                        help="events to generate and load (default: 1,000,000)")
-    parser.add_argument("--updates", type=int, default=10_000,
-                        help="new payments to time (default: 10,000)")
+    parser.add_argument("--events", type=count(100_000), default=1_000_000,
+                        help="events to generate and load, at least 1 (default: 1,000,000)")
+    parser.add_argument("--updates", type=count(1_000), default=10_000,
+                        help="new payments to time, at least 1 (default: 10,000)")
     parser.add_argument("--plan", type=Path, default=REFERENCE_PLAN,
                         help="plan file (default: the reference plan)")
     parser.add_argument("--records", type=Path,
                         help="JSON Lines records to load instead of generating them")
     parser.add_argument("--seed", type=int, default=7, help="generator seed (default: 7)")
-    parser.add_argument("--as-of", default=DEFAULT_AS_OF,
-                        help=f"as-of time, ISO 8601 with an offset (default: {DEFAULT_AS_OF})")
+    parser.add_argument("--as-of", type=as_of_time, default=DEFAULT_AS_OF,
+                        help="as-of time, ISO 8601 with a UTC offset, in the years the library"
+                             f" accepts (default: {DEFAULT_AS_OF})")
     parser.add_argument("--no-check", action="store_true",
                         help="skip the final comparison with a batch evaluation")
-    parser.add_argument("--output", type=Path, help="write the figures as JSON to this file")
+    parser.add_argument("--output", type=Path,
+                        help="write the figures as JSON to this file, checked before any"
+                             " timing; missing folders are created")
     args = parser.parse_args(argv)
 
-    plan = load_plan(args.plan.read_text(encoding="utf-8"), str(args.plan))
-    as_of = datetime.fromisoformat(args.as_of)
+    output = None if args.output is None else check_output(parser, "--output", args.output)
+    plan_text = read_text(parser, "--plan", args.plan)
+    try:
+        plan = load_plan(plan_text, str(args.plan))
+    except CommissionError as exc:
+        parser.error(f"--plan {str(args.plan)!r} is not a valid plan ({first_line(exc)});"
+                     " fix the plan or leave --plan out for the reference plan")
+    as_of = args.as_of
     started = time.perf_counter()
-    raw = read_records(args.records) if args.records else generated_records(args.events, args.seed)
+    if args.records:
+        raw = parse_lines(parser, "--records", args.records,
+                          read_lines(parser, "--records", args.records))
+        source = f"--records {str(args.records)!r}"
+        more = "name a file with more records, which generate.py writes"
+    else:
+        raw = generated_records(args.events, args.seed)
+        source = f"--events {args.events}"
+        more = "use more --events (such as 2000)"
     print(f"{len(raw):,} records read in {time.perf_counter() - started:.1f} s", flush=True)
+    try:
+        candidates = pick_payments(raw)
+    except (KeyError, TypeError) as exc:
+        parser.error(f"{source} contains invalid records ({first_line(exc)});"
+                     " name a file that generate.py wrote")
+    if not candidates:
+        parser.error(f"{source} gives {len(raw):,} records and no payment to replace; {more}")
 
     started = time.perf_counter()
-    engine = Engine(plan, as_of, raw)
+    try:
+        engine = Engine(plan, as_of, raw)
+    except CommissionError as exc:
+        parser.error(f"{source} contains invalid records ({first_line(exc)});"
+                     " name a file that generate.py wrote")
     load_seconds = time.perf_counter() - started
     print(f"engine built in {load_seconds:.1f} s", flush=True)
+    if not engine.result().statements:
+        parser.error(f"the result of {source} as of {as_of.isoformat()} has no payee period,"
+                     " so the updates would move nothing and the final check would compare"
+                     f" nothing; use a later --as-of (such as {DEFAULT_AS_OF}), or {more}")
     gc.collect()
     gc.freeze()
 
-    candidates = pick_payments(raw)
     # Spread the updates over the data set; with fewer contracts than updates,
     # a contract is updated again with the payment added the round before.
     step = max(1, len(candidates) // args.updates)
@@ -146,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{moved:,} of {len(additions):,} new payments moved a line", flush=True)
 
     figures = {
-        "plan": plan.name, "records": len(raw), "as_of": args.as_of,
+        "plan": plan.name, "records": len(raw), "as_of": as_of.isoformat(),
         "load_seconds": load_seconds,
         "python": platform.python_version(), "machine": platform.machine(),
         "updates_that_moved_lines": moved,
@@ -173,8 +202,10 @@ def main(argv: list[str] | None = None) -> int:
               f" digests {'equal' if equal else 'DIFFER'}", flush=True)
         if not equal:
             return 1
-    if args.output is not None:
-        args.output.write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
+        print(f"written to {output}", flush=True)
     return 0
 
 

@@ -15,7 +15,12 @@ ratio to the stage's reference (the hand-written baseline where there is
 one) and writes the same numbers to ``benchmarks/results/latest.json``.
 
 A contender that disagrees with the library is reported and left out of the
-timings, and the script exits with status 1.
+timings, and the script exits with status 1. A peer whose rate table alone
+gives other rates than the hand-written one counts as disagreeing too. When
+the library's result has no payee period to compare (an as-of time before
+every record, or too few events to write a contract), the script stops with
+a usage error before any timing, because an agreement over nothing proves
+nothing.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import baseline, peers  # noqa: E402
+from benchmarks.arguments import as_of_time, check_output, count  # noqa: E402
 from benchmarks.generate import write_jsonl  # noqa: E402
 from benchmarks.plan_generator import generate_plan  # noqa: E402
 
@@ -82,6 +88,12 @@ class Stage:
     # the per-event columns; None when the stage does not scale with the
     # records (the plan stage).
     events: int | None
+    # What ``events`` counts, for the column headers.
+    unit: str = "event"
+
+
+class NothingToCompare(Exception):
+    """The library's result has no payee period, so no contender can be checked against it."""
 
 
 # ---------------------------------------------------------------- inputs
@@ -104,6 +116,17 @@ def describe_difference(expected: Totals, got: Totals, limit: int = 5) -> list[s
     keys = sorted(key for key in set(expected) | set(got) if expected.get(key) != got.get(key))
     return [f"{' '.join(key)}: library {expected.get(key)}, contender {got.get(key)}"
             for key in keys[:limit]] + ([f"... {len(keys) - limit} more"] if len(keys) > limit else [])
+
+
+def describe_rates(facts: list[baseline.RateFacts], expected: list[Decimal | None],
+                   got: list[Decimal | None], limit: int = 5) -> list[str]:
+    """Name the contracts whose rate from a peer differs from the hand-written one."""
+    if len(got) != len(expected):
+        return [f"{len(got)} rates for {len(expected)} contracts"]
+    rows = [f"contract {index} {fact}: hand-written {want}, contender {have}"
+            for index, (fact, want, have) in enumerate(zip(facts, expected, got))
+            if want != have]
+    return rows[:limit] + ([f"... {len(rows) - limit} more"] if len(rows) > limit else [])
 
 
 # ---------------------------------------------------------------- stages
@@ -132,6 +155,9 @@ def build_stages(path: Path, events: int, as_of: datetime, peer_list: list[peers
     # Agreement, before anything is timed.
     result = plan.evaluate(records, as_of)
     expected = library_totals(result)
+    if not expected:
+        # Stop before the slow preparations below, such as the first to_json.
+        raise NothingToCompare
     agreement: dict[str, Any] = {}
     candidates: dict[str, Callable[[], Totals]] = {
         "hand-written baseline": lambda: baseline.compute_totals(dicts, as_of),
@@ -176,8 +202,16 @@ def build_stages(path: Path, events: int, as_of: datetime, peer_list: list[peers
     rate_table = [Contender("hand-written first match",
                             lambda: baseline.hand_written_rates(facts))]
     for peer in peer_list:
-        if agrees(peer.name) and peer.rates(facts) == expected_rates:
+        if not agrees(peer.name):
+            continue
+        rates = peer.rates(facts)
+        if rates == expected_rates:
             rate_table.append(Contender(peer.name, lambda peer=peer: peer.rates(facts)))
+        else:
+            # Equal totals with other rates: record it, so the run exits 1.
+            agreement[f"{peer.name} rate table"] = {
+                "agrees": False, "keys": len(facts),
+                "differences": describe_rates(facts, expected_rates, rates)}
 
     if "to-json" not in skip:
         result.to_json()
@@ -226,7 +260,7 @@ def build_stages(path: Path, events: int, as_of: datetime, peer_list: list[peers
         "evaluation": Stage("plan evaluation (validated records)", "hand-written baseline",
                             evaluation, events),
         "rate-table": Stage("rate table alone (per contract)", rate_table[0].name, rate_table,
-                            len(facts)),
+                            len(facts), unit="contract"),
         "to-json": Stage("results to JSON", to_json[0].name, to_json, events),
         "end-to-end": Stage("end to end (JSONL file to totals)", "hand-written baseline",
                             end_to_end, events),
@@ -296,17 +330,19 @@ def summarise(stages: list[Stage]) -> list[dict[str, Any]]:
                                          else None),
                 "note": contender.note,
             })
+        # The *_per_event keys divide by ``events``, which counts ``unit``.
         summary.append({"stage": stage.name, "reference": stage.reference,
-                        "events": stage.events, "contenders": rows})
+                        "events": stage.events, "unit": stage.unit, "contenders": rows})
     return summary
 
 
 def format_table(summary: list[dict[str, Any]]) -> str:
     out = []
-    header = f"  {'contender':<58} {'median s':>10} {'ratio':>8} {'us/event':>9} {'peak B/event':>13}"
     for stage in summary:
+        unit = stage.get("unit", "event")
         out.append(f"\n{stage['stage']} (ratio to: {stage['reference']})")
-        out.append(header)
+        out.append(f"  {'contender':<58} {'median s':>10} {'ratio':>8} {'us/' + unit:>11}"
+                   f" {'peak B/' + unit:>15}")
         for row in stage["contenders"]:
             per_event = row["median_us_per_event"]
             peak = row["peak_bytes_per_event"]
@@ -318,7 +354,7 @@ def format_table(summary: list[dict[str, Any]]) -> str:
             ratio_text = "-" if ratio is None else f"{ratio:.2f}"
             per_event_text = "-" if per_event is None else f"{per_event:.2f}"
             out.append(f"  {row['name']:<58} {row['median_s']:>10.4f} {ratio_text:>8}"
-                       f" {per_event_text:>9} {peak_text:>13}")
+                       f" {per_event_text:>11} {peak_text:>15}")
     return "\n".join(out)
 
 
@@ -359,16 +395,20 @@ def _names(values: list[str]) -> frozenset[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Benchmark commission_engine against a"
                                                  " hand-written baseline and rule-engine peers.")
-    parser.add_argument("--events", type=int, default=100_000,
-                        help="records to generate (default: 100000)")
+    parser.add_argument("--events", type=count(10_000), default=100_000,
+                        help="records to generate, at least 1 (default: 100000); the run"
+                             " stops if they hold no payee period to compare")
     parser.add_argument("--quick", action="store_true",
                         help="3 timed rounds instead of 5")
-    parser.add_argument("--repeats", type=int, help="timed rounds (overrides --quick)")
+    parser.add_argument("--repeats", type=count(5),
+                        help="timed rounds, at least 1 (overrides --quick)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the generator (default: 1)")
-    parser.add_argument("--as-of", default=DEFAULT_AS_OF,
-                        help=f"as-of time of the evaluation (default: {DEFAULT_AS_OF})")
-    parser.add_argument("--output", type=Path, default=RESULTS,
-                        help="JSON file for the results (default: benchmarks/results/latest.json)")
+    parser.add_argument("--as-of", type=as_of_time, default=DEFAULT_AS_OF,
+                        help="as-of time of the evaluation, ISO 8601 with a UTC offset, in the"
+                             f" years the library accepts (default: {DEFAULT_AS_OF})")
+    parser.add_argument("--output", default=str(RESULTS),
+                        help="JSON file for the results, checked before any timing; missing"
+                             " folders are created (default: benchmarks/results/latest.json)")
     # Both may be repeated; the names of every use add up.
     parser.add_argument("--skip", action="append", default=[],
                         help="stages to leave out, separated by commas: "
@@ -379,14 +419,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-memory", action="store_true",
                         help="skip the tracemalloc pass and warm up without it")
     args = parser.parse_args(argv)
-    repeats = args.repeats or (3 if args.quick else 5)
+    repeats = args.repeats
+    if repeats is None:
+        repeats = 3 if args.quick else 5
     skip = _names(args.skip)
     if not skip <= set(STAGE_KEYS):
         parser.error(f"--skip names unknown stages: {', '.join(sorted(skip - set(STAGE_KEYS)))};"
                      f" use {', '.join(STAGE_KEYS)}")
-    if args.events < 1 or repeats < 1:
-        parser.error("--events and --repeats must be at least 1")
-    as_of = datetime.fromisoformat(args.as_of)
+    if skip == set(STAGE_KEYS):
+        parser.error(f"--skip {','.join(STAGE_KEYS)} leaves no stage to time;"
+                     " leave at least one out of the list")
+    as_of = args.as_of
+    as_of_text = as_of.isoformat()
+    output = check_output(parser, "--output", args.output)
     started = time.perf_counter()
 
     def progress(message: str) -> None:
@@ -411,7 +456,13 @@ def main(argv: list[str] | None = None) -> int:
             written = write_jsonl(handle, args.events, args.seed)
         generation_s = time.perf_counter() - generation_start
         progress(f"generated {written} records in {generation_s:.1f} s")
-        stages, agreement = build_stages(path, written, as_of, peer_list, skip)
+        try:
+            stages, agreement = build_stages(path, written, as_of, peer_list, skip)
+        except NothingToCompare:
+            parser.error(f"the library's result over {written} records (--events {args.events},"
+                         f" --seed {args.seed}) as of {as_of_text} has no payee period, so"
+                         " the agreement check would compare nothing; use a later --as-of"
+                         f" (such as {DEFAULT_AS_OF}) or more --events (such as 2000)")
         disagreeing = [name for name, outcome in agreement.items() if not outcome["agrees"]]
         for name in disagreeing:
             progress(f"DISAGREES with the library: {name}")
@@ -429,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "events": written,
         "seed": args.seed,
-        "as_of": args.as_of,
+        "as_of": as_of_text,
         "repeats": repeats,
         "generation_s": generation_s,
         "machine": {"python": platform.python_version(), "platform": platform.platform(),
@@ -441,15 +492,16 @@ def main(argv: list[str] | None = None) -> int:
         "agreement": agreement,
         "stages": summary,
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     library = report["library"]
-    print(f"{written} records, seed {args.seed}, as of {args.as_of}, medians of {repeats} rounds")
+    # The table goes out first, so a failure to write the file loses nothing.
+    print(f"{written} records, seed {args.seed}, as of {as_of_text}, medians of {repeats} rounds")
     print(f"commission_engine from {library['path']}"
           + (f" (git {library['git_commit'][:10]}{', modified' if library['modified'] else ''})"
-             if library["git_commit"] else ""))
-    print(format_table(summary))
-    print(f"\nwritten to {args.output}")
+             if library["git_commit"] else ""), flush=True)
+    print(format_table(summary), flush=True)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    print(f"\nwritten to {output}")
     progress("done")
     return 1 if disagreeing else 0
 

@@ -1,0 +1,158 @@
+"""Checks of the command-line arguments that the benchmark scripts share.
+
+Every check ends a bad argument with one argparse usage error (exit status 2)
+that names the fault, quotes the value and gives what to write instead, so
+that no script fails with a traceback or runs with a setting it was not given.
+The checks that need no parser are argparse ``type`` functions; the others
+take the parser and call ``parser.error``. The module imports only the
+standard library until an as-of time is read, so that ``generate.py`` stays
+free of the library.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+AS_OF_EXAMPLE = "2026-06-30T00:00:00+08:00"
+
+
+def count(example: int) -> Callable[[str], int]:
+    """Return an argparse type that reads a whole number of at least 1."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            msg = f"{text!r} is not a whole number; write one such as {example}"
+            raise argparse.ArgumentTypeError(msg) from None
+        if value < 1:
+            msg = f"{value} is less than 1; write a whole number of at least 1, such as {example}"
+            raise argparse.ArgumentTypeError(msg)
+        return value
+
+    parse.__name__ = "count"
+    return parse
+
+
+def as_of_time(text: str) -> datetime:
+    """Read an as-of time as the library's command line does: ISO 8601, offset, years allowed."""
+    from commission_engine.records import MAX_YEAR, MIN_YEAR, check_as_of, is_accepted_timestamp
+
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        msg = f"{text!r} is not an ISO 8601 timestamp; write it like {AS_OF_EXAMPLE}"
+        raise argparse.ArgumentTypeError(msg) from None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        written = text if "T" in text else f"{text}T00:00:00"
+        msg = f"{text!r} has no UTC offset; add one, such as {written}+08:00"
+        raise argparse.ArgumentTypeError(msg)
+    if not is_accepted_timestamp(text):
+        msg = (f"{text!r} is not in the accepted ISO 8601 form (a calendar date, T, the time"
+               f" and an offset); write it like {AS_OF_EXAMPLE}")
+        raise argparse.ArgumentTypeError(msg)
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        msg = (f"{text!r} is out of range; use a year from {MIN_YEAR} to {MAX_YEAR},"
+               f" such as {AS_OF_EXAMPLE}")
+        raise argparse.ArgumentTypeError(msg)
+    # The library's own check of an as-of time; the checks above make it pass.
+    check_as_of(moment)
+    return moment
+
+
+as_of_time.__name__ = "timestamp"
+
+
+def check_output(parser: argparse.ArgumentParser, option: str, given: str | Path,
+                 example: str = "results.json") -> Path:
+    """Make sure a file can be written before any work starts; create its missing folders.
+
+    Return the file's path. A file that did not exist is removed again, so a
+    run that fails later leaves nothing behind.
+    """
+    if str(given).strip() in ("", "."):
+        parser.error(f"{option} {str(given)!r} names no file; name one, such as {example}")
+    path = Path(given)
+    if path.is_dir():
+        parser.error(f"{option} {str(given)!r} is a folder; name a file in it,"
+                     f" such as {path / example}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        parser.error(f"{option} {str(given)!r}: part of its folder path is a file;"
+                     " name a file in a folder")
+    except OSError as exc:
+        parser.error(f"{option} {str(given)!r}: cannot create the folder {str(path.parent)!r}"
+                     f" ({exc.strerror}); name a file in a folder you can write")
+    existed = path.exists()
+    try:
+        with path.open("a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        parser.error(f"{option} {str(given)!r} cannot be written ({exc.strerror});"
+                     " name a file you can write")
+    if not existed:
+        path.unlink(missing_ok=True)
+    return path
+
+
+def read_text(parser: argparse.ArgumentParser, option: str, path: Path) -> str:
+    """Return the text of a UTF-8 file; reject a missing, unreadable or binary one."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        parser.error(f"{option} {str(path)!r} does not exist; name an existing file")
+    except IsADirectoryError:
+        parser.error(f"{option} {str(path)!r} is a folder; name a file")
+    except UnicodeDecodeError as exc:
+        parser.error(f"{option} {str(path)!r} is not UTF-8 text ({exc.reason} at byte"
+                     f" {exc.start}); save it as UTF-8")
+    except OSError as exc:
+        parser.error(f"{option} {str(path)!r} cannot be read ({exc.strerror});"
+                     " name a file you can read")
+
+
+def read_lines(parser: argparse.ArgumentParser, option: str, path: Path) -> list[str]:
+    """Return the non-blank lines of a JSON Lines file; reject a file that contains no records."""
+    lines = [line for line in read_text(parser, option, path).split("\n") if line.strip()]
+    if not lines:
+        parser.error(f"{option} {str(path)!r} contains no records; name a JSON Lines file"
+                     " that generate.py wrote, such as with --events 10000")
+    return lines
+
+
+def parse_lines(parser: argparse.ArgumentParser, option: str, path: Path,
+                lines: list[str]) -> list[dict[str, Any]]:
+    """Parse JSON Lines, numbers as Decimal; reject the first line that is not a JSON object."""
+    rows: list[dict[str, Any]] = []
+    for number, line in enumerate(lines, 1):
+        try:
+            row = json.loads(line, parse_float=Decimal)
+        except ValueError as exc:
+            parser.error(f"{option} {str(path)!r}, record {number}: not JSON ({exc});"
+                         " name a JSON Lines file that generate.py wrote")
+        if not isinstance(row, dict):
+            parser.error(f"{option} {str(path)!r}, record {number}: not a JSON object;"
+                         " name a JSON Lines file that generate.py wrote")
+        rows.append(row)
+    return rows
+
+
+def first_line(error: Exception) -> str:
+    """Return the gist of an error in one line, for a one-line usage error."""
+    if isinstance(error, KeyError):
+        return f"a record has no field {error.args[0]!r}" if error.args else "a field is missing"
+    errors = getattr(error, "errors", None)
+    if callable(errors):
+        # pydantic's ValidationError: its first problem, by record number when it has one.
+        first = errors()[0]
+        where = [str(part + 1) if isinstance(part, int) else str(part) for part in first["loc"]]
+        return f"record {' '.join(where)}: {first['msg']}" if where else first["msg"]
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

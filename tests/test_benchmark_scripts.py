@@ -1,0 +1,182 @@
+"""The benchmark scripts reject a bad argument with one usage error, never a traceback.
+
+Each case runs the real script in a subprocess from the checkout, with sizes
+small enough to take a second or two. A rejection is argparse's: exit status 2
+and one line "SCRIPT: error: ..." that quotes the rejected value.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helpers import ROOT
+
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import baseline, peers, run  # noqa: E402
+from benchmarks.arguments import as_of_time  # noqa: E402
+from benchmarks.generate import write_jsonl  # noqa: E402
+
+# Every peer by import name, so run.py times only the library and the baseline.
+NO_PEERS = "--skip-peers=zen,rule_engine,celpy,openfisca_core"
+
+
+def script(name: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run benchmarks/NAME with the checkout's library first on the path."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(ROOT / "src"), *filter(None, [env.get("PYTHONPATH")])])
+    return subprocess.run([sys.executable, str(ROOT / "benchmarks" / name), *args],
+                          cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+
+
+def rejected(done: subprocess.CompletedProcess[str], name: str, value: str) -> str:
+    """Check a usage error that names ``value``; return its message."""
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)
+    errors = [line for line in done.stderr.splitlines() if line.startswith(f"{name}: error: ")]
+    assert len(errors) == 1, done.stderr
+    assert value in errors[0], errors[0]
+    return errors[0]
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A folder, an empty records file and a path that runs through a file."""
+    root = tmp_path_factory.mktemp("bench-args")
+    empty = root / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    plain = root / "plain.txt"
+    plain.write_text("not a folder\n", encoding="utf-8")
+    return {"folder": root, "empty": empty, "through_file": plain / "out.json"}
+
+
+BAD_AS_OF = ["nonsense", "2026-06-30", "2026-06-30T00:00:00", "9999-12-31T23:59:59+00:00",
+             "1800-01-01T00:00:00+00:00"]
+
+CASES: list[tuple[str, list[str], str]] = [
+    ("run.py", ["--repeats", "0"], "0"),
+    ("run.py", ["--events", "0"], "0"),
+    *[("run.py", ["--as-of", value], value) for value in BAD_AS_OF],
+    ("cpu_per_event.py", ["--events", "0"], "0"),
+    ("cpu_per_event.py", ["--events", "-5"], "-5"),
+    ("profile_library.py", ["--events", "0"], "0"),
+    ("profile_library.py", ["--events", "-5"], "-5"),
+    ("profile_library.py", ["--top", "-3"], "-3"),
+    ("profile_library.py", ["--top", "0"], "0"),
+    ("incremental.py", ["--events", "0"], "0"),
+    ("incremental.py", ["--events", "-5"], "-5"),
+    ("incremental.py", ["--events", "1"], "--events 1"),
+    ("incremental.py", ["--events", "300", "--updates", "0"], "0"),
+    ("incremental.py", ["--events", "300", "--updates", "-5"], "-5"),
+    *[("incremental.py", ["--events", "300", "--as-of", value], value) for value in BAD_AS_OF],
+    ("incremental.py", ["--events", "300", "--as-of", "2000-01-01T00:00:00+00:00"],
+     "2000-01-01T00:00:00+00:00"),
+]
+
+
+@pytest.mark.parametrize(("name", "args", "value"), CASES,
+                         ids=[f"{name} {' '.join(args)}" for name, args, _ in CASES])
+def test_bad_value_usage_error(name: str, args: list[str], value: str) -> None:
+    rejected(script(name, *args), name, value)
+
+
+@pytest.mark.parametrize("name", ["run.py", "incremental.py", "generate.py"])
+@pytest.mark.parametrize("where", ["folder", "through_file"])
+def test_unwritable_output_rejected_first(
+        name: str, where: str, folders: dict[str, Path]) -> None:
+    target = str(folders[where])
+    done = script(name, "--events", "200", "--output", target)
+    rejected(done, name, target)
+    # Rejected before any work: nothing was generated or timed.
+    assert "records" not in done.stdout
+    assert "generated" not in done.stderr
+    assert "wrote" not in done.stderr
+
+
+@pytest.mark.parametrize("name", ["cpu_per_event.py", "incremental.py"])
+@pytest.mark.parametrize("where", ["empty", "folder"])
+def test_records_without_records_rejected(
+        name: str, where: str, folders: dict[str, Path]) -> None:
+    target = str(folders[where])
+    rejected(script(name, "--records", target), name, target)
+
+
+def test_generate_creates_missing_folder(tmp_path: Path) -> None:
+    target = tmp_path / "new" / "deeper" / "records.jsonl"
+    done = script("generate.py", "--events", "50", "--output", str(target))
+    assert done.returncode == 0, done.stderr
+    assert len(target.read_text(encoding="utf-8").splitlines()) >= 50
+
+
+def test_run_rejects_empty_agreement() -> None:
+    value = "2000-01-01T00:00:00+00:00"
+    done = script("run.py", "--as-of", value, "--events", "200", "--repeats", "1",
+                  "--no-memory", NO_PEERS)
+    message = rejected(done, "run.py", value)
+    assert "no payee period" in message
+    assert "agrees" not in done.stderr
+
+
+def test_run_rejects_records_without_contracts() -> None:
+    done = script("run.py", "--events", "1", "--repeats", "1", "--no-memory", NO_PEERS)
+    assert "no payee period" in rejected(done, "run.py", "--events 1")
+
+
+def test_cpu_per_event_reports_reused_file(tmp_path: Path) -> None:
+    records = tmp_path / "records.jsonl"
+    with records.open("w", encoding="utf-8") as handle:
+        written = write_jsonl(handle, 300, 1)
+    done = script("cpu_per_event.py", "--events", "5000", "--records", str(records),
+                  "--end-to-end")
+    assert done.returncode == 0, done.stderr
+    first = done.stdout.splitlines()[0]
+    assert f"reusing {records}: {written} records" in first
+    assert "--events 5000 is not used" in first
+
+
+def test_cpu_per_event_rejects_empty_agreement() -> None:
+    done = script("cpu_per_event.py", "--events", "1", "--end-to-end")
+    assert "no payee period" in rejected(done, "cpu_per_event.py", "2026-06-30")
+
+
+class WrongRates(peers.Peer):
+    """A peer whose totals are right and whose rate table alone is not."""
+
+    name = "wrong rates"
+    package = "none"
+
+    def rates(self, facts: Any) -> list[Decimal | None]:
+        return [Decimal("0.50") for _ in facts]
+
+    def totals(self, rows: Any, as_of: Any, rounding: str = "half-up") -> baseline.Totals:
+        return baseline.compute_totals(rows, as_of)
+
+
+def test_differing_rate_table_disagrees(tmp_path: Path) -> None:
+    path = tmp_path / "records.jsonl"
+    with path.open("w", encoding="utf-8") as handle:
+        written = write_jsonl(handle, 300, 1)
+    stages, agreement = run.build_stages(path, written, as_of_time(run.DEFAULT_AS_OF),
+                                         [WrongRates()], frozenset({"plan", "to-json"}))
+    assert agreement["wrong rates"]["agrees"]
+    outcome = agreement["wrong rates rate table"]
+    assert not outcome["agrees"]
+    assert "contender 0.50" in outcome["differences"][0]
+    rate_stage = next(stage for stage in stages if stage.unit == "contract")
+    assert [c.name for c in rate_stage.contenders] == ["hand-written first match"]
+
+
+@pytest.mark.parametrize("option", ["--events", "--rounds", "--partitions"])
+def test_dask_scale_count_below_one(option: str) -> None:
+    pytest.importorskip("distributed")
+    rejected(script("dask_scale.py", option, "0"), "dask_scale.py", "0")
