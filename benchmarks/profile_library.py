@@ -2,12 +2,13 @@
 
 Usage::
 
-    python benchmarks/profile_library.py [--events N] [--top K] [--stage STAGE]
+    python benchmarks/profile_library.py [--events N] [--top K] [--stage STAGE] [--warm W]
 
 It generates N events (``generate.py``, seed 1) and prints the top K functions
 by own time (tottime) and by cumulative time for each profiled stage:
 ``validate`` (read_jsonl), ``evaluate`` (Plan.evaluate), ``to-json``
-(Result.to_json) or ``all`` of them. It then times ``Plan.evaluate`` with the
+(Result.to_json) or ``all`` of them. ``--warm W`` first runs ``Plan.evaluate``
+W times unprofiled, so its profile is that of a warm call. It then times ``Plan.evaluate`` with the
 cyclic garbage collector enabled and disabled, which shows how much of the
 evaluation is spent in collections.
 """
@@ -61,7 +62,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="functions to list, at least 1 (default: 15)")
     parser.add_argument("--stage", choices=("validate", "evaluate", "to-json", "all"),
                         default="all", help="stage to profile (default: all)")
+    parser.add_argument("--warm", type=int, default=0,
+                        help="unprofiled calls of Plan.evaluate before the profiled one, so"
+                             " the profile shows a warm call with its calendars cached"
+                             " (default: 0, a first call)")
     args = parser.parse_args(argv)
+    if args.warm < 0:
+        parser.error(f"argument --warm: {args.warm} is below 0; write 0 or more, such as 3")
 
     from commission_engine import load_plan
     from commission_engine.cli import read_jsonl
@@ -81,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         records = profile_call("read_jsonl", lambda: read_jsonl(text), args.top)
     else:
         records = read_jsonl(text)
+    for _ in range(args.warm):
+        plan.evaluate(records, AS_OF)
     if stage("evaluate"):
         result = profile_call("Plan.evaluate", lambda: plan.evaluate(records, AS_OF), args.top)
     else:
