@@ -135,7 +135,7 @@ def _measure(path: Path, lines: list[str], end_to_end: bool) -> int:
                          lambda: baseline.totals_from_file(path, AS_OF))
         got = timed("end to end, commission_engine", events,
                     lambda: _end_to_end(path, read_jsonl, load_plan))
-        return _report_agreement(got == expected, len(got))
+        return _report_agreement(got == expected, len(got), events)
     print(f"{events} records, as of {AS_OF.isoformat()}")
     dicts = timed("json.loads, parse_float=Decimal", events,
                   lambda: [json.loads(line, parse_float=Decimal) for line in lines])
@@ -150,14 +150,15 @@ def _measure(path: Path, lines: list[str], end_to_end: bool) -> int:
     for line in result.lines:
         key = (line.payee, line.period)
         totals[key] = totals.get(key, Decimal(0)) + line.amount
-    return _report_agreement(totals == expected, len(totals))
+    return _report_agreement(totals == expected, len(totals), events)
 
 
-def _report_agreement(agrees: bool, keys: int) -> int:
+def _report_agreement(agrees: bool, keys: int, events: int) -> int:
     if not keys:
-        print(f"{Path(__file__).name}: error: the library's result as of {AS_OF.isoformat()}"
-              " has no payee period, so the agreement check compared nothing and the times"
-              " above cover no commission; use more --events (such as 2000)",
+        print(f"{Path(__file__).name}: error: the library's result over {events} records as of"
+              f" {AS_OF.isoformat()} has no payee period, so the agreement check compared"
+              " nothing and the times above cover no commission; use more --events (such as"
+              f" {max(2000, events * 10)}) and a new --records file",
               file=sys.stderr)
         return 2
     print(f"the baseline {'agrees' if agrees else 'DISAGREES'} with the library"

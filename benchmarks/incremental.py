@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         raw = generated_records(args.events, args.seed)
         source = f"--events {args.events}"
-        more = "use more --events (such as 2000)"
+        more = f"use more --events (such as {max(2000, args.events * 10)})"
     print(f"{len(raw):,} records read in {time.perf_counter() - started:.1f} s", flush=True)
     try:
         candidates = pick_payments(raw)

@@ -462,7 +462,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"the library's result over {written} records (--events {args.events},"
                          f" --seed {args.seed}) as of {as_of_text} has no payee period, so"
                          " the agreement check would compare nothing; use a later --as-of"
-                         f" (such as {DEFAULT_AS_OF}) or more --events (such as 2000)")
+                         f" (such as {DEFAULT_AS_OF}) or more --events (such as"
+                         f" {max(2000, args.events * 10)})")
         disagreeing = [name for name, outcome in agreement.items() if not outcome["agrees"]]
         for name in disagreeing:
             progress(f"DISAGREES with the library: {name}")
