@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import pkgutil
@@ -134,3 +135,32 @@ def test_stored_result_error_from_cli(tmp_path: Path) -> None:
     assert completed.returncode == 1
     assert "Traceback" not in completed.stderr
     assert completed.stderr.startswith("commission-engine: error: cannot verify result.json: ")
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+@pytest.mark.parametrize("error", [None, PlanError])
+def test_cli_restores_garbage_collector(tmp_path: Path, enabled: bool,
+                                        error: type[CommissionError] | None) -> None:
+    # The command pauses the cyclic collector while it runs; an in-process
+    # caller gets its own setting back, after success and after an error.
+    from commission_engine.cli import main
+
+    plan_text, records_text = (GOOD_PLAN, GOOD_RECORDS) if error is None else CASES[error][:2]
+    plan = tmp_path / "p.plan"
+    plan.write_text(plan_text, encoding="utf-8")
+    records = tmp_path / "r.jsonl"
+    records.write_text(records_text, encoding="utf-8")
+    was_enabled = gc.isenabled()
+    try:
+        if enabled:
+            gc.enable()
+        else:
+            gc.disable()
+        status = main(["run", str(plan), str(records), "--as-of", AS_OF, "--format", "json"])
+        assert gc.isenabled() is enabled
+    finally:
+        if was_enabled:
+            gc.enable()
+        else:
+            gc.disable()
+    assert status == (0 if error is None else 1)

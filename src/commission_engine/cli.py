@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gc
 import hashlib
 import io
 import json
@@ -622,6 +623,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     parser = _parser()
     args = parser.parse_args(argv)
+    # A command keeps every record and line until it has written its output,
+    # so the cyclic collector's passes over them cost time and free little:
+    # `run --format json` on 100,002 events took 5.1 s of CPU with them
+    # paused against 6.8 s, at the same peak memory. The caller's setting
+    # comes back when the command ends.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _run_handler(args)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _run_handler(args: argparse.Namespace) -> int:
+    """Run the parsed command; turn its errors into messages and an exit status."""
     try:
         status: int = args.handler(args)
         sys.stdout.flush()
