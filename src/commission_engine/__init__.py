@@ -60,24 +60,21 @@ def load_plan(text: str, filename: str = "<plan>", limits: Limits = DEFAULT_LIMI
     is kept by the plan, whose evaluation applies it too. An error lists at
     most ``limits.max_reported_errors`` diagnostics and counts the rest.
     """
-    import gc
     from decimal import localcontext
 
+    from . import collector
     from .money import EVALUATION_CONTEXT
 
     # Editors on Windows start UTF-8 files with a byte order mark. It is not
     # part of the plan, and dropping it here keeps it out of the digest too.
     if isinstance(text, str):
         text = text.removeprefix("\ufeff")
-    # Loading builds the tree, the checker's tables and the compiled plan, and
-    # frees little before it returns, so the cyclic collector only costs time.
-    # Pause it, and restore the caller's setting afterwards, even on error.
-    collecting = gc.isenabled()
-    gc.disable()
+    # Loading builds the tree, the checker's tables and the compiled plan:
+    # bulk work, with the cyclic collector paused (see collector.py).
     try:
         # Rates are divided by 100 when the plan compiles: in the caller's
         # context, a precision of 2 made 12.345% into 12%.
-        with localcontext(EVALUATION_CONTEXT):
+        with collector.paused(), localcontext(EVALUATION_CONTEXT):
             return _load_plan(text, filename, limits)
     except PlanError as exc:
         if len(exc.diagnostics) <= limits.max_reported_errors:
@@ -87,9 +84,6 @@ def load_plan(text: str, filename: str = "<plan>", limits: Limits = DEFAULT_LIMI
         rest = exc.diagnostics[limits.max_reported_errors :]
         omitted = sum(1 for d in rest if d.severity == "error")
         raise PlanError(shown, exc.filename, omitted) from None
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _load_plan(text: str, filename: str, limits: Limits) -> Plan:

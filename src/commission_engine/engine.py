@@ -38,7 +38,6 @@ moved, and for every rep when a rep changes.
 from __future__ import annotations
 
 import dataclasses
-import gc
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -46,7 +45,7 @@ from datetime import datetime
 from decimal import Decimal, localcontext
 from typing import Any
 
-from . import explain, money
+from . import collector, explain, money
 from .compile import (
     CompiledCohort,
     CompiledCommission,
@@ -133,14 +132,8 @@ class Delta:
 def _evaluation() -> Iterator[None]:
     # As in a batch evaluation: exact arithmetic in the library's context,
     # and the cyclic collector paused because nothing freed is cyclic.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        with localcontext(money.EVALUATION_CONTEXT):
-            yield
-    finally:
-        if collecting:
-            gc.enable()
+    with collector.paused(), localcontext(money.EVALUATION_CONTEXT):
+        yield
 
 
 class Engine:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import gc
 import itertools
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -19,7 +18,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal, localcontext
 from typing import Any
 
-from . import explain, money, periods, reversals, schedule
+from . import collector, explain, money, periods, reversals, schedule
 from .closing import ClosedPeriods, apply_closed
 from .compile import (
     CompiledCohort,
@@ -61,16 +60,9 @@ def evaluate(plan: CompiledPlan, records: RecordSet, as_of: datetime,
         msg = f"unknown rounding mode {mode!r}; use half-up or half-even"
         raise EvaluationError(msg)
     conversions = _check_currencies(plan, records)
-    # Evaluation allocates many small objects and frees none of them until it
-    # returns, so the cyclic collector only costs time. Pause it, and restore
-    # the caller's setting afterwards, even on error.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    # Bulk work: the cyclic collector is paused (see collector.py).
+    with collector.paused():
         return _evaluate(plan, records, as_of, mode, closed, conversions)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def attainments(plan: CompiledPlan, records: RecordSet, as_of: datetime

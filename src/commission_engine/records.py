@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import bisect
 import functools
-import gc
 import itertools
 import json
 import math
@@ -36,7 +35,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from . import money
+from . import collector, money
 from .errors import EvaluationError, Problem, RecordError
 from .limits import DEFAULT_LIMITS, Limits, raise_hint
 from .revisions import apply_revisions
@@ -767,16 +766,10 @@ def load_records(
     A record with ``"revision": N`` above 1 replaces the lower revisions of
     the same record; see ``revisions``.
     """
-    # Loading allocates an object or more per field and frees almost none
-    # until it returns, so the cyclic collector only costs time. Pause it
-    # for the whole load, and restore the caller's setting, even on error.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    # Loading allocates an object or more per field: bulk work, with the
+    # cyclic collector paused (see collector.py).
+    with collector.paused():
         return _load_records(raw, positions, limits)
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _load_records(raw: Sequence[Any], positions: Sequence[str] | None,

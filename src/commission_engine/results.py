@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from . import money
+from . import collector, money
 from .explain import Step, render
 
 __all__ = ["LINE_KINDS", "PayoutLine", "Result", "ScheduledLine", "Statement"]
@@ -221,6 +221,11 @@ class Result:
 
     def to_json(self) -> str:
         """Serialise to JSON text, keys in a fixed order, one line per payout line."""
+        # Bulk work: the cyclic collector is paused (see collector.py).
+        with collector.paused():
+            return self._json_text()
+
+    def _json_text(self) -> str:
         data = self.to_dict()
         # Without indent, CPython's C encoder runs; one line per payout line
         # keeps the output readable and diffable.
