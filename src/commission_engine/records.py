@@ -868,14 +868,21 @@ def _index_clean(tables: dict[str, dict[str, Any]], targets: list[Target],
         # After the other records, as _index adds them.
         for key, position in zip(keys, target_positions):
             where[("target", "/".join(key))] = position
-    contracts = tables["contract"]
+    record_set = _record_set(tables, targets, where)
+    _check_clean(record_set)
+    return record_set
+
+
+def _record_set(tables: dict[str, dict[str, Any]], targets: list[Target],
+                where: dict[tuple[str, str], str]) -> RecordSet:
+    """Build the ``RecordSet`` of indexed records, with the per-customer and per-contract indexes."""
     contracts_of_customer: dict[str, list[Contract]] = defaultdict(list)
-    for contract in contracts.values():
+    for contract in tables["contract"].values():
         contracts_of_customer[contract.customer].append(contract)
-    record_set = RecordSet(
-        reps=reps,
+    return RecordSet(
+        reps=tables["rep"],
         customers=tables["customer"],
-        contracts=contracts,
+        contracts=tables["contract"],
         payments=tables["payment"],
         refunds=tables["refund"],
         sessions=tables["session"],
@@ -893,8 +900,6 @@ def _index_clean(tables: dict[str, dict[str, Any]], targets: list[Target],
         complaints_of=_by_contract(tables["complaint"].values(), "filed_at"),
         positions=where,
     )
-    _check_clean(record_set)
-    return record_set
 
 
 def _check_clean(records: RecordSet) -> None:
@@ -1300,31 +1305,7 @@ def _index(models: list[_Record], positions: Sequence[str], collector: _Collecto
             collector.add(position, f"target of {target.rep} for {target.period}", "rep",
                           f"rep {target.rep!r} is not in the records",
                           "add the rep record or correct the id")
-    contracts_of_customer: dict[str, list[Contract]] = defaultdict(list)
-    for contract in tables["contract"].values():
-        contracts_of_customer[contract.customer].append(contract)
-    record_set = RecordSet(
-        reps=tables["rep"],
-        customers=tables["customer"],
-        contracts=tables["contract"],
-        payments=tables["payment"],
-        refunds=tables["refund"],
-        sessions=tables["session"],
-        surveys=tables["satisfaction"],
-        complaints=tables["complaint"],
-        targets=tuple(targets),
-        contracts_of_customer={
-            key: _in_time_order(items, "signed_at")
-            for key, items in contracts_of_customer.items()
-        },
-        payments_of=_by_contract(tables["payment"].values(), "paid_at"),
-        refunds_of=_by_contract(tables["refund"].values(), "refunded_at"),
-        sessions_of=_by_contract(tables["session"].values(), "held_at"),
-        surveys_of=_by_contract(tables["satisfaction"].values(), "surveyed_at"),
-        complaints_of=_by_contract(tables["complaint"].values(), "filed_at"),
-        positions=where,
-    )
-    return record_set
+    return _record_set(tables, targets, where)
 
 
 def _check_references(
