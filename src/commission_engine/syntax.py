@@ -122,30 +122,30 @@ _ACTIVE = threading.local()
 
 def _span_of(children: list[Any], span: _Span) -> None:
     """Set ``span`` (own and outer) from the first and last child with a position."""
-    for child in children:
-        if type(child) is _Span:
-            if child.empty:
-                continue
-            span.line = span.cline = child.cline
-            span.column = span.ccolumn = child.ccolumn
-        else:
-            span.line = span.cline = child.line
-            span.column = span.ccolumn = child.column
-        break
-    else:
+    # Tokens always have a position, so only an empty first or last child
+    # sends the search further.
+    first = children[0] if children else None
+    if type(first) is _Span and first.empty:
+        first = _first_placed(children)
+    if first is None:
         span.empty = True
         return
     span.empty = False
-    for child in reversed(children):
-        if type(child) is _Span:
-            if child.empty:
-                continue
-            span.end_line = span.cend_line = child.cend_line
-            span.end_column = span.cend_column = child.cend_column
-        else:
-            span.end_line = span.cend_line = child.end_line
-            span.end_column = span.cend_column = child.end_column
-        break
+    if type(first) is _Span:
+        span.line = span.cline = first.cline
+        span.column = span.ccolumn = first.ccolumn
+    else:
+        span.line = span.cline = first.line
+        span.column = span.ccolumn = first.column
+    last = children[-1]
+    if type(last) is _Span and last.empty:
+        last = _last_placed(children)
+    if type(last) is _Span:
+        span.end_line = span.cend_line = last.cend_line
+        span.end_column = span.cend_column = last.cend_column
+    else:
+        span.end_line = span.cend_line = last.end_line
+        span.end_column = span.cend_column = last.end_column
 
 
 def _first_placed(children: list[Any]) -> Any:
@@ -212,31 +212,8 @@ def _rule_callback(rule: Any) -> Any:
                     child.cend_line, child.cend_column = outer.cend_line, outer.cend_column
             return child
 
-        # The span, as _span_of sets it: tokens always have a position, so
-        # only an empty first or last child sends it looking further.
         span = _Span()
-        first = children[0] if children else None
-        if type(first) is _Span and first.empty:
-            first = _first_placed(children)
-        if first is None:
-            span.empty = True
-        else:
-            span.empty = False
-            if type(first) is _Span:
-                span.line = span.cline = first.cline
-                span.column = span.ccolumn = first.ccolumn
-            else:
-                span.line = span.cline = first.line
-                span.column = span.ccolumn = first.column
-            last = children[-1]
-            if type(last) is _Span and last.empty:
-                last = _last_placed(children)
-            if type(last) is _Span:
-                span.end_line = span.cend_line = last.cend_line
-                span.end_column = span.cend_column = last.cend_column
-            else:
-                span.end_line = span.cend_line = last.end_line
-                span.end_column = span.cend_column = last.end_column
+        _span_of(children, span)
         if inlined:
             span.depth = depth
             span.value = values
