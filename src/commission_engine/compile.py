@@ -737,16 +737,7 @@ class _Compiler:
         left_type, right_type = self.type_of(expr.left), self.type_of(expr.right)
         if op in _COMPARISONS:
             return _comparison(_COMPARISONS[op], left, right, left_type, right_type)
-        arithmetic = _ARITHMETIC[op]
-
-        def compute(ctx: Context) -> Any:
-            a = left(ctx)
-            b = right(ctx)
-            if a is None or b is None:
-                return None
-            return arithmetic(a, b)
-
-        return compute
+        return _absent_if_either(_ARITHMETIC[op], left, right)
 
 
 # ---------------------------------------------------------------- helpers
@@ -840,6 +831,19 @@ def _local_if_timestamp(value: Any, type_name: str, other_type: str, zone: str) 
     return value
 
 
+def _absent_if_either(operation: Callable[[Any, Any], Any], left: Fn, right: Fn) -> Fn:
+    """Build a closure that applies ``operation`` to both sides, or gives None when either is absent."""
+
+    def apply(ctx: Context) -> Any:
+        a = left(ctx)
+        b = right(ctx)
+        if a is None or b is None:
+            return None
+        return operation(a, b)
+
+    return apply
+
+
 def _comparison(compare: Callable[[Any, Any], bool], left: Fn, right: Fn,
                 left_type: str, right_type: str) -> Fn:
     left_record = schema.record_type_of(left_type) is not None
@@ -847,14 +851,7 @@ def _comparison(compare: Callable[[Any, Any], bool], left: Fn, right: Fn,
     if not (left_record or right_record or "timestamp" in (left_type, right_type)):
         # Neither side is a record or a timestamp to convert, which is the
         # usual case of a rate row, so the test skips those steps.
-        def plain(ctx: Context) -> bool | None:
-            a = left(ctx)
-            b = right(ctx)
-            if a is None or b is None:
-                return None
-            return compare(a, b)
-
-        return plain
+        return _absent_if_either(compare, left, right)
 
     def test(ctx: Context) -> bool | None:
         a = left(ctx)
