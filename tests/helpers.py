@@ -1,13 +1,17 @@
-"""Helpers for the tests: paths to the bundled plans and worked cases, a CLI runner."""
+"""Helpers for the tests: paths to the bundled plans and worked cases, a CLI runner, record set checks."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from commission_engine import RecordSet
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKED = ROOT / "tests" / "cases" / "worked"
@@ -47,3 +51,13 @@ def one_contract(amount: str, signed_at: str, term_months: int = 1,
          "amount": amount, "currency": "CNY", "signed_at": signed_at,
          "term_months": term_months},
     ]
+
+
+def assert_same_record_set(got: RecordSet, expected: RecordSet) -> None:
+    """Check every field, the order of every mapping (evaluation iterates them) and the canonical lines."""
+    for item in dataclasses.fields(RecordSet):
+        mine, theirs = getattr(got, item.name), getattr(expected, item.name)
+        assert mine == theirs, item.name
+        if isinstance(mine, Mapping):
+            assert list(mine.items()) == list(theirs.items()), item.name
+    assert got.canonical_lines == expected.canonical_lines

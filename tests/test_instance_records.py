@@ -10,12 +10,12 @@ same ``RecordSet``: tables, indexes, positions, canonical lines and digest.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
 from fuzzing import mutated_record_sets
+from helpers import assert_same_record_set
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -54,13 +54,8 @@ def _outcome(rows: list[Any], positions: list[str] | None = None,
 
 
 def _assert_same_set(got: RecordSet, expected: RecordSet) -> None:
-    """Check every field, the order of every mapping, the canonical lines and the digest."""
-    for item in dataclasses.fields(RecordSet):
-        mine, theirs = getattr(got, item.name), getattr(expected, item.name)
-        assert mine == theirs, item.name
-        if isinstance(mine, Mapping):
-            assert list(mine.items()) == list(theirs.items()), item.name
-    assert got.canonical_lines == expected.canonical_lines
+    """Check the record sets as ``assert_same_record_set`` does, and their digests."""
+    assert_same_record_set(got, expected)
     assert records_digest(got.canonical_lines) == records_digest(expected.canonical_lines)
 
 

@@ -10,14 +10,13 @@ only when the full load finds a problem.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fuzzing import mutated_record_sets
+from helpers import assert_same_record_set
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.strategies import DrawFn
@@ -146,13 +145,8 @@ def _full(rows: list[Any], positions: list[str] | None = None) -> Any:
 
 
 def _assert_same_set(loaded: RecordSet, full: RecordSet) -> None:
-    """Check every field, and the order of every mapping, which evaluation iterates."""
-    for item in dataclasses.fields(RecordSet):
-        mine, theirs = getattr(loaded, item.name), getattr(full, item.name)
-        assert mine == theirs, item.name
-        if isinstance(mine, Mapping):
-            assert list(mine.items()) == list(theirs.items()), item.name
-    assert loaded.canonical_lines == full.canonical_lines
+    """Check the record sets as ``assert_same_record_set`` does, and the loaded one's event order."""
+    assert_same_record_set(loaded, full)
     _assert_in_time_order(loaded)
 
 
