@@ -1034,7 +1034,6 @@ class Engine:
                  if line.due <= self.as_of]
         if not lines:
             return None
-        lines.sort(key=LINE_ORDER)
         balances = None
         if self._recoverable:
             balance = self._balance(payee, period)

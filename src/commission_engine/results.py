@@ -298,15 +298,12 @@ def _shared_step_parts() -> StepParts:
 def build_statements(lines: Iterable[PayoutLine],
                      draw_balances: Mapping[tuple[str, str], Decimal] | None = None,
                      ) -> tuple[Statement, ...]:
-    """Group lines (already sorted by payee and period) into statements.
+    """Group lines into statements, each with its lines in ``LINE_ORDER``.
 
     ``draw_balances`` gives the outstanding recoverable draw of a payee after
     a period, where there is one.
     """
-    grouped: dict[tuple[str, str], list[PayoutLine]] = {}
-    for line in lines:
-        grouped.setdefault((line.payee, line.period), []).append(line)
-    return statements_of(list(grouped.values()), draw_balances)
+    return statements_of(ordered_groups(lines), draw_balances)
 
 
 def ordered_groups(lines: Iterable[PayoutLine]) -> list[list[PayoutLine]]:
