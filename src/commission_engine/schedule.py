@@ -10,7 +10,6 @@ plan says; a clawback is its own negative line, never an edit of a past one.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -70,7 +69,6 @@ class Clawback:
     paid: Decimal
 
 
-@functools.lru_cache(maxsize=16384)
 def due_dates(signing_day: date, count: int, zone_name: str) -> tuple[datetime, ...]:
     """Return the instants installments fall due: local midnight of signing day + k months."""
     return tuple(
@@ -79,13 +77,12 @@ def due_dates(signing_day: date, count: int, zone_name: str) -> tuple[datetime, 
     )
 
 
-@functools.lru_cache(maxsize=16384)
 def due_calendar(signing_day: date, count: int, zone_name: str
                  ) -> tuple[tuple[datetime, str, str], ...]:
     """Return each due instant with its local date (ISO 8601) and its ``YYYY-MM`` period.
 
-    Contracts signed on the same local day share one schedule, so each due
-    instant is converted to the payee's zone once, not once per installment.
+    The evaluation caches the result by (signing day, count, zone), so
+    contracts signed on the same local day share one schedule.
     """
     calendar = []
     for due in due_dates(signing_day, count, zone_name):
