@@ -1,8 +1,9 @@
 """Checks of the command-line arguments that the benchmark scripts share.
 
-Every check ends a bad argument with one argparse usage error (exit status 2)
-that names the fault, quotes the value and gives what to write instead, so
-that no script fails with a traceback or runs with a setting it was not given.
+Every check ends a bad argument with one argparse usage error (exit status
+2). The error names the fault, quotes the value and gives what to write
+instead, so no script fails with a traceback or runs with a setting it was
+not given.
 The checks that need no parser are argparse ``type`` functions; the others
 take the parser and call ``parser.error``. The module imports only the
 standard library until an as-of time is read, so that ``generate.py`` stays

@@ -4,17 +4,20 @@ Usage::
 
     python benchmarks/cpu_per_event.py --events N [--records FILE] [--end-to-end]
 
-The script generates N events (``generate.py``, seed 1; ``--records`` keeps
-the file for another run; a ``--records`` file that exists already is read
-as it is, ``--events`` does not change it, and the first line of output reports
-it), then times, one call each and in this order:
+The script generates N events (``generate.py``, seed 1), then times, one
+call each and in this order:
 ``json.loads`` with ``parse_float=Decimal``, a bare
 ``TypeAdapter(list[Record])``, ``load_records``, the hand-written baseline
 and ``Plan.evaluate``. It prints the CPU time of the process
 (``time.process_time``) per event, the wall-clock time, the load average and
 the highest resident memory so far, and checks that the baseline's totals
-equal the library's. CPU time is the figure that waiting for a core on a
-shared machine does not inflate; ``run.py`` is the interleaved comparison.
+equal the library's. Waiting for a core does not count in CPU time, so the
+load of a shared machine inflates it less than wall-clock time; ``run.py``
+is the interleaved comparison.
+
+``--records FILE`` keeps the generated file for another run. A file that
+exists already is read as it is, so ``--events`` does not change it, and the
+first line of output reports that.
 
 With ``--end-to-end`` it times only the file to per-payee, per-period
 totals, by the hand-written baseline and then by the library
