@@ -533,6 +533,7 @@ EVENT_TIME_FIELD: dict[str, str] = {
 
 # Built once: building adapters repeatedly leaks memory in pydantic 2.
 _RECORD_LIST = TypeAdapter(list[Record])
+_RECORD = TypeAdapter(Record)
 
 
 # ---------------------------------------------------------------- the record set
@@ -808,6 +809,38 @@ def _load_clean(raw: Sequence[Any], positions: Sequence[str] | None,
         return None
     if positions is None:
         positions = [f"record {number}" for number in range(1, count + 1)]
+    return index_valid(models, positions)
+
+
+def validate_json_texts(texts: Sequence[str], limits: Limits = DEFAULT_LIMITS
+                        ) -> list[_Record] | None:
+    """Validate each JSON text as one record, or return None if any one is not a valid record.
+
+    pydantic reads the JSON itself, without building the dicts first.
+    Numbers reach the validators as ``int`` or ``float``, and no field
+    accepts a float, so an amount written as a JSON number with decimals
+    fails here. It is valid when read as Decimal, which the caller's full
+    load does after None. A field given twice keeps its last value here;
+    the caller must check for that.
+    """
+    validate = _RECORD.validate_json
+    context = _validation_context(limits)
+    try:
+        return [validate(text, context=context) for text in texts]
+    except (ValueError, RecursionError):
+        # ValidationError and UnicodeEncodeError are both ValueErrors.
+        return None
+
+
+def index_valid(models: Sequence[_Record], positions: Sequence[str]) -> RecordSet | None:
+    """Index records that passed validation, or return None if any cross-record rule is broken.
+
+    ``positions`` names where each model came from. The result is the
+    ``RecordSet`` that ``load_records`` builds from the same records in the
+    same order. None means only that a problem exists: ``load_records`` of
+    the same records then reports it.
+    """
+    count = len(models)
     # One pass over the new models, which are no longer in the CPU cache;
     # three passes in C took longer.
     where: dict[tuple[str, str], str] = {}

@@ -1,0 +1,150 @@
+"""The clean load of JSON Lines text agrees with the full load that reports every problem.
+
+``load_jsonl`` first lets pydantic read and validate each line in one step.
+At the first sign of a problem it gives up, and the full load parses every
+line with numbers as Decimal and reports every problem. These tests check
+that both paths give the same record set or the same error, and that the
+clean path is taken for the usual file. They also check that it gives up
+where its reader differs from the full load: a key given twice, an amount
+written as a JSON number with decimals, a surrogate escape.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from fuzzing import damaged_jsonl, mutated_record_sets, to_jsonl
+from helpers import assert_same_record_set
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.strategies import DrawFn
+
+from commission_engine import RecordError, RecordSet, jsonl, load_jsonl, load_records
+from commission_engine.jsonl import parse_jsonl
+from commission_engine.limits import DEFAULT_LIMITS
+from commission_engine.strategies import record_sets
+
+REP = {"type": "rep", "id": "R1", "name": "Li Wei", "timezone": "Asia/Shanghai",
+       "kind": "staff", "team": "East", "region": "Shanghai", "manager": None}
+CUSTOMER = {"type": "customer", "id": "C1", "owner": "R1", "referred_by": None,
+            "created_at": "2025-01-10T10:00:00+08:00"}
+CONTRACT = {"type": "contract", "id": "K1", "customer": "C1", "rep": "R1",
+            "product": "family", "amount": "12000.00", "currency": "CNY",
+            "signed_at": "2025-01-15T10:00:00+08:00", "term_months": 12}
+ROWS = [REP, CUSTOMER, CONTRACT]
+SEPARATORS = [(",", ":"), (", ", ": "), (" , ", " : "), (",\t", "\t:\t")]
+
+
+def _outcome(load: Any) -> Any:
+    try:
+        return load()
+    except RecordError as error:
+        return error.problems, error.omitted
+
+
+def _full(text: str) -> Any:
+    return _outcome(lambda: load_records(*parse_jsonl(text)))
+
+
+def _assert_same_outcome(text: str) -> None:
+    got, expected = _outcome(lambda: load_jsonl(text)), _full(text)
+    if isinstance(expected, RecordSet):
+        assert isinstance(got, RecordSet), got
+        assert_same_record_set(got, expected)
+    else:
+        assert got == expected
+
+
+def _clean(text: str) -> RecordSet | None:
+    return jsonl._load_clean(text, DEFAULT_LIMITS)
+
+
+def _write(rows: list[dict[str, Any]], separators: tuple[str, str] = (", ", ": "),
+           newline: str = "\n") -> str:
+    return "".join(json.dumps(row, separators=separators, ensure_ascii=False) + newline
+                   for row in rows)
+
+
+@st.composite
+def written_batches(draw: DrawFn) -> str:
+    """Draw a valid record set, written with any JSON spacing, line ends and blank lines."""
+    rows = draw(record_sets(max_reps=3, max_customers=4, max_contracts=5, refund_rate=0.5,
+                            payment_rate=0.7))
+    separators = draw(st.sampled_from(SEPARATORS))
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    lines = [json.dumps(row, separators=separators, ensure_ascii=draw(st.booleans()))
+             for row in rows]
+    for _ in range(draw(st.integers(0, 3))):
+        lines.insert(draw(st.integers(0, len(lines))), draw(st.sampled_from(["", "  ", "\t"])))
+    prefix = draw(st.sampled_from(["", "\ufeff"]))
+    return prefix + newline.join(lines) + draw(st.sampled_from(["", newline]))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(written_batches())
+def test_clean_path_valid_text(text: str) -> None:
+    clean = _clean(text)
+    full = _full(text)
+    assert isinstance(full, RecordSet), full
+    assert clean is not None
+    assert_same_record_set(clean, full)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(damaged_jsonl(), mutated_record_sets().map(to_jsonl)))
+def test_clean_path_damaged_text(text: str) -> None:
+    _assert_same_outcome(text)
+    # The clean path may give up on valid text, but never accepts invalid text.
+    if _clean(text) is not None:
+        assert isinstance(_full(text), RecordSet)
+
+
+@pytest.mark.parametrize("separators", SEPARATORS)
+def test_load_jsonl_repeated_key(separators: tuple[str, str]) -> None:
+    comma, colon = separators
+    field = f'"amount"{colon}"12000.00"'
+    text = _write(ROWS, separators).replace(field, f'"amount"{colon}"1.00"{comma}{field}')
+    assert _clean(text) is None
+    with pytest.raises(RecordError) as caught:
+        load_jsonl(text)
+    (problem,) = caught.value.problems
+    assert problem.position == "line 3"
+    assert problem.field == "amount"
+    assert "given twice" in problem.message
+
+
+def test_load_jsonl_decimal_number_amount() -> None:
+    text = _write(ROWS).replace('"12000.00"', "12000.10")
+    assert _clean(text) is None
+    assert load_jsonl(text).contracts["K1"].amount == Decimal("12000.10")
+
+
+def test_clean_path_whole_number_amount() -> None:
+    text = _write(ROWS).replace('"12000.00"', "12000")
+    loaded = _clean(text)
+    assert loaded is not None
+    assert loaded.contracts["K1"].amount == Decimal(12000)
+
+
+def test_load_jsonl_escaped_quote_in_name() -> None:
+    rep = dict(REP, name='Li "Wei": staff')
+    text = _write([rep, CUSTOMER, CONTRACT])
+    assert load_jsonl(text).reps["R1"].name == 'Li "Wei": staff'
+
+
+def test_load_jsonl_surrogate_pair() -> None:
+    rep = dict(REP, name="Li \U0001f600")
+    text = _write([rep, CUSTOMER, CONTRACT]).replace("\U0001f600", "\\ud83d\\ude00")
+    assert load_jsonl(text).reps["R1"].name == "Li \U0001f600"
+
+
+def test_load_jsonl_blank_lines_and_crlf() -> None:
+    bad = dict(CONTRACT, amount="-5.00")
+    text = "\r\n".join(["", json.dumps(REP), "  ", json.dumps(CUSTOMER), json.dumps(bad), ""])
+    assert _clean(text) is None
+    with pytest.raises(RecordError) as caught:
+        load_jsonl(text)
+    assert [problem.position for problem in caught.value.problems] == ["line 5"]
