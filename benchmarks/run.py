@@ -63,7 +63,8 @@ PACKAGES = ("commission-engine", "pydantic", "pydantic-core", "lark", "python-da
 Totals = dict[tuple[str, ...], Decimal]
 
 # The stages, by the names --skip takes, in the order they run.
-STAGE_KEYS = ("parse", "validation", "evaluation", "rate-table", "to-json", "end-to-end", "plan")
+STAGE_KEYS = ("parse", "records", "validation", "evaluation", "rate-table", "to-json",
+              "end-to-end", "plan")
 # The peers, by the import names --skip-peers takes.
 PEER_PACKAGES = tuple(dict.fromkeys(peer.package for peer in peers.PEERS))
 
@@ -137,7 +138,7 @@ def build_stages(path: Path, events: int, as_of: datetime, peer_list: list[peers
     """Build every stage but those in ``skip`` and check that the contenders agree."""
     from pydantic import TypeAdapter
 
-    from commission_engine import load_plan, load_records
+    from commission_engine import load_jsonl, load_plan, load_records
     from commission_engine.cli import read_jsonl
     from commission_engine.jsonl import parse_jsonl
     from commission_engine.records import Record
@@ -179,6 +180,18 @@ def build_stages(path: Path, events: int, as_of: datetime, peer_list: list[peers
     text = "\n".join(lines)
     parse.append(Contender("commission_engine parse_jsonl", lambda: parse_jsonl(text),
                            note="also rejects duplicate keys, NaN and lone surrogates"))
+
+    one_record = TypeAdapter(Record)
+    text_to_records = [
+        Contender("json.loads, then TypeAdapter(list[Record])",
+                  lambda: bare_adapter.validate_python(
+                      [json.loads(line, parse_float=Decimal) for line in lines])),
+        Contender("pydantic TypeAdapter(Record).validate_json, a line at a time",
+                  lambda: [one_record.validate_json(line) for line in lines],
+                  note="reads amounts written as JSON numbers through float"),
+        Contender("commission_engine load_jsonl", lambda: load_jsonl(text),
+                  note="also indexes the records and checks every reference"),
+    ]
 
     validation = [
         Contender("pydantic TypeAdapter(list[Record])",
@@ -256,6 +269,8 @@ def build_stages(path: Path, events: int, as_of: datetime, peer_list: list[peers
 
     stages = {
         "parse": Stage("JSON Lines text to dicts", parse[0].name, parse, events),
+        "records": Stage("JSON Lines text to records", text_to_records[0].name,
+                         text_to_records, events),
         "validation": Stage("record validation", validation[0].name, validation, events),
         "evaluation": Stage("plan evaluation (validated records)", "hand-written baseline",
                             evaluation, events),
