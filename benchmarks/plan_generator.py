@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import random
 import sys
+from pathlib import Path
 
 __all__ = ["generate_plan"]
 
@@ -73,9 +74,15 @@ def generate_plan(rules: int = 500, seed: int = 1) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    root = str(Path(__file__).resolve().parents[1])
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    # Imported here, so that run.py imports generate_plan without the path change.
+    from benchmarks.arguments import count
+
     parser = argparse.ArgumentParser(description="Write a generated plan of many rules.")
-    parser.add_argument("--rules", type=int, default=500,
-                        help="number of commission rules (default: 500)")
+    parser.add_argument("--rules", type=count(500), default=500,
+                        help="number of commission rules, at least 1 (default: 500)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the random draws (default: 1)")
     args = parser.parse_args(argv)
     sys.stdout.write(generate_plan(args.rules, args.seed))

@@ -73,6 +73,8 @@ CASES: list[tuple[str, list[str], str]] = [
     ("profile_library.py", ["--events", "-5"], "-5"),
     ("profile_library.py", ["--top", "-3"], "-3"),
     ("profile_library.py", ["--top", "0"], "0"),
+    ("plan_generator.py", ["--rules", "0"], "0"),
+    ("plan_generator.py", ["--rules", "many"], "many"),
     ("incremental.py", ["--events", "0"], "0"),
     ("incremental.py", ["--events", "-5"], "-5"),
     ("incremental.py", ["--events", "1"], "--events 1"),
