@@ -1,12 +1,14 @@
 """The clean load of JSON Lines text agrees with the full load that reports every problem.
 
-``load_jsonl`` first lets pydantic read and validate each line in one step.
-At the first sign of a problem it gives up, and the full load parses every
-line with numbers as Decimal and reports every problem. These tests check
+``load_jsonl`` first lets pydantic read and validate each line in one step,
+and reads a line that fails again alone, with numbers as Decimal. At the
+first problem it gives up, and the full load parses every line with numbers
+as Decimal and reports every problem. These tests check
 that both paths give the same record set or the same error, and that the
-clean path is taken for the usual file. They also check that it gives up
-where its reader differs from the full load: a key given twice, an amount
-written as a JSON number with decimals, a surrogate escape.
+clean path is taken for the usual file. They also check the lines its
+reader may read differently from the full load: a key given twice, an
+amount written as a JSON number with decimals, a surrogate escape, a quote
+before a colon inside a string.
 """
 
 from __future__ import annotations
@@ -116,10 +118,11 @@ def test_load_jsonl_repeated_key(separators: tuple[str, str]) -> None:
     assert "given twice" in problem.message
 
 
-def test_load_jsonl_decimal_number_amount() -> None:
+def test_clean_path_decimal_number_amount() -> None:
     text = _write(ROWS).replace('"12000.00"', "12000.10")
-    assert _clean(text) is None
-    assert load_jsonl(text).contracts["K1"].amount == Decimal("12000.10")
+    loaded = _clean(text)
+    assert loaded is not None
+    assert str(loaded.contracts["K1"].amount) == "12000.10"
 
 
 def test_clean_path_whole_number_amount() -> None:
@@ -129,16 +132,31 @@ def test_clean_path_whole_number_amount() -> None:
     assert loaded.contracts["K1"].amount == Decimal(12000)
 
 
-def test_load_jsonl_escaped_quote_in_name() -> None:
+def test_clean_path_escaped_quote_in_name() -> None:
     rep = dict(REP, name='Li "Wei": staff')
-    text = _write([rep, CUSTOMER, CONTRACT])
-    assert load_jsonl(text).reps["R1"].name == 'Li "Wei": staff'
+    loaded = _clean(_write([rep, CUSTOMER, CONTRACT]))
+    assert loaded is not None
+    assert loaded.reps["R1"].name == 'Li "Wei": staff'
 
 
-def test_load_jsonl_surrogate_pair() -> None:
+def test_clean_path_surrogate_pair() -> None:
     rep = dict(REP, name="Li \U0001f600")
     text = _write([rep, CUSTOMER, CONTRACT]).replace("\U0001f600", "\\ud83d\\ude00")
-    assert load_jsonl(text).reps["R1"].name == "Li \U0001f600"
+    loaded = _clean(text)
+    assert loaded is not None
+    assert loaded.reps["R1"].name == "Li \U0001f600"
+
+
+def test_clean_path_lone_surrogate() -> None:
+    rep = dict(REP, name="Li \\ud800")
+    text = _write([rep, CUSTOMER, CONTRACT]).replace("\\\\ud800", "\\ud800")
+    assert "\\ud800" in text
+    assert _clean(text) is None
+    with pytest.raises(RecordError) as caught:
+        load_jsonl(text)
+    (problem,) = caught.value.problems
+    assert problem.position == "line 1"
+    assert "surrogate" in problem.message
 
 
 def test_load_jsonl_blank_lines_and_crlf() -> None:

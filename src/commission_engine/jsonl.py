@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import operator
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, NoReturn
 
 from . import collector
 from .errors import Problem, RecordError
 from .limits import DEFAULT_LIMITS, Limits, raise_hint
-from .records import RecordSet, index_valid, load_records, validate_json_texts
+from .records import RecordSet, index_valid, load_records, record_validators
 
 __all__ = ["load_jsonl", "parse_jsonl", "reject_constant"]
 
@@ -70,18 +71,14 @@ def _load_clean(text: str, limits: Limits) -> RecordSet | None:
     against 96 ms for ``json.loads`` and then validation of the dicts, for
     10,005 records (CPython 3.11, pydantic-core 2.50). On None, the caller
     loads the text the full way, which reports every problem. So this path
-    only has to find that a problem exists, never to describe it. Any
-    problem, and a few valid forms it does not read as the full way does (a
-    surrogate escape, an amount written as a JSON number with decimals),
-    send the text the full way.
+    only has to find that a problem exists, never to describe it. A line
+    that pydantic's reader may read differently (a surrogate escape, a key
+    given twice, an amount written as a JSON number with decimals) is read
+    again the full way's way, alone.
     """
     if not isinstance(text, str):
         return None
     text = text.removeprefix("\ufeff")
-    if "\\ud" in text or "\\uD" in text:
-        # The full way reports a lone surrogate escape in its own words,
-        # and reads a pair as the full way always has.
-        return None
     lines: list[str] = []
     positions: list[str] = []
     for number, line in enumerate(text.split("\n"), start=1):
@@ -91,20 +88,49 @@ def _load_clean(text: str, limits: Limits) -> RecordSet | None:
             positions.append(f"line {number}")
     if not lines or max(map(len, lines)) > limits.max_record_line_chars:
         return None
-    models = validate_json_texts(lines, limits)
-    if models is None:
-        return None
-    # A key given twice keeps its last value in pydantic's reader, and the
-    # full way reports it. Every key of a valid record is a field it sets.
-    # So the key ends outnumber the fields set exactly when a key is
-    # repeated, or when a string contains an escaped quote before a colon.
-    if _SPACED_KEY_END.search(text) is None:
-        key_ends = text.count('":')
-    else:
-        key_ends = len(_KEY_END.findall(text))
-    if key_ends != sum(map(len, map(_FIELDS_SET, models))):
-        return None
+    from_json, from_value = record_validators(limits)
+    # The full way reports a lone surrogate escape in its own words.
+    escapes = "\\ud" in text or "\\uD" in text
+    models: list[Any] = []
+    for line in lines:
+        if escapes and ("\\ud" in line or "\\uD" in line):
+            model = _load_line(line, from_value, limits)
+        else:
+            try:
+                model = from_json(line)
+            except (ValueError, RecursionError):
+                model = _load_line(line, from_value, limits)
+        if model is None:
+            return None
+        models.append(model)
+    if _key_ends(text) != sum(map(len, map(_FIELDS_SET, models))):
+        # A key given twice keeps its last value in pydantic's reader, and
+        # the full way reports it. Every key of a valid record is a field
+        # it sets, so a line with more key ends than fields set repeats a
+        # key, or has a string that contains an escaped quote before a colon.
+        for line, model in zip(lines, models):
+            if _key_ends(line) != len(model.model_fields_set) and (
+                    _load_line(line, from_value, limits) is None):
+                return None
     return index_valid(models, positions)
+
+
+def _key_ends(text: str) -> int:
+    if _SPACED_KEY_END.search(text) is None:
+        return text.count('":')
+    return len(_KEY_END.findall(text))
+
+
+def _load_line(line: str, from_value: Callable[[Any], Any], limits: Limits) -> Any:
+    """Read and validate one line as the full way does, or return None if it has a problem."""
+    value = _parse_line(line, 0, limits)
+    if isinstance(value, Problem) or type(value) is not dict or "revision" in value:
+        return None
+    try:
+        return from_value(value)
+    except (ValueError, RecursionError):
+        # ValidationError and UnicodeEncodeError are both ValueErrors.
+        return None
 
 
 def parse_jsonl(text: str, limits: Limits = DEFAULT_LIMITS) -> tuple[list[Any], list[str]]:

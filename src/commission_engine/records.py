@@ -16,7 +16,7 @@ import math
 import operator
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal, localcontext
@@ -812,24 +812,20 @@ def _load_clean(raw: Sequence[Any], positions: Sequence[str] | None,
     return index_valid(models, positions)
 
 
-def validate_json_texts(texts: Sequence[str], limits: Limits = DEFAULT_LIMITS
-                        ) -> list[_Record] | None:
-    """Validate each JSON text as one record, or return None if any one is not a valid record.
+def record_validators(limits: Limits = DEFAULT_LIMITS
+                      ) -> tuple[Callable[[str], _Record], Callable[[Any], _Record]]:
+    """Return the validators of one record: from its JSON text, and from its parsed value.
 
-    pydantic reads the JSON itself, without building the dicts first.
-    Numbers reach the validators as ``int`` or ``float``, and no field
-    accepts a float, so an amount written as a JSON number with decimals
-    fails here. It is valid when read as Decimal, which the caller's full
-    load does after None. A field given twice keeps its last value here;
-    the caller must check for that.
+    Both raise ``ValueError`` for anything but a valid record. The first lets
+    pydantic read the JSON itself, without building a dict first. Numbers
+    then reach the validators as ``int`` or ``float``, and no field accepts
+    a float, so an amount written as a JSON number with decimals is invalid
+    there. A field given twice keeps its last value there; the caller must
+    check for that.
     """
-    validate = _RECORD.validate_json
     context = _validation_context(limits)
-    try:
-        return [validate(text, context=context) for text in texts]
-    except (ValueError, RecursionError):
-        # ValidationError and UnicodeEncodeError are both ValueErrors.
-        return None
+    return (functools.partial(_RECORD.validate_json, context=context),
+            functools.partial(_RECORD.validate_python, context=context))
 
 
 def index_valid(models: Sequence[_Record], positions: Sequence[str]) -> RecordSet | None:
