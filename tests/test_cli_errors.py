@@ -164,3 +164,23 @@ def test_cli_restores_garbage_collector(tmp_path: Path, enabled: bool,
         else:
             gc.disable()
     assert status == (0 if error is None else 1)
+
+
+@pytest.mark.parametrize("stdin", [False, True], ids=["file", "stdin"])
+def test_records_cr_inside_line(tmp_path: Path, stdin: bool) -> None:
+    rep, customer, contract = (json.dumps(row) for row in one_contract(
+        "1000.00", "2025-01-15T10:00:00+08:00"))
+    # A CR alone is JSON whitespace inside a line. The lines end in CRLF.
+    customer = customer.replace(', "created_at"', ',\r "created_at"')
+    missing = json.dumps(dict(json.loads(contract), id="K2", rep="R9"))
+    text = "\r\n".join([rep, customer, contract, missing]) + "\r\n"
+    (tmp_path / "p.plan").write_text(GOOD_PLAN, encoding="utf-8")
+    (tmp_path / "r.jsonl").write_bytes(text.encode("utf-8"))
+    records = "-" if stdin else "r.jsonl"
+
+    completed = run_cli("run", "p.plan", records, "--as-of", AS_OF, cwd=tmp_path,
+                        stdin=text if stdin else None)
+
+    assert completed.returncode == 1
+    assert "not valid JSON" not in completed.stderr
+    assert "line 4 (contract K2), field rep: rep 'R9' is not in the records" in completed.stderr

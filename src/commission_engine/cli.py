@@ -44,11 +44,25 @@ class _InputError(Exception):
 
 def _read_text(path: str, max_chars: int | None = None) -> str:
     """Read a UTF-8 file, or stdin for ``-``; with ``max_chars``, read no more than one past it."""
+    return _read(path, max_chars, None)
+
+
+def _read_records(path: str) -> str:
+    """Read a JSON Lines file, or stdin for ``-``, with every line end as it is written.
+
+    JSON Lines ends a line only at LF (CRLF included), and a CR alone is
+    whitespace inside a line, as ``load_jsonl`` reads it. Python's default
+    would end a line at a CR alone too, and shift every later line number.
+    """
+    return _read(path, None, "")
+
+
+def _read(path: str, max_chars: int | None, newline: str | None) -> str:
     size = -1 if max_chars is None else max_chars + 1
     try:
         if path == "-":
             return sys.stdin.read(size)
-        with Path(path).open(encoding="utf-8") as handle:
+        with Path(path).open(encoding="utf-8", newline=newline) as handle:
             return handle.read(size)
     except FileNotFoundError:
         raise _UsageError(f"cannot read {path}: no such file") from None
@@ -189,10 +203,10 @@ def _command_run(args: argparse.Namespace) -> int:
     plan = _load_plan_file(args.plan, limits)
     as_of, is_now = _parse_as_of(args.as_of)
     if args.dask is not None:
-        result = _evaluate_on_dask(plan, _read_text(args.records), as_of, args.rounding,
+        result = _evaluate_on_dask(plan, _read_records(args.records), as_of, args.rounding,
                                    limits, args.dask, args.dask_timeout)
     else:
-        records = load_jsonl(_read_text(args.records), limits)
+        records = load_jsonl(_read_records(args.records), limits)
         result = plan.evaluate(records, as_of, args.rounding)
     if args.format == "json":
         sys.stdout.write(result.to_json() + "\n")
@@ -211,7 +225,7 @@ def _command_statement(args: argparse.Namespace) -> int:
     limits = _limits(args)
     plan = _load_plan_file(args.plan, limits)
     as_of, _ = _parse_as_of(args.as_of)
-    records = read_jsonl(_read_text(args.records), limits)
+    records = read_jsonl(_read_records(args.records), limits)
     result = plan.evaluate(records, as_of, args.rounding)
     payslips = build_payslips(result, args.lang, args.payee, args.period,
                               attainments(plan, records, as_of))
@@ -325,7 +339,7 @@ def _command_verify(args: argparse.Namespace) -> int:
                           " pass the file that run --format json wrote") from None
     limits = _limits(args)
     plan = _load_plan_file(args.plan, limits)
-    records = read_jsonl(_read_text(args.records), limits)
+    records = read_jsonl(_read_records(args.records), limits)
     try:
         outcome = verify(stored, plan, records)
     except StoredResultError as exc:
@@ -409,7 +423,7 @@ def _command_diff(args: argparse.Namespace) -> int:
     plan_a = _load_plan_file(args.plan_a, limits)
     plan_b = _load_plan_file(args.plan_b, limits)
     as_of, _is_now = _parse_as_of(args.as_of)
-    records = read_jsonl(_read_text(args.records), limits)
+    records = read_jsonl(_read_records(args.records), limits)
     diff = compare_plans(plan_a, plan_b, records, as_of, args.rounding)
     if args.format == "json":
         sys.stdout.write(json.dumps(diff.to_dict(), ensure_ascii=False, indent=1) + "\n")
@@ -428,7 +442,7 @@ def _command_progress(args: argparse.Namespace) -> int:
     if args.period is not None and not periods.is_period(args.period):
         raise _UsageError(f"--period {args.period!r} is not a month; write it as YYYY-MM,"
                           " such as 2025-03")
-    records = read_jsonl(_read_text(args.records), limits)
+    records = read_jsonl(_read_records(args.records), limits)
     rows = progress(plan, records, as_of, args.period)
     if args.format == "json":
         data = {"plan": {"name": plan.name, "version": plan.version},
