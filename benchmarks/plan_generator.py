@@ -85,6 +85,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="number of commission rules, at least 1 (default: 500)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the random draws (default: 1)")
     args = parser.parse_args(argv)
+    from commission_engine.limits import DEFAULT_LIMITS
+
+    if args.rules > DEFAULT_LIMITS.max_rules:
+        parser.error(f"--rules {args.rules} is more than a plan may have"
+                     f" ({DEFAULT_LIMITS.max_rules}, max_rules); write at most that many")
     sys.stdout.write(generate_plan(args.rules, args.seed))
     return 0
 

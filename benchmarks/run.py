@@ -474,11 +474,12 @@ def main(argv: list[str] | None = None) -> int:
         try:
             stages, agreement = build_stages(path, written, as_of, peer_list, skip)
         except NothingToCompare:
+            more = f"more --events (such as {max(2000, args.events * 10)})"
+            if as_of_text != DEFAULT_AS_OF:
+                more = f"a later --as-of (such as {DEFAULT_AS_OF}) or " + more
             parser.error(f"the library's result over {written} records (--events {args.events},"
                          f" --seed {args.seed}) as of {as_of_text} has no payee period, so"
-                         " the agreement check would compare nothing; use a later --as-of"
-                         f" (such as {DEFAULT_AS_OF}) or more --events (such as"
-                         f" {max(2000, args.events * 10)})")
+                         f" the agreement check would compare nothing; use {more}")
         disagreeing = [name for name, outcome in agreement.items() if not outcome["agrees"]]
         for name in disagreeing:
             progress(f"DISAGREES with the library: {name}")

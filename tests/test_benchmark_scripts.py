@@ -75,6 +75,7 @@ CASES: list[tuple[str, list[str], str]] = [
     ("profile_library.py", ["--top", "0"], "0"),
     ("plan_generator.py", ["--rules", "0"], "0"),
     ("plan_generator.py", ["--rules", "many"], "many"),
+    ("plan_generator.py", ["--rules", "1001"], "1001"),
     ("incremental.py", ["--events", "0"], "0"),
     ("incremental.py", ["--events", "-5"], "-5"),
     ("incremental.py", ["--events", "1"], "--events 1"),
@@ -182,3 +183,11 @@ def test_differing_rate_table_disagrees(tmp_path: Path) -> None:
 def test_dask_scale_count_below_one(option: str) -> None:
     pytest.importorskip("distributed")
     rejected(script("dask_scale.py", option, "0"), "dask_scale.py", "0")
+
+
+def test_run_nothing_to_compare_names_the_fix() -> None:
+    done = script("run.py", "--events", "1", "--quick", "--skip", "plan", NO_PEERS)
+    message = rejected(done, "run.py", "--events 1")
+    assert "use more --events (such as 2000)" in message
+    # The as-of in use is the suggested one, so it is not suggested again.
+    assert "--as-of" not in message
