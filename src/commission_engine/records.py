@@ -1092,8 +1092,12 @@ def _validate_models(
         _translate(exc, items, positions, collector)
         return []
     except UnicodeEncodeError:
-        # pydantic-core cannot take a str holding a lone surrogate, which
-        # Python allows; only then are the strings searched for one.
+        # pydantic-core cannot match a pattern (the ids) against a str
+        # holding a lone surrogate, which Python allows; only then are the
+        # strings searched for one.
+        # NOTE: free text such as a name, with no pattern, keeps a lone
+        # surrogate on both load paths, while the escape \ud800 in JSON
+        # Lines is rejected.
         if not _report_surrogates(items, positions, collector):
             raise
         return []
