@@ -39,7 +39,15 @@ from .errors import EvaluationError, Problem, RecordError
 from .limits import raise_hint
 from .quotas import Attainment, QuotaBook, measure_quotas
 from .records import Contract, Payment, RecordSet, Refund, Rep, check_as_of
-from .results import LINE_ORDER, PayoutLine, Result, Statement, ordered_groups, statements_of
+from .results import (
+    LINE_ORDER,
+    PayoutLine,
+    Result,
+    Statement,
+    new_line,
+    ordered_groups,
+    statements_of,
+)
 
 __all__ = ["attainments", "evaluate"]
 
@@ -448,7 +456,7 @@ class _Run:
                     assert cap is not None
                     step = explain.period_limit_step("cap", rule.name, period, cap, earned,
                                                      change, self.currency)
-                    out.append(PayoutLine(payee_id, line.period, "adjustment", rule.name, change,
+                    out.append(new_line(payee_id, line.period, "adjustment", rule.name, change,
                                           self.currency, line.sources, (step,), line.due))
             if held_at_close is None:
                 held_at_close = held
@@ -468,7 +476,7 @@ class _Run:
                                 for source in line.sources}))
         step = explain.period_limit_step("floor", rule.name, period, floor, held,
                                          floor - held, self.currency)
-        return PayoutLine(payee_id, period, "adjustment", rule.name, floor - held,
+        return new_line(payee_id, period, "adjustment", rule.name, floor - held,
                           self.currency, sources, (step,), due)
 
     def override_lines(self, rule: CompiledOverride, produced: list[PayoutLine]
@@ -500,7 +508,7 @@ class _Run:
                                                  amount, self.currency)
                     # An override is part of the overridden line's period, even when a
                     # floor top-up falls due at the first instant of the next one.
-                    out.append(PayoutLine(manager.id, line.period,
+                    out.append(new_line(manager.id, line.period,
                                           "override", rule.name, amount, self.currency,
                                           line.sources, (step,), line.due))
                 seen.add(manager.id)
@@ -646,7 +654,7 @@ class _Run:
                 else:
                     step = explain.split_step(payee_id, shares[payee_id], running, amount,
                                               self.currency, before[payee_id])
-                out.append(PayoutLine(payee_id, periods.period_of(line.due, payee.timezone),
+                out.append(new_line(payee_id, periods.period_of(line.due, payee.timezone),
                                       line.kind, line.rule, amount, self.currency,
                                       line.sources, (*line.explanation, step), line.due))
             before = after
@@ -762,7 +770,7 @@ class _Run:
             if amount == 0:
                 continue
             kind = "clawback" if change < 0 else "commission"
-            out.append(PayoutLine(payee_id, periods.period_of(moment, zone), kind, rule.name,
+            out.append(new_line(payee_id, periods.period_of(moment, zone), kind, rule.name,
                                   amount, self.currency, sources, steps, moment))
         return out
 
@@ -809,7 +817,7 @@ class _Run:
                 if amount == 0:
                     continue
                 kind = "clawback" if refunded is not None else "commission"
-                out.append(PayoutLine(payee_id, periods.period_of(moment, zone), kind, rule.name,
+                out.append(new_line(payee_id, periods.period_of(moment, zone), kind, rule.name,
                                       amount, self.currency, sources, steps, moment))
         return out
 
@@ -892,7 +900,7 @@ class _Run:
         steps.append(explain.running_step(rounded, before, amount, self.currency))
         kind = "commission" if isinstance(record, Payment) else "clawback"
         sources = tuple(dict.fromkeys((contract.id, *(p.id for p, _a, _s in portions), record.id)))
-        return PayoutLine(payee.id, periods.period_of(moment, payee.timezone), kind, rule.name,
+        return new_line(payee.id, periods.period_of(moment, payee.timezone), kind, rule.name,
                           amount, self.currency, sources, tuple(steps), moment)
 
     def installment_count(self, rule: CompiledCommission, contract: Contract) -> int:
@@ -935,10 +943,10 @@ class _Run:
         payee_id, name, currency = selection.payee.id, rule.name, self.currency
         sources = (contract.id,)
         if rule.installments is None:
-            return [PayoutLine(payee_id, period, "commission", name, amount, currency, sources,
+            return [new_line(payee_id, period, "commission", name, amount, currency, sources,
                                rate_steps, due)
                     for amount, (due, period, _step) in zip(amounts, calendar) if amount]
-        return [PayoutLine(payee_id, period, "installment", name, amount, currency, sources,
+        return [new_line(payee_id, period, "installment", name, amount, currency, sources,
                            (*rate_steps, step), due)
                 for amount, (due, period, step) in zip(amounts, calendar) if amount]
 
@@ -985,14 +993,14 @@ class _Run:
                                                    spread.entitlement, spread.paid,
                                                    spread.remaining, self.currency))
                 sources.append(spread.refund_id)
-            out.append(PayoutLine(selection.payee.id, period, kind,
+            out.append(new_line(selection.payee.id, period, kind,
                                   rule.name, item.amount, self.currency, tuple(sources),
                                   tuple(steps), item.due))
         for claw in clawbacks:
             days = (periods.local_date(claw.at, zone) - selection.signing_day).days
             step = explain.clawback_step(claw.refund_id, claw.entitlement, claw.paid,
                                          claw.amount, days, self.currency)
-            out.append(PayoutLine(selection.payee.id, periods.period_of(claw.at, zone),
+            out.append(new_line(selection.payee.id, periods.period_of(claw.at, zone),
                                   "clawback", rule.name, -claw.amount, self.currency,
                                   (contract.id, claw.refund_id), (*rate_steps, step), claw.at))
         return out
@@ -1024,7 +1032,7 @@ class _Run:
                                          rounded, self.currency))
         amount = -rounded if rule.kind == "penalty" else rounded
         sources = (contract.id, *sorted(ctx.sources - {contract.id}))
-        return [PayoutLine(payee.id, periods.period_of(due, payee.timezone), rule.kind,
+        return [new_line(payee.id, periods.period_of(due, payee.timezone), rule.kind,
                            rule.name, amount, self.currency, sources, tuple(steps), due)]
 
     # ---- cohort rules
@@ -1109,5 +1117,5 @@ class _Run:
         steps.append(explain.amount_step("bonus", rule.name, rule.describe_amount(ctx), exact,
                                          rounded, self.currency))
         sources = tuple(sorted(c.id for c in members))
-        return PayoutLine(payee.id, payout_period, "bonus", rule.name, rounded, self.currency,
+        return new_line(payee.id, payout_period, "bonus", rule.name, rounded, self.currency,
                           sources, tuple(steps), max(decided, period_start))
