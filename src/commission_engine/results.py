@@ -162,6 +162,25 @@ class Statement:
         return data
 
 
+
+class _StatementBuilder:
+    """Build a ``Statement`` from positional fields, as ``_LineBuilder`` builds a line."""
+
+    __slots__ = Statement.__slots__  # type: ignore[attr-defined]
+
+    def __init__(self, payee: str, period: str, currency: str, lines: tuple[PayoutLine, ...],
+                 total: Decimal, draw_balance: Decimal | None) -> None:
+        self.payee = payee
+        self.period = period
+        self.currency = currency
+        self.lines = lines
+        self.total = total
+        self.draw_balance = draw_balance
+        self.__class__ = Statement  # type: ignore[assignment]
+
+
+_new_statement = cast("Callable[..., Statement]", _StatementBuilder)
+
 @dataclass(frozen=True)
 class Result:
     """The complete, reproducible outcome of one evaluation."""
@@ -367,12 +386,15 @@ def statements_of(groups: Iterable[list[PayoutLine]],
                   ) -> tuple[Statement, ...]:
     """Make one statement of each group of lines that share a payee and a period."""
     statements = []
+    add = money.EVALUATION_CONTEXT.add
+    zero = Decimal(0)
     for members in groups:
         first = members[0]
-        total = money.total(map(_amount, members))
+        # money.total, written out: a statement is built per payee and period.
+        total = functools.reduce(add, map(_amount, members), zero)
         balance = draw_balances.get((first.payee, first.period)) if draw_balances else None
-        statements.append(Statement(first.payee, first.period, first.currency, tuple(members),
-                                    total, balance))
+        statements.append(_new_statement(first.payee, first.period, first.currency,
+                                         tuple(members), total, balance))
     return tuple(statements)
 
 
