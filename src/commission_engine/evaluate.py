@@ -358,11 +358,6 @@ class _Run:
 
     def in_force(self, rule: Any, ctx: Context) -> date | None:
         """Return the governing local date when the rule is in force on it, else None."""
-        governed = self.governed(rule, ctx)
-        return None if governed is None else governed[1]
-
-    def governed(self, rule: Any, ctx: Context) -> tuple[datetime, date] | None:
-        """Return the governing time and local date when the rule is in force, else None."""
         moment = rule.governing(ctx)
         if moment is None:
             return None
@@ -371,7 +366,20 @@ class _Run:
             return None
         if rule.end is not None and day > rule.end:
             return None
-        return moment, day
+        return day
+
+    def in_force_at(self, rule: Any, ctx: Context) -> datetime | None:
+        """Return the governing time when the rule is in force on its local date, else None."""
+        moment: datetime | None = rule.governing(ctx)
+        if moment is None or (rule.start is None and rule.end is None):
+            # A rule in force on every date needs no local date.
+            return moment
+        day = self.local_date(moment, ctx.zone)
+        if rule.start is not None and day < rule.start:
+            return None
+        if rule.end is not None and day > rule.end:
+            return None
+        return moment
 
     def lines(self) -> list[PayoutLine]:
         produced: list[PayoutLine] = []
@@ -1010,10 +1018,9 @@ class _Run:
     def onetime_lines(self, rule: CompiledOneTime, contract: Contract) -> list[PayoutLine]:
         ctx = self.context(contract)
         payee = self.payee_of(rule, ctx)
-        governed = self.governed(rule, ctx) if payee is not None else None
-        if payee is None or governed is None:
+        governing = self.in_force_at(rule, ctx) if payee is not None else None
+        if payee is None or governing is None:
             return []
-        governing = governed[0]
         ctx.trigger = None
         ctx.sources = set()
         if rule.condition is not None and rule.condition(ctx) is not True:
