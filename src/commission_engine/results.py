@@ -364,20 +364,26 @@ def ordered_groups(lines: Iterable[PayoutLine]) -> list[list[PayoutLine]]:
     sorting every line by the whole key, and gives the same order, because
     the key starts with the payee and the period and the sort is stable.
     """
-    grouped: dict[tuple[str, str], list[PayoutLine]] = {}
+    # Grouped by payee, then by period: two lookups of strings, whose hashes
+    # are cached, cost less than building and hashing a pair for each line.
+    by_payee: dict[str, dict[str, list[PayoutLine]]] = {}
     for line in lines:
-        key = (line.payee, line.period)
-        members = grouped.get(key)
+        by_period = by_payee.get(line.payee)
+        if by_period is None:
+            by_period = by_payee[line.payee] = {}
+        members = by_period.get(line.period)
         if members is None:
-            grouped[key] = [line]
+            by_period[line.period] = [line]
         else:
             members.append(line)
     ordered = []
-    for key in sorted(grouped):
-        members = grouped[key]
-        if len(members) > 1:
-            members.sort(key=_within_statement)
-        ordered.append(members)
+    for payee in sorted(by_payee):
+        by_period = by_payee[payee]
+        for period in sorted(by_period):
+            members = by_period[period]
+            if len(members) > 1:
+                members.sort(key=_within_statement)
+            ordered.append(members)
     return ordered
 
 
