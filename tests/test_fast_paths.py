@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from commission_engine import periods
+from commission_engine.evaluate import _payout_month
 from commission_engine.results import LINE_ORDER, PayoutLine, ordered_groups
 
 START = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -33,3 +35,11 @@ def test_ordered_groups_sort_as_the_line_order(found: list[PayoutLine]) -> None:
     expected = [list(group) for _key, group in itertools.groupby(
         sorted(found, key=LINE_ORDER), key=lambda line: (line.payee, line.period))]
     assert ordered_groups(found) == expected
+
+
+@given(st.from_regex(r"20[0-9]{2}-(0[1-9]|1[0-2])", fullmatch=True), st.integers(0, 24),
+       st.sampled_from(["UTC", "Asia/Shanghai", "America/Los_Angeles", "Australia/Sydney"]))
+def test_payout_month_shifts_and_starts_the_period(period: str, offset: int, zone: str) -> None:
+    shifted = periods.shift_period(period, offset)
+    first = date(int(shifted[:4]), int(shifted[5:]), 1)
+    assert _payout_month(period, offset, zone) == (shifted, periods.start_of_day(first, zone))

@@ -309,6 +309,17 @@ def _explained_calendar(signing_day: date, count: int, zone: str) -> tuple[_Due,
                  in enumerate(schedule.due_calendar(signing_day, count, zone)))
 
 
+@functools.lru_cache(maxsize=4096)
+def _payout_month(period: str, offset: int, zone: str) -> tuple[str, datetime]:
+    """Return the period ``offset`` months after ``period`` and its first instant in the zone.
+
+    Cohorts of one month and zone share it; it holds only immutable values.
+    """
+    payout_period = periods.shift_period(period, offset)
+    start = periods.start_of_day(date(int(payout_period[:4]), int(payout_period[5:]), 1), zone)
+    return payout_period, start
+
+
 class _Run:
     """One evaluation: the visible records and the caches it builds."""
 
@@ -316,6 +327,8 @@ class _Run:
         self.plan = plan
         self.records = records
         self.as_of = as_of
+        # Due times are mostly in UTC, and a comparison of two UTC times needs no offsets.
+        self.as_of_utc = as_of.astimezone(timezone.utc)
         self.rounding = rounding
         self.currency = plan.currency
         # Each name lists the rule of every plan version, oldest first.
@@ -1095,7 +1108,7 @@ class _Run:
                     members: list[Contract]) -> PayoutLine | None:
         zone = payee.timezone
         decided = self.cohort_decided_at(rule, zone, period, members)
-        if decided > self.as_of:
+        if decided > self.as_of_utc:
             return None
         retained = []
         for contract in members:
@@ -1115,9 +1128,7 @@ class _Run:
         rounded = self.round(exact)
         if rounded == 0:
             return None
-        payout_period = periods.shift_period(period, rule.payout_offset_months)
-        period_start = periods.start_of_day(
-            date(int(payout_period[:4]), int(payout_period[5:]), 1), zone)
+        payout_period, period_start = _payout_month(period, rule.payout_offset_months, zone)
         steps = [explain.cohort_step(period, len(members), len(retained), retention)]
         if rule.condition_label is not None:
             steps.append(explain.condition_step(rule.condition_label))
