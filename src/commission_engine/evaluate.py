@@ -967,8 +967,14 @@ class _Run:
             return [new_line(payee_id, period, "commission", name, amount, currency, sources,
                                rate_steps, due)
                     for amount, (due, period, _step) in zip(amounts, calendar) if amount]
+        if len(rate_steps) == 1:
+            # The usual case: a pair is built in one step, unlike a starred tuple.
+            (rate_step,) = rate_steps
+            return [new_line(payee_id, period, "installment", name, amount, currency, sources,
+                             (rate_step, step), due)
+                    for amount, (due, period, step) in zip(amounts, calendar) if amount]
         return [new_line(payee_id, period, "installment", name, amount, currency, sources,
-                           (*rate_steps, step), due)
+                         (*rate_steps, step), due)
                 for amount, (due, period, step) in zip(amounts, calendar) if amount]
 
     def refunded_lines(self, rule: CompiledCommission, contract: Contract,
