@@ -14,7 +14,7 @@ from commission_engine.evaluate import _payout_month
 from commission_engine.results import LINE_ORDER, PayoutLine, ordered_groups
 
 START = datetime(2025, 1, 1, tzinfo=timezone.utc)
-# Few values each, so that lines often share a payee, a period and a due time.
+# Each field takes few values, so lines often share a payee, a period and a due time.
 lines = st.builds(
     PayoutLine,
     payee=st.sampled_from(["R1", "R10", "R2"]),

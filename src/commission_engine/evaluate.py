@@ -313,7 +313,8 @@ def _explained_calendar(signing_day: date, count: int, zone: str) -> tuple[_Due,
 def _payout_month(period: str, offset: int, zone: str) -> tuple[str, datetime]:
     """Return the period ``offset`` months after ``period`` and its first instant in the zone.
 
-    Cohorts of one month and zone share it; it holds only immutable values.
+    Cohorts of one month and zone share the result, which contains only
+    immutable values.
     """
     payout_period = periods.shift_period(period, offset)
     start = periods.start_of_day(date(int(payout_period[:4]), int(payout_period[5:]), 1), zone)
@@ -968,7 +969,8 @@ class _Run:
                                rate_steps, due)
                     for amount, (due, period, _step) in zip(amounts, calendar) if amount]
         if len(rate_steps) == 1:
-            # The usual case: a pair is built in one step, unlike a starred tuple.
+            # A rule without an accelerator or a limit has one rate step. A pair
+            # is built directly, and a starred tuple goes through a list.
             (rate_step,) = rate_steps
             return [new_line(payee_id, period, "installment", name, amount, currency, sources,
                              (rate_step, step), due)

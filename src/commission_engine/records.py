@@ -701,11 +701,11 @@ def _visible_table(table: Mapping[str, Any], index: Mapping[str, tuple[Any, ...]
     if not hidden:
         return table
     # Copying the table in C and deleting the few hidden records costs less
-    # than rebuilding it record by record; the kept records keep their order.
-    kept = dict(table)
+    # than rebuilding it record by record. The other records keep their order.
+    visible = dict(table)
     for key in hidden:
-        del kept[key]
-    return kept
+        del visible[key]
+    return visible
 
 
 def _instant_key(moment: datetime, record_id: str) -> tuple[datetime, str]:

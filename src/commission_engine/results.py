@@ -100,7 +100,7 @@ PayoutLine.__init__ = _direct_line_init()  # type: ignore[method-assign]
 
 
 class _LineBuilder:
-    """Build a ``PayoutLine`` from positional fields, for the loops that build many.
+    """A builder of ``PayoutLine`` objects from positional fields, for loops that build many.
 
     It has the line's slots in the same order, so CPython lets an instance
     become a ``PayoutLine`` by assigning ``__class__``. Its plain slot stores
@@ -126,8 +126,8 @@ class _LineBuilder:
         self.__class__ = PayoutLine  # type: ignore[assignment]
 
 
-# Called as PayoutLine(payee, period, kind, rule, amount, currency, sources,
-# explanation, due) is, with positional arguments only.
+# new_line takes the positional arguments of PayoutLine(payee, period, kind, rule,
+# amount, currency, sources, explanation, due), and no keywords.
 new_line = cast("Callable[..., PayoutLine]", _LineBuilder)
 
 
@@ -164,7 +164,7 @@ class Statement:
 
 
 class _StatementBuilder:
-    """Build a ``Statement`` from positional fields, as ``_LineBuilder`` builds a line."""
+    """A builder of ``Statement`` objects from positional fields, like ``_LineBuilder``."""
 
     __slots__ = Statement.__slots__  # type: ignore[attr-defined]
 
@@ -364,8 +364,8 @@ def ordered_groups(lines: Iterable[PayoutLine]) -> list[list[PayoutLine]]:
     sorting every line by the whole key, and gives the same order, because
     the key starts with the payee and the period and the sort is stable.
     """
-    # Grouped by payee, then by period: two lookups of strings, whose hashes
-    # are cached, cost less than building and hashing a pair for each line.
+    # Lines are grouped by payee, then by period. Two lookups of strings, whose
+    # hashes are cached, cost less than building and hashing a pair per line.
     by_payee: dict[str, dict[str, list[PayoutLine]]] = {}
     for line in lines:
         by_period = by_payee.get(line.payee)
@@ -396,7 +396,7 @@ def statements_of(groups: Iterable[list[PayoutLine]],
     zero = Decimal(0)
     for members in groups:
         first = members[0]
-        # money.total, written out: a statement is built per payee and period.
+        # The sum of money.total, inlined because it runs once per statement.
         total = functools.reduce(add, map(_amount, members), zero)
         balance = draw_balances.get((first.payee, first.period)) if draw_balances else None
         statements.append(_new_statement(first.payee, first.period, first.currency,
