@@ -39,7 +39,15 @@ from .errors import EvaluationError, Problem, RecordError
 from .limits import raise_hint
 from .quotas import Attainment, QuotaBook, measure_quotas
 from .records import Contract, Payment, RecordSet, Refund, Rep, check_as_of
-from .results import LINE_ORDER, PayoutLine, Result, Statement, ordered_groups, statements_of
+from .results import (
+    LINE_ORDER,
+    PayoutLine,
+    Result,
+    Statement,
+    new_line,
+    ordered_groups,
+    statements_of,
+)
 
 __all__ = ["attainments", "evaluate"]
 
@@ -301,6 +309,18 @@ def _explained_calendar(signing_day: date, count: int, zone: str) -> tuple[_Due,
                  in enumerate(schedule.due_calendar(signing_day, count, zone)))
 
 
+@functools.lru_cache(maxsize=4096)
+def _payout_month(period: str, offset: int, zone: str) -> tuple[str, datetime]:
+    """Return the period ``offset`` months after ``period`` and its first instant in the zone.
+
+    Cohorts of one month and zone share the result, which contains only
+    immutable values.
+    """
+    payout_period = periods.shift_period(period, offset)
+    start = periods.start_of_day(date(int(payout_period[:4]), int(payout_period[5:]), 1), zone)
+    return payout_period, start
+
+
 class _Run:
     """One evaluation: the visible records and the caches it builds."""
 
@@ -308,6 +328,8 @@ class _Run:
         self.plan = plan
         self.records = records
         self.as_of = as_of
+        # Due times are mostly in UTC, and a comparison of two UTC times needs no offsets.
+        self.as_of_utc = as_of.astimezone(timezone.utc)
         self.rounding = rounding
         self.currency = plan.currency
         # Each name lists the rule of every plan version, oldest first.
@@ -350,11 +372,6 @@ class _Run:
 
     def in_force(self, rule: Any, ctx: Context) -> date | None:
         """Return the governing local date when the rule is in force on it, else None."""
-        governed = self.governed(rule, ctx)
-        return None if governed is None else governed[1]
-
-    def governed(self, rule: Any, ctx: Context) -> tuple[datetime, date] | None:
-        """Return the governing time and local date when the rule is in force, else None."""
         moment = rule.governing(ctx)
         if moment is None:
             return None
@@ -363,7 +380,20 @@ class _Run:
             return None
         if rule.end is not None and day > rule.end:
             return None
-        return moment, day
+        return day
+
+    def in_force_at(self, rule: Any, ctx: Context) -> datetime | None:
+        """Return the governing time when the rule is in force on its local date, else None."""
+        moment: datetime | None = rule.governing(ctx)
+        if moment is None or (rule.start is None and rule.end is None):
+            # A rule in force on every date needs no local date.
+            return moment
+        day = self.local_date(moment, ctx.zone)
+        if rule.start is not None and day < rule.start:
+            return None
+        if rule.end is not None and day > rule.end:
+            return None
+        return moment
 
     def lines(self) -> list[PayoutLine]:
         produced: list[PayoutLine] = []
@@ -448,7 +478,7 @@ class _Run:
                     assert cap is not None
                     step = explain.period_limit_step("cap", rule.name, period, cap, earned,
                                                      change, self.currency)
-                    out.append(PayoutLine(payee_id, line.period, "adjustment", rule.name, change,
+                    out.append(new_line(payee_id, line.period, "adjustment", rule.name, change,
                                           self.currency, line.sources, (step,), line.due))
             if held_at_close is None:
                 held_at_close = held
@@ -468,7 +498,7 @@ class _Run:
                                 for source in line.sources}))
         step = explain.period_limit_step("floor", rule.name, period, floor, held,
                                          floor - held, self.currency)
-        return PayoutLine(payee_id, period, "adjustment", rule.name, floor - held,
+        return new_line(payee_id, period, "adjustment", rule.name, floor - held,
                           self.currency, sources, (step,), due)
 
     def override_lines(self, rule: CompiledOverride, produced: list[PayoutLine]
@@ -500,7 +530,7 @@ class _Run:
                                                  amount, self.currency)
                     # An override is part of the overridden line's period, even when a
                     # floor top-up falls due at the first instant of the next one.
-                    out.append(PayoutLine(manager.id, line.period,
+                    out.append(new_line(manager.id, line.period,
                                           "override", rule.name, amount, self.currency,
                                           line.sources, (step,), line.due))
                 seen.add(manager.id)
@@ -646,7 +676,7 @@ class _Run:
                 else:
                     step = explain.split_step(payee_id, shares[payee_id], running, amount,
                                               self.currency, before[payee_id])
-                out.append(PayoutLine(payee_id, periods.period_of(line.due, payee.timezone),
+                out.append(new_line(payee_id, periods.period_of(line.due, payee.timezone),
                                       line.kind, line.rule, amount, self.currency,
                                       line.sources, (*line.explanation, step), line.due))
             before = after
@@ -762,7 +792,7 @@ class _Run:
             if amount == 0:
                 continue
             kind = "clawback" if change < 0 else "commission"
-            out.append(PayoutLine(payee_id, periods.period_of(moment, zone), kind, rule.name,
+            out.append(new_line(payee_id, periods.period_of(moment, zone), kind, rule.name,
                                   amount, self.currency, sources, steps, moment))
         return out
 
@@ -809,7 +839,7 @@ class _Run:
                 if amount == 0:
                     continue
                 kind = "clawback" if refunded is not None else "commission"
-                out.append(PayoutLine(payee_id, periods.period_of(moment, zone), kind, rule.name,
+                out.append(new_line(payee_id, periods.period_of(moment, zone), kind, rule.name,
                                       amount, self.currency, sources, steps, moment))
         return out
 
@@ -892,7 +922,7 @@ class _Run:
         steps.append(explain.running_step(rounded, before, amount, self.currency))
         kind = "commission" if isinstance(record, Payment) else "clawback"
         sources = tuple(dict.fromkeys((contract.id, *(p.id for p, _a, _s in portions), record.id)))
-        return PayoutLine(payee.id, periods.period_of(moment, payee.timezone), kind, rule.name,
+        return new_line(payee.id, periods.period_of(moment, payee.timezone), kind, rule.name,
                           amount, self.currency, sources, tuple(steps), moment)
 
     def installment_count(self, rule: CompiledCommission, contract: Contract) -> int:
@@ -935,11 +965,18 @@ class _Run:
         payee_id, name, currency = selection.payee.id, rule.name, self.currency
         sources = (contract.id,)
         if rule.installments is None:
-            return [PayoutLine(payee_id, period, "commission", name, amount, currency, sources,
+            return [new_line(payee_id, period, "commission", name, amount, currency, sources,
                                rate_steps, due)
                     for amount, (due, period, _step) in zip(amounts, calendar) if amount]
-        return [PayoutLine(payee_id, period, "installment", name, amount, currency, sources,
-                           (*rate_steps, step), due)
+        if len(rate_steps) == 1:
+            # A rule without an accelerator or a limit has one rate step. A pair
+            # is built directly, and a starred tuple goes through a list.
+            (rate_step,) = rate_steps
+            return [new_line(payee_id, period, "installment", name, amount, currency, sources,
+                             (rate_step, step), due)
+                    for amount, (due, period, step) in zip(amounts, calendar) if amount]
+        return [new_line(payee_id, period, "installment", name, amount, currency, sources,
+                         (*rate_steps, step), due)
                 for amount, (due, period, step) in zip(amounts, calendar) if amount]
 
     def refunded_lines(self, rule: CompiledCommission, contract: Contract,
@@ -985,14 +1022,14 @@ class _Run:
                                                    spread.entitlement, spread.paid,
                                                    spread.remaining, self.currency))
                 sources.append(spread.refund_id)
-            out.append(PayoutLine(selection.payee.id, period, kind,
+            out.append(new_line(selection.payee.id, period, kind,
                                   rule.name, item.amount, self.currency, tuple(sources),
                                   tuple(steps), item.due))
         for claw in clawbacks:
             days = (periods.local_date(claw.at, zone) - selection.signing_day).days
             step = explain.clawback_step(claw.refund_id, claw.entitlement, claw.paid,
                                          claw.amount, days, self.currency)
-            out.append(PayoutLine(selection.payee.id, periods.period_of(claw.at, zone),
+            out.append(new_line(selection.payee.id, periods.period_of(claw.at, zone),
                                   "clawback", rule.name, -claw.amount, self.currency,
                                   (contract.id, claw.refund_id), (*rate_steps, step), claw.at))
         return out
@@ -1002,10 +1039,9 @@ class _Run:
     def onetime_lines(self, rule: CompiledOneTime, contract: Contract) -> list[PayoutLine]:
         ctx = self.context(contract)
         payee = self.payee_of(rule, ctx)
-        governed = self.governed(rule, ctx) if payee is not None else None
-        if payee is None or governed is None:
+        governing = self.in_force_at(rule, ctx) if payee is not None else None
+        if payee is None or governing is None:
             return []
-        governing = governed[0]
         ctx.trigger = None
         ctx.sources = set()
         if rule.condition is not None and rule.condition(ctx) is not True:
@@ -1024,7 +1060,7 @@ class _Run:
                                          rounded, self.currency))
         amount = -rounded if rule.kind == "penalty" else rounded
         sources = (contract.id, *sorted(ctx.sources - {contract.id}))
-        return [PayoutLine(payee.id, periods.period_of(due, payee.timezone), rule.kind,
+        return [new_line(payee.id, periods.period_of(due, payee.timezone), rule.kind,
                            rule.name, amount, self.currency, sources, tuple(steps), due)]
 
     # ---- cohort rules
@@ -1080,7 +1116,7 @@ class _Run:
                     members: list[Contract]) -> PayoutLine | None:
         zone = payee.timezone
         decided = self.cohort_decided_at(rule, zone, period, members)
-        if decided > self.as_of:
+        if decided > self.as_of_utc:
             return None
         retained = []
         for contract in members:
@@ -1100,14 +1136,12 @@ class _Run:
         rounded = self.round(exact)
         if rounded == 0:
             return None
-        payout_period = periods.shift_period(period, rule.payout_offset_months)
-        period_start = periods.start_of_day(
-            date(int(payout_period[:4]), int(payout_period[5:]), 1), zone)
+        payout_period, period_start = _payout_month(period, rule.payout_offset_months, zone)
         steps = [explain.cohort_step(period, len(members), len(retained), retention)]
         if rule.condition_label is not None:
             steps.append(explain.condition_step(rule.condition_label))
         steps.append(explain.amount_step("bonus", rule.name, rule.describe_amount(ctx), exact,
                                          rounded, self.currency))
         sources = tuple(sorted(c.id for c in members))
-        return PayoutLine(payee.id, payout_period, "bonus", rule.name, rounded, self.currency,
+        return new_line(payee.id, payout_period, "bonus", rule.name, rounded, self.currency,
                           sources, tuple(steps), max(decided, period_start))
