@@ -162,7 +162,6 @@ class Statement:
         return data
 
 
-
 class _StatementBuilder:
     """A builder of ``Statement`` objects from positional fields, like ``_LineBuilder``."""
 
@@ -180,6 +179,7 @@ class _StatementBuilder:
 
 
 _new_statement = cast("Callable[..., Statement]", _StatementBuilder)
+
 
 @dataclass(frozen=True)
 class Result:
