@@ -835,6 +835,9 @@ def record_validators(limits: Limits = DEFAULT_LIMITS
     check for that.
     """
     context = _validation_context(limits)
+    if context is None:
+        # A partial costs about 0.4 us a call more than the bound method.
+        return _RECORD.validate_json, _RECORD.validate_python
     return (functools.partial(_RECORD.validate_json, context=context),
             functools.partial(_RECORD.validate_python, context=context))
 
