@@ -321,6 +321,12 @@ def _payout_month(period: str, offset: int, zone: str) -> tuple[str, datetime]:
     return payout_period, start
 
 
+def _dated_within(rule: Any, day: date) -> bool:
+    """Tell whether ``day`` lies within the rule's effective dates, both ends included."""
+    return ((rule.start is None or day >= rule.start)
+            and (rule.end is None or day <= rule.end))
+
+
 class _Run:
     """One evaluation: the visible records and the caches it builds."""
 
@@ -376,11 +382,7 @@ class _Run:
         if moment is None:
             return None
         day = self.local_date(moment, ctx.zone)
-        if rule.start is not None and day < rule.start:
-            return None
-        if rule.end is not None and day > rule.end:
-            return None
-        return day
+        return day if _dated_within(rule, day) else None
 
     def in_force_at(self, rule: Any, ctx: Context) -> datetime | None:
         """Return the governing time when the rule is in force on its local date, else None."""
@@ -388,12 +390,7 @@ class _Run:
         if moment is None or (rule.start is None and rule.end is None):
             # A rule in force on every date needs no local date.
             return moment
-        day = self.local_date(moment, ctx.zone)
-        if rule.start is not None and day < rule.start:
-            return None
-        if rule.end is not None and day > rule.end:
-            return None
-        return moment
+        return moment if _dated_within(rule, self.local_date(moment, ctx.zone)) else None
 
     def lines(self) -> list[PayoutLine]:
         produced: list[PayoutLine] = []
