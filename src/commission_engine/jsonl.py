@@ -74,7 +74,7 @@ def _load_clean(text: str, limits: Limits) -> RecordSet | None:
     only has to find that a problem exists, never to describe it. A line
     that pydantic's reader may read differently (a surrogate escape, a key
     given twice, an amount written as a JSON number with decimals) is read
-    again the full way's way, alone.
+    again alone, as the full way reads it.
     """
     if not isinstance(text, str):
         return None
@@ -116,6 +116,7 @@ def _load_clean(text: str, limits: Limits) -> RecordSet | None:
 
 
 def _key_ends(text: str) -> int:
+    """Count the places in the text where a key may end (see ``_KEY_END``)."""
     if _SPACED_KEY_END.search(text) is None:
         return text.count('":')
     return len(_KEY_END.findall(text))
