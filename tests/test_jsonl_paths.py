@@ -166,3 +166,14 @@ def test_load_jsonl_blank_lines_and_crlf() -> None:
     with pytest.raises(RecordError) as caught:
         load_jsonl(text)
     assert [problem.position for problem in caught.value.problems] == ["line 5"]
+
+
+def test_load_jsonl_cr_line_ends() -> None:
+    text = "\r".join(json.dumps(row) for row in ROWS) + "\r"
+    with pytest.raises(RecordError) as caught:
+        load_jsonl(text)
+    (problem,) = caught.value.problems
+    assert problem.position == "line 1"
+    assert "extra data" in problem.message
+    assert problem.fix is not None
+    assert "save the file with LF or CRLF line ends" in problem.fix

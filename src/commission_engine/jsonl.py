@@ -188,8 +188,13 @@ def _parse_line(line: str, number: int, limits: Limits) -> Any:
     except json.JSONDecodeError as exc:
         detail = exc.msg[0].lower() + exc.msg[1:]
         detail += f" column {exc.colno}" if detail.endswith(" at") else f" at column {exc.colno}"
-        return Problem(position, None, None, f"not valid JSON: {detail}",
-                       "write one JSON object per line")
+        fix = "write one JSON object per line"
+        if "\r" in line:
+            # A file whose lines end with a CR alone reads as one long line,
+            # because JSON takes a CR as whitespace.
+            fix += ("; this line contains a CR that is not before an LF, so save the file"
+                    " with LF or CRLF line ends")
+        return Problem(position, None, None, f"not valid JSON: {detail}", fix)
     except ValueError as exc:
         if "integer string conversion" in str(exc):
             # Python refuses to read integers of more than 4,300 digits; no
