@@ -7,7 +7,7 @@ so a caller's own ``decimal`` context never changes a result.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import (
     ROUND_HALF_EVEN,
     ROUND_HALF_UP,
@@ -17,9 +17,11 @@ from decimal import (
     InvalidOperation,
     Overflow,
 )
+from types import MappingProxyType
 
 __all__ = [
     "EVALUATION_CONTEXT",
+    "MINOR_UNITS",
     "ROUNDING_MODES",
     "allocate",
     "finer_than_minor_unit",
@@ -63,6 +65,8 @@ _MINOR_DIGITS: dict[str, int] = {
 _QUANTA: dict[str, Decimal] = {
     code: Decimal(1).scaleb(-digits) for code, digits in _MINOR_DIGITS.items()
 }
+# The minor unit of each currency as an amount (CNY 0.01, JPY 1), read-only.
+MINOR_UNITS: Mapping[str, Decimal] = MappingProxyType(_QUANTA)
 
 
 def is_known_currency(code: str) -> bool:

@@ -792,10 +792,6 @@ def _load_records(raw: Sequence[Any], positions: Sequence[str] | None,
     return _load_reporting(raw, positions, limits)
 
 
-_TYPE_AND_ID = operator.attrgetter("type", "id")
-_ID = operator.attrgetter("id")
-
-
 def _load_clean(raw: Sequence[Any], positions: Sequence[str] | None,
                 limits: Limits) -> RecordSet | None:
     """Load a batch with no problem in fewer passes, or return None to load it the full way.
@@ -883,16 +879,12 @@ def _stop(*_: Any) -> None:
     raise _ProblemFound
 
 
-_TYPE = operator.attrgetter("type")
-_CONTRACT = operator.attrgetter("contract")
 _AMOUNT = operator.attrgetter("amount")
 _TARGET_KEY = operator.attrgetter("rep", "period", "metric")
 _FIRST = operator.itemgetter(0)
 _SIGNED_AT = operator.attrgetter("signed_at")
 _CURRENCY = operator.attrgetter("currency")
 _ZERO = Decimal(0)
-_QUANTUM_OF = {code: Decimal(1).scaleb(-money.minor_digits(code))
-               for code in money.known_currencies()}
 
 
 def _index_clean(tables: dict[str, dict[str, Any]], targets: list[Target],
@@ -1008,17 +1000,11 @@ def _check_amounts_clean(amounts: list[Decimal], currencies: list[str]) -> None:
         return
     if min(amounts) <= _ZERO:
         raise _ProblemFound
-    if not all(map(Decimal.same_quantum, amounts, map(_QUANTUM_OF.__getitem__, currencies))):
+    if not all(map(Decimal.same_quantum, amounts, map(money.MINOR_UNITS.__getitem__, currencies))):
         # Fewer decimals than the currency's are allowed: 12000 in CNY.
         for amount, currency in zip(amounts, currencies):
-            if _finer_than(amount, currency):
+            if money.finer_than_minor_unit(amount, currency):
                 raise _ProblemFound
-
-
-def _finer_than(amount: Decimal, currency: str) -> bool:
-    """Tell whether ``_check_decimals`` would report the amount."""
-    exponent = amount.as_tuple().exponent
-    return isinstance(exponent, int) and -exponent > money.minor_digits(currency)
 
 
 def _load_reporting(raw: Sequence[Any], positions: Sequence[str] | None,
@@ -1454,22 +1440,14 @@ def _check_referral_cycles(records: RecordSet, report: Any) -> None:
                    "break the cycle: the first customer of the chain has referred_by null")
 
 
-# The smallest amount with a given number of decimals, by that number.
-_QUANTA: dict[int, Decimal] = {}
-
-
 def _check_decimals(record_type: str, record_id: str, field_name: str, amount: Decimal,
                     currency: str, report: Any) -> None:
-    digits = money.minor_digits(currency)
-    quantum = _QUANTA.get(digits)
-    if quantum is None:
-        quantum = _QUANTA[digits] = Decimal(1).scaleb(-digits)
     # An amount with exactly the currency's decimals, the usual case, passes.
     # same_quantum compares exponents without building the digit tuple.
-    if amount.same_quantum(quantum):
+    if amount.same_quantum(money.MINOR_UNITS[currency]):
         return
-    exponent = amount.as_tuple().exponent
-    if isinstance(exponent, int) and -exponent > digits:
+    if money.finer_than_minor_unit(amount, currency):
+        digits = money.minor_digits(currency)
         report(record_type, record_id, field_name,
                f"amount {amount} has more decimals than {currency} allows ({digits})",
                _decimals_fix(amount, digits))
