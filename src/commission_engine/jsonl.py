@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any, NoReturn
 
@@ -78,14 +78,11 @@ def _load_clean(text: str, limits: Limits) -> RecordSet | None:
     """
     if not isinstance(text, str):
         return None
-    text = text.removeprefix("\ufeff")
     lines: list[str] = []
     positions: list[str] = []
-    for number, line in enumerate(text.split("\n"), start=1):
-        line = line.removesuffix("\r")
-        if line.strip():
-            lines.append(line)
-            positions.append(f"line {number}")
+    for number, line in _record_lines(text):
+        lines.append(line)
+        positions.append(f"line {number}")
     if not lines or max(map(len, lines)) > limits.max_record_line_chars:
         return None
     from_json, from_value = record_validators(limits)
@@ -147,13 +144,7 @@ def parse_jsonl(text: str, limits: Limits = DEFAULT_LIMITS) -> tuple[list[Any], 
     positions: list[str] = []
     problems: list[Problem] = []
     omitted = 0
-    # A byte order mark is harmless; split only at newlines, because
-    # str.splitlines also breaks at U+2028 and others, which JSON strings may hold.
-    text = text.removeprefix("\ufeff")
-    for number, line in enumerate(text.split("\n"), start=1):
-        line = line.removesuffix("\r")
-        if not line.strip():
-            continue
+    for number, line in _record_lines(text):
         outcome = _parse_line(line, number, limits)
         if isinstance(outcome, Problem):
             if len(problems) < limits.max_reported_errors:
@@ -166,6 +157,20 @@ def parse_jsonl(text: str, limits: Limits = DEFAULT_LIMITS) -> tuple[list[Any], 
     if problems:
         raise RecordError(tuple(problems), omitted)
     return rows, positions
+
+
+def _record_lines(text: str) -> Iterator[tuple[int, str]]:
+    """Yield each line that is not blank, without its CR, with its number from 1.
+
+    A byte order mark at the start is harmless and dropped.
+    """
+    text = text.removeprefix("\ufeff")
+    # Split only at newlines, because str.splitlines also breaks at U+2028
+    # and others, which JSON strings may contain.
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = line.removesuffix("\r")
+        if line.strip():
+            yield number, line
 
 
 def _parse_line(line: str, number: int, limits: Limits) -> Any:
