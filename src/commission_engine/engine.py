@@ -55,7 +55,7 @@ from .compile import (
     CompiledPlan,
 )
 from .currency import Conversion, convert_contract, convert_event, find_conversions
-from .draws import draw_balances, earned_by_period, rep_draw_lines
+from .draws import earned_by_period, rep_draw_lines
 from .engine_store import (
     EVENT_TYPES,
     TABLES,

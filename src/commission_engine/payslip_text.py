@@ -14,7 +14,6 @@ from decimal import Decimal
 
 from .explain import FormulaPieces, Step, formula_text, show_percent
 from .localize import Formatter, formatter
-from .money import EVALUATION_CONTEXT
 
 __all__ = ["KIND_NAMES", "PHRASES", "SEPARATORS", "kind_name", "render_steps"]
 
