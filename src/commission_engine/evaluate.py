@@ -334,7 +334,7 @@ class _Run:
         self.plan = plan
         self.records = records
         self.as_of = as_of
-        # Due times are mostly in UTC, and a comparison of two UTC times needs no offsets.
+        # start_of_day returns UTC times, and comparing two UTC times needs no offsets.
         self.as_of_utc = as_of.astimezone(timezone.utc)
         self.rounding = rounding
         self.currency = plan.currency

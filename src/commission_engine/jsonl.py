@@ -70,11 +70,12 @@ def _load_clean(text: str, limits: Limits) -> RecordSet | None:
     pydantic reads each line's JSON and validates it in one step: 57 ms
     against 96 ms for ``json.loads`` and then validation of the dicts, for
     10,005 records (CPython 3.11, pydantic-core 2.50). On None, the caller
-    loads the text the full way, which reports every problem. So this path
-    only has to find that a problem exists, never to describe it. A line
+    loads the text through the reporting path, which reports every problem.
+    So this path only has to find that a problem exists, never to describe
+    it. A line
     that pydantic's reader may read differently (a surrogate escape, a key
     given twice, an amount written as a JSON number with decimals) is read
-    again alone, as the full way reads it.
+    again alone, as the reporting path reads it.
     """
     if not isinstance(text, str):
         return None
@@ -86,7 +87,7 @@ def _load_clean(text: str, limits: Limits) -> RecordSet | None:
     if not lines or max(map(len, lines)) > limits.max_record_line_chars:
         return None
     from_json, from_value = record_validators(limits)
-    # The full way reports a lone surrogate escape in its own words.
+    # The reporting path reports a lone surrogate escape in its own words.
     escapes = "\\ud" in text or "\\uD" in text
     models: list[Any] = []
     for line in lines:
@@ -102,9 +103,9 @@ def _load_clean(text: str, limits: Limits) -> RecordSet | None:
         models.append(model)
     if _key_ends(text) != sum(map(len, map(_FIELDS_SET, models))):
         # A key given twice keeps its last value in pydantic's reader, and
-        # the full way reports it. Every key of a valid record is a field
-        # it sets, so a line with more key ends than fields set repeats a
-        # key, or has a string that contains an escaped quote before a colon.
+        # the reporting path reports it. Every key of a valid record is a
+        # field it sets, so a line with more key ends than fields set repeats
+        # a key, or has a string that contains an escaped quote before a colon.
         for line, model in zip(lines, models):
             if _key_ends(line) != len(model.model_fields_set) and (
                     _load_line(line, from_value, limits) is None):
@@ -120,7 +121,7 @@ def _key_ends(text: str) -> int:
 
 
 def _load_line(line: str, from_value: Callable[[Any], Any], limits: Limits) -> Any:
-    """Read and validate one line as the full way does, or return None if it has a problem."""
+    """Read and validate one line as the reporting path does; return None on a problem."""
     value = _parse_line(line, 0, limits)
     if isinstance(value, Problem) or type(value) is not dict or "revision" in value:
         return None
