@@ -6,6 +6,20 @@ collector's passes over them only cost time. On 100,002 events,
 ``Result.to_json`` took 3.0 s of CPU with the collector running and 1.9 s
 with it paused. A bulk call pauses it and gives the caller's setting back
 afterwards, even on error.
+
+Pausing alone moves the cost instead of saving it: the objects made in the
+block stay in the youngest generation, and the first allocation after the
+collector is enabled again traverses all of them (about 75 ms for the
+330,000 tracked objects of a result of 100,002 events), and later passes of
+the middle generation traverse them once more. Those objects are long-lived
+by design, so on resume they go straight to the oldest generation, the one
+they would reach after two passes. ``gc.freeze`` followed by ``gc.unfreeze``
+does that in constant time. It promotes the caller's young objects too;
+their garbage cycles, if any, are then freed at the next full collection
+instead of the next young one. The library's bulk calls leave no cycles of
+their own (``gc.collect()`` after each finds nothing), except the first
+``load_plan`` of a process, which builds the parser and leaves about 5,400
+objects in cycles once.
 """
 
 from __future__ import annotations
@@ -26,4 +40,20 @@ def paused() -> Iterator[None]:
         yield
     finally:
         if collecting:
+            _promote_young()
             gc.enable()
+
+
+def _promote_young() -> None:
+    """Move every young object to the oldest generation without traversing it.
+
+    A caller that keeps objects in the permanent generation (``gc.freeze``,
+    used before forking workers) must keep them there, and ``gc.unfreeze``
+    would release them as well; then the young objects stay where they are.
+    """
+    # NOTE: another thread that calls gc.freeze between these two calls has
+    # its objects released again; freezing is a start-up step, not a race
+    # worth a lock here.
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()
