@@ -1,5 +1,5 @@
-"""The collector pause of bulk calls: the caller's setting comes back, and
-the young objects go to the oldest generation without a pass over them."""
+"""Tests of the collector pause around bulk calls: the caller's setting is
+restored, and new objects move to the oldest generation without a pass."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def _in_generation(obj: object, generation: int) -> bool:
 
 @pytest.fixture
 def collecting() -> Iterator[None]:
-    """Run the test with the collector enabled and give back the runner's setting."""
+    """Enable the collector for the test, then restore the runner's setting."""
     was_enabled = gc.isenabled()
     gc.enable()
     try:
@@ -32,53 +32,53 @@ def collecting() -> Iterator[None]:
             gc.disable()
 
 
-def test_objects_made_in_the_block_reach_the_oldest_generation(collecting: None) -> None:
+def test_paused_promotes_new_objects(collecting: None) -> None:
     with collector.paused():
         assert not gc.isenabled()
-        made = [[index] for index in range(1_000)]
+        young = [[index] for index in range(1_000)]
     assert gc.isenabled()
-    assert _in_generation(made, OLDEST)
-    assert _in_generation(made[-1], OLDEST)
+    assert _in_generation(young, OLDEST)
+    assert _in_generation(young[-1], OLDEST)
     # Nothing is left for the next young pass to traverse.
     assert gc.get_count()[0] < 100
 
 
-def test_a_disabled_collector_stays_disabled_and_nothing_moves() -> None:
+def test_paused_keeps_collector_disabled() -> None:
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         gc.collect()
         with collector.paused():
-            made = [[index] for index in range(100)]
+            young = [[index] for index in range(100)]
         assert not gc.isenabled()
-        assert _in_generation(made, 0)
+        assert _in_generation(young, 0)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def test_the_setting_comes_back_after_an_error(collecting: None) -> None:
+def test_paused_restores_setting_on_error(collecting: None) -> None:
     with pytest.raises(ZeroDivisionError):
         with collector.paused():
             1 / 0  # noqa: B018
     assert gc.isenabled()
 
 
-def test_a_callers_frozen_objects_stay_frozen(collecting: None) -> None:
+def test_paused_keeps_frozen_objects(collecting: None) -> None:
     gc.freeze()
     try:
         frozen = gc.get_freeze_count()
         assert frozen > 0
         with collector.paused():
-            made = [[index] for index in range(100)]
+            young = [[index] for index in range(100)]
         assert gc.get_freeze_count() == frozen
         assert gc.isenabled()
-        assert not _in_generation(made, OLDEST)
+        assert not _in_generation(young, OLDEST)
     finally:
         gc.unfreeze()
 
 
-def test_a_callers_garbage_cycle_is_still_freed(collecting: None) -> None:
+def test_paused_caller_cycle_still_freed(collecting: None) -> None:
     class Node:
         pass
 
@@ -93,7 +93,7 @@ def test_a_callers_garbage_cycle_is_still_freed(collecting: None) -> None:
                if isinstance(obj, Node))
 
 
-def test_evaluation_leaves_its_result_in_the_oldest_generation(collecting: None) -> None:
+def test_evaluate_result_in_oldest_generation(collecting: None) -> None:
     plan = load_plan((ROOT / "examples/counselling/counselling-2025.plan").read_text())
     records = load_jsonl((ROOT / "examples/counselling/records.jsonl").read_text())
     # The first load_plan of a process builds the parser, which leaves cycles.

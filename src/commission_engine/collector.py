@@ -14,9 +14,9 @@ collector is enabled again traverses all of them (about 75 ms for the
 the middle generation traverse them once more. Those objects are long-lived
 by design, so on resume they go straight to the oldest generation, the one
 they would reach after two passes. ``gc.freeze`` followed by ``gc.unfreeze``
-does that in constant time. It promotes the caller's young objects too;
-their garbage cycles, if any, are then freed at the next full collection
-instead of the next young one. The library's bulk calls leave no cycles of
+does that in constant time. It promotes the caller's young objects too, so
+their garbage cycles, if any, are freed at the next full collection instead
+of the next young one. The library's bulk calls leave no cycles of
 their own (``gc.collect()`` after each finds nothing), except the first
 ``load_plan`` of a process, which builds the parser and leaves about 5,400
 objects in cycles once.
@@ -47,13 +47,12 @@ def paused() -> Iterator[None]:
 def _promote_young() -> None:
     """Move every young object to the oldest generation without traversing it.
 
-    A caller that keeps objects in the permanent generation (``gc.freeze``,
-    used before forking workers) must keep them there, and ``gc.unfreeze``
-    would release them as well; then the young objects stay where they are.
+    A caller may keep objects in the permanent generation (``gc.freeze``
+    before forking workers). ``gc.unfreeze`` would release those too, so then
+    the young objects stay where they are.
     """
-    # NOTE: another thread that calls gc.freeze between these two calls has
-    # its objects released again; freezing is a start-up step, not a race
-    # worth a lock here.
+    # NOTE: objects that another thread freezes between these two calls are
+    # released again. Programs freeze once at start-up, so there is no lock.
     if gc.get_freeze_count() == 0:
         gc.freeze()
         gc.unfreeze()
