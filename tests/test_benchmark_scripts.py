@@ -145,6 +145,11 @@ def test_cpu_per_event_reports_reused_file(tmp_path: Path) -> None:
     first = done.stdout.splitlines()[0]
     assert f"reusing {records}: {written} records" in first
     assert "--events 5000 is not used" in first
+    timings = [line for line in done.stdout.splitlines() if "us/event" in line]
+    assert len(timings) == 2
+    for line in timings:
+        assert "(user " in line
+        assert "page faults/event)" in line
 
 
 def test_cpu_per_event_rejects_empty_agreement() -> None:
