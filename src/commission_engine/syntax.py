@@ -1100,9 +1100,6 @@ class _TreeBuilder(Transformer[Token, Any]):
     def not_in(self, meta: Any, children: list[Any]) -> t.InList:
         return t.InList(children[0], children[1], True, self._mpos(meta))
 
-    def list(self, meta: Any, children: list[Any]) -> tuple[Any, ...]:
-        return tuple(children)
-
     def add(self, meta: Any, children: list[Any]) -> t.Binary:
         return self._binary("+", meta, children)
 
@@ -1313,6 +1310,11 @@ class _TreeBuilder(Transformer[Token, Any]):
     def amount_negative(self, meta: Any, children: list[Token]) -> Decimal:
         # copy_negate is exact in any decimal context.
         return self._decimal(children[0]).copy_negate()
+
+    # Last in the class: once the method named ``list`` is bound, ``list``
+    # in a later annotation of this class body names the method, not the type.
+    def list(self, meta: Any, children: list[Any]) -> tuple[Any, ...]:
+        return tuple(children)
 
 
 _LIMIT_KEYS = tuple(f"{kind}_{scope}" for kind in ("cap", "floor")
