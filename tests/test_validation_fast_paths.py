@@ -1,0 +1,109 @@
+"""The fast paths of field validation give the full path's value or its error.
+
+A field validator reads the usual text in a shorter way and leaves every
+other value to the full path, which writes every message. These tests draw
+texts near the edge of the usual form and check that both paths agree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from commission_engine.records import FieldError, _parse_timestamp, _read_timestamp
+
+OFFSETS = ["Z", "z", "+00:00", "-00:00", "+08:00", "-05:00", "+05:30", "-09:30", "+14:00",
+           "-12:00", "+23:59", "+24:00", "-99:99", "+0800", "+08", "", "+08:00Z", " +08:00"]
+
+
+def _two_digits(low: int, high: int) -> st.SearchStrategy[str]:
+    return st.integers(low, high).map(lambda number: f"{number:02d}")
+
+
+@st.composite
+def timestamp_texts(draw: st.DrawFn) -> str:
+    """Draw a timestamp text in the usual form or near it, with years at the range edges."""
+    year = draw(st.one_of(
+        st.sampled_from([1, 999, 1899, 1900, 1901, 1999, 2000, 2025, 2099, 2199, 2200, 2201,
+                         2999, 9999]),
+        st.integers(0, 9999)))
+    year_text = draw(st.sampled_from([f"{year:04d}", f"{year:04d}", str(year), f"{year:05d}"]))
+    date = f"{year_text}-{draw(_two_digits(0, 13))}-{draw(_two_digits(0, 32))}"
+    separator = draw(st.sampled_from(["T", "T", " ", "t", "x"]))
+    time = f"{draw(_two_digits(0, 25))}:{draw(_two_digits(0, 61))}"
+    if draw(st.booleans()):
+        time += f":{draw(_two_digits(0, 61))}"
+        if draw(st.booleans()):
+            digits = draw(st.text("0123456789", min_size=0, max_size=8))
+            time += draw(st.sampled_from([".", ".", ","])) + digits
+    return date + separator + time + draw(st.sampled_from(OFFSETS))
+
+
+def _outcome(parse: Any, value: Any) -> tuple[Any, ...]:
+    try:
+        parsed = parse(value)
+    except FieldError as error:
+        return ("error", error.message, error.fix)
+    return ("value", parsed, parsed.isoformat(), id(parsed.tzinfo))
+
+
+def _assert_paths_agree(value: Any) -> None:
+    # The full path runs first and registers the offset, so the fast path can be taken.
+    expected = _outcome(_read_timestamp, value)
+    assert _outcome(_parse_timestamp, value) == expected
+    assert _outcome(_parse_timestamp, value) == expected
+
+
+@settings(max_examples=1500, deadline=None)
+@given(timestamp_texts())
+def test_timestamp_paths_agree_on_text(text: str) -> None:
+    _assert_paths_agree(text)
+
+
+@settings(deadline=None)
+@given(st.one_of(
+    st.text(max_size=40),
+    st.from_regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,7})?"
+                  r"([+-][0-9]{2}:[0-9]{2}|Z)", fullmatch=True),
+    st.datetimes(timezones=st.sampled_from([timezone.utc, timezone(timedelta(hours=8))])),
+    st.datetimes(),
+    st.integers(), st.none(), st.binary(max_size=30),
+))
+def test_timestamp_paths_agree_on_anything(value: Any) -> None:
+    _assert_paths_agree(value)
+
+
+@pytest.mark.parametrize("text", [
+    "1900-01-01T00:00:00+14:00", "1900-01-01T00:00:00-12:00", "1899-12-31T23:59:59Z",
+    "2199-12-31T23:59:59.999999-12:00", "2200-12-31T23:59:59Z", "2201-01-01T00:00:00Z",
+    "2025-03-01T10:00:00.5-00:00", "2025-03-01T10:00:00.123456Z", "2024-02-29T10:00:00+08:00",
+    "2025-02-29T10:00:00+08:00", "2025-03-01T24:00:00Z", "2025-03-01T23:59:60Z",
+    "2025-03-01T10:00:00.1234567+08:00", "2025-03-01T10:00:00+08:00\n",
+    "２０２５-03-01T10:00:00Z",
+])
+def test_timestamp_edge_cases_agree(text: str) -> None:
+    _assert_paths_agree(text)
+
+
+def test_offset_keeps_one_tzinfo() -> None:
+    texts = ["2025-03-01 10:00:00+05:45", "2025-03-01T10:00:00+05:45",
+             "2025-03-01T10:00:00.5+05:45", "2025-03-01T10:00+05:45"]
+    zones = {id(_parse_timestamp(text).tzinfo) for text in texts * 2}
+    assert len(zones) == 1
+    utc = {id(_parse_timestamp(text).tzinfo) for text in
+           ["2025-03-01T10:00:00Z", "2025-03-01T10:00:00+00:00", "2025-03-01T10:00:00-00:00",
+            "2025-03-01 10:00Z", "2025-03-02T10:00:00Z"]}
+    assert len(utc) == 1
+
+
+def test_fast_timestamp_equals_datetime() -> None:
+    parsed = _parse_timestamp("2025-03-01T10:00:00.25+08:00")
+    parsed = _parse_timestamp("2025-03-01T10:00:00.25+08:00")
+    assert type(parsed) is datetime
+    assert parsed == datetime(2025, 3, 1, 10, 0, 0, 250000, timezone(timedelta(hours=8)))
+    assert parsed.fold == 0
+    assert parsed.isoformat() == "2025-03-01T10:00:00.250000+08:00"
