@@ -2,19 +2,30 @@
 
 A field validator reads the usual text in a shorter way and leaves every
 other value to the full path, which writes every message. These tests draw
-texts near the edge of the usual form and check that both paths agree.
+texts near the edge of the usual form and check that both paths agree. They
+also check that the validators of one record, which call pydantic-core
+directly, give the TypeAdapter's records and errors.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
-from commission_engine.records import FieldError, _parse_timestamp, _read_timestamp
+from commission_engine.limits import Limits
+from commission_engine.records import (
+    _RECORD,
+    FieldError,
+    _parse_timestamp,
+    _read_timestamp,
+    record_validators,
+)
 
 OFFSETS = ["Z", "z", "+00:00", "-00:00", "+08:00", "-05:00", "+05:30", "-09:30", "+14:00",
            "-12:00", "+23:59", "+24:00", "-99:99", "+0800", "+08", "", "+08:00Z", " +08:00"]
@@ -107,3 +118,35 @@ def test_fast_timestamp_equals_datetime() -> None:
     assert parsed == datetime(2025, 3, 1, 10, 0, 0, 250000, timezone(timedelta(hours=8)))
     assert parsed.fold == 0
     assert parsed.isoformat() == "2025-03-01T10:00:00.250000+08:00"
+
+
+CONTRACT = {"type": "contract", "id": "K1", "customer": "C1", "rep": "R1", "product": "family",
+            "amount": "1200.00", "currency": "CNY", "signed_at": "2025-03-01T10:00:00+08:00",
+            "term_months": 12}
+
+
+def _validator_outcome(validate: Any, value: Any) -> Any:
+    try:
+        return validate(value)
+    except ValidationError as error:
+        # A FieldError compares by identity, so compare its text.
+        return [{**item, "ctx": {key: (type(cause).__name__, str(cause), getattr(cause, "fix", None))
+                                 for key, cause in item.get("ctx", {}).items()}}
+                for item in error.errors(include_url=False)]
+
+
+@pytest.mark.parametrize("limits", [None, Limits(max_term_months=6), Limits(max_amount_digits=3)])
+@pytest.mark.parametrize("changes", [{}, {"term_months": 7}, {"amount": "12000.00"},
+                                     {"amount": 1.5}, {"signed_at": "2025-02-30T10:00:00Z"},
+                                     {"type": "contrat"}, {"extra": 1}])
+def test_record_validators_match_adapter(limits: Limits | None, changes: dict[str, Any]) -> None:
+    context = None if limits is None else {"limits": limits}
+    from_json, from_value = record_validators() if limits is None else record_validators(limits)
+    record = {**CONTRACT, **changes}
+    text = json.dumps(record)
+    expected_json = _validator_outcome(
+        lambda line: _RECORD.validate_json(line, context=context), text)
+    expected_value = _validator_outcome(
+        lambda value: _RECORD.validate_python(value, context=context), record)
+    assert _validator_outcome(from_json, text) == expected_json
+    assert _validator_outcome(from_value, record) == expected_value

@@ -858,11 +858,15 @@ def record_validators(limits: Limits = DEFAULT_LIMITS
     check for that.
     """
     context = _validation_context(limits)
+    # Call pydantic-core's validator directly. TypeAdapter.validate_json only
+    # checks its by_alias and by_name arguments and passes the rest on, and
+    # that costs about 0.2 us a call (timeit, pydantic 2.14).
+    validator = _RECORD.validator
     if context is None:
         # A partial costs about 0.4 us a call more than the bound method.
-        return _RECORD.validate_json, _RECORD.validate_python
-    return (functools.partial(_RECORD.validate_json, context=context),
-            functools.partial(_RECORD.validate_python, context=context))
+        return validator.validate_json, validator.validate_python
+    return (functools.partial(validator.validate_json, context=context),
+            functools.partial(validator.validate_python, context=context))
 
 
 def index_valid(models: Sequence[_Record], positions: Sequence[str]) -> RecordSet | None:
