@@ -10,6 +10,7 @@ directly, give the TypeAdapter's records and errors.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -18,11 +19,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from commission_engine.limits import Limits
+from commission_engine.limits import DEFAULT_LIMITS, Limits
 from commission_engine.records import (
     _RECORD,
     FieldError,
+    _parse_money,
     _parse_timestamp,
+    _read_money,
     _read_timestamp,
     record_validators,
 )
@@ -150,3 +153,59 @@ def test_record_validators_match_adapter(limits: Limits | None, changes: dict[st
         lambda value: _RECORD.validate_python(value, context=context), record)
     assert _validator_outcome(from_json, text) == expected_json
     assert _validator_outcome(from_value, record) == expected_value
+
+
+@dataclass
+class _Info:
+    """The part of pydantic's ValidationInfo that the money validator reads."""
+
+    context: Any
+
+
+CONTEXTS = [None, {"limits": DEFAULT_LIMITS}, {"limits": Limits(max_amount_digits=5)},
+            {"limits": Limits(max_amount_digits=24)}, {"other": 1}]
+
+
+@st.composite
+def amount_texts(draw: st.DrawFn) -> str:
+    """Draw amount text in the usual form or near it, with lengths at the limits."""
+    sign = draw(st.sampled_from(["", "", "-", "+", " "]))
+    whole = draw(st.text("0123456789", max_size=25))
+    if draw(st.booleans()):
+        whole = "0" * draw(st.integers(1, 4)) + whole
+    text = sign + whole
+    if draw(st.booleans()):
+        text += draw(st.sampled_from([".", ".", ","])) + draw(st.text("0123456789", max_size=25))
+    return text + draw(st.sampled_from(["", "", "e5", "E-2", " ", "\n", "٣"]))
+
+
+def _money_outcome(parse: Any, value: Any, context: Any) -> tuple[Any, ...]:
+    try:
+        amount = parse(value, _Info(context))
+    except FieldError as error:
+        return ("error", error.message, error.fix)
+    return ("value", type(amount), str(amount))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(
+    amount_texts(),
+    st.text(max_size=45),
+    st.integers(), st.decimals(), st.floats(), st.booleans(), st.none(),
+), st.sampled_from(CONTEXTS))
+def test_money_paths_agree(value: Any, context: Any) -> None:
+    assert _money_outcome(_parse_money, value, context) == _money_outcome(_read_money, value,
+                                                                           context)
+
+
+@pytest.mark.parametrize("text", [
+    "999999999999999999", "-999999999999999999", "1000000000000000000",
+    "999999999999999999.99999999999999999999", "-999999999999999999.99999999999999999999",
+    "999999999999999999.999999999999999999999", "-999999999999999999.999999999999999999999",
+    "0.00000000000000000000000000000000000000",
+    "000000000000000000001", "-0", "-0.00", "0", "1.", ".5", "",
+])
+def test_money_edge_cases_agree(text: str) -> None:
+    for context in CONTEXTS:
+        assert _money_outcome(_parse_money, text, context) == _money_outcome(_read_money, text,
+                                                                              context)

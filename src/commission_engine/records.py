@@ -59,6 +59,13 @@ __all__ = [
 MAX_AMOUNT_TEXT = 40
 
 _MONEY_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+# Amount text that passes every check under the default limits: at most
+# max_amount_digits digits before the point, and at most MAX_AMOUNT_TEXT
+# characters with the sign and the point.
+_COMMON_INTEGER_DIGITS = DEFAULT_LIMITS.max_amount_digits
+_COMMON_MONEY_TEXT = re.compile(
+    f"-?[0-9]{{1,{_COMMON_INTEGER_DIGITS}}}"
+    f"(?:\\.[0-9]{{1,{MAX_AMOUNT_TEXT - _COMMON_INTEGER_DIGITS - 2}}})?")
 _PERIOD_TEXT = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 # The timestamp forms the records accept, a subset of what
 # datetime.fromisoformat reads: calendar dates, T or a space before the time,
@@ -135,6 +142,15 @@ def _check_exponent(value: Decimal, field_name: str, limits: Limits) -> None:
 
 
 def _parse_money(value: Any, info: ValidationInfo) -> Decimal:
+    # Plain digits under the default limits pass every check (see
+    # _COMMON_MONEY_TEXT). Any other value takes _read_money, which writes
+    # every message.
+    if type(value) is str and _COMMON_MONEY_TEXT.fullmatch(value) and info.context is None:
+        return Decimal(value)
+    return _read_money(value, info)
+
+
+def _read_money(value: Any, info: ValidationInfo) -> Decimal:
     limits = _limits(info)
     max_digits = limits.max_amount_digits
     if type(value) is str and len(value) <= MAX_AMOUNT_TEXT and _MONEY_TEXT.fullmatch(value):
