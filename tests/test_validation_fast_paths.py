@@ -27,6 +27,7 @@ from commission_engine.records import (
     _parse_timestamp,
     _read_money,
     _read_timestamp,
+    _whole_number,
     record_validators,
 )
 
@@ -209,3 +210,32 @@ def test_money_edge_cases_agree(text: str) -> None:
     for context in CONTEXTS:
         assert _money_outcome(_parse_money, text, context) == _money_outcome(_read_money, text,
                                                                               context)
+
+
+WHOLE_NUMBERS = [_whole_number("score", 0, 100, "points"),
+                 _whole_number("term_months", 1, "max_term_months", "months")]
+
+
+def _whole_outcome(validator: Any, value: Any, context: Any) -> tuple[Any, ...]:
+    try:
+        number = validator.func(value, _Info(context))
+    except FieldError as error:
+        return ("error", error.message, error.fix)
+    return ("value", type(number), number)
+
+
+@settings(deadline=None)
+@given(st.one_of(st.integers(-5, 700), st.integers(), st.booleans(), st.decimals(),
+                 st.floats(), st.text(max_size=5), st.none()),
+       st.sampled_from(WHOLE_NUMBERS))
+def test_whole_number_paths_agree(value: Any, validator: Any) -> None:
+    # With the default limits passed as context, the validator skips its fast path.
+    expected = _whole_outcome(validator, value, {"limits": DEFAULT_LIMITS})
+    assert _whole_outcome(validator, value, None) == expected
+
+
+@pytest.mark.parametrize("value", [-1, 0, 1, 100, 101, 599, 600, 601, True, False])
+def test_whole_number_edges_agree(value: int) -> None:
+    for validator in WHOLE_NUMBERS:
+        expected = _whole_outcome(validator, value, {"limits": DEFAULT_LIMITS})
+        assert _whole_outcome(validator, value, None) == expected

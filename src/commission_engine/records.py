@@ -371,8 +371,12 @@ def _whole_number(field_name: str, low: int, high: int | str, unit: str) -> Any:
 
     ``high`` is a number, or the name of the ``Limits`` field that contains it.
     """
+    default_top = getattr(DEFAULT_LIMITS, high) if isinstance(high, str) else high
 
     def parse(value: Any, info: ValidationInfo) -> int:
+        # An int in range under the default limits passes every check below.
+        if type(value) is int and low <= value <= default_top and info.context is None:
+            return value
         limits = _limits(info)
         top = getattr(limits, high) if isinstance(high, str) else high
         fix = f"write a whole number of {unit} from {low} to {top}"
