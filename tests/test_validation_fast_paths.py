@@ -158,7 +158,7 @@ def test_record_validators_match_adapter(limits: Limits | None, changes: dict[st
 
 @dataclass
 class _Info:
-    """The part of pydantic's ValidationInfo that the money validator reads."""
+    """The part of pydantic's ValidationInfo that the field validators read."""
 
     context: Any
 
