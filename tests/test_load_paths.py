@@ -189,3 +189,22 @@ def test_load_records_matches_full_load(rows: list[Any]) -> None:
         _assert_same_set(got, expected)
     else:
         assert got == expected
+
+
+BATCH = [
+    {"type": "rep", "id": "R1", "name": "Rep", "timezone": "Asia/Shanghai", "kind": "staff",
+     "team": "HQ", "region": "Beijing", "manager": None},
+    {"type": "customer", "id": "C1", "owner": "R1", "referred_by": None,
+     "created_at": "2024-12-01T10:00:00+08:00"},
+    {"type": "contract", "id": "K1", "customer": "C1", "rep": "R1", "product": "family",
+     "amount": "1200.00", "currency": "CNY", "signed_at": "2025-01-01T10:00:00+08:00",
+     "term_months": 3},
+]
+
+
+def test_revised_batch_takes_full_load() -> None:
+    assert records._load_clean(BATCH, None, DEFAULT_LIMITS) is not None
+    for revision in (1, 2):
+        revised = [*BATCH, {**BATCH[-1], "amount": "1300.00", "revision": revision}]
+        assert records._load_clean(revised, None, DEFAULT_LIMITS) is None
+        assert _outcome(load_records, revised) == _full(revised)
