@@ -134,9 +134,13 @@ def _validator_outcome(validate: Any, value: Any) -> Any:
         return validate(value)
     except ValidationError as error:
         # A FieldError compares by identity, so compare its text.
-        return [{**item, "ctx": {key: (type(cause).__name__, str(cause), getattr(cause, "fix", None))
+        return [{**item, "ctx": {key: _cause_text(cause)
                                  for key, cause in item.get("ctx", {}).items()}}
                 for item in error.errors(include_url=False)]
+
+
+def _cause_text(cause: Any) -> tuple[str, str, str | None]:
+    return (type(cause).__name__, str(cause), getattr(cause, "fix", None))
 
 
 @pytest.mark.parametrize("limits", [None, Limits(max_term_months=6), Limits(max_amount_digits=3)])
