@@ -177,3 +177,15 @@ def test_load_jsonl_cr_line_ends() -> None:
     assert "extra data" in problem.message
     assert problem.fix is not None
     assert "save the file with LF or CRLF line ends" in problem.fix
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["{}", "a", "", " ", "\t", "\r", "x\r", "\u2028", "\xa0",
+                                 "\x1c", " {} ", "\ufeff", "\ufeff{}"]), max_size=8),
+       st.sampled_from(["", "\ufeff"]))
+def test_numbered_lines_match_record_lines(lines: list[str], prefix: str) -> None:
+    text = prefix + "\n".join(lines)
+    numbered = list(jsonl._record_lines(text))
+    got_lines, got_positions = jsonl._numbered_lines(text)
+    assert got_lines == [line for _number, line in numbered]
+    assert got_positions == [f"line {number}" for number, _line in numbered]

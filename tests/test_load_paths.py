@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.strategies import DrawFn
 
-from commission_engine import RecordError, RecordSet, load_records, records
+from commission_engine import RecordError, RecordSet, load_records, money, records
 from commission_engine.limits import DEFAULT_LIMITS
 from commission_engine.strategies import record_sets
 
@@ -189,3 +189,60 @@ def test_load_records_matches_full_load(rows: list[Any]) -> None:
         _assert_same_set(got, expected)
     else:
         assert got == expected
+
+
+BATCH = [
+    {"type": "rep", "id": "R1", "name": "Rep", "timezone": "Asia/Shanghai", "kind": "staff",
+     "team": "HQ", "region": "Beijing", "manager": None},
+    {"type": "customer", "id": "C1", "owner": "R1", "referred_by": None,
+     "created_at": "2024-12-01T10:00:00+08:00"},
+    {"type": "contract", "id": "K1", "customer": "C1", "rep": "R1", "product": "family",
+     "amount": "1200.00", "currency": "CNY", "signed_at": "2025-01-01T10:00:00+08:00",
+     "term_months": 3},
+]
+
+
+def test_revised_batch_takes_full_load() -> None:
+    assert records._load_clean(BATCH, None, DEFAULT_LIMITS) is not None
+    for revision in (1, 2):
+        revised = [*BATCH, {**BATCH[-1], "amount": "1300.00", "revision": revision}]
+        assert records._load_clean(revised, None, DEFAULT_LIMITS) is None
+        assert _outcome(load_records, revised) == _full(revised)
+
+
+amounts = st.decimals(allow_nan=False, allow_infinity=False, places=None).filter(
+    lambda amount: abs(amount.adjusted()) < 40)
+
+
+@given(st.lists(st.lists(amounts, max_size=6), max_size=6))
+def test_clean_totals_match_money_total(groups: list[list[Decimal]]) -> None:
+    totals = records._totals(groups)
+    expected = [money.total(group) for group in groups]
+    assert [str(total) for total in totals] == [str(total) for total in expected]
+
+
+@given(st.lists(st.sampled_from([Decimal("12.30"), Decimal("12.3"), Decimal("12"),
+                                 Decimal("0.00"), Decimal("-1.00"), Decimal("1.234"),
+                                 Decimal("1E+2")]), max_size=5),
+       st.sampled_from(["CNY", "JPY", "BHD"]))
+def test_one_currency_check_matches(found: list[Decimal], currency: str) -> None:
+    def outcome(check: Any, *arguments: Any) -> bool:
+        try:
+            check(*arguments)
+        except records._ProblemFound:
+            return False
+        return True
+
+    expected = outcome(records._check_amounts_clean, found, [currency] * len(found))
+    assert outcome(records._check_amounts_in, found, currency) == expected
+
+
+def test_referral_loop_leaves_clean_load() -> None:
+    customer = BATCH[1]
+    rows = [BATCH[0], {**customer, "referred_by": "C2"},
+            {**customer, "id": "C2", "referred_by": "C1",
+             "created_at": "2024-12-01T02:00:00Z"}]
+    assert records._load_clean(rows, None, DEFAULT_LIMITS) is None
+    problems, _omitted = _outcome(load_records, rows)
+    assert [problem.message for problem in problems] == [
+        "the referral chain is a cycle: C1 -> C2 -> C1"]
