@@ -352,6 +352,8 @@ class _Run:
         self._quota_book: QuotaBook | None = None
         # Local dates by (instant, zone): rules dated by one timestamp share them.
         self.local_dates: dict[tuple[datetime, str], date] = {}
+        # The lines of a rule share one step per condition text.
+        self.condition_steps: dict[str, explain.Step] = {}
 
     def quota_book(self) -> QuotaBook:
         """Measure the plan's quotas once per evaluation, on first use."""
@@ -365,6 +367,13 @@ class _Run:
 
     def context(self, contract: Contract) -> Context:
         return Context(self.records, contract, "UTC", self.as_of, self.commission_of)
+
+    def condition_step(self, label: str) -> explain.Step:
+        """Return the step that explains a rule's condition, built once per evaluation."""
+        step = self.condition_steps.get(label)
+        if step is None:
+            step = self.condition_steps[label] = explain.condition_step(label)
+        return step
 
     def payee_of(self, rule: Any, ctx: Context) -> Rep | None:
         payee = rule.payee(ctx)
@@ -1054,15 +1063,16 @@ class _Run:
         if rounded == 0:
             return []
         due = ctx.trigger or governing
-        steps = []
+        amount_step = explain.amount_step(rule.kind, rule.name, rule.describe_amount(ctx), exact,
+                                          rounded, self.currency)
         if rule.condition_label is not None:
-            steps.append(explain.condition_step(rule.condition_label))
-        steps.append(explain.amount_step(rule.kind, rule.name, rule.describe_amount(ctx), exact,
-                                         rounded, self.currency))
+            steps = (self.condition_step(rule.condition_label), amount_step)
+        else:
+            steps = (amount_step,)
         amount = -rounded if rule.kind == "penalty" else rounded
         sources = (contract.id, *sorted(ctx.sources - {contract.id}))
         return [new_line(payee.id, periods.period_of(due, payee.timezone), rule.kind,
-                           rule.name, amount, self.currency, sources, tuple(steps), due)]
+                         rule.name, amount, self.currency, sources, steps, due)]
 
     # ---- cohort rules
 
@@ -1140,7 +1150,7 @@ class _Run:
         payout_period, period_start = _payout_month(period, rule.payout_offset_months, zone)
         steps = [explain.cohort_step(period, len(members), len(retained), retention)]
         if rule.condition_label is not None:
-            steps.append(explain.condition_step(rule.condition_label))
+            steps.append(self.condition_step(rule.condition_label))
         steps.append(explain.amount_step("bonus", rule.name, rule.describe_amount(ctx), exact,
                                          rounded, self.currency))
         sources = tuple(sorted(c.id for c in members))
