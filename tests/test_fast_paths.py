@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import itertools
 from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from commission_engine import periods, schedule
-from commission_engine.evaluate import _payout_month
-from commission_engine.results import LINE_ORDER, PayoutLine, ordered_groups
+from commission_engine import money, periods, schedule
+from commission_engine.evaluate import _payout_month, settle
+from commission_engine.results import LINE_ORDER, PayoutLine, ordered_groups, statements_of
 
 START = datetime(2025, 1, 1, tzinfo=timezone.utc)
 # Each field takes few values, so lines often share a payee, a period and a due time.
@@ -62,3 +62,17 @@ def test_due_calendar_skipped_day() -> None:
     _first, second = schedule.due_calendar(date(2011, 11, 30), 2, "Pacific/Apia")
     assert second[1] == "2011-12-31"
     assert second[2] == "2011-12"
+
+
+@given(st.lists(lines, max_size=30), st.sampled_from([START, START + timedelta(hours=12)]))
+def test_settle_matches_two_passes(found: list[PayoutLine], as_of: datetime) -> None:
+    owed = [line for line in found if line.due <= as_of]
+    groups = ordered_groups(owed)
+    with localcontext(money.EVALUATION_CONTEXT):
+        expected_statements = statements_of(groups, None)
+        got_lines, got_statements, got_later = settle(found, as_of, frozenset())
+
+    assert got_lines == tuple(itertools.chain.from_iterable(groups))
+    assert got_statements == expected_statements
+    assert [str(s.total) for s in got_statements] == [str(s.total) for s in expected_statements]
+    assert got_later == tuple(sorted((line for line in found if line.due > as_of), key=LINE_ORDER))

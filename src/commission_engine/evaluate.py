@@ -44,8 +44,9 @@ from .results import (
     PayoutLine,
     Result,
     Statement,
+    groups_in_order,
     new_line,
-    ordered_groups,
+    settled_statements,
     statements_of,
 )
 
@@ -125,17 +126,31 @@ def settle(produced: Iterable[PayoutLine], as_of: datetime, recoverable: frozens
     # Most due times are in UTC, and datetimes that share a tzinfo compare
     # without computing offsets, so the split compares with as_of in UTC.
     as_of_utc = as_of.astimezone(timezone.utc)
-    owed: list[PayoutLine] = []
+    # The owed lines are grouped in the same pass, as ordered_groups does,
+    # because each pass reads every line from memory again: at 1,000,007
+    # events the split alone took 55 ms.
+    by_payee: dict[str, dict[str, list[PayoutLine]]] = {}
     later: list[PayoutLine] = []
     for line in produced:
         if line.due <= as_of_utc:
-            owed.append(line)
+            by_period = by_payee.get(line.payee)
+            if by_period is None:
+                by_period = by_payee[line.payee] = {}
+            members = by_period.get(line.period)
+            if members is None:
+                by_period[line.period] = [line]
+            else:
+                members.append(line)
         else:
             later.append(line)
-    groups = ordered_groups(owed)
-    lines = tuple(itertools.chain.from_iterable(groups))
     later.sort(key=LINE_ORDER)
-    balances = draw_balances(lines, recoverable) if recoverable else None
+    if not recoverable:
+        lines, statements = settled_statements(by_payee)
+        return lines, statements, tuple(later)
+    # A statement's draw balance depends on the lines of every earlier period.
+    groups = groups_in_order(by_payee)
+    lines = tuple(itertools.chain.from_iterable(groups))
+    balances = draw_balances(lines, recoverable)
     return lines, statements_of(groups, balances), tuple(later)
 
 
