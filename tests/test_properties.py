@@ -709,3 +709,25 @@ def test_lines_are_nonzero_with_cents_and_month(generated: GeneratedRecords) -> 
                 check_line_format(line_data)
                 assert line_data["period"] == statement["period"]
                 assert line_data["payee"] == statement["payee"]
+
+
+@settings(max_examples=300)
+@given(
+    currency=st.sampled_from(sorted(ALLOCATION_DIGITS)),
+    total=st.decimals(min_value=-(10**15), max_value=10**15, places=None,
+                      allow_nan=False, allow_infinity=False),
+    count=st.integers(1, 60),
+)
+def test_allocate_units_match_division(currency: str, total: Decimal, count: int) -> None:
+    # The units of any total, at the minor unit or finer, as the division gives them.
+    context = money.EVALUATION_CONTEXT
+    quantum = Decimal(1).scaleb(-ALLOCATION_DIGITS[currency])
+    units = int(context.divide(total.copy_abs(), quantum).to_integral_value(context=context))
+    base, extra = divmod(units, count)
+    sign = -1 if total < 0 else 1
+
+    parts = money.allocate(total, count, currency)
+
+    assert parts[-1] == quantum * sign * base
+    assert parts[0] == quantum * sign * (base + (1 if extra else 0))
+    assert sum(parts, Decimal(0)) == quantum * sign * units

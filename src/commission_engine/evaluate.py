@@ -44,8 +44,9 @@ from .results import (
     PayoutLine,
     Result,
     Statement,
+    groups_in_order,
     new_line,
-    ordered_groups,
+    settled_statements,
     statements_of,
 )
 
@@ -125,17 +126,31 @@ def settle(produced: Iterable[PayoutLine], as_of: datetime, recoverable: frozens
     # Most due times are in UTC, and datetimes that share a tzinfo compare
     # without computing offsets, so the split compares with as_of in UTC.
     as_of_utc = as_of.astimezone(timezone.utc)
-    owed: list[PayoutLine] = []
+    # The owed lines are grouped in the same pass, as ordered_groups does,
+    # because each pass reads every line from memory again: at 1,000,007
+    # events the split alone took 55 ms.
+    by_payee: dict[str, dict[str, list[PayoutLine]]] = {}
     later: list[PayoutLine] = []
     for line in produced:
         if line.due <= as_of_utc:
-            owed.append(line)
+            by_period = by_payee.get(line.payee)
+            if by_period is None:
+                by_period = by_payee[line.payee] = {}
+            members = by_period.get(line.period)
+            if members is None:
+                by_period[line.period] = [line]
+            else:
+                members.append(line)
         else:
             later.append(line)
-    groups = ordered_groups(owed)
-    lines = tuple(itertools.chain.from_iterable(groups))
     later.sort(key=LINE_ORDER)
-    balances = draw_balances(lines, recoverable) if recoverable else None
+    if not recoverable:
+        lines, statements = settled_statements(by_payee)
+        return lines, statements, tuple(later)
+    # A statement's draw balance depends on the lines of every earlier period.
+    groups = groups_in_order(by_payee)
+    lines = tuple(itertools.chain.from_iterable(groups))
+    balances = draw_balances(lines, recoverable)
     return lines, statements_of(groups, balances), tuple(later)
 
 
@@ -268,7 +283,11 @@ def _arithmetic_error(rule: str, subject: str, exc: ArithmeticError) -> Evaluati
         f" (more than {money.EVALUATION_CONTEXT.prec} digits); check its formula")
 
 
-@dataclass(frozen=True, slots=True)
+# The class is not frozen, because a frozen dataclass sets each field through
+# object.__setattr__, which made building one take 0.62 us against 0.11 us
+# (timeit, CPython 3.11). A selection is cached per rule and contract, and
+# nothing changes it after it is built.
+@dataclass(slots=True)
 class _Selection:
     """A commission rule's choice for one contract: who is paid, at which rate."""
 
@@ -348,6 +367,8 @@ class _Run:
         self._quota_book: QuotaBook | None = None
         # Local dates by (instant, zone): rules dated by one timestamp share them.
         self.local_dates: dict[tuple[datetime, str], date] = {}
+        # The lines of a rule share one step per condition text.
+        self.condition_steps: dict[str, explain.Step] = {}
 
     def quota_book(self) -> QuotaBook:
         """Measure the plan's quotas once per evaluation, on first use."""
@@ -361,6 +382,13 @@ class _Run:
 
     def context(self, contract: Contract) -> Context:
         return Context(self.records, contract, "UTC", self.as_of, self.commission_of)
+
+    def condition_step(self, label: str) -> explain.Step:
+        """Return the step that explains a rule's condition, built once per evaluation."""
+        step = self.condition_steps.get(label)
+        if step is None:
+            step = self.condition_steps[label] = explain.condition_step(label)
+        return step
 
     def payee_of(self, rule: Any, ctx: Context) -> Rep | None:
         payee = rule.payee(ctx)
@@ -1050,15 +1078,16 @@ class _Run:
         if rounded == 0:
             return []
         due = ctx.trigger or governing
-        steps = []
+        amount_step = explain.amount_step(rule.kind, rule.name, rule.describe_amount(ctx), exact,
+                                          rounded, self.currency)
         if rule.condition_label is not None:
-            steps.append(explain.condition_step(rule.condition_label))
-        steps.append(explain.amount_step(rule.kind, rule.name, rule.describe_amount(ctx), exact,
-                                         rounded, self.currency))
+            steps = (self.condition_step(rule.condition_label), amount_step)
+        else:
+            steps = (amount_step,)
         amount = -rounded if rule.kind == "penalty" else rounded
         sources = (contract.id, *sorted(ctx.sources - {contract.id}))
         return [new_line(payee.id, periods.period_of(due, payee.timezone), rule.kind,
-                           rule.name, amount, self.currency, sources, tuple(steps), due)]
+                         rule.name, amount, self.currency, sources, steps, due)]
 
     # ---- cohort rules
 
@@ -1136,7 +1165,7 @@ class _Run:
         payout_period, period_start = _payout_month(period, rule.payout_offset_months, zone)
         steps = [explain.cohort_step(period, len(members), len(retained), retention)]
         if rule.condition_label is not None:
-            steps.append(explain.condition_step(rule.condition_label))
+            steps.append(self.condition_step(rule.condition_label))
         steps.append(explain.amount_step("bonus", rule.name, rule.describe_amount(ctx), exact,
                                          rounded, self.currency))
         sources = tuple(sorted(c.id for c in members))

@@ -10,6 +10,7 @@ plan says; a clawback is its own negative line, never an edit of a past one.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -84,11 +85,20 @@ def due_calendar(signing_day: date, count: int, zone_name: str
     The evaluation caches the result by (signing day, count, zone), so
     contracts signed on the same local day share one schedule.
     """
-    calendar = []
-    for due in due_dates(signing_day, count, zone_name):
-        day = periods.local_date(due, zone_name)
-        calendar.append((due, day.isoformat(), periods.period_of_date(day)))
-    return tuple(calendar)
+    return tuple(_due_day(periods.add_months(signing_day, k), zone_name) for k in range(count))
+
+
+@functools.lru_cache(maxsize=65536)
+def _due_day(day: date, zone_name: str) -> tuple[datetime, str, str]:
+    """Return the first instant of a local day, with its local date and period.
+
+    Schedules of contracts signed on different days share most of their due
+    days, so each day is converted once. The local date of the instant is
+    ``day`` except where a zone skipped the whole day.
+    """
+    due = periods.start_of_day(day, zone_name)
+    local = periods.local_date(due, zone_name)
+    return due, local.isoformat(), periods.period_of_date(local)
 
 
 def run_schedule(
