@@ -9,8 +9,10 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from helpers import one_contract
 
 from commission_engine import collector, load_jsonl, load_plan
+from commission_engine.engine import Engine
 
 ROOT = Path(__file__).resolve().parents[1]
 OLDEST = 2
@@ -35,12 +37,20 @@ def collecting() -> Iterator[None]:
 def test_paused_promotes_new_objects(collecting: None) -> None:
     with collector.paused():
         assert not gc.isenabled()
-        young = [[index] for index in range(1_000)]
+        young = [[index] for index in range(2 * collector.PROMOTE_ABOVE)]
     assert gc.isenabled()
     assert _in_generation(young, OLDEST)
     assert _in_generation(young[-1], OLDEST)
     # Nothing is left for the next young pass to traverse.
     assert gc.get_count()[0] < 100
+
+
+def test_paused_small_block_stays_young(collecting: None) -> None:
+    gc.collect()
+    with collector.paused():
+        young = [[index] for index in range(100)]
+    assert gc.isenabled()
+    assert not _in_generation(young, OLDEST)
 
 
 def test_paused_keeps_collector_disabled() -> None:
@@ -70,7 +80,7 @@ def test_paused_keeps_frozen_objects(collecting: None) -> None:
         frozen = gc.get_freeze_count()
         assert frozen > 0
         with collector.paused():
-            young = [[index] for index in range(100)]
+            young = [[index] for index in range(2 * collector.PROMOTE_ABOVE)]
         assert gc.get_freeze_count() == frozen
         assert gc.isenabled()
         assert not _in_generation(young, OLDEST)
@@ -105,3 +115,16 @@ def test_evaluate_result_in_oldest_generation(collecting: None) -> None:
     # Evaluation leaves no garbage cycles for the full collection to find.
     del result
     assert gc.collect() == 0
+
+
+def test_engine_update_leaves_caller_young(collecting: None) -> None:
+    plan = load_plan((ROOT / "examples/counselling/counselling-2025.plan").read_text())
+    records = one_contract("12000.00", "2025-01-15T10:00:00+08:00", 12,
+                           created_at="2024-12-01T10:00:00+08:00")
+    engine = Engine(plan, datetime.fromisoformat("2025-06-30T00:00:00+08:00"), records[:2])
+    gc.collect()
+    caller_object = [0]
+    engine.add(records[2])
+    # One update makes a few hundred objects, too few to promote, so the
+    # caller's young objects stay young and its cycles are freed early.
+    assert not _in_generation(caller_object, OLDEST)
