@@ -128,3 +128,34 @@ def test_engine_update_leaves_caller_young(collecting: None) -> None:
     # One update makes a few hundred objects, too few to promote, so the
     # caller's young objects stay young and its cycles are freed early.
     assert not _in_generation(caller_object, OLDEST)
+
+
+def test_paused_keeps_generation_counts(collecting: None) -> None:
+    gc.collect()
+    churn = [[index] for index in range(50_000)]
+    del churn
+    counts = gc.get_count()
+    with collector.paused():
+        young = [[index] for index in range(2 * collector.PROMOTE_ABOVE)]
+    assert _in_generation(young, OLDEST)
+    # The young generation is empty after the promotion; the counts that
+    # schedule the older collections are the caller's.
+    assert gc.get_count()[1:] == counts[1:]
+
+
+def test_frequent_calls_still_free_cycles(collecting: None) -> None:
+    class Job:
+        pass
+
+    full_before = gc.get_stats()[OLDEST]["collections"]
+    for _ in range(60):
+        job = Job()
+        job.self = job  # type: ignore[attr-defined]
+        with collector.paused():
+            young = [[index] for index in range(2 * collector.PROMOTE_ABOVE)]
+        del job, young
+        churn = [[index] for index in range(20_000)]
+        del churn
+    # Without the counts kept, no full collection ran and all 60 stayed.
+    assert gc.get_stats()[OLDEST]["collections"] > full_before
+    assert sum(type(obj) is Job for obj in gc.get_objects()) < 30
