@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -101,3 +102,19 @@ def test_schema_money_allows_numbers() -> None:
 
     assert {"type": "number"} in amount["anyOf"]
     assert "parse_float=Decimal" in amount["description"]
+
+
+def test_offset_with_seconds_rejected() -> None:
+    odd_offset = timezone(timedelta(hours=8, seconds=1))
+    problem = only_problem(datetime(2024, 1, 1, tzinfo=odd_offset))  # type: ignore[arg-type]
+
+    assert problem.message == ("timestamp 2024-01-01T00:00:00+08:00:01 has a UTC offset"
+                               " with seconds, which record text cannot carry")
+    assert problem.fix == "convert it to UTC first, with .astimezone(timezone.utc)"
+
+
+def test_whole_minute_offset_datetime_loads() -> None:
+    moment = datetime(2024, 1, 1, 10, 0, tzinfo=timezone(timedelta(hours=5, minutes=45)))
+    records = load_records(rows_with(moment))  # type: ignore[arg-type]
+
+    assert records.contracts["K1"].signed_at == moment

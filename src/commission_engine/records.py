@@ -231,6 +231,13 @@ def _read_timestamp(value: Any) -> datetime:
         if value.tzinfo is None or value.utcoffset() is None:
             raise FieldError(f"timestamp {value.isoformat()} has no UTC offset",
                              "attach a time zone to the datetime")
+        if value.utcoffset() % _MINUTE:
+            # JSON Lines text, and so the canonical records that the digest
+            # covers, accept only offsets in whole minutes.
+            raise FieldError(
+                f"timestamp {value.isoformat()} has a UTC offset with seconds,"
+                " which record text cannot carry",
+                "convert it to UTC first, with .astimezone(timezone.utc)")
         return _in_range(value, value.isoformat())
     if not isinstance(value, str):
         raise FieldError(f"timestamp {value!r} is not text",
@@ -289,6 +296,7 @@ def _timestamp_form_fix(value: str, example: str) -> str:
 # (0.14 us against 3.6 us a comparison, timeit, CPython 3.11). Bounded,
 # because hostile input may write many distinct offsets.
 _SHARED_OFFSETS: dict[timedelta | None, tzinfo] = {}
+_MINUTE = timedelta(minutes=1)
 _MAX_SHARED_OFFSETS = 1024
 
 
