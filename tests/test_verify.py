@@ -137,6 +137,15 @@ def test_payslip_verifies() -> None:
       "inputs": {"plan_sha256": "x", "records_sha256": "y",
                  "as_of": "2025-12-31T00:00:00+08:00", "rounding": "half-up"}},
      "the stored payslip's lang 'fr' is not one of en, zh-CN"),
+    ({"inputs": {"plan_sha256": "x", "records_sha256": "y",
+                 "as_of": "2025-W27-1T00:00:00+08:00", "rounding": "half-up"}},
+     r"the stored as_of '2025-W27-1T00:00:00\+08:00' is not in the accepted ISO 8601 form"),
+    ({"inputs": {"plan_sha256": "x", "records_sha256": "y",
+                 "as_of": "1899-12-31T00:00:00+08:00", "rounding": "half-up"}},
+     "is out of range: the year must be from 1900 to 2200"),
+    ({"inputs": {"plan_sha256": "x", "records_sha256": "y", "extra": "z",
+                 "as_of": "2025-12-31T00:00:00+08:00", "rounding": "half-up"}},
+     "the stored result's inputs contain unknown keys 'extra'"),
 ])
 def test_invalid_stored_result(document: object, message: str) -> None:
     with pytest.raises(StoredResultError, match=message):

@@ -16,7 +16,7 @@ from typing import Any
 
 from .compile import CompiledPlan
 from .localize import LANGUAGES
-from .records import RecordSet
+from .records import MAX_YEAR, MIN_YEAR, RecordSet, is_accepted_timestamp
 from .results import plan_digest, records_digest
 
 __all__ = ["StoredResultError", "Verification", "verify"]
@@ -74,6 +74,10 @@ def verify(stored: Any, plan: CompiledPlan, records: RecordSet) -> Verification:
     return Verification(input_difference, _first_difference(stored, fresh, ""))
 
 
+# The keys of the inputs snapshot that run and statement write.
+_INPUT_KEYS = ("plan_sha256", "records_sha256", "as_of", "rounding")
+
+
 def _stored_inputs(stored: Any) -> dict[str, str]:
     fix = "pass the JSON that run --format json or statement --format json wrote"
     if not isinstance(stored, dict):
@@ -83,10 +87,15 @@ def _stored_inputs(stored: Any) -> dict[str, str]:
     if not isinstance(inputs, dict):
         msg = f"the stored result has no \"inputs\" snapshot; {fix}"
         raise StoredResultError(msg)
-    for key in ("plan_sha256", "records_sha256", "as_of", "rounding"):
+    for key in _INPUT_KEYS:
         if not isinstance(inputs.get(key), str):
             msg = f"the stored result's inputs lack {key!r}; {fix}"
             raise StoredResultError(msg)
+    unknown = sorted(map(str, inputs.keys() - set(_INPUT_KEYS)))
+    if unknown:
+        names = ", ".join(map(repr, unknown))
+        msg = f"the stored result's inputs contain unknown keys {names}; {fix}"
+        raise StoredResultError(msg)
     try:
         moment = datetime.fromisoformat(inputs["as_of"])
     except ValueError:
@@ -94,6 +103,16 @@ def _stored_inputs(stored: Any) -> dict[str, str]:
         raise StoredResultError(msg) from None
     if moment.tzinfo is None:
         msg = f"the stored as_of {inputs['as_of']!r} has no UTC offset; {fix}"
+        raise StoredResultError(msg)
+    # The same form and years as run --as-of, so that a stored result
+    # verifies only when run could have written it.
+    if not is_accepted_timestamp(inputs["as_of"]):
+        msg = (f"the stored as_of {inputs['as_of']!r} is not in the accepted ISO 8601 form"
+               f" (a calendar date, T, the time and an offset); {fix}")
+        raise StoredResultError(msg)
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        msg = (f"the stored as_of {inputs['as_of']!r} is out of range: the year must be from"
+               f" {MIN_YEAR} to {MAX_YEAR}; {fix}")
         raise StoredResultError(msg)
     if _is_payslip(stored) and not all(isinstance(stored.get(key), str)
                                        for key in ("payee", "period", "lang")):
