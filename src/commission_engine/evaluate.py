@@ -154,7 +154,6 @@ def settle(produced: Iterable[PayoutLine], as_of: datetime, recoverable: frozens
     return lines, statements_of(groups, balances), tuple(later)
 
 
-
 def _credited_periods(lines: list[PayoutLine]) -> list[str]:
     """Return the period each line of one rule counts toward for limits per period.
 
