@@ -118,3 +118,18 @@ def test_engine_remove_rejects_non_text_key(engine: Engine, key: Any, field: str
     assert "cannot remove" in problem.message
     assert engine.result().digest == before
 
+
+
+@pytest.mark.parametrize(("written", "message"), [
+    (None, "the type is null, not text"),
+    (5, "5 is a number, not text"),
+    (True, "true is a boolean, not text"),
+])
+def test_load_non_text_type_message(written: Any, message: str) -> None:
+    rows = base_records()
+    rows[0]["type"] = written
+    with pytest.raises(ce.RecordError) as caught:
+        ce.load_records(rows)
+    messages = [problem.message for problem in caught.value.problems
+                if problem.field == "type"]
+    assert messages == [message]

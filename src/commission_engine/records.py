@@ -1266,9 +1266,10 @@ def _translate(exc: ValidationError, items: Sequence[Any], positions: Sequence[s
             collector.add(positions[index], label, "type", "the record has no 'type' field",
                           f"add \"type\": one of {', '.join(RECORD_TYPES)}")
         elif kind == "union_tag_invalid" and not isinstance(item.get("type"), str):
-            collector.add(positions[index], label, "type",
-                          f"{json_repr(item.get('type'))} is {_json_kind(item.get('type'))},"
-                          " not text",
+            written = item.get("type")
+            problem = ("the type is null, not text" if written is None
+                       else f"{json_repr(written)} is {_json_kind(written)}, not text")
+            collector.add(positions[index], label, "type", problem,
                           f"write the type as one quoted word: one of {', '.join(RECORD_TYPES)}")
         elif kind == "union_tag_invalid":
             collector.add(positions[index], label, "type",
