@@ -41,7 +41,7 @@ def period_of(moment: datetime, zone_name: str) -> str:
     return period_of_date(local_date(moment, zone_name))
 
 
-# Cached, because an evaluation asks for the period of each local date many
+# Cached, because an evaluation needs the period of each local date many
 # times, and a lookup took 0.05 us against 0.30 us to format the text
 # (timeit, CPython 3.11).
 @functools.lru_cache(maxsize=65536)

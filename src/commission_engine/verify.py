@@ -54,9 +54,8 @@ def verify(stored: Any, plan: CompiledPlan, records: RecordSet) -> Verification:
     """
     # NOTE: the snapshot has no closed periods, so a result computed with
     # ``closed=`` is evaluated here without them and does not match.
-    inputs = _stored_inputs(stored)
+    inputs, as_of = _stored_inputs(stored)
     input_difference = _compare_inputs(inputs, plan, records)
-    as_of = datetime.fromisoformat(inputs["as_of"])
     result = plan.evaluate(records, as_of, inputs["rounding"])
     if _is_payslip(stored):
         from .evaluate import attainments
@@ -78,7 +77,8 @@ def verify(stored: Any, plan: CompiledPlan, records: RecordSet) -> Verification:
 _INPUT_KEYS = ("plan_sha256", "records_sha256", "as_of", "rounding")
 
 
-def _stored_inputs(stored: Any) -> dict[str, str]:
+def _stored_inputs(stored: Any) -> tuple[dict[str, str], datetime]:
+    """Return the stored inputs snapshot and its as-of time, or raise ``StoredResultError``."""
     fix = "pass the JSON that run --format json or statement --format json wrote"
     if not isinstance(stored, dict):
         msg = f"the stored result is a JSON {type(stored).__name__}, not an object; {fix}"
@@ -122,7 +122,7 @@ def _stored_inputs(stored: Any) -> dict[str, str]:
         known = ", ".join(LANGUAGES)
         msg = f"the stored payslip's lang {stored['lang']!r} is not one of {known}; {fix}"
         raise StoredResultError(msg)
-    return inputs
+    return inputs, moment
 
 
 def _is_payslip(stored: dict[str, Any]) -> bool:
