@@ -311,6 +311,27 @@ def test_string_and_decimal_accepted() -> None:
         assert records.contracts["K1"].amount == Decimal("12000.50")
 
 
+@pytest.mark.parametrize(("index", "field", "value"), [
+    (0, "id", b"R1"), (0, "name", b"Rep One"), (0, "team", 7), (0, "timezone", b"Asia/Shanghai"),
+    (2, "product", bytearray(b"individual")), (2, "currency", b"CNY"), (2, "customer", 1),
+])
+def test_text_field_takes_only_text(index: int, field: str, value: Any) -> None:
+    # The record types are strict field by field: bytes never become text.
+    rows = base_records()
+    rows[index][field] = value
+    problems = load_error(rows).problems
+    assert [(problem.position, problem.field) for problem in problems][:1] == [
+        (f"record {index + 1}", field)]
+
+
+@pytest.mark.parametrize("value", [1, 0, "true", "yes"])
+def test_upheld_takes_only_a_boolean(value: Any) -> None:
+    rows = [*base_records(), {"type": "complaint", "id": "X1", "contract": "K1",
+                              "filed_at": "2025-02-01T10:00:00+08:00", "upheld": value}]
+    (problem,) = load_error(rows).problems
+    assert (problem.position, problem.field) == ("record 5", "upheld")
+
+
 def test_naive_datetime_object_api() -> None:
     rows = base_records()
     rows[2]["signed_at"] = datetime(2025, 1, 15, 10, 0)

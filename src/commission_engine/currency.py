@@ -8,12 +8,13 @@ added. Converted amounts stay exact: each line rounds once, as always.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from . import periods
 from .errors import Problem
@@ -68,6 +69,9 @@ def find_conversions(records: RecordSet, rates: Rates, plan_currency: str
     return found, problems
 
 
+_Copied = TypeVar("_Copied")
+
+
 def _signing_day(contract: Contract, records: RecordSet) -> date:
     rep = records.reps.get(contract.rep)
     zone = rep.timezone if rep is not None else "UTC"
@@ -77,13 +81,26 @@ def _signing_day(contract: Contract, records: RecordSet) -> date:
 def convert_contract(contract: Contract, conversion: Conversion, plan_currency: str
                      ) -> Contract:
     """Return a copy of one contract with its amount in the plan's currency."""
-    return contract.model_copy(update={"amount": contract.amount * conversion.rate,
-                                       "currency": plan_currency})
+    return _copy_of(contract, amount=contract.amount * conversion.rate,
+                    currency=plan_currency)
 
 
 def convert_event(record: Any, conversion: Conversion) -> Any:
     """Return a copy of a payment or refund of a converted contract, at the contract's rate."""
-    return record.model_copy(update={"amount": record.amount * conversion.rate})
+    return _copy_of(record, amount=record.amount * conversion.rate)
+
+
+def _copy_of(record: _Copied, **changes: Any) -> _Copied:
+    """Copy a record with some fields changed, without validating it again.
+
+    The converted amount may have more decimals than the currency's minor
+    unit; the lines round it, as they round any product of a rate.
+    """
+    copied = copy.copy(record)
+    for name, value in changes.items():
+        # The record is frozen; the copy is new and not yet shared.
+        object.__setattr__(copied, name, value)
+    return copied
 
 
 def convert(records: RecordSet, conversions: Mapping[str, Conversion],

@@ -71,7 +71,8 @@ from .errors import EvaluationError, Problem, RecordError
 from .evaluate import _check_currencies, _explain_conversions, _guard, _Run, settle
 from .progress import PayeeProgress, assemble
 from .quotas import QuotaBook, measure_quotas
-from .records import RecordSet, _Collector, _Record, check_as_of, json_repr, load_records
+from .records import (RecordSet, _Collector, _Record, check_as_of, json_repr, load_records,
+                      record_data)
 from .results import LINE_ORDER, PayoutLine, Result, Statement, build_statements, records_digest
 from .revisions import revision_of
 
@@ -227,7 +228,7 @@ class Engine:
 
     def records(self) -> RecordSet:
         """Return every record of the engine, validated, as a new ``RecordSet``."""
-        return load_records([record.model_dump() for record in self._store.records()])
+        return load_records([record_data(record) for record in self._store.records()])
 
     # ---- changing
 

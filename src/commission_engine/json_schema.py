@@ -1,6 +1,6 @@
 """JSON Schema (draft 2020-12) for every record type, for results and for payslips.
 
-Record schemas come from the pydantic models (``model_json_schema``), with
+Record schemas come from the pydantic dataclasses (``TypeAdapter.json_schema``), with
 ``type`` required as it is in JSON Lines. The result and payslip schemas are
 written by hand from ``Result.to_dict`` and ``Payslip.to_dict``, and a test
 checks them against real output. Integrators can validate at their edge with
@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import copy
 from typing import Any
+
+from pydantic import TypeAdapter
 
 from . import explain, money
 from .records import RECORD_TYPES
@@ -129,7 +131,7 @@ def _payslip() -> dict[str, Any]:
 
 
 def _record(name: str) -> dict[str, Any]:
-    schema = RECORD_TYPES[name].model_json_schema()
+    schema = TypeAdapter(RECORD_TYPES[name]).json_schema()
     # In JSON Lines the type is what tells records apart, so it is required.
     schema["properties"]["type"].pop("default", None)
     schema["required"] = ["type", *schema["required"]]

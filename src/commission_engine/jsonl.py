@@ -8,8 +8,8 @@ validated. The caller reads the file; this module only parses text.
 
 from __future__ import annotations
 
+import itertools
 import json
-import operator
 import re
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -18,7 +18,8 @@ from typing import Any, NoReturn
 from . import collector
 from .errors import Problem, RecordError
 from .limits import DEFAULT_LIMITS, Limits, raise_hint
-from .records import RecordSet, index_valid, load_records, record_validators
+from .records import (FIELD_NAMES, OPTIONAL_FIELDS, RecordSet, index_valid, load_records,
+                      record_validators)
 
 __all__ = ["load_jsonl", "parse_jsonl", "reject_constant"]
 
@@ -61,7 +62,9 @@ def load_jsonl(text: str, limits: Limits = DEFAULT_LIMITS) -> RecordSet:
 # least as many of these as it has keys.
 _KEY_END = re.compile(r'"[ \t\r\n]*:')
 _SPACED_KEY_END = re.compile(r'"[ \t\r\n]+:')
-_FIELDS_SET = operator.attrgetter("model_fields_set")
+# A key with the letters of a field name, and the colon after it.
+_KEY_NAME = re.compile(r'"([A-Za-z_]+)"[ \t\r\n]*:')
+_FIELD_COUNT = {kind: len(names) for kind, names in FIELD_NAMES.items()}
 
 
 def _load_clean(text: str, limits: Limits) -> RecordSet | None:
@@ -99,16 +102,52 @@ def _load_clean(text: str, limits: Limits) -> RecordSet | None:
         if model is None:
             return None
         models.append(model)
-    if _key_ends(text) != sum(map(len, map(_FIELDS_SET, models))):
-        # A key given twice keeps its last value in pydantic's reader, and
-        # the reporting path reports it. Every key of a valid record is a
-        # field it sets, so a line with more key ends than fields set repeats
-        # a key, or has a string that contains an escaped quote before a colon.
-        for line, model in zip(lines, models):
-            if _key_ends(line) != len(model.model_fields_set) and (
-                    _load_line(line, from_value, limits) is None):
-                return None
+    if _repeats_a_key(text, lines, models, from_value, limits):
+        return None
     return index_valid(models, positions)
+
+
+def _repeats_a_key(text: str, lines: list[str], models: list[Any],
+                   from_value: Callable[[Any], Any], limits: Limits) -> bool:
+    """Tell whether a line gives a key twice, or may: then it is read again alone.
+
+    A key given twice keeps its last value in pydantic's reader, and the
+    reporting path reports it. Every key of a valid record names one of its
+    fields, and a line has at least as many key ends as keys. So a line that
+    gives every field of its record repeats no key when its key ends number
+    its fields. A record with an optional field at None may have
+    left that field out, so its line is checked on its own.
+    """
+    kinds = list(map(type, models))
+    uncertain = [
+        index for index in itertools.compress(range(len(models)),
+                                              map(OPTIONAL_FIELDS.__contains__, kinds))
+        if None in map(models[index].__getattribute__, OPTIONAL_FIELDS[kinds[index]])
+    ]
+    for index in uncertain:
+        if not _gives_each_key_once(lines[index], from_value, limits):
+            return True
+    certain_ends = _key_ends(text) - sum(_key_ends(lines[index]) for index in uncertain)
+    certain_fields = sum(map(_FIELD_COUNT.__getitem__, kinds)) - sum(
+        _FIELD_COUNT[kinds[index]] for index in uncertain)
+    if certain_ends == certain_fields:
+        return False
+    skip = set(uncertain)
+    return any(
+        index not in skip and _key_ends(line) != _FIELD_COUNT[kind]
+        and _load_line(line, from_value, limits) is None
+        for index, (line, kind) in enumerate(zip(lines, kinds)))
+
+
+def _gives_each_key_once(line: str, from_value: Callable[[Any], Any], limits: Limits) -> bool:
+    """Tell whether one line of a valid record gives no key twice."""
+    if "\\" in line:
+        return _load_line(line, from_value, limits) is not None
+    # With no backslash, no string contains a quote, so a quoted name followed
+    # by a colon is always a key: a value's closing quote is followed by a
+    # comma, a brace or a space.
+    keys = _KEY_NAME.findall(line)
+    return len(keys) == len(set(keys))
 
 
 def _key_ends(text: str) -> int:

@@ -1,7 +1,7 @@
 """Typed customer-lifecycle records, their validation, and the indexed ``RecordSet``.
 
 Records arrive as dictionaries (or JSON Lines read by the CLI with JSON numbers
-as ``Decimal``). Each is a frozen pydantic model. ``load_records`` validates a
+as ``Decimal``). Each is a frozen pydantic dataclass with slots. ``load_records`` validates a
 whole batch, checks every reference and cross-record rule, and raises one
 ``RecordError`` that lists every problem; nothing half-validated is returned.
 """
@@ -9,6 +9,7 @@ whole batch, checks every reference and cross-record rule, and raises one
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import functools
 import itertools
 import json
@@ -25,15 +26,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    Strict,
     TypeAdapter,
     ValidationError,
     ValidationInfo,
     WithJsonSchema,
 )
+from pydantic import dataclasses as pydantic_dataclasses
 
 from . import collector, money
 from .errors import EvaluationError, Problem, RecordError
@@ -446,11 +448,14 @@ Money = Annotated[Decimal, BeforeValidator(_parse_money), _MONEY_SCHEMA]
 TargetValue = Annotated[Decimal, BeforeValidator(_parse_money),
                         AfterValidator(_check_target_value), _MONEY_SCHEMA]
 Timestamp = Annotated[datetime, BeforeValidator(_parse_timestamp), _TIMESTAMP_SCHEMA]
-TimeZoneName = Annotated[str, BeforeValidator(_parse_timezone), WithJsonSchema(
+# Every text field is strict: pydantic's lax mode would turn bytes into text.
+Text = Annotated[str, Strict()]
+Flag = Annotated[bool, Strict()]
+TimeZoneName = Annotated[str, Strict(), BeforeValidator(_parse_timezone), WithJsonSchema(
     {"type": "string", "description": "an IANA time zone name, such as Asia/Shanghai"})]
-PeriodText = Annotated[str, BeforeValidator(_parse_period), WithJsonSchema(
+PeriodText = Annotated[str, Strict(), BeforeValidator(_parse_period), WithJsonSchema(
     {"type": "string", "pattern": _PERIOD_TEXT.pattern.join("^$")})]
-CurrencyCode = Annotated[str, BeforeValidator(_parse_currency), WithJsonSchema(
+CurrencyCode = Annotated[str, Strict(), BeforeValidator(_parse_currency), WithJsonSchema(
     {"type": "string", "enum": list(money.known_currencies())})]
 # Ids are printed in statements and terminals: no control characters.
 # Ids exclude the characters of Unicode category Cc (C0, DEL and C1 controls)
@@ -459,27 +464,41 @@ CurrencyCode = Annotated[str, BeforeValidator(_parse_currency), WithJsonSchema(
 _ID_FORBIDDEN = r"\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069"
 _ID_FORBIDDEN_TEXT = re.compile(f"[{_ID_FORBIDDEN}]")
 MAX_ID_CHARS = 200
-Identifier = Annotated[str, Field(min_length=1, max_length=MAX_ID_CHARS,
+Identifier = Annotated[str, Strict(), Field(min_length=1, max_length=MAX_ID_CHARS,
                                   pattern=f"^[^{_ID_FORBIDDEN}]+$")]
 
 
-class _Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+class _Record:
+    """The base of every record type, for ``isinstance`` tests."""
+
+    __slots__ = ()
 
 
+# A record is a frozen dataclass with slots, not a pydantic BaseModel. A
+# BaseModel instance keeps a __dict__ and a set of the fields it was given:
+# 1,215 bytes a payment against 294 (tracemalloc, 751,567 payments), and
+# 2.15 s against 1.77 s to validate them from JSON. The dataclass itself is
+# not strict, because a strict dataclass refuses a dict from Python; each
+# field type is strict instead (Text, Flag and the Strict() of the others).
+_record = pydantic_dataclasses.dataclass(
+    frozen=True, slots=True, kw_only=True, config=ConfigDict(extra="forbid"))
+
+
+@_record
 class Rep(_Record):
     """A payee: a member of staff or an agent, in one IANA time zone."""
 
     type: Literal["rep"] = "rep"
     id: Identifier
-    name: str
+    name: Text
     timezone: TimeZoneName
     kind: Literal["staff", "agent"]
-    team: str
-    region: str
+    team: Text
+    region: Text
     manager: Identifier | None = None
 
 
+@_record
 class Customer(_Record):
     type: Literal["customer"] = "customer"
     id: Identifier
@@ -488,12 +507,13 @@ class Customer(_Record):
     created_at: Timestamp
 
 
+@_record
 class Contract(_Record):
     type: Literal["contract"] = "contract"
     id: Identifier
     customer: Identifier
     rep: Identifier
-    product: str
+    product: Text
     amount: Money
     currency: CurrencyCode
     signed_at: Timestamp
@@ -501,6 +521,7 @@ class Contract(_Record):
                            _whole_number_schema(1, DEFAULT_LIMITS.max_term_months)]
 
 
+@_record
 class Payment(_Record):
     type: Literal["payment"] = "payment"
     id: Identifier
@@ -509,16 +530,18 @@ class Payment(_Record):
     paid_at: Timestamp
 
 
+@_record
 class Refund(_Record):
     type: Literal["refund"] = "refund"
     id: Identifier
     contract: Identifier
     amount: Money
     refunded_at: Timestamp
-    reason: str
+    reason: Text
     payment: Identifier | None = None
 
 
+@_record
 class Session(_Record):
     type: Literal["session"] = "session"
     id: Identifier
@@ -528,6 +551,7 @@ class Session(_Record):
                        _whole_number_schema(0, 24 * 60)]
 
 
+@_record
 class Satisfaction(_Record):
     """A satisfaction survey of a contract's customer, scored 0 to 100."""
 
@@ -539,14 +563,16 @@ class Satisfaction(_Record):
     surveyed_at: Timestamp
 
 
+@_record
 class Complaint(_Record):
     type: Literal["complaint"] = "complaint"
     id: Identifier
     contract: Identifier
     filed_at: Timestamp
-    upheld: bool
+    upheld: Flag
 
 
+@_record
 class Target(_Record):
     """A payee's target for one metric in one period (``YYYY-MM``)."""
 
@@ -573,6 +599,31 @@ RECORD_TYPES: dict[str, type[_Record]] = {
     "complaint": Complaint,
     "target": Target,
 }
+
+# The field names of each record type, in declaration order: the order of
+# a record's canonical JSON, which the digest covers.
+def _fields_of(cls: type[_Record]) -> tuple[dataclasses.Field[Any], ...]:
+    # The _record decorator makes every record type a dataclass, which mypy
+    # cannot see through pydantic's decorator.
+    return dataclasses.fields(cls)  # type: ignore[arg-type]
+
+
+FIELD_NAMES: dict[type[_Record], tuple[str, ...]] = {
+    cls: tuple(item.name for item in _fields_of(cls)) for cls in RECORD_TYPES.values()
+}
+
+
+# The fields each record type may leave out, which then hold None.
+OPTIONAL_FIELDS: dict[type[_Record], tuple[str, ...]] = {
+    cls: optional for cls in RECORD_TYPES.values()
+    if (optional := tuple(item.name for item in _fields_of(cls) if item.default is None))
+}
+
+
+def record_data(record: _Record) -> dict[str, Any]:
+    """Return a record's fields as a dict of its own values, in declaration order."""
+    return {name: getattr(record, name) for name in FIELD_NAMES[type(record)]}
+
 
 # The time each kind of record happens at; a record is seen by an evaluation
 # only when this time is at or before the as-of time.
@@ -702,7 +753,7 @@ class RecordSet:
 
 def _canonical_record(record: _Record) -> dict[str, Any]:
     data: dict[str, Any] = {}
-    for name in type(record).model_fields:
+    for name in FIELD_NAMES[type(record)]:
         value = getattr(record, name)
         if isinstance(value, Decimal):
             value = canonical_amount(value)
@@ -1100,7 +1151,7 @@ def _load_reporting(raw: Sequence[Any], positions: Sequence[str] | None,
     collector = _Collector(positions, limits.max_reported_errors)
     # Each record model instance becomes its dict, so that revisions, duplicate
     # ids and references find it by its type and id, as they find a dict.
-    raw = [item if type(item) is dict or not isinstance(item, _Record) else item.model_dump()
+    raw = [item if type(item) is dict or not isinstance(item, _Record) else record_data(item)
            for item in raw]
     revised = apply_revisions(raw, positions)
     for position, label, message, fix in revised.problems:
@@ -1162,7 +1213,7 @@ def _validate_models(
     raw: Sequence[Any], positions: Sequence[str], collector: _Collector, limits: Limits
 ) -> list[_Record]:
     # Test for a plain dict first, the usual record, because the Mapping test is slow.
-    items = [item if type(item) is dict or not isinstance(item, _Record) else item.model_dump()
+    items = [item if type(item) is dict or not isinstance(item, _Record) else record_data(item)
              for item in raw]
     known = len(collector.problems)
     for index, item in enumerate(items):
@@ -1278,8 +1329,8 @@ def _translate(exc: ValidationError, items: Sequence[Any], positions: Sequence[s
         elif kind == "missing":
             collector.add(positions[index], label, field_path, "the field is missing",
                           f"add it; a {item.get('type')} record requires it")
-        elif kind == "extra_forbidden":
-            known = ", ".join(RECORD_TYPES[item["type"]].model_fields)
+        elif kind == "unexpected_keyword_argument":
+            known = ", ".join(FIELD_NAMES[RECORD_TYPES[item["type"]]])
             collector.add(positions[index], label, field_path, "unknown field",
                           f"remove it or check its spelling; the fields are {known}")
         elif kind == "value_error":

@@ -29,6 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
+from pydantic import TypeAdapter
 
 from . import money, periods
 from .records import (
@@ -318,7 +319,8 @@ def _contract_events(draw: Any, contract_id: str, amount: str, signed: datetime,
 
 
 def _model(model: type[Any], strategy: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[Any]:
-    return strategy.map(lambda data: model.model_validate(data))
+    adapter = TypeAdapter(model)
+    return strategy.map(adapter.validate_python)
 
 
 st.register_type_strategy(Rep, _model(Rep, reps()))
