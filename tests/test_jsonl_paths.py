@@ -14,6 +14,7 @@ before a colon inside a string.
 from __future__ import annotations
 
 import json
+import pickle
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +26,7 @@ from hypothesis import strategies as st
 from hypothesis.strategies import DrawFn
 
 from commission_engine import RecordError, RecordSet, jsonl, load_jsonl, load_records
+from commission_engine import records as records_module
 from commission_engine.jsonl import parse_jsonl
 from commission_engine.limits import DEFAULT_LIMITS
 from commission_engine.strategies import record_sets
@@ -188,7 +190,7 @@ def test_numbered_lines_match_record_lines(lines: list[str], prefix: str) -> Non
     numbered = list(jsonl._record_lines(text))
     got_lines, got_positions = jsonl._numbered_lines(text)
     assert got_lines == [line for _number, line in numbered]
-    assert got_positions == [f"line {number}" for number, _line in numbered]
+    assert list(got_positions) == [f"line {number}" for number, _line in numbered]
 
 
 def _without(row: dict[str, Any], name: str) -> dict[str, Any]:
@@ -241,3 +243,18 @@ def test_records_keep_no_instance_dict() -> None:
     loaded = load_jsonl(_write(ROWS))
     for record in (loaded.reps["R1"], loaded.customers["C1"], loaded.contracts["K1"]):
         assert not hasattr(record, "__dict__")
+
+
+def test_positions_of_a_clean_load() -> None:
+    target = {"type": "target", "rep": "R1", "period": "2025-01", "metric": "new_contracts",
+              "value": "3"}
+    text = "\n" + _write([REP, target, CUSTOMER, CONTRACT])
+    loaded = load_jsonl(text)
+    assert isinstance(loaded.positions, records_module.RecordPositions)
+    expected = {("rep", "R1"): "line 2", ("customer", "C1"): "line 4",
+                ("contract", "K1"): "line 5", ("target", "R1/2025-01/new_contracts"): "line 3"}
+    assert list(loaded.positions.items()) == list(expected.items())
+    assert_same_record_set(loaded, _full(text))
+    copied = pickle.loads(pickle.dumps(loaded))
+    assert copied.positions == expected
+    assert copied.canonical_lines == loaded.canonical_lines

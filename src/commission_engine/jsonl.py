@@ -18,8 +18,8 @@ from typing import Any, NoReturn
 from . import collector
 from .errors import Problem, RecordError
 from .limits import DEFAULT_LIMITS, Limits, raise_hint
-from .records import (FIELD_NAMES, OPTIONAL_FIELDS, RecordSet, index_valid, load_records,
-                      record_validators)
+from .records import (FIELD_NAMES, OPTIONAL_FIELDS, NumberedPositions, RecordSet, index_valid,
+                      load_records, record_validators)
 
 __all__ = ["load_jsonl", "parse_jsonl", "reject_constant"]
 
@@ -197,7 +197,7 @@ def parse_jsonl(text: str, limits: Limits = DEFAULT_LIMITS) -> tuple[list[Any], 
     return rows, positions
 
 
-def _numbered_lines(text: str) -> tuple[list[str], list[str]]:
+def _numbered_lines(text: str) -> tuple[list[str], NumberedPositions]:
     """Return the lines of ``_record_lines`` and their positions (``"line 3"``)."""
     lines = text.removeprefix("\ufeff").split("\n")
     # In the usual text no line has a CR and only the last line is blank.
@@ -205,10 +205,10 @@ def _numbered_lines(text: str) -> tuple[list[str], list[str]]:
     if "\r" not in text and all(map(str.strip, lines[:-1])):
         if not lines[-1].strip():
             lines.pop()
-        return lines, [f"line {number}" for number in range(1, len(lines) + 1)]
+        return lines, NumberedPositions("line", range(1, len(lines) + 1))
     numbered = list(_record_lines(text))
     return ([line for _number, line in numbered],
-            [f"line {number}" for number, _line in numbered])
+            NumberedPositions("line", [number for number, _line in numbered]))
 
 
 def _record_lines(text: str) -> Iterator[tuple[int, str]]:
