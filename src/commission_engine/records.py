@@ -477,9 +477,9 @@ class _Record:
 # A record is a frozen dataclass with slots, not a pydantic BaseModel. A
 # BaseModel instance keeps a __dict__ and a set of the fields it was given:
 # 1,215 bytes a payment against 294 (tracemalloc, 751,567 payments), and
-# 2.15 s against 1.77 s to validate them from JSON. The dataclass itself is
-# not strict, because a strict dataclass refuses a dict from Python; each
-# field type is strict instead (Text, Flag and the Strict() of the others).
+# 2.15 s against 1.77 s to validate them from JSON. A strict dataclass
+# rejects a dict from Python, so the dataclass is lax and each field type is
+# strict instead (Text, Flag and the Strict() in the others).
 _record = pydantic_dataclasses.dataclass(
     frozen=True, slots=True, kw_only=True, config=ConfigDict(extra="forbid"))
 
@@ -1052,7 +1052,7 @@ class RecordPositions(Mapping[tuple[str, str], str]):
         return len(self._mapping())
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Pickled as the plain dict it stands for.
+        # A pickle contains the built dict, not the models.
         return (dict, (self._mapping(),))
 
 
