@@ -687,16 +687,16 @@ class RecordSet:
         customer's ``created_at`` is an attribute, since a CRM may record it
         after the customer's first contract.
         """
-        contracts = {k: c for k, c in self.contracts.items() if c.signed_at <= as_of}
-        payments_of = _visible_prefixes(self.payments_of, "paid_at", as_of)
-        refunds_of = _visible_prefixes(self.refunds_of, "refunded_at", as_of)
-        sessions_of = _visible_prefixes(self.sessions_of, "held_at", as_of)
-        surveys_of = _visible_prefixes(self.surveys_of, "surveyed_at", as_of)
-        complaints_of = _visible_prefixes(self.complaints_of, "filed_at", as_of)
+        contracts = _visible_contracts(self.contracts, as_of)
+        payments_of, payments_cut = _visible_prefixes(self.payments_of, "paid_at", as_of)
+        refunds_of, refunds_cut = _visible_prefixes(self.refunds_of, "refunded_at", as_of)
+        sessions_of, sessions_cut = _visible_prefixes(self.sessions_of, "held_at", as_of)
+        surveys_of, surveys_cut = _visible_prefixes(self.surveys_of, "surveyed_at", as_of)
+        complaints_of, complaints_cut = _visible_prefixes(self.complaints_of, "filed_at", as_of)
 
         every_contract = len(contracts) == len(self.contracts)
 
-        def of_visible_contracts(index: dict[str, tuple[Any, ...]]) -> dict[str, Any]:
+        def of_visible_contracts(index: Mapping[str, tuple[Any, ...]]) -> Mapping[str, Any]:
             # Every key of an index is a contract id, so when no contract is
             # hidden, the index keeps all of its keys.
             if every_contract:
@@ -707,11 +707,12 @@ class RecordSet:
             reps=self.reps,
             customers=self.customers,
             contracts=contracts,
-            payments=_visible_table(self.payments, self.payments_of, payments_of),
-            refunds=_visible_table(self.refunds, self.refunds_of, refunds_of),
-            sessions=_visible_table(self.sessions, self.sessions_of, sessions_of),
-            surveys=_visible_table(self.surveys, self.surveys_of, surveys_of),
-            complaints=_visible_table(self.complaints, self.complaints_of, complaints_of),
+            payments=_visible_table(self.payments, self.payments_of, payments_of, payments_cut),
+            refunds=_visible_table(self.refunds, self.refunds_of, refunds_of, refunds_cut),
+            sessions=_visible_table(self.sessions, self.sessions_of, sessions_of, sessions_cut),
+            surveys=_visible_table(self.surveys, self.surveys_of, surveys_of, surveys_cut),
+            complaints=_visible_table(self.complaints, self.complaints_of, complaints_of,
+                                      complaints_cut),
             targets=self.targets,
             contracts_of_customer=self._visible_contracts_of_customer(contracts),
             payments_of=of_visible_contracts(payments_of),
@@ -776,35 +777,53 @@ def canonical_amount(value: Decimal) -> str:
     return "0" if text in ("", "-0") else text
 
 
-def _visible_prefixes(index: Mapping[str, tuple[Any, ...]], time_field: str,
-                      as_of: datetime) -> dict[str, tuple[Any, ...]]:
+def _visible_contracts(contracts: Mapping[str, Contract], as_of: datetime
+                       ) -> Mapping[str, Contract]:
+    """Keep the contracts signed at or before ``as_of``, in the table's order."""
+    # The comparisons run in C, through map, because most as-of times hide
+    # no contract and the table is then returned as it is.
+    signed = list(map(as_of.__ge__, map(_SIGNED_AT, contracts.values())))
+    if all(signed):
+        return contracts
+    return dict(itertools.compress(contracts.items(), signed))
+
+
+def _visible_prefixes(index: Mapping[str, tuple[Any, ...]], time_field: str, as_of: datetime
+                      ) -> tuple[Mapping[str, tuple[Any, ...]], list[str]]:
     """Keep, for every contract, its events at or before ``as_of``, dropping empty ones.
 
-    Each tuple is sorted by event time, so the visible events are a prefix:
-    one comparison keeps a tuple whole, and a bisection cuts the others.
+    Return the kept index and the contracts whose events were cut. Each
+    tuple is sorted by event time, so the visible events are a prefix: a
+    tuple whose last event is visible stays whole, and a bisection cuts the
+    others. The last events are compared in C, through map: at 1,000,007
+    records, a loop in Python took 0.16 s for the five indexes.
     """
-    moment = operator.attrgetter(time_field)
-    visible: dict[str, tuple[Any, ...]] = {}
-    for key, items in index.items():
-        if moment(items[-1]) <= as_of:
-            visible[key] = items
-            continue
-        count = bisect.bisect_right(items, as_of, key=moment)
+    moment = _MOMENT_OF[time_field]
+    whole = list(map(as_of.__ge__, map(moment, map(_LAST, index.values()))))
+    if all(whole):
+        return index, []
+    cut = list(itertools.compress(index, map(operator.not_, whole)))
+    # Deleting and replacing keys keeps the order of the others.
+    visible = dict(index)
+    for key in cut:
+        count = bisect.bisect_right(index[key], as_of, key=moment)
         if count:
-            visible[key] = items[:count]
-    return visible
+            visible[key] = index[key][:count]
+        else:
+            del visible[key]
+    return visible, cut
 
 
 def _visible_table(table: Mapping[str, Any], index: Mapping[str, tuple[Any, ...]],
-                   visible_of: Mapping[str, tuple[Any, ...]]) -> Mapping[str, Any]:
+                   visible_of: Mapping[str, tuple[Any, ...]], cut: list[str]) -> Mapping[str, Any]:
     """Keep the records of ``table`` that appear in a visible prefix, in the table's order.
 
     Every event record is in its contract's ``index``, so the records cut from
-    the prefixes are exactly those after the as-of time. With an as-of time
-    after most events they are few, so the table is filtered by them.
+    the prefixes of the contracts in ``cut`` are exactly those after the
+    as-of time. With an as-of time after most events they are few, so the
+    table is filtered by them.
     """
-    hidden = {record.id for key, items in index.items()
-              for record in items[len(visible_of.get(key, ())):]}
+    hidden = {record.id for key in cut for record in index[key][len(visible_of.get(key, ())):]}
     if not hidden:
         return table
     # Copying the table in C and deleting the few hidden records costs less
@@ -1067,6 +1086,7 @@ def _stop(*_: Any) -> None:
 _AMOUNT = operator.attrgetter("amount")
 _TARGET_KEY = operator.attrgetter("rep", "period", "metric")
 _FIRST = operator.itemgetter(0)
+_LAST = operator.itemgetter(-1)
 _SIGNED_AT = operator.attrgetter("signed_at")
 _CURRENCY = operator.attrgetter("currency")
 _ZERO = Decimal(0)
