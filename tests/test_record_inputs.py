@@ -1,0 +1,125 @@
+"""Python inputs to ``load_records`` that text cannot give: positions, subclasses, zones.
+
+A caller of the Python API passes its own positions list, instances of
+subclasses of the record types, and datetimes in a ``ZoneInfo`` zone. Each
+must load as the same records written in a JSON Lines file would, or be
+rejected with a message that names the fix.
+"""
+
+from __future__ import annotations
+
+import copy
+import pickle
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from commission_engine import RecordError, load_jsonl, load_plan, load_records
+from commission_engine.records import Contract, Payment, RecordPositions
+
+REP = {"type": "rep", "id": "R1", "name": "Ana", "timezone": "America/New_York",
+       "kind": "staff", "team": "East", "region": "NY", "manager": None}
+CUSTOMER = {"type": "customer", "id": "C1", "owner": "R1", "referred_by": None,
+            "created_at": "2025-10-01T09:00:00-04:00"}
+CONTRACT = {"type": "contract", "id": "K1", "customer": "C1", "rep": "R1", "product": "family",
+            "amount": "1000.00", "currency": "USD", "signed_at": "2025-11-01T09:00:00-04:00",
+            "term_months": 1}
+PLAN = '''plan "Payments" version "1"
+currency USD
+
+commission collected on payment:
+    paid to contract.rep
+    rate 10% of payment.amount
+'''
+
+
+@pytest.mark.parametrize("count", [0, 2, 4])
+def test_positions_of_another_length(count: int) -> None:
+    with pytest.raises(ValueError, match=f"positions has {count} entries for 3 records"):
+        load_records([REP, CUSTOMER, CONTRACT], [f"row {n}" for n in range(count)])
+
+
+def test_positions_list_reused_by_caller() -> None:
+    positions = ["reps row 7", "customers row 3", "contracts row 12"]
+    records = load_records([REP, CUSTOMER, CONTRACT], positions)
+    positions.clear()
+    assert records.positions[("contract", "K1")] == "contracts row 12"
+    assert len(records.positions) == 3
+
+
+def test_positions_mapping_reads_like_a_dict() -> None:
+    records = load_records([REP, CUSTOMER, CONTRACT])
+    positions = records.positions
+    assert isinstance(positions, RecordPositions)
+    expected = {("rep", "R1"): "record 1", ("customer", "C1"): "record 2",
+                ("contract", "K1"): "record 3"}
+    assert positions.copy() == expected
+    assert repr(positions) == repr(expected)
+    assert positions | {("x", "y"): "z"} == {**expected, ("x", "y"): "z"}
+    assert {("x", "y"): "z"} | positions == {("x", "y"): "z", **expected}
+    assert copy.copy(records).positions == expected
+    assert pickle.loads(pickle.dumps(positions)) == expected
+
+
+def test_subclass_of_a_record_type() -> None:
+    class MyContract(Contract):
+        pass
+
+    plain = load_records([REP, CUSTOMER, CONTRACT])
+    mine = load_records([REP, CUSTOMER, MyContract(**CONTRACT)])
+    assert mine.canonical_lines == plain.canonical_lines
+
+
+def _payments(zone_times: list[datetime]) -> list[dict[str, Any]]:
+    return [{"type": "payment", "id": f"P{n}", "contract": "K1", "amount": "100.00",
+             "paid_at": moment} for n, moment in enumerate(zone_times, start=1)]
+
+
+def test_zoneinfo_times_in_the_repeated_hour() -> None:
+    # On 2025-11-02 New York's clocks went back from 02:00 EDT to 01:00 EST.
+    # P1 at 01:30 EDT (05:30Z) comes before P2 at 01:10 EST (06:10Z), though
+    # its wall time is later.
+    zone = ZoneInfo("America/New_York")
+    first = datetime(2025, 11, 2, 1, 30, fold=0, tzinfo=zone)
+    second = datetime(2025, 11, 2, 1, 10, fold=1, tzinfo=zone)
+    rows = [REP, CUSTOMER, CONTRACT, *_payments([first, second])]
+    records = load_records(rows)
+    assert records.payments_of["K1"] == (records.payments["P1"], records.payments["P2"])
+    assert records.payments["P1"].paid_at < records.payments["P2"].paid_at
+    assert records.payments["P2"].paid_at.isoformat() == "2025-11-02T01:10:00-05:00"
+    text = "".join(f"{line}\n" for line in records.canonical_lines)
+    as_of = datetime.fromisoformat("2025-11-02T05:45:00+00:00")
+    plan = load_plan(PLAN)
+    from_dicts = plan.evaluate(records, as_of)
+    from_text = plan.evaluate(load_jsonl(text), as_of)
+    assert from_dicts.digest == from_text.digest
+    # P2 is after the as-of time, so it is neither paid nor scheduled.
+    assert [str(line.amount) for line in from_dicts.lines] == ["10.00"]
+    assert from_dicts.schedule == ()
+
+
+def test_zoneinfo_payment_after_signing() -> None:
+    # Signed at 01:30 EDT, paid at 01:10 EST: forty minutes later.
+    zone = ZoneInfo("America/New_York")
+    contract = dict(CONTRACT, signed_at=datetime(2025, 11, 2, 1, 30, fold=0, tzinfo=zone))
+    paid_at = datetime(2025, 11, 2, 1, 10, fold=1, tzinfo=zone)
+    for payment in (_payments([paid_at])[0],
+                    Payment(id="P1", contract="K1", amount="100.00", paid_at=paid_at)):
+        records = load_records([REP, CUSTOMER, contract, payment])
+        assert list(records.payments) == ["P1"]
+
+
+def test_zoneinfo_payment_before_signing() -> None:
+    # Signed at 01:10 EST (06:10Z), paid at 01:30 EDT (05:30Z): forty minutes
+    # before the signing, though its wall time is later.
+    zone = ZoneInfo("America/New_York")
+    contract = dict(CONTRACT, signed_at=datetime(2025, 11, 2, 1, 10, fold=1, tzinfo=zone))
+    payment = _payments([datetime(2025, 11, 2, 1, 30, fold=0, tzinfo=zone)])[0]
+    with pytest.raises(RecordError) as caught:
+        load_records([REP, CUSTOMER, contract, payment])
+    (problem,) = caught.value.problems
+    assert (problem.position, problem.field) == ("record 4", "paid_at")
+    assert "before contract K1 was signed" in problem.message
