@@ -1,9 +1,10 @@
 """JSON Schema (draft 2020-12) for every record type, for results and for payslips.
 
-Record schemas come from the pydantic dataclasses (``TypeAdapter.json_schema``), with
-``type`` required as it is in JSON Lines. The result and payslip schemas are
-written by hand from ``Result.to_dict`` and ``Payslip.to_dict``, and a test
-checks them against real output. Integrators can validate at their edge with
+Record schemas come from the pydantic dataclasses
+(``TypeAdapter.json_schema``), with ``type`` required as it is in JSON
+Lines. The result and payslip schemas are written by hand from
+``Result.to_dict`` and ``Payslip.to_dict``, and a test checks them against
+real output. Integrators can validate at their edge with
 any JSON Schema validator. ``load_records`` stays the authority, because
 references between records and the currency's minor digits are beyond what a
 schema can express.

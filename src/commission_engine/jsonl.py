@@ -115,8 +115,8 @@ def _repeats_a_key(text: str, lines: list[str], models: list[Any],
     reporting path reports it. Every key of a valid record names one of its
     fields, and a line has at least as many key ends as keys. So a line that
     gives every field of its record repeats no key when its key ends number
-    its fields. A record with an optional field at None may have
-    left that field out, so its line is checked on its own.
+    its fields. A record with an optional field at None may have left that
+    field out, so its line is checked on its own.
     """
     kinds = list(map(type, models))
     uncertain = [
@@ -145,7 +145,7 @@ def _gives_each_key_once(line: str, from_value: Callable[[Any], Any], limits: Li
         return _load_line(line, from_value, limits) is not None
     # With no backslash, no string contains a quote, so a quoted name followed
     # by a colon is always a key: a value's closing quote is followed by a
-    # comma, a brace or a space.
+    # comma, a brace or whitespace.
     keys = _KEY_NAME.findall(line)
     return len(keys) == len(set(keys))
 
