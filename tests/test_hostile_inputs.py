@@ -252,7 +252,7 @@ def test_duplicate_json_key_cli(tmp_path: Path) -> None:
 
     stderr = rejected(run_cli("run", plan, records, "--as-of", "2026-01-01T00:00:00Z"))
 
-    assert "line 3, field amount: the field is given twice in one record" in stderr
+    assert "line 3 (contract K1), field amount: the field is given twice in one record" in stderr
 
 
 @pytest.mark.parametrize(

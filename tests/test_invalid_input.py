@@ -639,3 +639,26 @@ def test_valid_records_run_cli(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "plan counselling-2025" in result.stdout
     assert result.stderr == ""
+
+
+@pytest.mark.parametrize("change", [
+    {"type": "contracts"}, {"type": None}, {"type": 5}, {"revision": "2"}, {"type": ...},
+])
+def test_unreadable_record_is_reported_once(change: dict[str, Any]) -> None:
+    # The payment refers to K1, whose own problem is reported; it must not
+    # add "contract 'K1' is not in the records" as well.
+    rows = base_records()
+    rows[2] = {key: value for key, value in {**rows[2], **change}.items() if value is not ...}
+    problems = load_error(rows).problems
+    assert [problem.position for problem in problems] == ["record 3"]
+
+
+def test_repeated_key_names_its_record(tmp_path: Path) -> None:
+    line = json.dumps(contract()).replace('"rep": "R1"', '"rep": "R1", "rep": "R1"')
+    path = tmp_path / "records.jsonl"
+    path.write_text("\n".join([json.dumps(rep()), json.dumps(customer()), line]) + "\n",
+                    encoding="utf-8")
+    with pytest.raises(ce.RecordError) as caught:
+        ce.load_jsonl(path.read_text(encoding="utf-8"))
+    (problem,) = caught.value.problems
+    assert (problem.position, problem.record_id, problem.field) == ("line 3", "contract K1", "rep")

@@ -19,7 +19,7 @@ from . import collector
 from .errors import Problem, RecordError
 from .limits import DEFAULT_LIMITS, Limits, raise_hint
 from .records import (FIELD_NAMES, OPTIONAL_FIELDS, NumberedPositions, RecordSet, index_valid,
-                      load_records, record_validators)
+                      load_records, record_label, record_validators)
 
 __all__ = ["load_jsonl", "parse_jsonl", "reject_constant"]
 
@@ -237,7 +237,7 @@ def _parse_line(line: str, number: int, limits: Limits) -> Any:
         value = json.loads(line, parse_float=Decimal, parse_constant=reject_constant,
                            object_pairs_hook=_object_without_duplicates)
     except _DuplicateKeyError as exc:
-        return Problem(position, None, str(exc), "the field is given twice in one record",
+        return Problem(position, _label_of(line), str(exc), "the field is given twice in one record",
                        "keep one value; JSON readers disagree on which one wins")
     except RecursionError:
         return Problem(position, None, None, "the JSON nests too deeply to be a record",
@@ -267,6 +267,21 @@ def _parse_line(line: str, number: int, limits: Limits) -> Any:
                        "a string holds a lone UTF-16 surrogate escape (\\ud800 to \\udfff)",
                        "escape characters outside the basic plane as a surrogate pair")
     return value
+
+
+def _label_of(line: str) -> str | None:
+    """Name the record of a line with a repeated key ("contract K1"), or return None."""
+    try:
+        # Without the hook that rejects a repeated key, the last value wins.
+        value = json.loads(line, parse_float=Decimal, parse_constant=reject_constant)
+    except (ValueError, RecursionError):
+        # The rest of the line may be invalid too. Its problem is reported
+        # once the repeated key is fixed.
+        return None
+    label = record_label(value) if type(value) is dict else None
+    if label is None or _has_lone_surrogate(label):
+        return None
+    return label
 
 
 def _has_lone_surrogate(value: Any) -> bool:

@@ -1064,7 +1064,7 @@ class RecordPositions(Mapping[tuple[str, str], str]):
     their positions and builds the mapping only when a caller reads it.
 
     NOTE: a rep or metric id that contains "/" can give two targets one key,
-    and then one position; the reporting path and the engine use the same key.
+    and so one position. The reporting path and the engine use the same key.
     """
 
     __slots__ = ("_source", "_built")
@@ -1299,8 +1299,12 @@ def _load_reporting(raw: Sequence[Any], positions: Sequence[str] | None,
     revised = apply_revisions(raw, positions)
     for position, label, message, fix in revised.problems:
         collector.add(position, label, "revision", message, fix)
+    with_revision_problem = {problem[0] for problem in revised.problems}
+    unresolved = {key for key, position in zip(_raw_keys(raw), positions)
+                  if position in with_revision_problem}
     raw, positions = revised.items, revised.positions
     models, valid_positions, invalid = _validate_valid(raw, positions, collector, limits)
+    invalid = _of_any_type(invalid | unresolved)
     if models is None:
         collector.raise_if_any()
         models = []
@@ -1311,6 +1315,22 @@ def _load_reporting(raw: Sequence[Any], positions: Sequence[str] | None,
     _check_references(record_set, where, collector, invalid)
     collector.raise_if_any()
     return record_set
+
+
+def _of_any_type(keys: frozenset[tuple[Any, Any]] | set[tuple[Any, Any]]
+                 ) -> frozenset[tuple[Any, Any]]:
+    """Return the (type, id) keys, with a key of every type for an id whose type is unknown.
+
+    A record whose type is missing or misspelt is reported once. Records that
+    refer to its id would otherwise each report the id as missing too.
+    """
+    out = set()
+    for record_type, record_id in keys:
+        if record_type in RECORD_TYPES or record_id is None:
+            out.add((record_type, record_id))
+        else:
+            out.update((name, record_id) for name in RECORD_TYPES)
+    return frozenset(out)
 
 
 def _validate_valid(
@@ -1391,7 +1411,7 @@ def _report_surrogates(items: Sequence[Any], positions: Sequence[str],
         if not isinstance(item, Mapping):
             continue
         # A label or field name holding the surrogate could not be printed.
-        label = None if _has_surrogate(item.get("id")) else _label(item)
+        label = None if _has_surrogate(item.get("id")) else record_label(item)
         for key, value in item.items():
             if not (_has_surrogate(key) or _has_surrogate(value)):
                 continue
@@ -1437,7 +1457,8 @@ def _escape_controls(text: str) -> str:
     return _ID_FORBIDDEN_TEXT.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
-def _label(item: Mapping[str, Any]) -> str | None:
+def record_label(item: Mapping[str, Any]) -> str | None:
+    """Name a record's dict in messages ("contract K1"), or return None without a readable name."""
     record_type = item.get("type")
     record_id = item.get("id")
     if isinstance(record_type, str) and isinstance(record_id, str):
@@ -1453,7 +1474,7 @@ def _translate(exc: ValidationError, items: Sequence[Any], positions: Sequence[s
         location = error["loc"]
         index = int(location[0])
         item = items[index]
-        label = _label(item)
+        label = record_label(item)
         kind = error["type"]
         field_path = ".".join(str(part) for part in location[2:])
         if kind == "union_tag_not_found":
