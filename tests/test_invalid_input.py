@@ -662,3 +662,36 @@ def test_repeated_key_names_its_record(tmp_path: Path) -> None:
         ce.load_jsonl(path.read_text(encoding="utf-8"))
     (problem,) = caught.value.problems
     assert (problem.position, problem.record_id, problem.field) == ("line 3", "contract K1", "rep")
+
+
+def test_numpy_integers_are_whole_numbers() -> None:
+    numpy = pytest.importorskip("numpy")
+    rows = base_records()
+    rows[2]["amount"] = numpy.int64(12000)
+    rows[2]["term_months"] = numpy.int32(12)
+    loaded = ce.load_records(rows)
+    assert loaded.contracts["K1"].amount == Decimal(12000)
+    assert type(loaded.contracts["K1"].term_months) is int
+    assert loaded.canonical_lines == ce.load_records(base_records()).canonical_lines
+
+
+def test_numpy_integer_out_of_range() -> None:
+    numpy = pytest.importorskip("numpy")
+    rows = base_records()
+    rows[2]["term_months"] = numpy.int64(-5)
+    (problem,) = load_error(rows).problems
+    assert problem.message == "term_months -5 is out of range"
+
+
+def test_key_with_no_name() -> None:
+    rows = base_records()
+    rows[0][""] = 1
+    (problem,) = load_error(rows).problems
+    assert problem.message == 'unknown field "", a key with no name'
+
+
+def test_key_that_is_not_text() -> None:
+    rows = base_records()
+    rows[0][1] = "x"
+    (problem,) = load_error(rows).problems
+    assert problem.fix == "write every key as text, one of the record type's field names"

@@ -15,6 +15,7 @@ import functools
 import itertools
 import json
 import math
+import numbers
 import operator
 import re
 from collections import defaultdict
@@ -169,8 +170,9 @@ def _read_money(value: Any, info: ValidationInfo) -> Decimal:
             f"amount {value!r} is a float, which cannot hold cents exactly",
             f'pass it as a string such as "{example}" or as a Decimal',
         )
-    elif isinstance(value, int):
-        amount = Decimal(value)
+    elif isinstance(value, numbers.Integral):
+        # An int, or an integer type of numpy or pandas, which HR data often has.
+        amount = Decimal(operator.index(value))
     elif isinstance(value, Decimal):
         if not value.is_finite():
             raise FieldError(f"amount {value} is not a finite number",
@@ -402,6 +404,9 @@ def _whole_number(field_name: str, low: int, high: int | str, unit: str) -> Any:
             fix += "; " + raise_hint(high)
         if isinstance(value, Decimal) and value.is_finite():
             _check_exponent(value, field_name, limits)
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            # An integer type of numpy or pandas, which HR data often has.
+            value = operator.index(value)
         if isinstance(value, bool) or not isinstance(value, (int, Decimal)) or (
             isinstance(value, Decimal)
             and (not value.is_finite() or value != value.to_integral_value())
@@ -1495,7 +1500,8 @@ def _translate(exc: ValidationError, items: Sequence[Any], positions: Sequence[s
                           f"add it; a {item.get('type')} record requires it")
         elif kind == "unexpected_keyword_argument":
             known = ", ".join(FIELD_NAMES[RECORD_TYPES[item["type"]]])
-            collector.add(positions[index], label, field_path, "unknown field",
+            problem = "unknown field" if field_path else 'unknown field "", a key with no name'
+            collector.add(positions[index], label, field_path, problem,
                           f"remove it or check its spelling; the fields are {known}")
         elif kind == "value_error":
             cause = error.get("ctx", {}).get("error")
@@ -1608,6 +1614,8 @@ def _fix_for(error: Any) -> str | None:
                 " or fewer, such as a short code, and keep longer text in a field such as name")
     if kind == "string_too_short":
         return "write at least one character"
+    if kind == "invalid_key":
+        return "write every key as text, one of the record type's field names"
     return None
 
 
