@@ -695,3 +695,21 @@ def test_key_that_is_not_text() -> None:
     rows[0][1] = "x"
     (problem,) = load_error(rows).problems
     assert problem.fix == "write every key as text, one of the record type's field names"
+
+
+@pytest.mark.parametrize("key", ["id", "type"])
+def test_repeated_id_or_type_names_no_record(key: str) -> None:
+    line = json.dumps(contract())
+    line = line.replace(f'"{key}": ', f'"{key}": "X", "{key}": ', 1)
+    text = "\n".join([json.dumps(rep()), json.dumps(customer()), line]) + "\n"
+    with pytest.raises(ce.RecordError) as caught:
+        ce.load_jsonl(text)
+    (problem,) = caught.value.problems
+    assert (problem.position, problem.record_id, problem.field) == ("line 3", None, key)
+
+
+def test_key_with_a_control_character() -> None:
+    rows = base_records()
+    rows[0]["\u0007x"] = 1
+    (problem,) = load_error(rows).problems
+    assert problem.field == "\\u0007x"

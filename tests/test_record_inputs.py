@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import pickle
-from datetime import datetime
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -123,3 +123,77 @@ def test_zoneinfo_payment_before_signing() -> None:
     (problem,) = caught.value.problems
     assert (problem.position, problem.field) == ("record 4", "paid_at")
     assert "before contract K1 was signed" in problem.message
+
+
+class _IsoformatOfItsOwn(datetime):
+    def isoformat(self, *args: Any, **kwargs: Any) -> str:
+        return "not a timestamp"
+
+
+def test_datetime_subclass_is_stored_plain() -> None:
+    moment = _IsoformatOfItsOwn(2025, 11, 1, 9, tzinfo=ZoneInfo("America/New_York"))
+    mine = load_records([REP, CUSTOMER, dict(CONTRACT, signed_at=moment)])
+    assert type(mine.contracts["K1"].signed_at) is datetime
+    assert mine.canonical_lines == load_records([REP, CUSTOMER, CONTRACT]).canonical_lines
+
+
+def test_pandas_timestamp() -> None:
+    pandas = pytest.importorskip("pandas")
+    whole = pandas.Timestamp("2025-11-01 09:00:00", tz="America/New_York")
+    loaded = load_records([REP, CUSTOMER, dict(CONTRACT, signed_at=whole)])
+    assert loaded.canonical_lines == load_records([REP, CUSTOMER, CONTRACT]).canonical_lines
+    finer = pandas.Timestamp("2025-11-01 09:00:00.000000001", tz="America/New_York")
+    with pytest.raises(RecordError) as caught:
+        load_records([REP, CUSTOMER, dict(CONTRACT, signed_at=finer)])
+    (problem,) = caught.value.problems
+    assert "has nanoseconds" in problem.message
+
+
+class _TextOffset(tzinfo):
+    def utcoffset(self, moment: datetime | None) -> Any:
+        return "+08:00"
+
+
+class _DayOffset(tzinfo):
+    def utcoffset(self, moment: datetime | None) -> timedelta:
+        return timedelta(hours=24)
+
+
+@pytest.mark.parametrize("zone", [_TextOffset(), _DayOffset()])
+def test_time_zone_without_a_usable_offset(zone: tzinfo) -> None:
+    contract = dict(CONTRACT, signed_at=datetime(2025, 11, 1, 9, tzinfo=zone))
+    with pytest.raises(RecordError) as caught:
+        load_records([REP, CUSTOMER, contract])
+    (problem,) = caught.value.problems
+    assert problem.field == "signed_at"
+    assert "failed to give a UTC offset" in problem.message or "not a timedelta" in problem.message
+    assert problem.fix is not None
+    assert "fixed offset" in problem.fix
+
+
+@pytest.mark.parametrize(("positions", "message"), [
+    (["row", "row", "row 3"], "position 'row' names more than one record"),
+    (["row 1", None, "row 3"], "position 2 is NoneType, not text"),
+    ("abc", "positions must be a sequence of texts"),
+])
+def test_positions_that_cannot_name_records(positions: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        load_records([REP, CUSTOMER, CONTRACT], positions)
+
+
+def test_missing_reference_beside_a_misspelt_type() -> None:
+    # "custmer" stands for customer, so the payment's missing contract K9
+    # is still reported.
+    payment = {"type": "payment", "id": "P1", "contract": "K9", "amount": "10.00",
+               "paid_at": "2025-11-02T09:00:00-05:00"}
+    misspelt = {"type": "custmer", "id": "K9", "owner": "R1"}
+    with pytest.raises(RecordError) as caught:
+        load_records([REP, CUSTOMER, CONTRACT, payment, misspelt])
+    messages = [problem.message for problem in caught.value.problems]
+    assert messages == ["contract 'K9' is not in the records", "unknown record type 'custmer'"]
+
+
+def test_numpy_revision() -> None:
+    numpy = pytest.importorskip("numpy")
+    loaded = load_records([REP, CUSTOMER, dict(CONTRACT, revision=numpy.int64(1))])
+    assert loaded.canonical_lines == load_records([REP, CUSTOMER, CONTRACT]).canonical_lines

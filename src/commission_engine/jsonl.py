@@ -237,7 +237,9 @@ def _parse_line(line: str, number: int, limits: Limits) -> Any:
         value = json.loads(line, parse_float=Decimal, parse_constant=reject_constant,
                            object_pairs_hook=_object_without_duplicates)
     except _DuplicateKeyError as exc:
-        return Problem(position, _label_of(line), str(exc), "the field is given twice in one record",
+        # A repeated type or id has two values, so it cannot name the record.
+        label = None if str(exc) in ("type", "id") else _label_of(line)
+        return Problem(position, label, str(exc), "the field is given twice in one record",
                        "keep one value; JSON readers disagree on which one wins")
     except RecursionError:
         return Problem(position, None, None, "the JSON nests too deeply to be a record",

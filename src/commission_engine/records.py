@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import difflib
 import functools
 import itertools
 import json
@@ -230,10 +231,38 @@ def _parse_timestamp(value: Any) -> datetime:
     return _read_timestamp(value)
 
 
+def _offset_of(value: datetime) -> timedelta | None:
+    """Return a datetime's UTC offset, or raise ``FieldError`` when its tzinfo fails to give one."""
+    fix = "attach a fixed offset, such as timezone(timedelta(hours=8)), or pass text"
+    try:
+        offset = value.utcoffset()
+    except (TypeError, ValueError, ArithmeticError, RuntimeError) as exc:
+        # A broken tzinfo, an offset of a day or more, or pandas' NaT.
+        raise FieldError(f"the time zone of timestamp {value!r} failed to give a UTC offset"
+                         f" ({exc})", fix) from None
+    if offset is not None and not isinstance(offset, timedelta):
+        raise FieldError(f"the time zone of timestamp {value!r} gave {offset!r} as its UTC"
+                         " offset, not a timedelta", fix)
+    return offset
+
+
+def _plain_datetime(value: datetime) -> datetime:
+    """Return a datetime subclass, such as pandas' Timestamp, as a plain ``datetime``.
+
+    A subclass writes its own ``isoformat``, which the canonical records and
+    the digest would then contain.
+    """
+    if getattr(value, "nanosecond", 0):
+        raise FieldError(f"timestamp {value!r} has nanoseconds, which record text cannot carry",
+                         "round it to whole microseconds first")
+    return datetime(value.year, value.month, value.day, value.hour, value.minute, value.second,
+                    value.microsecond, value.tzinfo, fold=value.fold)
+
+
 def _read_timestamp(value: Any) -> datetime:
     example = "2025-03-01T10:00:00+08:00"
     if isinstance(value, datetime):
-        offset = value.utcoffset()
+        offset = _offset_of(value)
         if value.tzinfo is None or offset is None:
             raise FieldError(f"timestamp {value.isoformat()} has no UTC offset",
                              "attach a time zone to the datetime")
@@ -250,6 +279,8 @@ def _read_timestamp(value: Any) -> datetime:
             # compares two datetimes of one tzinfo by wall time alone. A fixed
             # offset, as text gives, keeps the instant and the same text.
             value = value.replace(tzinfo=timezone(offset), fold=0)
+        if type(value) is not datetime:
+            value = _plain_datetime(value)
         return _in_range(_share_offset(value), value.isoformat())
     if not isinstance(value, str):
         raise FieldError(f"timestamp {value!r} is not text",
@@ -407,6 +438,9 @@ def _whole_number(field_name: str, low: int, high: int | str, unit: str) -> Any:
         if isinstance(value, numbers.Integral) and not isinstance(value, bool):
             # An integer type of numpy or pandas, which HR data often has.
             value = operator.index(value)
+        if isinstance(value, numbers.Number) and not isinstance(value, (bool, int, Decimal)):
+            raise FieldError(f"{field_name} {_show(value)} is a {type(value).__name__}, not an"
+                             " integer", fix)
         if isinstance(value, bool) or not isinstance(value, (int, Decimal)) or (
             isinstance(value, Decimal)
             and (not value.is_finite() or value != value.to_integral_value())
@@ -928,18 +962,43 @@ def load_records(
     the same record; see ``revisions``.
     """
     if positions is not None:
+        if isinstance(positions, str):
+            msg = "positions must be a sequence of texts, one per record, not one text"
+            raise ValueError(msg)
         # A copy, because the record set keeps the positions and the caller
         # may reuse its list.
         positions = list(positions)
-        if len(positions) != len(raw):
-            records = "record" if len(raw) == 1 else "records"
-            msg = (f"positions has {len(positions):,} entries for {len(raw):,} {records};"
-                   " give one position per record, in the same order")
-            raise ValueError(msg)
+        _check_positions(positions, len(raw))
     # Loading allocates an object or more per field: bulk work, with the
     # cyclic collector paused (see collector.py).
     with collector.paused():
         return _load_records(raw, positions, limits)
+
+
+def _check_positions(positions: list[Any], count: int) -> None:
+    """Raise ``ValueError`` unless there is one distinct text position per record."""
+    if len(positions) != count:
+        entries = "entry" if len(positions) == 1 else "entries"
+        records = "record" if count == 1 else "records"
+        msg = (f"positions has {len(positions):,} {entries} for {count:,} {records};"
+               " give one position per record, in the same order")
+        raise ValueError(msg)
+    for index, position in enumerate(positions):
+        if type(position) is not str:
+            msg = (f"position {index + 1} is {type(position).__name__}, not text;"
+                   " name each record with text such as \"line 3\"")
+            raise ValueError(msg)
+    if len(set(positions)) == count:
+        return
+    # Validation matches problems to records by position, so a repeated one
+    # would hide some.
+    seen: set[str] = set()
+    for position in positions:
+        if position in seen:
+            msg = (f"position {position!r} names more than one record;"
+                   " give each record its own position, such as a row number")
+            raise ValueError(msg)
+        seen.add(position)
 
 
 def _load_records(raw: Sequence[Any], positions: Sequence[str] | None,
@@ -1333,8 +1392,12 @@ def _of_any_type(keys: frozenset[tuple[Any, Any]] | set[tuple[Any, Any]]
     for record_type, record_id in keys:
         if record_type in RECORD_TYPES or record_id is None:
             out.add((record_type, record_id))
-        else:
-            out.update((name, record_id) for name in RECORD_TYPES)
+            continue
+        # A misspelt type ("contracts") stands for the nearest known type. A
+        # type that is not text, or near none, may be any.
+        near = (difflib.get_close_matches(record_type, RECORD_TYPES, n=1)
+                if isinstance(record_type, str) else [])
+        out.update((name, record_id) for name in near or RECORD_TYPES)
     return frozenset(out)
 
 
@@ -1466,7 +1529,7 @@ def record_label(item: Mapping[str, Any]) -> str | None:
     """Name a record's dict in messages ("contract K1"), or return None without a readable name."""
     record_type = item.get("type")
     record_id = item.get("id")
-    if isinstance(record_type, str) and isinstance(record_id, str):
+    if isinstance(record_type, str) and record_type and isinstance(record_id, str):
         return _escape_controls(f"{record_type} {record_id}")
     if isinstance(record_type, str) and record_type == "target":
         return f"target of {item.get('rep')} for {item.get('period')}"
@@ -1481,7 +1544,8 @@ def _translate(exc: ValidationError, items: Sequence[Any], positions: Sequence[s
         item = items[index]
         label = record_label(item)
         kind = error["type"]
-        field_path = ".".join(str(part) for part in location[2:])
+        # A key may contain control characters, which a terminal would hide.
+        field_path = _escape_controls(".".join(str(part) for part in location[2:]))
         if kind == "union_tag_not_found":
             collector.add(positions[index], label, "type", "the record has no 'type' field",
                           f"add \"type\": one of {', '.join(RECORD_TYPES)}")
@@ -1549,7 +1613,10 @@ def _check_duplicate_ids(
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, (Decimal, int, float)) and not isinstance(value, bool):
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):
+        # A numpy scalar reads as the Python value it holds.
+        value = value.item()
+    if isinstance(value, numbers.Number) and not isinstance(value, bool):
         return str(value)
     return json_repr(value)
 

@@ -14,6 +14,8 @@ canonical form and digest.
 
 from __future__ import annotations
 
+import numbers
+import operator
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -75,6 +77,9 @@ def _revision(item: Any, position: str,
         return 1
     value = item[_FIELD]
     fix = f"write the revision as a whole number from 1 to {MAX_REVISION}, 1 for the original"
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        # An integer type of numpy or pandas, which a data frame's column has.
+        value = operator.index(value)
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
         problems.append((position, _label(item), f"revision {value!r} is not a whole number", fix))
         return None
