@@ -644,7 +644,7 @@ def test_valid_records_run_cli(tmp_path: Path) -> None:
 @pytest.mark.parametrize("change", [
     {"type": "contracts"}, {"type": None}, {"type": 5}, {"revision": "2"}, {"type": ...},
 ])
-def test_unreadable_record_is_reported_once(change: dict[str, Any]) -> None:
+def test_unreadable_record_reported_once(change: dict[str, Any]) -> None:
     # The payment refers to K1, whose own problem is reported; it must not
     # add "contract 'K1' is not in the records" as well.
     rows = base_records()

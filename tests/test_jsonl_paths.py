@@ -199,7 +199,7 @@ def _without(row: dict[str, Any], name: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("separators", SEPARATORS)
 @pytest.mark.parametrize("name", ["Li Wei", 'Li "Wei"'])
-def test_repeated_key_in_a_line_that_leaves_out_an_optional_field(
+def test_repeated_key_optional_field_left_out(
         separators: tuple[str, str], name: str) -> None:
     # Without "manager", the rep's line has as many keys as a rep has
     # fields even with "team" given twice, so counting keys cannot tell.
@@ -226,7 +226,7 @@ def test_repeated_optional_key_with_one_value() -> None:
 
 
 @pytest.mark.parametrize("left_out", [(), ("manager",), ("referred_by",), ("manager", "referred_by")])
-def test_clean_path_optional_fields_left_out_or_null(left_out: tuple[str, ...]) -> None:
+def test_clean_path_optional_fields_absent(left_out: tuple[str, ...]) -> None:
     rows = [{key: value for key, value in row.items() if key not in left_out} for row in ROWS]
     text = _write(rows)
     loaded = _clean(text)

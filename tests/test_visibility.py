@@ -33,12 +33,12 @@ def _filtered(records: RecordSet, as_of: datetime) -> dict[str, Any]:
         field = EVENT_TIME_FIELD[record_type]
         expected[table] = {key: record for key, record in getattr(records, table).items()
                            if getattr(record, field) <= as_of}
-        kept = {key: tuple(item for item in items if getattr(item, field) <= as_of)
-                for key, items in getattr(records, index).items() if key in contracts}
-        expected[index] = {key: items for key, items in kept.items() if items}
+        visible_events = {key: tuple(item for item in items if getattr(item, field) <= as_of)
+                          for key, items in getattr(records, index).items() if key in contracts}
+        expected[index] = {key: items for key, items in visible_events.items() if items}
     expected["contracts_of_customer"] = {
-        key: kept for key, items in records.contracts_of_customer.items()
-        if (kept := tuple(item for item in items if item.id in contracts))}
+        key: signed for key, items in records.contracts_of_customer.items()
+        if (signed := tuple(item for item in items if item.id in contracts))}
     return expected
 
 
