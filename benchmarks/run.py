@@ -30,6 +30,7 @@ import dataclasses
 import gc
 import json
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -74,6 +75,9 @@ class Contender:
     name: str
     run: Callable[[], Any]
     times: list[float] = field(default_factory=list)
+    # Per timed call: CPU seconds in user mode and in the kernel, and minor
+    # page faults, from getrusage of the whole process around the call.
+    usage: list[tuple[float, float, int]] = field(default_factory=list)
     peak_bytes: int | None = None
     note: str = ""
     # False for a row shown for context only, with no ratio to the reference.
@@ -302,9 +306,14 @@ def time_interleaved(stages: list[Stage], repeats: int, progress: Callable[[str]
             order = stage.contenders[shift:] + stage.contenders[:shift]
             for contender in order:
                 gc.collect()
+                before = resource.getrusage(resource.RUSAGE_SELF)
                 start = time.perf_counter()
                 contender.run()
                 contender.times.append(time.perf_counter() - start)
+                after = resource.getrusage(resource.RUSAGE_SELF)
+                contender.usage.append((after.ru_utime - before.ru_utime,
+                                        after.ru_stime - before.ru_stime,
+                                        after.ru_minflt - before.ru_minflt))
 
 
 def measure_memory(stages: list[Stage], progress: Callable[[str], None]) -> None:
@@ -332,10 +341,15 @@ def summarise(stages: list[Stage]) -> list[dict[str, Any]]:
         rows = []
         for contender in stage.contenders:
             median = medians[contender.name]
+            user, system, faults = (statistics.median(column)
+                                    for column in zip(*contender.usage, strict=True))
             rows.append({
                 "name": contender.name,
                 "median_s": median,
                 "times_s": contender.times,
+                "median_user_s": user,
+                "median_system_s": system,
+                "median_minor_faults": faults,
                 "ratio_to_reference": (median / reference
                                        if reference and contender.comparable else None),
                 "median_us_per_event": (median * 1e6 / stage.events) if stage.events else None,
@@ -357,7 +371,7 @@ def format_table(summary: list[dict[str, Any]]) -> str:
         unit = stage.get("unit", "event")
         out.append(f"\n{stage['stage']} (ratio to: {stage['reference']})")
         out.append(f"  {'contender':<58} {'median s':>10} {'ratio':>8} {'us/' + unit:>11}"
-                   f" {'peak B/' + unit:>15}")
+                   f" {'peak B/' + unit:>15} {'user s':>8} {'system s':>9} {'faults':>9}")
         for row in stage["contenders"]:
             per_event = row["median_us_per_event"]
             peak = row["peak_bytes_per_event"]
@@ -369,7 +383,8 @@ def format_table(summary: list[dict[str, Any]]) -> str:
             ratio_text = "-" if ratio is None else f"{ratio:.2f}"
             per_event_text = "-" if per_event is None else f"{per_event:.2f}"
             out.append(f"  {row['name']:<58} {row['median_s']:>10.4f} {ratio_text:>8}"
-                       f" {per_event_text:>11} {peak_text:>15}")
+                       f" {per_event_text:>11} {peak_text:>15} {row['median_user_s']:>8.3f}"
+                       f" {row['median_system_s']:>9.3f} {row['median_minor_faults']:>9,.0f}")
     return "\n".join(out)
 
 

@@ -7,6 +7,7 @@ and one line "SCRIPT: error: ..." that quotes the rejected value.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -196,3 +197,18 @@ def test_run_nothing_to_compare_names_the_fix() -> None:
     assert "use more --events (such as 2000)" in message
     # The as-of in use is the suggested one, so it is not suggested again.
     assert "--as-of" not in message
+
+
+def test_run_splits_each_call_into_cpu_and_faults(tmp_path: Path) -> None:
+    output = tmp_path / "latest.json"
+    done = script("run.py", "--events", "2000", "--repeats", "2", "--no-memory",
+                  "--skip", "parse,records,rate-table,to-json,end-to-end,plan", NO_PEERS,
+                  "--output", str(output))
+    assert done.returncode == 0, done.stderr
+    assert "system s" in done.stdout and "faults" in done.stdout
+    stages = json.loads(output.read_text(encoding="utf-8"))["stages"]
+    rows = [row for stage in stages for row in stage["contenders"]]
+    assert {row["name"] for row in rows} >= {"hand-written baseline", "commission_engine"}
+    for row in rows:
+        assert row["median_user_s"] >= 0 and row["median_system_s"] >= 0
+        assert row["median_minor_faults"] >= 0
