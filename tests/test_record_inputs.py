@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import pickle
 from datetime import datetime, timedelta, tzinfo
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -197,3 +198,19 @@ def test_numpy_revision() -> None:
     numpy = pytest.importorskip("numpy")
     loaded = load_records([REP, CUSTOMER, dict(CONTRACT, revision=numpy.int64(1))])
     assert loaded.canonical_lines == load_records([REP, CUSTOMER, CONTRACT]).canonical_lines
+
+
+@pytest.mark.parametrize(("amount", "shown"), [
+    (10**1_000_000, "amount (a number of more than 30 digits) is too large"),
+    (-10**40, "amount -(a number of more than 30 digits) is too large"),
+    (Decimal(10**5000), "amount 1.000000E+5000 is too large"),
+    (10**18, "amount 1000000000000000000 is too large"),
+], ids=["million-digit int", "negative 41-digit int", "5001-digit Decimal", "19-digit int"])
+def test_huge_amount_named_by_its_size(amount: int | Decimal, shown: str) -> None:
+    # Decimal() of the first int took 12.5 s before the range was checked first.
+    with pytest.raises(RecordError) as caught:
+        load_records([REP, CUSTOMER, {**CONTRACT, "amount": amount}])
+    message = str(caught.value)
+    assert shown in message
+    assert "amounts must be below 10**18" in message
+    assert len(message) < 500

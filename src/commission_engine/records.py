@@ -173,7 +173,12 @@ def _read_money(value: Any, info: ValidationInfo) -> Decimal:
         )
     elif isinstance(value, numbers.Integral):
         # An int, or an integer type of numpy or pandas, which HR data often has.
-        amount = Decimal(operator.index(value))
+        whole = operator.index(value)
+        if abs(whole) >= 10**max_digits:
+            # Checked before Decimal(), which is slow on a huge int:
+            # 10**1_000_000 took 12.5 s to convert (CPython 3.11).
+            raise _too_large(whole, max_digits)
+        amount = Decimal(whole)
     elif isinstance(value, Decimal):
         if not value.is_finite():
             raise FieldError(f"amount {value} is not a finite number",
@@ -195,11 +200,15 @@ def _read_money(value: Any, info: ValidationInfo) -> Decimal:
         raise FieldError(f"amount {value!r} is not a number",
                          'write it as a string such as "12000.00"')
     if amount and amount.adjusted() >= max_digits:
-        raise FieldError(
-            f"amount {amount} is too large: it has more than {max_digits} digits before the"
-            " point (max_amount_digits)",
-            f"amounts must be below 10**{max_digits}; " + raise_hint("max_amount_digits"))
+        raise _too_large(amount, max_digits)
     return amount
+
+
+def _too_large(amount: int | Decimal, max_digits: int) -> FieldError:
+    return FieldError(
+        f"amount {_short_number(amount)} is too large: it has more than {max_digits} digits"
+        " before the point (max_amount_digits)",
+        f"amounts must be below 10**{max_digits}; " + raise_hint("max_amount_digits"))
 
 
 def _check_target_value(value: Decimal) -> Decimal:
@@ -460,7 +469,11 @@ def _short_number(value: int | Decimal) -> str:
     if isinstance(value, int) and abs(value) >= 10**30:
         sign = "-" if value < 0 else ""
         return f"{sign}(a number of more than 30 digits)"
-    return str(value)
+    text = str(value)
+    if len(text) > 40:
+        # A Decimal with thousands of digits: six of them show its size.
+        return f"{value:.6E}"
+    return text
 
 
 
