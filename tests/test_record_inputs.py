@@ -194,6 +194,14 @@ def test_missing_reference_beside_a_misspelt_type() -> None:
     assert messages == ["contract 'K9' is not in the records", "unknown record type 'custmer'"]
 
 
+
+def test_revision_with_misspelt_type_reported_once() -> None:
+    revised = dict(CONTRACT, type="contrct", revision=2)
+    with pytest.raises(RecordError) as caught:
+        load_records([REP, CUSTOMER, CONTRACT, revised])
+    messages = [problem.message for problem in caught.value.problems]
+    assert messages == ["unknown record type 'contrct'"]
+
 def test_numpy_revision() -> None:
     numpy = pytest.importorskip("numpy")
     loaded = load_records([REP, CUSTOMER, dict(CONTRACT, revision=numpy.int64(1))])

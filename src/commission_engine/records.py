@@ -1374,7 +1374,7 @@ def _load_reporting(raw: Sequence[Any], positions: Sequence[str] | None,
     # ids and references find it by its type and id, as they find a dict.
     raw = [item if type(item) is dict or not isinstance(item, _Record) else record_data(item)
            for item in raw]
-    revised = apply_revisions(raw, positions)
+    revised = apply_revisions(raw, positions, RECORD_TYPES)
     for position, label, message, fix in revised.problems:
         collector.add(position, label, "revision", message, fix)
     with_revision_problem = {problem[0] for problem in revised.problems}

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numbers
 import operator
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -40,8 +40,14 @@ class Superseded:
     problems: list[tuple[str, str | None, str, str]]
 
 
-def apply_revisions(raw: Sequence[Any], positions: Sequence[str]) -> Superseded:
-    """Keep the highest revision of each record and drop the versions it replaces."""
+def apply_revisions(raw: Sequence[Any], positions: Sequence[str],
+                    known_types: Collection[str] | None = None) -> Superseded:
+    """Keep the highest revision of each record and drop the versions it replaces.
+
+    A correction of a type outside ``known_types`` is not reported as missing
+    its original, because validation reports its type, and one fault gets
+    one message. None means every type is known.
+    """
     # Test for a plain dict first, the usual record, because the Mapping test is slow.
     if not any((type(item) is dict or isinstance(item, Mapping)) and _FIELD in item
                for item in raw):
@@ -59,7 +65,8 @@ def apply_revisions(raw: Sequence[Any], positions: Sequence[str]) -> Superseded:
     # not reported again as a duplicate id.
     dropped = {index for index, revision in enumerate(revisions) if revision is None}
     for key, members in groups.items():
-        dropped.update(_resolve(key, members, revisions, positions, problems))
+        if known_types is None or key[0] in known_types:
+            dropped.update(_resolve(key, members, revisions, positions, problems))
     kept = [index for index in range(len(raw)) if index not in dropped]
     items = [_without_revision(raw[index]) for index in kept]
     return Superseded(items, [positions[index] for index in kept], problems)
