@@ -222,3 +222,76 @@ def test_huge_amount_named_by_its_size(amount: int | Decimal, shown: str) -> Non
     assert shown in message
     assert "amounts must be below 10**18" in message
     assert len(message) < 500
+
+
+REFUND = {"type": "refund", "id": "F1", "contract": "K1", "amount": "10.00",
+          "refunded_at": "2025-11-03T09:00:00-05:00", "reason": "moved away"}
+
+
+@pytest.mark.parametrize(("field", "value", "code"), [
+    ("name", "Ana\x1b]0;title\x07", "U+001B"),
+    ("team", "East\x00", "U+0000"),
+    ("region", "N\u202eY", "U+202E"),
+    ("name", "Ana\nBell", "U+000A"),
+])
+def test_control_character_in_rep_text(field: str, value: str, code: str) -> None:
+    with pytest.raises(RecordError) as caught:
+        load_records([dict(REP, **{field: value}), CUSTOMER, CONTRACT])
+    (problem,) = caught.value.problems
+    assert problem.field == field
+    assert f"contains {code}" in problem.message
+    assert f"which the {field} field cannot contain" in problem.message
+    assert problem.fix == "remove the control characters from the text"
+    # The message escapes the character, so printing it cannot drive a terminal.
+    assert value not in str(caught.value)
+
+
+def test_reason_may_hold_line_breaks() -> None:
+    reason = "moved away\n\tcalled twice\r\n"
+    loaded = load_records([REP, CUSTOMER, CONTRACT, dict(REFUND, reason=reason)])
+    assert loaded.refunds["F1"].reason == reason
+    with pytest.raises(RecordError, match="which the reason field cannot contain"):
+        load_records([REP, CUSTOMER, CONTRACT, dict(REFUND, reason="moved\x1b[2J")])
+
+
+def test_right_to_left_mark_in_name() -> None:
+    loaded = load_records([dict(REP, name="\u05d3\u05e0\u05d4\u200f"), CUSTOMER, CONTRACT])
+    assert loaded.reps["R1"].name == "\u05d3\u05e0\u05d4\u200f"
+
+
+def test_long_text_field_rejected() -> None:
+    with pytest.raises(RecordError) as caught:
+        load_records([REP, CUSTOMER, dict(CONTRACT, product="p" * 1001)])
+    (problem,) = caught.value.problems
+    assert problem.message == "the text is 1,001 characters long, more than the limit of 1,000"
+    assert problem.fix == "shorten it to 1000 characters or fewer"
+
+
+def test_long_value_quoted_by_its_start() -> None:
+    with pytest.raises(RecordError) as caught:
+        load_records([REP, CUSTOMER, dict(CONTRACT, id=list(range(100_000)))])
+    message = str(caught.value)
+    assert "... (688,890 characters) is not text" in message
+    assert len(message) < 400
+
+
+def test_deeply_nested_value_named() -> None:
+    nested: Any = "x"
+    for _ in range(995):
+        nested = [nested]
+    with pytest.raises(RecordError) as caught:
+        load_records([REP, CUSTOMER, dict(CONTRACT, product=nested)])
+    (problem,) = caught.value.problems
+    assert problem.message == "(a value nested too deeply to show) is not text"
+
+
+@pytest.mark.parametrize("rows", ["records.jsonl", CONTRACT, 5, b"{}"],
+                         ids=["text", "one record", "number", "bytes"])
+def test_records_that_are_not_a_list(rows: Any) -> None:
+    with pytest.raises(TypeError, match="load_records takes a list of records, not"):
+        load_records(rows)
+
+
+def test_records_from_a_generator() -> None:
+    loaded = load_records(row for row in [REP, CUSTOMER, CONTRACT])
+    assert loaded.canonical_lines == load_records([REP, CUSTOMER, CONTRACT]).canonical_lines

@@ -509,7 +509,18 @@ TargetValue = Annotated[Decimal, BeforeValidator(_parse_money),
                         AfterValidator(_check_target_value), _MONEY_SCHEMA]
 Timestamp = Annotated[datetime, BeforeValidator(_parse_timestamp), _TIMESTAMP_SCHEMA]
 # Every text field is strict: pydantic's lax mode would turn bytes into text.
-Text = Annotated[str, Strict()]
+# Names, teams, regions and products are printed in progress tables and
+# payslips, so they exclude the characters that drive a terminal or reorder
+# the text after them (the C0 and C1 controls and the bidirectional
+# embeddings, overrides and isolates). A refund's reason may also hold tabs
+# and line breaks, as CRM notes do.
+_TEXT_FORBIDDEN = r"\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+_NOTE_FORBIDDEN = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+MAX_TEXT_CHARS = 1000
+Text = Annotated[str, Strict(), Field(max_length=MAX_TEXT_CHARS,
+                                      pattern=f"^[^{_TEXT_FORBIDDEN}]*$")]
+NoteText = Annotated[str, Strict(), Field(max_length=MAX_TEXT_CHARS,
+                                          pattern=f"^[^{_NOTE_FORBIDDEN}]*$")]
 Flag = Annotated[bool, Strict()]
 TimeZoneName = Annotated[str, Strict(), BeforeValidator(_parse_timezone), WithJsonSchema(
     {"type": "string", "description": "an IANA time zone name, such as Asia/Shanghai"})]
@@ -597,7 +608,7 @@ class Refund(_Record):
     contract: Identifier
     amount: Money
     refunded_at: Timestamp
-    reason: Text
+    reason: NoteText
     payment: Identifier | None = None
 
 
@@ -974,6 +985,15 @@ def load_records(
     A record with ``"revision": N`` above 1 replaces the lower revisions of
     the same record; see ``revisions``.
     """
+    if isinstance(raw, (str, bytes, bytearray, Mapping)) or not isinstance(raw, Iterable):
+        # A text or one record would otherwise be read as a sequence of
+        # characters or keys, each reported as a record that is not an object.
+        msg = (f"load_records takes a list of records, not {type(raw).__name__}; pass one"
+               " record as a one-item list, and JSON Lines text to load_jsonl")
+        raise TypeError(msg)
+    if not isinstance(raw, Sequence):
+        # A generator or another iterable that has no length.
+        raw = list(raw)
     if positions is not None:
         if isinstance(positions, str):
             msg = "positions must be a sequence of texts, one per record, not one text"
@@ -1544,6 +1564,8 @@ def record_label(item: Mapping[str, Any]) -> str | None:
     record_type = item.get("type")
     record_id = item.get("id")
     if isinstance(record_type, str) and record_type and isinstance(record_id, str):
+        if len(record_id) > _MAX_SHOWN_CHARS:
+            record_id = _clipped(record_id, len(record_id))
         return _escape_controls(f"{record_type} {record_id}")
     if isinstance(record_type, str) and record_type == "target":
         return f"target of {item.get('rep')} for {item.get('period')}"
@@ -1636,13 +1658,35 @@ def _show(value: Any) -> str:
 
 
 def json_repr(value: Any) -> str:
-    """Write a value the way it looks in JSON, for messages about JSON input."""
+    """Write a value the way it looks in JSON, for messages about JSON input.
+
+    A long value is cut to its start and its length, so one bad field cannot
+    fill a terminal or a log.
+    """
     import json
 
+    if isinstance(value, str) and len(value) > _MAX_SHOWN_CHARS:
+        return _clipped(json.dumps(value[:_MAX_SHOWN_CHARS], ensure_ascii=False), len(value))
     try:
-        return json.dumps(value, ensure_ascii=False, default=str)
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except RecursionError:
+        return "(a value nested too deeply to show)"
     except (TypeError, ValueError):
-        return repr(value)
+        try:
+            text = repr(value)
+        except RecursionError:
+            return "(a value nested too deeply to show)"
+    if len(text) > _MAX_SHOWN_CHARS:
+        return _clipped(text, len(text))
+    return text
+
+
+# The maximum number of characters of a value that a message quotes.
+_MAX_SHOWN_CHARS = 80
+
+
+def _clipped(text: str, length: int) -> str:
+    return f"{text[:_MAX_SHOWN_CHARS]}... ({length:,} characters)"
 
 
 def _describe_invalid(error: Any) -> str:
@@ -1664,16 +1708,32 @@ def _describe_invalid(error: Any) -> str:
         return f"{value} is not one of the allowed values ({context.get('expected', '')})"
     if kind == "string_too_long":
         # The value can be long, and the record's label already shows it.
-        return (f"the text is {len(error.get('input', ''))} characters long, more than the"
-                f" limit of {context.get('max_length', MAX_ID_CHARS)}")
+        return (f"the text is {len(error.get('input', '')):,} characters long, more than the"
+                f" limit of {context.get('max_length', MAX_ID_CHARS):,}")
     if kind == "string_too_short":
         return f"{value} is empty"
     if kind == "string_pattern_mismatch":
-        found = _ID_FORBIDDEN_TEXT.search(str(error.get("input", "")))
+        field_name = _field_of(error)
+        forbidden = _FORBIDDEN_IN.get(field_name, _ID_FORBIDDEN_TEXT)
+        found = forbidden.search(str(error.get("input", "")))
         code = f"U+{ord(found.group()):04X}" if found else "a control character"
+        holder = "ids" if field_name not in _FORBIDDEN_IN else f"the {field_name} field"
         return (f"{_escape_controls(value)} contains {code}, a control character or"
-                " bidirectional control, which ids cannot contain")
+                f" bidirectional control, which {holder} cannot contain")
     return f"{value} is invalid: {error['msg'].lower()}"
+
+
+def _field_of(error: Any) -> str | None:
+    """Return the name of the field a validation error is about, or None for the record."""
+    location = error["loc"]
+    return str(location[-1]) if len(location) > 2 else None
+
+
+# The characters each text field excludes; every other string field is an id.
+_FORBIDDEN_IN = {
+    **{name: re.compile(f"[{_TEXT_FORBIDDEN}]") for name in ("name", "team", "region", "product")},
+    "reason": re.compile(f"[{_NOTE_FORBIDDEN}]"),
+}
 
 
 def _fix_for(error: Any) -> str | None:
@@ -1689,7 +1749,10 @@ def _fix_for(error: Any) -> str | None:
     if kind == "literal_error":
         return "use one of the listed values"
     if kind == "string_pattern_mismatch":
-        return "remove the control characters from the id"
+        holder = "text" if _field_of(error) in _FORBIDDEN_IN else "id"
+        return f"remove the control characters from the {holder}"
+    if kind == "string_too_long" and _field_of(error) in _FORBIDDEN_IN:
+        return f"shorten it to {MAX_TEXT_CHARS} characters or fewer"
     if kind == "string_too_long":
         return (f"shorten it to {error.get('ctx', {}).get('max_length', MAX_ID_CHARS)} characters"
                 " or fewer, such as a short code, and keep longer text in a field such as name")
