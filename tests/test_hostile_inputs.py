@@ -261,6 +261,9 @@ def test_duplicate_json_key_cli(tmp_path: Path) -> None:
         pytest.param("[" * 100_000, "the JSON nests too deeply to be a record", id="deep"),
         pytest.param('{"type": "rep", "id": "\\ud800"}', "lone UTF-16 surrogate", id="surrogate"),
         pytest.param("[1, 2]", "a record must be an object, not an array", id="array"),
+        # Deep enough to load, too deep for json.dumps to quote in the message.
+        pytest.param('{"type": "customer", "id": "C9", "owner": ' + "[" * 985 + "]" * 985 + "}",
+                     "(a value nested too deeply to show) is not text", id="deep-field"),
     ],
 )
 def test_bad_json_line_cli(tmp_path: Path, line: str, message: str) -> None:
@@ -426,3 +429,27 @@ def test_deep_formula_message_ignores_recursion_limit(recursion_limit: int) -> N
 
     messages = [diagnostic.message for diagnostic in caught.value.diagnostics]
     assert messages == ["the plan nests expressions too deeply to be read"]
+
+
+@pytest.mark.parametrize(("character", "code", "kind"), [
+    ("\u202e", "U+202E", "a bidirectional control"),
+    ("\x1b", "U+001B", "a control character"),
+    ("\x00", "U+0000", "a control character"),
+])
+def test_hidden_character_in_plan(character: str, code: str, kind: str) -> None:
+    text = f'plan "x{character}abc" version "1"\ncurrency CNY\n'
+    with pytest.raises(PlanError) as caught:
+        load_plan(text)
+    (diagnostic,) = caught.value.diagnostics
+    assert (diagnostic.line, diagnostic.column) == (1, 8)
+    assert diagnostic.message == (f"the plan contains {code}, {kind}, which can make the text"
+                                  " display otherwise than it reads")
+    assert diagnostic.source_line == 'plan "x\ufffdabc" version "1"'
+
+
+def test_hidden_character_never_printed_cli(tmp_path: Path) -> None:
+    plan = write(tmp_path, "p.plan", HEADER + "# a comment \x1b[2J that clears the screen\n")
+    done = run_cli("check", plan)
+    assert done.returncode == 1
+    assert "p.plan:4:13: error: the plan contains U+001B" in done.stderr
+    assert "\x1b" not in done.stderr + done.stdout

@@ -363,6 +363,8 @@ def parse_partial(text: str, limits: Limits = DEFAULT_LIMITS) -> ParseOutcome:
     if len(text) > limits.max_plan_chars:
         return ParseOutcome(None, (_too_long(text, limits),), frozenset())
     lines = text.split("\n")
+    if _HIDDEN_CHARACTER.search(text):
+        return ParseOutcome(None, _hidden_characters(lines), frozenset())
     source = text if text.endswith("\n") else text + "\n"
     # The one parser's indenter keeps its state on itself while it parses, so
     # threads (such as Dask's workers) take turns.
@@ -417,6 +419,35 @@ def _too_deep(lines: list[str], limits: Limits) -> Diagnostic:
         "the plan nests expressions too deeply to be read", 1, 1, None,
         "split long formulas into simpler ones; nest parentheses and signs fewer than"
         f" {limits.max_nesting} levels deep", "error", lines[0] if lines else "")
+
+
+# Characters that make a plan display otherwise than it reads, or that
+# drive a terminal when a message prints them: the C0 controls but tab,
+# newline and carriage return, DEL, the C1 controls, and the bidirectional
+# embeddings, overrides and isolates.
+_HIDDEN_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_MAX_HIDDEN_REPORTED = 20
+
+
+def _hidden_characters(lines: list[str]) -> tuple[Diagnostic, ...]:
+    """Report each control character in the plan text, before anything is parsed."""
+    found = []
+    for number, line in enumerate(lines, 1):
+        # The line is shown with U+FFFD in place of each such character, so the
+        # caret stays under it and the terminal runs none of them.
+        escaped_line = _HIDDEN_CHARACTER.sub("\ufffd", line)
+        for match in _HIDDEN_CHARACTER.finditer(line):
+            code = ord(match.group())
+            kind = ("a bidirectional control" if code >= 0x202A
+                    else "a control character")
+            found.append(Diagnostic(
+                f"the plan contains U+{code:04X}, {kind}, which can make the text display"
+                " otherwise than it reads", number, match.start() + 1, None,
+                "delete the character; if your editor does not show it, retype the line",
+                "error", escaped_line))
+            if len(found) == _MAX_HIDDEN_REPORTED:
+                return tuple(found)
+    return tuple(found)
 
 
 def _too_long(text: str, limits: Limits) -> Diagnostic:
