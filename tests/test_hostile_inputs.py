@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import decimal
 import json
+import subprocess
 import sys
 from datetime import datetime
 from decimal import Decimal
@@ -453,3 +454,45 @@ def test_hidden_character_never_printed_cli(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "p.plan:4:13: error: the plan contains U+001B" in done.stderr
     assert "\x1b" not in done.stderr + done.stdout
+
+
+def run_cli_bytes(*args: str, stdin: bytes) -> subprocess.CompletedProcess[bytes]:
+    """Run the real command line with raw bytes on stdin."""
+    return subprocess.run([sys.executable, "-m", "commission_engine", *args], input=stdin,
+                          capture_output=True, check=False, timeout=120)
+
+
+def test_invalid_utf8_on_stdin_named_like_a_file(tmp_path: Path) -> None:
+    plan = write(tmp_path, "p.plan", bonus_plan("1.00"))
+    done = run_cli_bytes("run", plan, "-", "--as-of", "2026-01-01T00:00:00Z", stdin=b"\xff\xfe\n")
+    assert done.returncode == 1
+    assert done.stderr.decode() == (
+        "commission-engine: error: cannot read standard input: not UTF-8 text (invalid start"
+        " byte at byte 0, line 1); save the file as UTF-8\n")
+
+
+def test_invalid_utf8_far_into_a_file_located(tmp_path: Path) -> None:
+    # Past the first chunks, where a text stream counts bytes from its last chunk.
+    good = "\n".join(json.dumps(row) for row in base()) + "\n"
+    padding = (good * (200_000 // len(good) + 1)).encode()
+    records = tmp_path / "r.jsonl"
+    records.write_bytes(padding + b'{"type": "rep", "id": "R\xff"}\n')
+    plan = write(tmp_path, "p.plan", bonus_plan("1.00"))
+    stderr = rejected(run_cli("run", plan, str(records), "--as-of", "2026-01-01T00:00:00Z"))
+    offset = len(padding) + len(b'{"type": "rep", "id": "R')
+    line = padding.count(b"\n") + 1
+    assert f"(invalid start byte at byte {offset:,}, line {line:,})" in stderr
+
+
+def test_lone_cr_on_stdin_keeps_line_numbers(tmp_path: Path) -> None:
+    # A CR alone is whitespace inside a JSON line, from a file and from stdin.
+    lines = [json.dumps(row) for row in base()]
+    lines[0] = lines[0].replace(", ", ",\r", 1)
+    text = "\n".join(lines) + '\n{"type": "rep"}\n'
+    plan = write(tmp_path, "p.plan", bonus_plan("1.00"))
+    from_file = run_cli("run", plan, write(tmp_path, "r.jsonl", text),
+                        "--as-of", "2026-01-01T00:00:00Z")
+    from_stdin = run_cli_bytes("run", plan, "-", "--as-of", "2026-01-01T00:00:00Z",
+                               stdin=text.encode())
+    assert f"line {len(lines) + 1}, field id: the field is missing" in from_file.stderr
+    assert from_stdin.stderr.decode() == from_file.stderr

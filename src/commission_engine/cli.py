@@ -7,6 +7,7 @@ failing example, 2 for a usage error (a bad option, a file that cannot be read).
 from __future__ import annotations
 
 import argparse
+import codecs
 import csv
 import hashlib
 import io
@@ -19,7 +20,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from . import __version__, collector, load_plan, money, periods
 from .compile import CompiledPlan
@@ -59,22 +60,63 @@ def _read_records(path: str) -> str:
 
 def _read(path: str, max_chars: int | None, newline: str | None) -> str:
     size = -1 if max_chars is None else max_chars + 1
+    source = "standard input" if path == "-" else path
     try:
         if path == "-":
-            return sys.stdin.read(size)
-        with Path(path).open(encoding="utf-8", newline=newline) as handle:
-            return handle.read(size)
+            # Python's own stdin may turn bytes that are not UTF-8 into lone
+            # surrogates and end a line at a lone CR, so it is read as bytes,
+            # as a file is.
+            return _read_utf8(sys.stdin.buffer, source, size, newline)
+        with Path(path).open("rb") as handle:
+            return _read_utf8(handle, source, size, newline)
     except FileNotFoundError:
         raise _UsageError(f"cannot read {path}: no such file") from None
     except IsADirectoryError:
         raise _UsageError(f"cannot read {path}: it is a folder, not a file") from None
-    except UnicodeDecodeError as exc:
-        raise _InputError(
-            f"cannot read {path}: not UTF-8 text ({exc.reason} at byte {exc.start});"
-            " save the file as UTF-8"
-        ) from None
     except OSError as exc:
-        raise _UsageError(f"cannot read {path}: {exc.strerror}") from None
+        raise _UsageError(f"cannot read {source}: {exc.strerror}") from None
+
+
+_CHUNK_BYTES = 1 << 16
+
+
+def _read_utf8(binary: BinaryIO, source: str, size: int, newline: str | None) -> str:
+    """Decode strict UTF-8 in chunks, stopping past ``size`` characters (-1: read all).
+
+    A byte that is not UTF-8 is reported with its offset from the start of
+    the input and its line, which a text stream cannot give: it counts
+    from the start of its last chunk. With ``newline=None`` every CR LF
+    and lone CR becomes LF, as Python's text files do.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    parts: list[str] = []
+    chars = offset = line_ends = 0
+    while size < 0 or chars < size:
+        chunk = binary.read(_CHUNK_BYTES)
+        held_back = len(decoder.getstate()[0])
+        try:
+            text = decoder.decode(chunk, final=not chunk)
+        except UnicodeDecodeError as exc:
+            # exc.start counts from the bytes the decoder held back from
+            # the previous chunk, which hold no line end.
+            before = max(exc.start - held_back, 0)
+            line = line_ends + chunk.count(b"\n", 0, before) + 1
+            raise _InputError(
+                f"cannot read {source}: not UTF-8 text ({exc.reason} at byte"
+                f" {offset - held_back + exc.start:,}, line {line:,}); save the file as UTF-8"
+            ) from None
+        parts.append(text)
+        chars += len(text)
+        offset += len(chunk)
+        line_ends += text.count("\n")
+        if not chunk:
+            break
+    text = "".join(parts)
+    if size >= 0:
+        text = text[:size]
+    if newline is None:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
 
 
 def read_jsonl(text: str, limits: Limits = DEFAULT_LIMITS) -> RecordSet:
