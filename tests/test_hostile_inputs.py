@@ -496,3 +496,16 @@ def test_lone_cr_on_stdin_keeps_line_numbers(tmp_path: Path) -> None:
                                stdin=text.encode())
     assert f"line {len(lines) + 1}, field id: the field is missing" in from_file.stderr
     assert from_stdin.stderr.decode() == from_file.stderr
+
+
+def test_too_deep_names_the_nesting_line() -> None:
+    text = bonus_plan("-" * 5000 + "contract.amount")
+    with pytest.raises(PlanError) as caught:
+        load_plan(text)
+    (diagnostic,) = caught.value.diagnostics
+    nesting_line = next(number for number, line in enumerate(text.split("\n"), 1)
+                        if "-----" in line)
+    assert diagnostic.line == nesting_line
+    assert diagnostic.source_line is not None
+    assert len(diagnostic.source_line) == 120
+    assert "nest operators, signs and 'not' fewer than 100 levels deep" in str(diagnostic.hint)
