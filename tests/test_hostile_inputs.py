@@ -509,3 +509,21 @@ def test_too_deep_names_the_nesting_line() -> None:
     assert diagnostic.source_line is not None
     assert len(diagnostic.source_line) == 120
     assert "nest operators, signs and 'not' fewer than 100 levels deep" in str(diagnostic.hint)
+
+
+def test_statement_period_not_a_month(tmp_path: Path) -> None:
+    plan = write(tmp_path, "p.plan", bonus_plan("1.00"))
+    records = write(tmp_path, "r.jsonl", "\n".join(json.dumps(row) for row in base()) + "\n")
+    stderr = rejected(run_cli("statement", plan, records, "--period", "2025-13",
+                              "--as-of", "2026-01-01T00:00:00Z"), status=2)
+    assert "--period '2025-13' is not a month; write it as YYYY-MM, such as 2025-03" in stderr
+
+
+def test_empty_records_file_gets_a_note(tmp_path: Path) -> None:
+    plan = write(tmp_path, "p.plan", bonus_plan("1.00"))
+    records = write(tmp_path, "r.jsonl", "\n")
+    done = run_cli("run", plan, records, "--as-of", "2026-01-01T00:00:00Z")
+    assert done.returncode == 0
+    assert "0 statements" in done.stdout
+    assert done.stderr == (f"note: {records} holds no records, so every total is 0; check the"
+                           " file name and the export that wrote it\n")

@@ -244,12 +244,18 @@ def _command_run(args: argparse.Namespace) -> int:
     limits = _limits(args)
     plan = _load_plan_file(args.plan, limits)
     as_of, is_now = _parse_as_of(args.as_of)
+    text = _read_records(args.records)
+    if not text.strip():
+        # Valid input, but more often a wrong path or a failed export than a
+        # month without sales, so the empty result gets a note.
+        source = "standard input" if args.records == "-" else args.records
+        print(f"note: {source} holds no records, so every total is 0; check the file"
+              " name and the export that wrote it", file=sys.stderr)
     if args.dask is not None:
-        result = _evaluate_on_dask(plan, _read_records(args.records), as_of, args.rounding,
+        result = _evaluate_on_dask(plan, text, as_of, args.rounding,
                                    limits, args.dask, args.dask_timeout)
     else:
-        records = load_jsonl(_read_records(args.records), limits)
-        result = plan.evaluate(records, as_of, args.rounding)
+        result = plan.evaluate(load_jsonl(text, limits), as_of, args.rounding)
     if args.format == "json":
         sys.stdout.write(result.to_json() + "\n")
     elif args.format == "csv":
@@ -259,11 +265,18 @@ def _command_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_period_argument(period: str | None) -> None:
+    if period is not None and not periods.is_period(period):
+        raise _UsageError(f"--period {period!r} is not a month; write it as YYYY-MM,"
+                          " such as 2025-03")
+
+
 def _command_statement(args: argparse.Namespace) -> int:
     from .evaluate import attainments
     from .payslip import build_payslips, payslip_csv
     from .payslip_html import payslip_html
 
+    _check_period_argument(args.period)
     limits = _limits(args)
     plan = _load_plan_file(args.plan, limits)
     as_of, _ = _parse_as_of(args.as_of)
@@ -481,9 +494,7 @@ def _command_progress(args: argparse.Namespace) -> int:
     limits = _limits(args)
     plan = _load_plan_file(args.plan, limits)
     as_of, _is_now = _parse_as_of(args.as_of)
-    if args.period is not None and not periods.is_period(args.period):
-        raise _UsageError(f"--period {args.period!r} is not a month; write it as YYYY-MM,"
-                          " such as 2025-03")
+    _check_period_argument(args.period)
     records = read_jsonl(_read_records(args.records), limits)
     rows = progress(plan, records, as_of, args.period)
     if args.format == "json":
