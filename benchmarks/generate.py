@@ -45,6 +45,7 @@ import argparse
 import bisect
 import calendar
 import json
+import os
 import random
 import sys
 from collections.abc import Iterator
@@ -391,6 +392,39 @@ def write_jsonl(out: TextIO, events: int, seed: int = 1) -> int:
     return count
 
 
+def write_output(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """Write the records to standard output or to ``--output``; return how many were written."""
+    if args.output == "-":
+        count = write_jsonl(sys.stdout, args.events, args.seed)
+        # Flush here, so that a full disk raises inside main and not at exit.
+        sys.stdout.flush()
+        return count
+    # The repository root, for the shared argument checks (standard library only).
+    root = str(Path(__file__).resolve().parents[1])
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from benchmarks.arguments import check_output
+
+    path = check_output(parser, "--output", args.output, "records.jsonl")
+    try:
+        with path.open("w", encoding="utf-8") as handle:
+            return write_jsonl(handle, args.events, args.seed)
+    except OSError:
+        # A cut-off file would pass for a whole one when read back. A device
+        # such as /dev/full is not a regular file and stays.
+        if path.is_file():
+            path.unlink()
+        raise
+
+
+def _silence_stdout() -> None:
+    # Python flushes stdout again at exit. Pointing it at the null device keeps
+    # that second flush from failing with a traceback.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Generate benchmark records as JSON Lines.")
     parser.add_argument("--events", type=int, default=10_000,
@@ -402,18 +436,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.events < 1:
         parser.error(f"--events must be at least 1, not {args.events}")
-    if args.output == "-":
-        count = write_jsonl(sys.stdout, args.events, args.seed)
-    else:
-        # The repository root, for the shared argument checks (standard library only).
-        root = str(Path(__file__).resolve().parents[1])
-        if root not in sys.path:
-            sys.path.insert(0, root)
-        from benchmarks.arguments import check_output
-
-        path = check_output(parser, "--output", args.output, "records.jsonl")
-        with path.open("w", encoding="utf-8") as handle:
-            count = write_jsonl(handle, args.events, args.seed)
+    try:
+        count = write_output(parser, args)
+    except BrokenPipeError:
+        # The reader closed the pipe early, as ``head`` does, so end quietly as Unix tools do.
+        _silence_stdout()
+        return 0
+    except OSError as exc:
+        if args.output == "-":
+            _silence_stdout()
+        print(f"{parser.prog}: error: cannot write the output: {exc.strerror or exc}",
+              file=sys.stderr)
+        return 1
     print(f"wrote {count} records", file=sys.stderr)
     return 0
 

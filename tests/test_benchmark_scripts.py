@@ -30,13 +30,18 @@ from benchmarks.generate import write_jsonl  # noqa: E402
 NO_PEERS = "--skip-peers=zen,rule_engine,celpy,openfisca_core"
 
 
-def script(name: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run benchmarks/NAME with the checkout's library first on the path."""
+def script_env(*first: Path) -> dict[str, str]:
+    """Return the environment with ``first`` and then the checkout's library first on the path."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
-        [str(ROOT / "src"), *filter(None, [env.get("PYTHONPATH")])])
+        [*map(str, first), str(ROOT / "src"), *filter(None, [env.get("PYTHONPATH")])])
+    return env
+
+
+def script(name: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run benchmarks/NAME with the checkout's library first on the path."""
     return subprocess.run([sys.executable, str(ROOT / "benchmarks" / name), *args],
-                          cwd=ROOT, env=env, capture_output=True, text=True,
+                          cwd=ROOT, env=script_env(), capture_output=True, text=True,
                           timeout=120, check=False)
 
 
@@ -212,3 +217,45 @@ def test_run_splits_each_call_into_cpu_and_faults(tmp_path: Path) -> None:
     for row in rows:
         assert row["median_user_s"] >= 0 and row["median_system_s"] >= 0
         assert row["median_minor_faults"] >= 0
+
+
+def test_generate_closed_pipe_ends_quietly() -> None:
+    # 20,000 events are megabytes, far more than a pipe's buffer, so the
+    # script is still writing when the reader goes, as with "| head -1".
+    with subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / "generate.py"),
+                           "--events", "20000"], cwd=ROOT, env=script_env(),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        assert process.stdout is not None
+        assert process.stderr is not None
+        first = process.stdout.readline()
+        process.stdout.close()
+        errors = process.stderr.read().decode()
+        status = process.wait(timeout=120)
+    assert json.loads(first)["type"] == "rep"
+    assert "Traceback" not in errors
+    assert "Error" not in errors
+    assert status == 0
+
+
+FULL = Path("/dev/full")
+
+
+@pytest.mark.skipif(not FULL.exists(), reason="needs /dev/full")
+def test_generate_full_disk_one_line() -> None:
+    done = script("generate.py", "--events", "100", "-o", str(FULL))
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "generate.py: error: cannot write the output: No space left on device"]
+
+
+@pytest.mark.skipif(not FULL.exists(), reason="needs /dev/full")
+def test_generate_full_stdout_one_line() -> None:
+    with FULL.open("w") as full:
+        done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate.py"),
+                               "--events", "100"], cwd=ROOT, env=script_env(), stdout=full,
+                              stderr=subprocess.PIPE, text=True, timeout=120, check=False)
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "generate.py: error: cannot write the output: No space left on device"]
