@@ -131,18 +131,35 @@ def read_lines(parser: argparse.ArgumentParser, option: str, path: Path) -> list
 def parse_lines(parser: argparse.ArgumentParser, option: str, path: Path,
                 lines: list[str]) -> list[dict[str, Any]]:
     """Parse JSON Lines, numbers as Decimal; reject the first line that is not a JSON object."""
-    rows: list[dict[str, Any]] = []
+    return [parse_line(parser, option, path, number, line)
+            for number, line in enumerate(lines, 1)]
+
+
+def check_lines(parser: argparse.ArgumentParser, option: str, path: Path,
+                lines: list[str]) -> None:
+    """Reject the first line that is not a JSON object, keeping no parsed record in memory."""
     for number, line in enumerate(lines, 1):
-        try:
-            row = json.loads(line, parse_float=Decimal)
-        except ValueError as exc:
-            parser.error(f"{option} {str(path)!r}, record {number}: not JSON ({exc});"
-                         " name a JSON Lines file that generate.py wrote")
-        if not isinstance(row, dict):
-            parser.error(f"{option} {str(path)!r}, record {number}: not a JSON object;"
-                         " name a JSON Lines file that generate.py wrote")
-        rows.append(row)
-    return rows
+        parse_line(parser, option, path, number, line)
+
+
+def parse_line(parser: argparse.ArgumentParser, option: str, path: Path, number: int,
+               line: str) -> dict[str, Any]:
+    """Parse record ``number`` of a JSON Lines file; reject it unless it is a JSON object."""
+    try:
+        row = json.loads(line, parse_float=Decimal)
+    except ValueError as exc:
+        parser.error(f"{option} {str(path)!r}, record {number}: not JSON ({exc});"
+                     " name a JSON Lines file that generate.py wrote")
+    except RecursionError:
+        # The json module parses arrays and objects by recursion, so deep
+        # nesting exceeds Python's recursion limit.
+        parser.error(f"{option} {str(path)!r}, record {number}: the JSON nests too deeply"
+                     " for Python's json module to read; name a JSON Lines file that"
+                     " generate.py wrote")
+    if not isinstance(row, dict):
+        parser.error(f"{option} {str(path)!r}, record {number}: not a JSON object;"
+                     " name a JSON Lines file that generate.py wrote")
+    return row
 
 
 def first_line(error: Exception) -> str:
@@ -153,7 +170,35 @@ def first_line(error: Exception) -> str:
     if callable(errors):
         # pydantic's ValidationError: its first problem, by record number when it has one.
         first = errors()[0]
-        where = [str(part + 1) if isinstance(part, int) else str(part) for part in first["loc"]]
-        return f"record {' '.join(where)}: {first['msg']}" if where else first["msg"]
+        where = _place(first["loc"])
+        return f"record {where}: {first['msg']}" if where else first["msg"]
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
+
+
+def listed_problems(error: Exception, limit: int = 5) -> list[str]:
+    """Return the first ``limit`` problems that an error lists, then a line counting the rest.
+
+    A library ``RecordError`` and pydantic's ``ValidationError`` list their
+    problems. Any other error lists the lines after its first.
+    """
+    problems = getattr(error, "problems", None)
+    errors = getattr(error, "errors", None)
+    if isinstance(problems, tuple):
+        found = [problem.render() for problem in problems]
+        total = len(found) + getattr(error, "omitted", 0)
+    elif callable(errors):
+        found = [f"record {_place(problem['loc'])}: {problem['msg']}" for problem in errors()]
+        total = len(found)
+    else:
+        found = [line.strip() for line in str(error).splitlines()[1:] if line.strip()]
+        total = len(found)
+    listed = found[:limit]
+    if total > len(listed):
+        listed.append(f"... and {total - len(listed)} more")
+    return listed
+
+
+def _place(location: tuple[int | str, ...]) -> str:
+    """Format a pydantic error location, counting record numbers from 1."""
+    return " ".join(str(part + 1) if isinstance(part, int) else str(part) for part in location)

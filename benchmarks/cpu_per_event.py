@@ -47,7 +47,7 @@ if str(ROOT) not in sys.path:
 
 from benchmarks import baseline  # noqa: E402
 from benchmarks.arguments import (  # noqa: E402
-    check_output, count, first_line, parse_lines, read_lines)
+    check_lines, check_output, count, first_line, listed_problems, read_lines)
 from benchmarks.generate import write_jsonl  # noqa: E402
 
 REFERENCE_PLAN = ROOT / "examples" / "counselling" / "counselling-2025.plan"
@@ -110,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     reused = args.records is not None and args.records.exists()
     if reused:
         lines = read_lines(parser, "--records", args.records)
+        # Reject a line that is not a JSON object before the first timing is printed.
+        check_lines(parser, "--records", args.records, lines)
         ignored = "" if args.events is None else f"; --events {args.events} is not used"
         print(f"reusing {args.records}: {len(lines)} records{ignored}"
               " (delete the file to write a new one)", flush=True)
@@ -128,12 +130,12 @@ def main(argv: list[str] | None = None) -> int:
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             if not reused:
                 raise
-            # A file from elsewhere: name the invalid record, without a traceback.
-            if isinstance(exc, json.JSONDecodeError):
-                parse_lines(parser, "--records", path, lines)
+            # A file from elsewhere whose lines are JSON objects. Name its first
+            # invalid records without a traceback.
+            problems = "".join(f"\n  {problem}" for problem in listed_problems(exc))
             parser.error(f"--records {str(path)!r} contains invalid records"
                          f" ({first_line(exc)}); name a file that generate.py wrote,"
-                         " or a missing file to write a new one")
+                         " or a missing file to write a new one" + problems)
 
 
 def _measure(path: Path, lines: list[str], end_to_end: bool) -> int:

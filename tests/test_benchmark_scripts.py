@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from decimal import Decimal
@@ -259,3 +261,41 @@ def test_generate_full_stdout_one_line() -> None:
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
         "generate.py: error: cannot write the output: No space left on device"]
+
+
+DEEP_LINES = {"arrays": "[" * 100_000 + "]" * 100_000,
+              "objects": '{"a": ' * 5_000 + "1" + "}" * 5_000}
+
+
+@pytest.mark.parametrize("kind", sorted(DEEP_LINES))
+def test_cpu_per_event_deep_json(kind: str, tmp_path: Path) -> None:
+    records = tmp_path / "deep.jsonl"
+    records.write_text(DEEP_LINES[kind] + "\n", encoding="utf-8")
+    done = script("cpu_per_event.py", "--records", str(records))
+    message = rejected(done, "cpu_per_event.py", str(records))
+    assert "record 1: the JSON nests too deeply" in message
+    assert "us/event" not in done.stdout
+
+
+def test_cpu_per_event_array_before_timing(tmp_path: Path) -> None:
+    records = tmp_path / "array.jsonl"
+    records.write_text("[1, 2]\n", encoding="utf-8")
+    done = script("cpu_per_event.py", "--records", str(records))
+    message = rejected(done, "cpu_per_event.py", str(records))
+    assert "record 1: not a JSON object" in message
+    assert "us/event" not in done.stdout
+
+
+@pytest.mark.parametrize("mode", [[], ["--end-to-end"]], ids=["stages", "end to end"])
+def test_cpu_per_event_lists_first_problems(mode: list[str], tmp_path: Path) -> None:
+    # Valid records in USD, which the reference plan in CNY rejects one by one.
+    records = tmp_path / "usd.jsonl"
+    shutil.copy(ROOT / "examples" / "superstore" / "records.jsonl", records)
+    done = script("cpu_per_event.py", "--records", str(records), *mode)
+    message = rejected(done, "cpu_per_event.py", str(records))
+    total = int(re.search(r"invalid records: (\d+) problems", message)[1])
+    after = done.stderr.split(message, 1)[1].splitlines()[1:]
+    assert len(after) == 6, after
+    for line in after[:5]:
+        assert "currency USD" in line
+    assert after[5] == f"  ... and {total - 5} more"
