@@ -86,6 +86,15 @@ def pick_payments(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [latest[key] for key in sorted(latest) if latest[key]["id"] not in named]
 
 
+def unused_id(base: str, used_ids: set[str]) -> str:
+    """Append ``+`` to ``base`` until it is not in ``used_ids``, add it there and return it."""
+    new_id = base
+    while new_id in used_ids:
+        new_id += "+"
+    used_ids.add(new_id)
+    return new_id
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=count(100_000), default=1_000_000,
@@ -153,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     # a contract is updated again with the payment added the round before.
     step = max(1, len(candidates) // args.updates)
     current = {p["contract"]: p for p in candidates}
+    # Payment ids are unique among payments, and a file may already contain an
+    # id of the form the new payments get, such as P6/0.
+    payment_ids = {r["id"] for r in raw if r["type"] == "payment"}
     removals: list[float] = []
     removals_cpu: list[float] = []
     additions: list[float] = []
@@ -165,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         engine.remove(payment)
         removals_cpu.append((time.process_time_ns() - begin_cpu) / 1e6)
         removals.append((time.perf_counter_ns() - begin) / 1e6)
-        new = {**payment, "id": f"{payment['id'].split('/')[0]}/{number}"}
+        new_id = unused_id(f"{payment['id'].split('/')[0]}/{number}", payment_ids)
+        new = {**payment, "id": new_id}
         begin, begin_cpu = time.perf_counter_ns(), time.process_time_ns()
         delta = engine.add(new)
         additions_cpu.append((time.process_time_ns() - begin_cpu) / 1e6)

@@ -27,6 +27,7 @@ if str(ROOT) not in sys.path:
 from benchmarks import baseline, peers, run  # noqa: E402
 from benchmarks.arguments import as_of_time  # noqa: E402
 from benchmarks.generate import write_jsonl  # noqa: E402
+from benchmarks.incremental import pick_payments  # noqa: E402
 
 # Every peer by import name, so run.py times only the library and the baseline.
 NO_PEERS = "--skip-peers=zen,rule_engine,celpy,openfisca_core"
@@ -223,7 +224,7 @@ def test_run_splits_each_call_into_cpu_and_faults(tmp_path: Path) -> None:
 
 def test_generate_closed_pipe_ends_quietly() -> None:
     # 20,000 events are megabytes, far more than a pipe's buffer, so the
-    # script is still writing when the reader goes, as with "| head -1".
+    # script is still writing when the reader closes the pipe, as with "| head -1".
     with subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / "generate.py"),
                            "--events", "20000"], cwd=ROOT, env=script_env(),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
@@ -299,3 +300,25 @@ def test_cpu_per_event_lists_first_problems(mode: list[str], tmp_path: Path) -> 
     for line in after[:5]:
         assert "currency USD" in line
     assert after[5] == f"  ... and {total - 5} more"
+
+
+def test_incremental_new_id_already_taken(tmp_path: Path) -> None:
+    with (tmp_path / "generated.jsonl").open("w", encoding="utf-8") as handle:
+        write_jsonl(handle, 2000, 1)
+    rows = [json.loads(line) for line in
+            (tmp_path / "generated.jsonl").read_text(encoding="utf-8").splitlines()]
+    # With --updates 5, the first update replaces the first candidate's
+    # payment with a payment named after it, "<id>/0". Give that id to an
+    # earlier payment of the same contract that no refund names.
+    replaced = pick_payments(rows)[0]
+    named = {row.get("payment") for row in rows if row["type"] == "refund"}
+    earlier = next(row for row in rows
+                   if row["type"] == "payment" and row["contract"] == replaced["contract"]
+                   and row["id"] != replaced["id"] and row["id"] not in named)
+    earlier["id"] = f"{replaced['id'].split('/')[0]}/0"
+    records = tmp_path / "records.jsonl"
+    records.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    done = script("incremental.py", "--records", str(records), "--updates", "5")
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode == 0, done.stderr
+    assert "digests equal" in done.stdout
