@@ -32,12 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import dask
-import distributed
-
 from benchmarks.arguments import count
 from benchmarks.generate import generate_records
-from commission_engine import dask as scale
 from commission_engine import load_plan, load_records
 
 PLAN = ROOT / "examples" / "counselling" / "counselling-2025.plan"
@@ -51,7 +47,8 @@ def time_single(plan: Any, rows: list[dict[str, Any]]) -> tuple[float, str, int]
     return time.perf_counter() - started, digest, len(result.lines) + len(result.schedule)
 
 
-def time_cluster(plan: Any, rows: list[dict[str, Any]], partitions: int) -> tuple[float, str]:
+def time_cluster(scale: Any, plan: Any, rows: list[dict[str, Any]],
+                 partitions: int) -> tuple[float, str]:
     started = time.perf_counter()
     bag = scale.records_bag(rows, partitions)
     result = scale.evaluate(plan, bag, AS_OF)
@@ -71,6 +68,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="bag and evaluation partitions on the cluster, at least 1"
                              " (default: 16)")
     args = parser.parse_args(argv)
+    # Imported after the arguments, so that --help and a bad value need no Dask.
+    try:
+        import dask
+        import distributed
+
+        from commission_engine import dask as scale
+    except ImportError as exc:
+        parser.error(f"the Dask cluster needs the dask extra ({exc}); install it with"
+                     " pip install -e '.[dask]'")
 
     plan = load_plan(PLAN.read_text(encoding="utf-8"), str(PLAN))
     rows = list(generate_records(args.events, seed=args.seed))
@@ -89,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         scale.evaluate(plan, scale.records_bag(warm_up, 2), AS_OF)
         for _round in range(args.rounds):
             gc.collect()
-            seconds, cluster_digest = time_cluster(plan, rows, args.partitions)
+            seconds, cluster_digest = time_cluster(scale, plan, rows, args.partitions)
             cluster_times.append(seconds)
             if cluster_digest != single_digest:
                 sys.stderr.write(f"digests differ: {cluster_digest} on the cluster,"

@@ -41,10 +41,11 @@ def script_env(*first: Path) -> dict[str, str]:
     return env
 
 
-def script(name: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run benchmarks/NAME with the checkout's library first on the path."""
+def script(name: str, *args: str,
+           first: tuple[Path, ...] = ()) -> subprocess.CompletedProcess[str]:
+    """Run benchmarks/NAME with the folders ``first``, then the checkout's library, on the path."""
     return subprocess.run([sys.executable, str(ROOT / "benchmarks" / name), *args],
-                          cwd=ROOT, env=script_env(), capture_output=True, text=True,
+                          cwd=ROOT, env=script_env(*first), capture_output=True, text=True,
                           timeout=120, check=False)
 
 
@@ -195,7 +196,6 @@ def test_differing_rate_table_disagrees(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("option", ["--events", "--rounds", "--partitions"])
 def test_dask_scale_count_below_one(option: str) -> None:
-    pytest.importorskip("distributed")
     rejected(script("dask_scale.py", option, "0"), "dask_scale.py", "0")
 
 
@@ -322,3 +322,31 @@ def test_incremental_new_id_already_taken(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr, done.stderr
     assert done.returncode == 0, done.stderr
     assert "digests equal" in done.stdout
+
+
+@pytest.fixture
+def without_dask(tmp_path: Path) -> Path:
+    """A folder that, first on the path, makes dask and distributed fail to import."""
+    for name in ("dask", "distributed"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "__init__.py").write_text(
+            f'raise ModuleNotFoundError("No module named {name!r}", name={name!r})\n',
+            encoding="utf-8")
+    return tmp_path
+
+
+def test_dask_scale_help_without_dask(without_dask: Path) -> None:
+    done = script("dask_scale.py", "--help", first=(without_dask,))
+    assert done.returncode == 0, done.stderr
+    assert "--partitions" in done.stdout
+
+
+@pytest.mark.parametrize("option", ["--events", "--rounds", "--partitions"])
+def test_dask_scale_count_without_dask(option: str, without_dask: Path) -> None:
+    rejected(script("dask_scale.py", option, "0", first=(without_dask,)), "dask_scale.py", "0")
+
+
+def test_dask_scale_run_without_dask(without_dask: Path) -> None:
+    done = script("dask_scale.py", "--events", "100", first=(without_dask,))
+    message = rejected(done, "dask_scale.py", "pip install -e '.[dask]'")
+    assert "No module named 'dask'" in message
