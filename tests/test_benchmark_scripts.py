@@ -350,3 +350,15 @@ def test_dask_scale_run_without_dask(without_dask: Path) -> None:
     done = script("dask_scale.py", "--events", "100", first=(without_dask,))
     message = rejected(done, "dask_scale.py", "pip install -e '.[dask]'")
     assert "No module named 'dask'" in message
+
+
+def install_commands(path: Path) -> list[str]:
+    """Return the pip install lines of a Markdown file."""
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines()
+            if "pip install" in line]
+
+
+def test_readme_installs_like_docs() -> None:
+    readme = install_commands(ROOT / "benchmarks" / "README.md")
+    assert readme
+    assert readme == install_commands(ROOT / "docs" / "benchmarks.md")
