@@ -22,9 +22,20 @@ from typing import Any
 
 AS_OF_EXAMPLE = "2026-06-30T00:00:00+08:00"
 
+# The largest --events. A generated record is about 120 bytes of JSON, and
+# the end-to-end run at 1,000,000 events reached 2.3 GB of resident memory
+# (docs/benchmarks.md). So 100,000,000 events are about 12 GB of JSON and,
+# by that estimate, some 230 GB of memory, 100 times the largest documented
+# run. A larger value is taken for a typing error before any work starts.
+MAX_EVENTS = 100_000_000
+# The most timed rounds (--repeats, --rounds). The scripts report the median
+# of the rounds, whose defaults are 1 to 5. Each round runs every contender
+# once more, so a value above 1,000 is taken for a typing error.
+MAX_ROUNDS = 1_000
 
-def count(example: int) -> Callable[[str], int]:
-    """Return an argparse type that reads a whole number of at least 1."""
+
+def count(example: int, maximum: int | None = None) -> Callable[[str], int]:
+    """Return an argparse type that reads a whole number of at least 1 and at most ``maximum``."""
 
     def parse(text: str) -> int:
         try:
@@ -34,6 +45,10 @@ def count(example: int) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(msg) from None
         if value < 1:
             msg = f"{value} is less than 1; write a whole number of at least 1, such as {example}"
+            raise argparse.ArgumentTypeError(msg)
+        if maximum is not None and value > maximum:
+            msg = (f"{value} is more than the maximum of {maximum:,}; write a whole number"
+                   f" from 1 to {maximum:,}, such as {example}")
             raise argparse.ArgumentTypeError(msg)
         return value
 

@@ -47,7 +47,7 @@ if str(ROOT) not in sys.path:
 
 from benchmarks import baseline  # noqa: E402
 from benchmarks.arguments import (  # noqa: E402
-    check_lines, check_output, count, first_line, listed_problems, read_lines)
+    MAX_EVENTS, check_lines, check_output, count, first_line, listed_problems, read_lines)
 from benchmarks.generate import write_jsonl  # noqa: E402
 
 REFERENCE_PLAN = ROOT / "examples" / "counselling" / "counselling-2025.plan"
@@ -95,8 +95,9 @@ def _end_to_end(path: Path, read_jsonl: Callable[[str], Any], load_plan: Callabl
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Time validation and evaluation in CPU time.")
-    parser.add_argument("--events", type=count(10_000),
-                        help=f"records to generate, at least 1 (default: {DEFAULT_EVENTS});"
+    parser.add_argument("--events", type=count(10_000, MAX_EVENTS),
+                        help=f"records to generate, from 1 to {MAX_EVENTS:,}"
+                             f" (default: {DEFAULT_EVENTS});"
                              " not used when the --records file exists")
     parser.add_argument("--records", type=Path,
                         help="JSON Lines file to read, written first (with --events records)"

@@ -46,7 +46,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
 from benchmarks.arguments import (  # noqa: E402
-    as_of_time, check_output, count, first_line, parse_lines, read_lines, read_text)
+    MAX_EVENTS, as_of_time, check_output, count, first_line, parse_lines, read_lines,
+    read_text)
 from commission_engine import CommissionError, evaluate, load_plan, load_records  # noqa: E402
 from commission_engine.engine import Engine  # noqa: E402
 
@@ -97,8 +98,9 @@ def unused_id(base: str, used_ids: set[str]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=count(100_000), default=1_000_000,
-                        help="events to generate and load, at least 1 (default: 1,000,000)")
+    parser.add_argument("--events", type=count(100_000, MAX_EVENTS), default=1_000_000,
+                        help=f"events to generate and load, from 1 to {MAX_EVENTS:,}"
+                             " (default: 1,000,000)")
     parser.add_argument("--updates", type=count(1_000), default=10_000,
                         help="new payments to time, at least 1 (default: 10,000)")
     parser.add_argument("--plan", type=Path, default=REFERENCE_PLAN,

@@ -50,7 +50,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import baseline, peers  # noqa: E402
-from benchmarks.arguments import as_of_time, check_output, count  # noqa: E402
+from benchmarks.arguments import (  # noqa: E402
+    MAX_EVENTS, MAX_ROUNDS, as_of_time, check_output, count)
 from benchmarks.generate import write_jsonl  # noqa: E402
 from benchmarks.plan_generator import generate_plan  # noqa: E402
 
@@ -425,13 +426,14 @@ def _names(values: list[str]) -> frozenset[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Benchmark commission_engine against a"
                                                  " hand-written baseline and rule-engine peers.")
-    parser.add_argument("--events", type=count(10_000), default=100_000,
-                        help="records to generate, at least 1 (default: 100000); the run"
+    parser.add_argument("--events", type=count(10_000, MAX_EVENTS), default=100_000,
+                        help=f"records to generate, from 1 to {MAX_EVENTS:,} (default: 100000);"
+                             " the run"
                              " stops if they hold no payee period to compare")
     parser.add_argument("--quick", action="store_true",
                         help="3 timed rounds instead of 5")
-    parser.add_argument("--repeats", type=count(5),
-                        help="timed rounds, at least 1 (overrides --quick)")
+    parser.add_argument("--repeats", type=count(5, MAX_ROUNDS),
+                        help=f"timed rounds, from 1 to {MAX_ROUNDS:,} (overrides --quick)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the generator (default: 1)")
     parser.add_argument("--as-of", type=as_of_time, default=DEFAULT_AS_OF,
                         help="as-of time of the evaluation, ISO 8601 with a UTC offset, in the"

@@ -94,6 +94,13 @@ CASES: list[tuple[str, list[str], str]] = [
     *[("incremental.py", ["--events", "300", "--as-of", value], value) for value in BAD_AS_OF],
     ("incremental.py", ["--events", "300", "--as-of", "2000-01-01T00:00:00+00:00"],
      "2000-01-01T00:00:00+00:00"),
+    # Above the bounds: 100,000,000 events and 1,000 rounds.
+    ("run.py", ["--events", "99999999999999999999999"], "99999999999999999999999"),
+    *[(name, ["--events", "100000001"], "100000001")
+      for name in ("run.py", "cpu_per_event.py", "profile_library.py", "incremental.py",
+                   "dask_scale.py")],
+    ("run.py", ["--repeats", "1001"], "1001"),
+    ("dask_scale.py", ["--rounds", "1001"], "1001"),
 ]
 
 
@@ -362,3 +369,11 @@ def test_readme_installs_like_docs() -> None:
     readme = install_commands(ROOT / "benchmarks" / "README.md")
     assert readme
     assert readme == install_commands(ROOT / "docs" / "benchmarks.md")
+
+
+@pytest.mark.parametrize(("name", "option", "value", "bound"), [
+    ("run.py", "--events", "100000001", "100,000,000"),
+    ("run.py", "--repeats", "1001", "1,000")])
+def test_count_above_bound_names_it(name: str, option: str, value: str, bound: str) -> None:
+    message = rejected(script(name, option, value), name, value)
+    assert f"more than the maximum of {bound}" in message
