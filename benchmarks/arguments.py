@@ -87,10 +87,11 @@ as_of_time.__name__ = "timestamp"
 
 def check_output(parser: argparse.ArgumentParser, option: str, given: str | Path,
                  example: str = "results.json") -> Path:
-    """Make sure a file can be written before any work starts; create its missing folders.
+    """Make sure a file can be written before any work starts, by creating it and its folders.
 
-    Return the file's path. A file that did not exist is removed again, so a
-    run that fails later leaves nothing behind.
+    Return the file's path. The file and the folders that did not exist are
+    removed again, so a run that stops later leaves nothing behind. The
+    caller creates the folders again when it writes the file.
     """
     if str(given).strip() in ("", "."):
         parser.error(f"{option} {str(given)!r} names no file; name one, such as {example}")
@@ -98,6 +99,23 @@ def check_output(parser: argparse.ArgumentParser, option: str, given: str | Path
     if path.is_dir():
         parser.error(f"{option} {str(given)!r} is a folder; name a file in it,"
                      f" such as {path / example}")
+    missing = [folder for folder in path.parents if not folder.exists()]
+    try:
+        _create_folders(parser, option, given, path)
+        _try_writing(parser, option, given, path)
+    finally:
+        # The deepest folder goes first. One that another process has filled
+        # meanwhile stays, and so do the folders above it.
+        for folder in missing:
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+    return path
+
+
+def _create_folders(parser: argparse.ArgumentParser, option: str, given: str | Path,
+                    path: Path) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
@@ -106,6 +124,11 @@ def check_output(parser: argparse.ArgumentParser, option: str, given: str | Path
     except OSError as exc:
         parser.error(f"{option} {str(given)!r}: cannot create the folder {str(path.parent)!r}"
                      f" ({exc.strerror}); name a file in a folder you can write")
+
+
+def _try_writing(parser: argparse.ArgumentParser, option: str, given: str | Path,
+                 path: Path) -> None:
+    """Open the file for appending, and remove it again if it did not exist."""
     existed = path.exists()
     try:
         with path.open("a", encoding="utf-8"):
@@ -115,7 +138,6 @@ def check_output(parser: argparse.ArgumentParser, option: str, given: str | Path
                      " name a file you can write")
     if not existed:
         path.unlink(missing_ok=True)
-    return path
 
 
 def read_text(parser: argparse.ArgumentParser, option: str, path: Path) -> str:

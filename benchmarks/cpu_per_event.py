@@ -122,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="commission-cpu-") as folder:
         path = args.records or Path(folder) / "records.jsonl"
         if not reused:
+            path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("w", encoding="utf-8") as handle:
                 write_jsonl(handle, events_to_write, 1)
             lines = [line for line in path.read_text(encoding="utf-8").split("\n")

@@ -406,6 +406,7 @@ def write_output(parser: argparse.ArgumentParser, args: argparse.Namespace) -> i
     from benchmarks.arguments import check_output
 
     path = check_output(parser, "--output", args.output, "records.jsonl")
+    path.parent.mkdir(parents=True, exist_ok=True)
     try:
         with path.open("w", encoding="utf-8") as handle:
             return write_jsonl(handle, args.events, args.seed)

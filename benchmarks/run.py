@@ -461,8 +461,14 @@ def main(argv: list[str] | None = None) -> int:
     if skip == set(STAGE_KEYS):
         parser.error(f"--skip {','.join(STAGE_KEYS)} leaves no stage to time;"
                      " leave at least one out of the list")
+    left_out = _names(args.skip_peers)
+    if not left_out <= set(PEER_PACKAGES):
+        parser.error(f"--skip-peers names unknown peers:"
+                     f" {', '.join(sorted(left_out - set(PEER_PACKAGES)))};"
+                     f" use {', '.join(PEER_PACKAGES)}")
     as_of = args.as_of
     as_of_text = as_of.isoformat()
+    # Last of the argument checks, because it creates the output's folders for a moment.
     output = check_output(parser, "--output", args.output)
     started = time.perf_counter()
 
@@ -470,11 +476,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{time.perf_counter() - started:7.1f} s] {message}", file=sys.stderr, flush=True)
 
     peer_list, missing = peers.available_peers()
-    left_out = _names(args.skip_peers)
-    if not left_out <= set(PEER_PACKAGES):
-        parser.error(f"--skip-peers names unknown peers:"
-                     f" {', '.join(sorted(left_out - set(PEER_PACKAGES)))};"
-                     f" use {', '.join(PEER_PACKAGES)}")
     for peer in [peer for peer in peer_list if peer.package in left_out]:
         peer_list.remove(peer)
         missing[peer.name] = "left out with --skip-peers"

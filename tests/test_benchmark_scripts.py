@@ -377,3 +377,19 @@ def test_readme_installs_like_docs() -> None:
 def test_count_above_bound_names_it(name: str, option: str, value: str, bound: str) -> None:
     message = rejected(script(name, option, value), name, value)
     assert f"more than the maximum of {bound}" in message
+
+
+def test_run_bad_peer_creates_no_folder(tmp_path: Path) -> None:
+    output = tmp_path / "new" / "deeper" / "results.json"
+    done = script("run.py", "--skip-peers", "nope", "--output", str(output))
+    rejected(done, "run.py", "nope")
+    assert not (tmp_path / "new").exists()
+
+
+def test_run_stopped_early_leaves_no_folder(tmp_path: Path) -> None:
+    # The output is checked, then the run stops: its records hold no payee period.
+    output = tmp_path / "new" / "results.json"
+    done = script("run.py", "--events", "1", "--repeats", "1", "--no-memory", NO_PEERS,
+                  "--output", str(output))
+    assert "no payee period" in rejected(done, "run.py", "--events 1")
+    assert not (tmp_path / "new").exists()
