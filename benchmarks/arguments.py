@@ -8,12 +8,16 @@ The checks that need no parser are argparse ``type`` functions; the others
 take the parser and call ``parser.error``. The module imports only the
 standard library until an as-of time is read, so that ``generate.py`` stays
 free of the library.
+
+``end_on_sigterm`` is here too, because every script that keeps a
+temporary folder calls it first.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
@@ -54,6 +58,20 @@ def count(example: int, maximum: int | None = None) -> Callable[[str], int]:
 
     parse.__name__ = "count"
     return parse
+
+
+def end_on_sigterm() -> None:
+    """Make SIGTERM raise SystemExit, so that ``with`` blocks remove their temporary folders.
+
+    Python's default for SIGTERM ends the process at once, without cleanup.
+    The exit status is 143 (128 + 15), as a shell reports a process that
+    SIGTERM ended.
+    """
+
+    def stop(signal_number: int, _frame: object) -> None:
+        raise SystemExit(128 + signal_number)
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def as_of_time(text: str) -> datetime:

@@ -47,7 +47,8 @@ if str(ROOT) not in sys.path:
 
 from benchmarks import baseline  # noqa: E402
 from benchmarks.arguments import (  # noqa: E402
-    MAX_EVENTS, check_lines, check_output, count, first_line, listed_problems, read_lines)
+    MAX_EVENTS, check_lines, check_output, count, end_on_sigterm, first_line, listed_problems,
+    read_lines)
 from benchmarks.generate import write_jsonl  # noqa: E402
 
 REFERENCE_PLAN = ROOT / "examples" / "counselling" / "counselling-2025.plan"
@@ -94,6 +95,7 @@ def _end_to_end(path: Path, read_jsonl: Callable[[str], Any], load_plan: Callabl
 
 
 def main(argv: list[str] | None = None) -> int:
+    end_on_sigterm()
     parser = argparse.ArgumentParser(description="Time validation and evaluation in CPU time.")
     parser.add_argument("--events", type=count(10_000, MAX_EVENTS),
                         help=f"records to generate, from 1 to {MAX_EVENTS:,}"

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.arguments import MAX_EVENTS, count  # noqa: E402
+from benchmarks.arguments import MAX_EVENTS, count, end_on_sigterm  # noqa: E402
 from benchmarks.generate import write_jsonl  # noqa: E402
 
 REFERENCE_PLAN = ROOT / "examples" / "counselling" / "counselling-2025.plan"
@@ -55,6 +55,7 @@ def profile_call(label: str, call: Callable[[], Any], top: int) -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
+    end_on_sigterm()
     parser = argparse.ArgumentParser(description="Profile commission_engine with cProfile.")
     parser.add_argument("--events", type=count(10_000, MAX_EVENTS), default=100_000,
                         help=f"records to generate, from 1 to {MAX_EVENTS:,} (default: 100000)")

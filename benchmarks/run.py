@@ -51,7 +51,7 @@ if str(ROOT) not in sys.path:
 
 from benchmarks import baseline, peers  # noqa: E402
 from benchmarks.arguments import (  # noqa: E402
-    MAX_EVENTS, MAX_ROUNDS, as_of_time, check_output, count)
+    MAX_EVENTS, MAX_ROUNDS, as_of_time, check_output, count, end_on_sigterm)
 from benchmarks.generate import write_jsonl  # noqa: E402
 from benchmarks.plan_generator import generate_plan  # noqa: E402
 
@@ -424,6 +424,7 @@ def _names(values: list[str]) -> frozenset[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    end_on_sigterm()
     parser = argparse.ArgumentParser(description="Benchmark commission_engine against a"
                                                  " hand-written baseline and rule-engine peers.")
     parser.add_argument("--events", type=count(10_000, MAX_EVENTS), default=100_000,

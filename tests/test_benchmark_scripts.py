@@ -11,8 +11,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -393,3 +395,28 @@ def test_run_stopped_early_leaves_no_folder(tmp_path: Path) -> None:
                   "--output", str(output))
     assert "no payee period" in rejected(done, "run.py", "--events 1")
     assert not (tmp_path / "new").exists()
+
+
+def test_run_sigterm_removes_temporary_folder(tmp_path: Path) -> None:
+    env = script_env()
+    # tempfile makes the run's folder here, so no other run's folder is seen.
+    env["TMPDIR"] = str(tmp_path)
+    # Enough rounds that the run is still going when the signal arrives.
+    command = [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--events", "2000",
+               "--repeats", "1000", "--no-memory", NO_PEERS,
+               "--output", str(tmp_path / "results.json")]
+    with subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True) as process:
+        try:
+            deadline = time.monotonic() + 120
+            while not list(tmp_path.glob("commission-bench-*")):
+                assert process.poll() is None, process.communicate()
+                assert time.monotonic() < deadline, "run.py made no temporary folder"
+                time.sleep(0.05)
+            process.send_signal(signal.SIGTERM)
+            _, errors = process.communicate(timeout=120)
+        finally:
+            process.kill()
+    assert list(tmp_path.glob("commission-bench-*")) == []
+    assert "Traceback" not in errors, errors
+    assert process.returncode == 128 + signal.SIGTERM
