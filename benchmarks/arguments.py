@@ -38,21 +38,33 @@ MAX_EVENTS = 100_000_000
 MAX_ROUNDS = 1_000
 
 
-def count(example: int, maximum: int | None = None) -> Callable[[str], int]:
-    """Return an argparse type that reads a whole number of at least 1 and at most ``maximum``."""
+def whole_number(example: int) -> Callable[[str], int]:
+    """Return an argparse type that reads a whole number of any sign, such as a seed."""
 
     def parse(text: str) -> int:
         try:
-            value = int(text)
+            return int(text)
         except ValueError:
             msg = f"{text!r} is not a whole number; write one such as {example}"
             raise argparse.ArgumentTypeError(msg) from None
-        if value < 1:
-            msg = f"{value} is less than 1; write a whole number of at least 1, such as {example}"
+
+    parse.__name__ = "whole_number"
+    return parse
+
+
+def count(example: int, maximum: int | None = None, minimum: int = 1) -> Callable[[str], int]:
+    """Return an argparse type that reads a whole number from ``minimum`` to ``maximum``."""
+    read = whole_number(example)
+
+    def parse(text: str) -> int:
+        value = read(text)
+        if value < minimum:
+            msg = (f"{value} is less than {minimum}; write a whole number of at least"
+                   f" {minimum}, such as {example}")
             raise argparse.ArgumentTypeError(msg)
         if maximum is not None and value > maximum:
             msg = (f"{value} is more than the maximum of {maximum:,}; write a whole number"
-                   f" from 1 to {maximum:,}, such as {example}")
+                   f" from {minimum} to {maximum:,}, such as {example}")
             raise argparse.ArgumentTypeError(msg)
         return value
 

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.arguments import MAX_EVENTS, MAX_ROUNDS, count
+from benchmarks.arguments import MAX_EVENTS, MAX_ROUNDS, count, whole_number
 from benchmarks.generate import generate_records
 from commission_engine import load_plan, load_records
 
@@ -60,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=count(100_000, MAX_EVENTS), default=1_000_000,
                         help=f"records to generate, from 1 to {MAX_EVENTS:,} (default: 1,000,000)")
-    parser.add_argument("--seed", type=int, default=1, help="seed of the generator (default: 1)")
+    parser.add_argument("--seed", type=whole_number(7), default=1,
+                        help="seed of the generator (default: 1)")
     parser.add_argument("--rounds", type=count(3, MAX_ROUNDS), default=1,
                         help=f"timed rounds of each side, from 1 to {MAX_ROUNDS:,}; the median"
                              " is reported"

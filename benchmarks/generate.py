@@ -399,10 +399,6 @@ def write_output(parser: argparse.ArgumentParser, args: argparse.Namespace) -> i
         # Flush here, so that a full disk raises inside main and not at exit.
         sys.stdout.flush()
         return count
-    # The repository root, for the shared argument checks (standard library only).
-    root = str(Path(__file__).resolve().parents[1])
-    if root not in sys.path:
-        sys.path.insert(0, root)
     from benchmarks.arguments import check_output
 
     path = check_output(parser, "--output", args.output, "records.jsonl")
@@ -427,16 +423,22 @@ def _silence_stdout() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # The repository root, for the shared argument checks (standard library only).
+    root = str(Path(__file__).resolve().parents[1])
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from benchmarks.arguments import MAX_EVENTS, count, whole_number
+
     parser = argparse.ArgumentParser(description="Generate benchmark records as JSON Lines.")
-    parser.add_argument("--events", type=int, default=10_000,
-                        help="target number of records (lines) to write (default: 10000)")
-    parser.add_argument("--seed", type=int, default=1, help="seed of the random draws (default: 1)")
+    parser.add_argument("--events", type=count(10_000, MAX_EVENTS), default=10_000,
+                        help=f"target number of records (lines) to write, from 1 to"
+                             f" {MAX_EVENTS:,} (default: 10000)")
+    parser.add_argument("--seed", type=whole_number(7), default=1,
+                        help="seed of the random draws (default: 1)")
     parser.add_argument("--output", "-o", default="-",
                         help="file to write, or - for standard output (default: -);"
                              " missing folders are created")
     args = parser.parse_args(argv)
-    if args.events < 1:
-        parser.error(f"--events must be at least 1, not {args.events}")
     try:
         count = write_output(parser, args)
     except BrokenPipeError:

@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from benchmarks.arguments import (  # noqa: E402
     MAX_EVENTS, as_of_time, check_output, count, first_line, parse_lines, read_lines,
-    read_text)
+    read_text, whole_number)
 from commission_engine import CommissionError, evaluate, load_plan, load_records  # noqa: E402
 from commission_engine.engine import Engine  # noqa: E402
 
@@ -107,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="plan file (default: the reference plan)")
     parser.add_argument("--records", type=Path,
                         help="JSON Lines records to load instead of generating them")
-    parser.add_argument("--seed", type=int, default=7, help="generator seed (default: 7)")
+    parser.add_argument("--seed", type=whole_number(7), default=7,
+                        help="generator seed (default: 7)")
     parser.add_argument("--as-of", type=as_of_time, default=DEFAULT_AS_OF,
                         help="as-of time, ISO 8601 with a UTC offset, in the years the library"
                              f" accepts (default: {DEFAULT_AS_OF})")

@@ -63,13 +63,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="functions to list, at least 1 (default: 15)")
     parser.add_argument("--stage", choices=("validate", "evaluate", "to-json", "all"),
                         default="all", help="stage to profile (default: all)")
-    parser.add_argument("--warm", type=int, default=0,
+    parser.add_argument("--warm", type=count(3, minimum=0), default=0,
                         help="unprofiled calls of Plan.evaluate before the profiled one, so"
                              " the profile shows a warm call with its calendars cached"
                              " (default: 0, a first call)")
     args = parser.parse_args(argv)
-    if args.warm < 0:
-        parser.error(f"argument --warm: {args.warm} is below 0; write 0 or more, such as 3")
 
     from commission_engine import load_plan
     from commission_engine.cli import read_jsonl

@@ -51,7 +51,7 @@ if str(ROOT) not in sys.path:
 
 from benchmarks import baseline, peers  # noqa: E402
 from benchmarks.arguments import (  # noqa: E402
-    MAX_EVENTS, MAX_ROUNDS, as_of_time, check_output, count, end_on_sigterm)
+    MAX_EVENTS, MAX_ROUNDS, as_of_time, check_output, count, end_on_sigterm, whole_number)
 from benchmarks.generate import write_jsonl  # noqa: E402
 from benchmarks.plan_generator import generate_plan  # noqa: E402
 
@@ -435,7 +435,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="3 timed rounds instead of 5")
     parser.add_argument("--repeats", type=count(5, MAX_ROUNDS),
                         help=f"timed rounds, from 1 to {MAX_ROUNDS:,} (overrides --quick)")
-    parser.add_argument("--seed", type=int, default=1, help="seed of the generator (default: 1)")
+    parser.add_argument("--seed", type=whole_number(7), default=1,
+                        help="seed of the generator (default: 1)")
     parser.add_argument("--as-of", type=as_of_time, default=DEFAULT_AS_OF,
                         help="as-of time of the evaluation, ISO 8601 with a UTC offset, in the"
                              f" years the library accepts (default: {DEFAULT_AS_OF})")

@@ -103,6 +103,14 @@ CASES: list[tuple[str, list[str], str]] = [
                    "dask_scale.py")],
     ("run.py", ["--repeats", "1001"], "1001"),
     ("dask_scale.py", ["--rounds", "1001"], "1001"),
+    *[(name, ["--seed", "abc"], "'abc' is not a whole number; write one such as 7")
+      for name in ("run.py", "generate.py", "incremental.py", "dask_scale.py",
+                   "plan_generator.py")],
+    ("generate.py", ["--events", "abc"], "'abc' is not a whole number; write one such as"),
+    ("generate.py", ["--events", "0"], "0 is less than 1"),
+    ("generate.py", ["--events", "100000001"], "100000001"),
+    ("profile_library.py", ["--warm", "x"], "'x' is not a whole number; write one such as 3"),
+    ("profile_library.py", ["--warm", "-1"], "-1 is less than 0"),
 ]
 
 
