@@ -342,8 +342,12 @@ def summarise(stages: list[Stage]) -> list[dict[str, Any]]:
         rows = []
         for contender in stage.contenders:
             median = medians[contender.name]
-            user, system, faults = (statistics.median(column)
-                                    for column in zip(*contender.usage, strict=True))
+            user_times, system_times, fault_counts = zip(*contender.usage, strict=True)
+            user = statistics.median(user_times)
+            system = statistics.median(system_times)
+            # The lower median, so that the count is a whole number that a round
+            # observed, even with an even number of rounds.
+            faults = statistics.median_low(fault_counts)
             rows.append({
                 "name": contender.name,
                 "median_s": median,
