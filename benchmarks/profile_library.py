@@ -10,7 +10,8 @@ by own time (tottime) and by cumulative time for each profiled stage:
 (Result.to_json) or ``all`` of them. ``--warm W`` first runs ``Plan.evaluate``
 W times unprofiled, so its profile is that of a warm call. It then times ``Plan.evaluate`` with the
 cyclic garbage collector enabled and disabled, which shows how much of the
-evaluation is spent in collections.
+evaluation is spent in collections. Records whose result has no payee
+period are rejected with a usage error before any profile is printed.
 """
 
 from __future__ import annotations
@@ -39,19 +40,23 @@ REFERENCE_PLAN = ROOT / "examples" / "counselling" / "counselling-2025.plan"
 AS_OF = datetime.fromisoformat("2026-06-30T00:00:00+08:00")
 
 
-def profile_call(label: str, call: Callable[[], Any], top: int) -> Any:
-    """Run ``call`` under cProfile and print its top functions by own and cumulative time."""
+def profile_call(label: str, call: Callable[[], Any], top: int) -> tuple[Any, str]:
+    """Run ``call`` under cProfile and return its value with a report of its top functions.
+
+    The report lists them by own time and by cumulative time.
+    """
     profiler = cProfile.Profile()
     profiler.enable()
     value = call()
     profiler.disable()
+    report = []
     for order in ("tottime", "cumulative"):
         buffer = io.StringIO()
         stats = pstats.Stats(profiler, stream=buffer)
         stats.sort_stats(order).print_stats(top)
-        print(f"==== {label}: top {top} by {order}")
-        print(buffer.getvalue().split("\n", 4)[-1].strip("\n"))
-    return value
+        report.append(f"==== {label}: top {top} by {order}")
+        report.append(buffer.getvalue().split("\n", 4)[-1].strip("\n"))
+    return value, "\n".join(report)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,18 +88,30 @@ def main(argv: list[str] | None = None) -> int:
     def stage(name: str) -> bool:
         return args.stage in (name, "all")
 
+    # The profiles are printed once the result is known to compute a commission.
+    reports = []
     if stage("validate"):
-        records = profile_call("read_jsonl", lambda: read_jsonl(text), args.top)
+        records, report = profile_call("read_jsonl", lambda: read_jsonl(text), args.top)
+        reports.append(report)
     else:
         records = read_jsonl(text)
     for _ in range(args.warm):
         plan.evaluate(records, AS_OF)
     if stage("evaluate"):
-        result = profile_call("Plan.evaluate", lambda: plan.evaluate(records, AS_OF), args.top)
+        result, report = profile_call("Plan.evaluate", lambda: plan.evaluate(records, AS_OF),
+                                      args.top)
+        reports.append(report)
     else:
         result = plan.evaluate(records, AS_OF)
+    if not result.statements:
+        parser.error(f"the library's result over {written} records (--events {args.events})"
+                     f" as of {AS_OF.isoformat()} has no payee period, so the profiles would"
+                     " show an evaluation that computes no commission; use more --events"
+                     f" (such as {max(2000, args.events * 10)})")
+    for report in reports:
+        print(report)
     if stage("to-json"):
-        profile_call("Result.to_json", result.to_json, args.top)
+        print(profile_call("Result.to_json", result.to_json, args.top)[1])
 
     del result
     for enabled in (True, False, True, False):

@@ -430,3 +430,9 @@ def test_run_sigterm_removes_temporary_folder(tmp_path: Path) -> None:
     assert list(tmp_path.glob("commission-bench-*")) == []
     assert "Traceback" not in errors, errors
     assert process.returncode == 128 + signal.SIGTERM
+
+
+def test_profile_rejects_empty_result() -> None:
+    done = script("profile_library.py", "--events", "1", "--top", "3")
+    assert "no payee period" in rejected(done, "profile_library.py", "--events 1")
+    assert "====" not in done.stdout
