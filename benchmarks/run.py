@@ -433,8 +433,7 @@ def main(argv: list[str] | None = None) -> int:
                                                  " hand-written baseline and rule-engine peers.")
     parser.add_argument("--events", type=count(10_000, MAX_EVENTS), default=100_000,
                         help=f"records to generate, from 1 to {MAX_EVENTS:,} (default: 100000);"
-                             " the run"
-                             " stops if they hold no payee period to compare")
+                             " the run stops if they hold no payee period to compare")
     parser.add_argument("--quick", action="store_true",
                         help="3 timed rounds instead of 5")
     parser.add_argument("--repeats", type=count(5, MAX_ROUNDS),
