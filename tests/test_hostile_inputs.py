@@ -263,8 +263,8 @@ def test_duplicate_json_key_cli(tmp_path: Path) -> None:
         pytest.param('{"type": "rep", "id": "\\ud800"}', "lone UTF-16 surrogate", id="surrogate"),
         pytest.param("[1, 2]", "a record must be an object, not an array", id="array"),
         # Deep enough to load, and near the depth where json.dumps can no
-        # longer quote the value in the message (983 to 988 levels raised
-        # RecursionError there); either way the record gets one message.
+        # longer quote the value (983 to 988 levels raised RecursionError).
+        # Either way the record gets one message.
         pytest.param('{"type": "customer", "id": "C9", "owner": ' + "[" * 985 + "]" * 985 + "}",
                      "field owner: ", id="deep-field"),
     ],
@@ -529,3 +529,43 @@ def test_empty_records_file_gets_a_note(tmp_path: Path) -> None:
     assert "0 statements" in done.stdout
     assert done.stderr == (f"note: {records} holds no records, so every total is 0; check the"
                            " file name and the export that wrote it\n")
+
+
+def test_crlf_plan_near_the_limit_read_whole(tmp_path: Path) -> None:
+    # 2,000 characters with LF line ends, more with CR LF: the limit counts
+    # the plan as the parser reads it, so the rule at the end is kept.
+    text = bonus_plan("1.00")
+    filler = "# " + "x" * 46 + "\n"
+    while len(text) + len(filler) + 60 <= 2000:
+        text = filler + text
+    text += "bonus extra on contract:\n    paid to contract.rep\n    amount 1000\n"
+    assert len(text) <= 2000 < len(text.replace("\n", "\r\n"))
+    plan = tmp_path / "p.plan"
+    plan.write_bytes(text.replace("\n", "\r\n").encode())
+    records = write(tmp_path, "r.jsonl", "\n".join(json.dumps(row) for row in base()) + "\n")
+    done = run_cli("run", str(plan), records, "--as-of", "2026-01-01T00:00:00Z",
+                   "--format", "json", "--limit", "max_plan_chars=2000")
+    assert done.returncode == 0, done.stderr
+    rules = {line["rule"] for line in json.loads(done.stdout)["lines"]}
+    assert rules == {"b", "extra"}
+
+
+def test_bad_byte_line_counts_lone_cr_as_a_line_end(tmp_path: Path) -> None:
+    plan = tmp_path / "q.plan"
+    plan.write_bytes(b'plan "q" version "1"\rcurrency CNY\r\r# c\r# \xff\r')
+    stderr = rejected(run_cli("check", str(plan)), status=1)
+    assert "(invalid start byte at byte 41, line 5)" in stderr
+
+
+def test_line_separator_in_plan_rejected() -> None:
+    with pytest.raises(PlanError) as caught:
+        load_plan('plan "demo" version "1\u2028"\ncurrency CNY\n')
+    (diagnostic,) = caught.value.diagnostics
+    assert diagnostic.message == ("the plan contains U+2028, a line or paragraph separator,"
+                                  " which can make the text display otherwise than it reads")
+
+
+def test_lone_cr_in_plan_string_is_a_line_end() -> None:
+    # As the command line reads it: the string ends at the CR, unterminated.
+    with pytest.raises(PlanError):
+        load_plan('plan "demo\rEVIL" version "1"\ncurrency CNY\n')

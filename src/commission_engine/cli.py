@@ -31,6 +31,7 @@ from .limits import DEFAULT_LIMITS, Limits, raise_hint
 from .localize import LANGUAGES
 from .records import MAX_YEAR, MIN_YEAR, RecordSet, is_accepted_timestamp
 from .results import Result
+from .syntax import normal_line_ends
 
 __all__ = ["main"]
 
@@ -86,37 +87,48 @@ def _read_utf8(binary: BinaryIO, source: str, size: int, newline: str | None) ->
     A byte that is not UTF-8 is reported with its offset from the start of
     the input and its line, which a text stream cannot give: it counts
     from the start of its last chunk. With ``newline=None`` every CR LF
-    and lone CR becomes LF, as Python's text files do.
+    and lone CR becomes LF, as the parser reads a plan, and ``size`` counts
+    the characters after that.
     """
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
     parts: list[str] = []
-    chars = offset = line_ends = 0
+    chars = offset = 0
+    ends_in_cr = False
     while size < 0 or chars < size:
         chunk = binary.read(_CHUNK_BYTES)
         held_back = len(decoder.getstate()[0])
         try:
             text = decoder.decode(chunk, final=not chunk)
         except UnicodeDecodeError as exc:
-            # exc.start counts from the bytes the decoder held back from
-            # the previous chunk, which hold no line end.
-            before = max(exc.start - held_back, 0)
-            line = line_ends + chunk.count(b"\n", 0, before) + 1
-            raise _InputError(
-                f"cannot read {source}: not UTF-8 text ({exc.reason} at byte"
-                f" {offset - held_back + exc.start:,}, line {line:,}); save the file as UTF-8"
-            ) from None
+            raise _not_utf8(source, exc, offset - held_back, parts,
+                            chunk[:max(exc.start - held_back, 0)], newline) from None
         parts.append(text)
         chars += len(text)
         offset += len(chunk)
-        line_ends += text.count("\n")
+        if newline is None and text:
+            # A CR LF becomes one LF, so it counts as one character, also
+            # when a chunk's edge falls between the two.
+            chars -= text.count("\r\n") + (ends_in_cr and text[0] == "\n")
+            ends_in_cr = text[-1] == "\r"
         if not chunk:
             break
     text = "".join(parts)
-    if size >= 0:
-        text = text[:size]
     if newline is None:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text
+        text = normal_line_ends(text)
+    return text if size < 0 else text[:size]
+
+
+def _not_utf8(source: str, exc: UnicodeDecodeError, start: int, parts: list[str],
+              before: bytes, newline: str | None) -> _InputError:
+    """Describe a byte that is not UTF-8 by its offset and the line the reader would number."""
+    # exc.start counts from the bytes the decoder held back from the previous
+    # chunk, which are the start of one character and hold no line end.
+    read = "".join(parts) + before.decode("utf-8", "replace")
+    if newline is None:
+        read = normal_line_ends(read)
+    return _InputError(
+        f"cannot read {source}: not UTF-8 text ({exc.reason} at byte {start + exc.start:,},"
+        f" line {read.count(chr(10)) + 1:,}); save the file as UTF-8")
 
 
 def read_jsonl(text: str, limits: Limits = DEFAULT_LIMITS) -> RecordSet:

@@ -19,6 +19,7 @@ from . import tree as t
 from .check import CheckedPlan, Resolution
 from .context import Context, Fn
 from .limits import Limits
+from .syntax import plan_lines
 
 if TYPE_CHECKING:
     from .closing import ClosedPeriods
@@ -372,7 +373,7 @@ def _contract_rep(ctx: Context) -> Any:
 class _Compiler:
     def __init__(self, checked: CheckedPlan):
         self.checked = checked
-        self.lines = checked.source.splitlines()
+        self.lines = plan_lines(checked.source)
         # One closure per distinct resolution: a path's closure reads only
         # its resolution, and plans repeat a few paths many times.
         self.paths: dict[Resolution, Fn] = {}

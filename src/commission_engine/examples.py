@@ -21,6 +21,7 @@ from .compile import CompiledPlan
 from .errors import Diagnostic, EvaluationError, PlanError, RecordError
 from .records import MAX_YEAR, MIN_YEAR, RecordSet, load_records
 from .results import LINE_KINDS, Result
+from .syntax import plan_lines
 
 _PERIOD = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 
@@ -255,7 +256,7 @@ def run_examples(plan: CompiledPlan, filename: str = "<plan>") -> list[ExampleOu
 
 def _record_diagnostics(plan: CompiledPlan, example: t.Example,
                         error: RecordError) -> tuple[Diagnostic, ...]:
-    lines = plan.source.splitlines()
+    lines = plan_lines(plan.source)
     out = []
     for problem in error.problems:
         pos = example.pos

@@ -359,7 +359,7 @@ def parse_partial(text: str, limits: Limits = DEFAULT_LIMITS) -> ParseOutcome:
     piece (the header, a setting, a rule, an example) is parsed alone, so
     one run reports the first error of every piece.
     """
-    text = text.removeprefix("\ufeff")
+    text = normal_line_ends(text.removeprefix("\ufeff"))
     if len(text) > limits.max_plan_chars:
         return ParseOutcome(None, (_too_long(text, limits),), frozenset())
     lines = text.split("\n")
@@ -385,6 +385,23 @@ def parse_partial(text: str, limits: Limits = DEFAULT_LIMITS) -> ParseOutcome:
     if plan is None and not builder.diagnostics:
         return ParseOutcome(None, (_too_deep(lines, limits),), frozenset())
     return ParseOutcome(plan, tuple(builder.diagnostics), frozenset())
+
+
+def normal_line_ends(text: str) -> str:
+    """Write every CR LF and lone CR as LF, as the command line reads a plan file.
+
+    A plan's lines end at LF only after this, so the parser, the
+    explanations and the examples count the same lines. ``str.splitlines``
+    would also break at U+2028 and other separators.
+    """
+    if "\r" not in text:
+        return text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def plan_lines(text: str) -> list[str]:
+    """Split plan text into the lines the parser numbers, from 1."""
+    return normal_line_ends(text.removeprefix("\ufeff")).split("\n")
 
 
 def _max_lark_depth(limits: Limits) -> int:
@@ -429,10 +446,11 @@ def _nesting_marks(line: str) -> int:
 
 
 # Characters that make a plan display otherwise than it reads, or that
-# drive a terminal when a message prints them: the C0 controls but tab,
-# newline and carriage return, DEL, the C1 controls, and the bidirectional
-# embeddings, overrides and isolates.
-_HIDDEN_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# drive a terminal when a message prints them. They are the C0 controls but
+# tab, newline and carriage return, DEL and the C1 controls. The line and
+# paragraph separators and the bidirectional controls join them.
+_HIDDEN_CHARACTER = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _MAX_HIDDEN_REPORTED = 20
 
 
@@ -445,8 +463,12 @@ def _hidden_characters(lines: list[str]) -> tuple[Diagnostic, ...]:
         escaped_line = _HIDDEN_CHARACTER.sub("\ufffd", line)
         for match in _HIDDEN_CHARACTER.finditer(line):
             code = ord(match.group())
-            kind = ("a bidirectional control" if code >= 0x202A
-                    else "a control character")
+            if code in (0x2028, 0x2029):
+                kind = "a line or paragraph separator"
+            elif code >= 0x202A:
+                kind = "a bidirectional control"
+            else:
+                kind = "a control character"
             found.append(Diagnostic(
                 f"the plan contains U+{code:04X}, {kind}, which can make the text display"
                 " otherwise than it reads", number, match.start() + 1, None,
