@@ -174,3 +174,18 @@ def test_amount_spelling_keeps_digest():
     assert len(digests) == 1
     (_digest, line), = digests
     assert '"amount":"12000"' in line
+
+
+def test_tampered_values_never_reach_the_terminal(tmp_path: Path) -> None:
+    stored = stored_result()
+    stored["inputs"]["plan_sha256"] = "\x1b]0;title\x07\x1b[2J\u202e"
+    stored["lines"][0]["note\x1b[2J"] = "x" * 5000
+    result = write(tmp_path / "result.json", json.dumps(stored))
+
+    completed = run_cli("verify", result, str(REFERENCE_PLAN), str(RECORDS))
+
+    assert completed.returncode == 1
+    assert "\x1b" not in completed.stdout
+    assert "\u202e" not in completed.stdout
+    assert "\\u001b]0;title\\u0007\\u001b[2J\\u202e" in completed.stdout
+    assert len(completed.stdout) < 3000

@@ -24,7 +24,7 @@ from typing import Any, BinaryIO, TextIO
 
 from . import __version__, collector, load_plan, money, periods
 from .compile import CompiledPlan
-from .errors import CommissionError
+from .errors import CommissionError, escape_hidden, shorten
 from .explain import show_money
 from .jsonl import load_jsonl, parse_jsonl, reject_constant
 from .limits import DEFAULT_LIMITS, Limits, raise_hint
@@ -415,11 +415,12 @@ def _command_verify(args: argparse.Namespace) -> int:
         sys.stdout.write(f"{args.result}: match, every output reproduced"
                          f" (digest {stored.get('digest')})\n")
         return 0
-    sys.stdout.write(f"{args.result}: mismatch\n")
+    # The differences quote the stored file, which anyone may have edited.
+    sys.stdout.write(_for_terminal(f"{args.result}: mismatch") + "\n")
     if outcome.input_difference is not None:
-        sys.stdout.write(f"  {outcome.input_difference}\n")
+        sys.stdout.write(_for_terminal(f"  {outcome.input_difference}") + "\n")
     if outcome.output_difference is not None:
-        sys.stdout.write(f"  first difference: {outcome.output_difference}\n")
+        sys.stdout.write(_for_terminal(f"  first difference: {outcome.output_difference}") + "\n")
     return 1
 
 
@@ -715,13 +716,13 @@ def _run_handler(args: argparse.Namespace) -> int:
         status: int = args.handler(args)
         sys.stdout.flush()
     except _UsageError as exc:
-        sys.stderr.write(f"commission-engine: error: {exc}\n")
+        sys.stderr.write(_for_terminal(f"commission-engine: error: {exc}") + "\n")
         return 2
     except _InputError as exc:
-        sys.stderr.write(f"commission-engine: error: {exc}\n")
+        sys.stderr.write(_for_terminal(f"commission-engine: error: {exc}") + "\n")
         return 1
     except CommissionError as exc:
-        sys.stderr.write(f"{exc}\n")
+        sys.stderr.write(_for_terminal(str(exc)) + "\n")
         return 1
     except BrokenPipeError:
         _silence_stdout()
@@ -731,6 +732,20 @@ def _run_handler(args: argparse.Namespace) -> int:
         sys.stderr.write(f"commission-engine: error: cannot write the output: {exc.strerror}\n")
         return 1
     return status
+
+
+def _for_terminal(message: str) -> str:
+    """Escape the characters that would drive a terminal, and shorten each line of a message.
+
+    The library's own messages already do so. This also covers text that
+    the command line quotes itself, such as a file name or a stored value.
+    """
+    return "\n".join(shorten(escape_hidden(line), _MAX_MESSAGE_LINE)
+                     for line in message.split("\n"))
+
+
+# Characters of one line of a message; a longer line is cut, with its length.
+_MAX_MESSAGE_LINE = 2000
 
 
 def _silence_stdout() -> None:

@@ -6,6 +6,7 @@ Problems in user input are collected as values (``Diagnostic`` for plan text,
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 __all__ = [
@@ -23,6 +24,31 @@ def _printable(text: str) -> str:
     if text.isascii():
         return text
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+# Characters a message must not send to a terminal as they are: the C0
+# controls but tab and newline, DEL, the C1 controls, the line and paragraph
+# separators, and the bidirectional controls, which reorder the text after
+# them. A message shows each as \uXXXX.
+_HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029"
+                     "\u202a-\u202e\u2066-\u2069]")
+
+
+def escape_hidden(text: str) -> str:
+    """Write each character that would drive a terminal or reorder text as ``\\uXXXX``."""
+    return _HIDDEN.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut text longer than ``limit`` characters to its start and its length."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text):,} characters)"
+
+
+def safe_message(text: str, limit: int = 400) -> str:
+    """Prepare a value from the input for a message: escaped, then shortened."""
+    return shorten(escape_hidden(text), limit)
 
 
 class CommissionError(Exception):
@@ -43,16 +69,36 @@ class Diagnostic:
 
     def render(self, filename: str = "<plan>") -> str:
         """Format as ``FILE:LINE:COL: error: message``, the line, a caret and a hint."""
-        parts = [f"{filename}:{self.line}:{self.column}: {self.severity}: {self.message}"]
+        parts = [f"{filename}:{self.line}:{self.column}: {self.severity}:"
+                 f" {safe_message(self.message, 600)}"]
         if self.source_line is not None:
-            width = 1
-            if self.end_column is not None and self.end_column > self.column:
-                width = self.end_column - self.column
-            parts.append(f"    {self.source_line}")
-            parts.append("    " + " " * (self.column - 1) + "^" * width)
+            parts.extend(self._quoted_line())
         if self.hint:
-            parts.append(f"hint: {self.hint}")
+            parts.append(f"hint: {safe_message(self.hint, 600)}")
         return _printable("\n".join(parts))
+
+    def _quoted_line(self) -> list[str]:
+        """Quote the source line, or the part of a long one around the column, and a caret."""
+        # U+FFFD takes the place of a hidden character, one column for one,
+        # so the caret stays under its place.
+        line = _HIDDEN.sub("\ufffd", str(self.source_line))
+        width = 1
+        if self.end_column is not None and self.end_column > self.column:
+            width = self.end_column - self.column
+        start = 0
+        prefix = suffix = ""
+        if len(line) > _QUOTED_CHARS:
+            start = max(0, min(self.column - 1 - _QUOTED_CHARS // 2, len(line) - _QUOTED_CHARS))
+            prefix = "..." if start else ""
+            suffix = "..." if start + _QUOTED_CHARS < len(line) else ""
+            line = line[start:start + _QUOTED_CHARS]
+        offset = self.column - 1 - start
+        width = max(1, min(width, len(line) - offset))
+        return [f"    {prefix}{line}{suffix}", "    " + " " * (len(prefix) + offset) + "^" * width]
+
+
+# The characters of a long source line that a diagnostic quotes around its column.
+_QUOTED_CHARS = 160
 
 
 class PlanError(CommissionError, ValueError):
@@ -91,15 +137,17 @@ class Problem:
 
     def render(self) -> str:
         """Format as ``line 3 (contract K1), field amount: message; fix``."""
-        where = self.position
+        # Each part can quote the input, so each is escaped and shortened:
+        # one bad value must not fill the terminal or drive it.
+        where = safe_message(self.position, 120)
         # A record without a position is placed by its label, given once.
         if self.record_id is not None and self.record_id != self.position:
-            where += f" ({self.record_id})"
+            where += f" ({safe_message(self.record_id, 160)})"
         if self.field:
-            where += f", field {self.field}"
-        text = f"{where}: {self.message}"
+            where += f", field {safe_message(self.field, 120)}"
+        text = f"{where}: {safe_message(self.message)}"
         if self.fix:
-            text += f"; {self.fix}"
+            text += f"; {safe_message(self.fix)}"
         return _printable(text)
 
 

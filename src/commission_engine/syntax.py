@@ -432,17 +432,13 @@ def _lark_depth(tree: Tree[Token]) -> int:
 
 
 def _too_deep(lines: list[str], limits: Limits) -> Diagnostic:
-    # The parser stopped without a place, so the line named is the one with
-    # the most parentheses and signs, where the nesting most likely is.
-    index = max(range(len(lines)), key=lambda i: _nesting_marks(lines[i]), default=0)
+    # The parser stopped without a place. Hundreds of levels of operators
+    # make a long line, so the longest line is named.
+    index = max(range(len(lines)), key=lambda i: len(lines[i]), default=0)
     return Diagnostic(
         "the plan nests expressions too deeply to be read", index + 1, 1, None,
         "split long formulas into simpler ones; nest operators, signs and 'not' fewer than"
-        f" {limits.max_nesting} levels deep", "error", lines[index][:120] if lines else "")
-
-
-def _nesting_marks(line: str) -> int:
-    return line.count("(") + line.count("-") + line.count("+")
+        f" {limits.max_nesting} levels deep", "error", lines[index] if lines else "")
 
 
 # Characters that make a plan display otherwise than it reads, or that
