@@ -395,6 +395,9 @@ def write_jsonl(out: TextIO, events: int, seed: int = 1) -> int:
 def write_output(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     """Write the records to standard output or to ``--output``; return how many were written."""
     if args.output == "-":
+        if sys.stdout is None:
+            # Python sets sys.stdout to None when the process starts with it closed.
+            raise OSError("standard output is closed; pass --output FILE")
         count = write_jsonl(sys.stdout, args.events, args.seed)
         # Flush here, so that a full disk raises inside main and not at exit.
         sys.stdout.flush()
@@ -446,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
         _silence_stdout()
         return 0
     except OSError as exc:
-        if args.output == "-":
+        if args.output == "-" and sys.stdout is not None:
             _silence_stdout()
         print(f"{parser.prog}: error: cannot write the output: {exc.strerror or exc}",
               file=sys.stderr)

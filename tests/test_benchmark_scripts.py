@@ -242,12 +242,14 @@ def test_run_splits_each_call_into_cpu_and_faults(tmp_path: Path) -> None:
                   "--skip", "parse,records,rate-table,to-json,end-to-end,plan", NO_PEERS,
                   "--output", str(output))
     assert done.returncode == 0, done.stderr
-    assert "system s" in done.stdout and "faults" in done.stdout
+    assert "system s" in done.stdout
+    assert "faults" in done.stdout
     stages = json.loads(output.read_text(encoding="utf-8"))["stages"]
     rows = [row for stage in stages for row in stage["contenders"]]
     assert {row["name"] for row in rows} >= {"hand-written baseline", "commission_engine"}
     for row in rows:
-        assert row["median_user_s"] >= 0 and row["median_system_s"] >= 0
+        assert row["median_user_s"] >= 0
+        assert row["median_system_s"] >= 0
         assert row["median_minor_faults"] >= 0
         # Two rounds: a plain median would be the mean of the two counts.
         assert isinstance(row["median_minor_faults"], int)
@@ -293,6 +295,20 @@ def test_generate_full_stdout_one_line() -> None:
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
         "generate.py: error: cannot write the output: No space left on device"]
+
+
+def test_generate_closed_stdout_one_line() -> None:
+    # stdout=subprocess.DEVNULL would give an open file; the child needs
+    # descriptor 1 closed, as a shell's ">&-" leaves it.
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate.py"),
+                           "--events", "10"], cwd=ROOT, env=script_env(),
+                          stderr=subprocess.PIPE, text=True, timeout=120, check=False,
+                          preexec_fn=lambda: os.close(1))
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "generate.py: error: cannot write the output: standard output is closed;"
+        " pass --output FILE"]
 
 
 DEEP_LINES = {"arrays": "[" * 100_000 + "]" * 100_000,

@@ -265,7 +265,7 @@ def test_long_text_field_rejected() -> None:
         load_records([REP, CUSTOMER, dict(CONTRACT, product="p" * 1001)])
     (problem,) = caught.value.problems
     assert problem.message == "the text is 1,001 characters long, more than the limit of 1,000"
-    assert problem.fix == "shorten it to 1000 characters or fewer"
+    assert problem.fix == "shorten it to 1,000 characters or fewer"
 
 
 def test_long_value_quoted_by_its_start() -> None:
@@ -287,13 +287,40 @@ def test_deeply_nested_value_named() -> None:
     assert problem.message == "(a value nested too deeply to show) is not text"
 
 
-@pytest.mark.parametrize("rows", ["records.jsonl", CONTRACT, 5, b"{}"],
-                         ids=["text", "one record", "number", "bytes"])
+@pytest.mark.parametrize("rows", ["records.jsonl", CONTRACT, 5, b"{}", memoryview(b"{}")],
+                         ids=["text", "one record", "number", "bytes", "memoryview"])
 def test_records_that_are_not_a_list(rows: Any) -> None:
     with pytest.raises(TypeError, match="load_records takes a list of records, not"):
         load_records(rows)
 
 
+def test_records_from_an_open_file(tmp_path: Path) -> None:
+    path = tmp_path / "records.jsonl"
+    path.write_text("{}\n", encoding="utf-8")
+    with path.open(encoding="utf-8") as handle, pytest.raises(TypeError, match="to load_jsonl"):
+        load_records(handle)  # type: ignore[arg-type]
+
+
 def test_records_from_a_generator() -> None:
     loaded = load_records(row for row in [REP, CUSTOMER, CONTRACT])
     assert loaded.canonical_lines == load_records([REP, CUSTOMER, CONTRACT]).canonical_lines
+
+
+def test_target_label_escaped() -> None:
+    target = {"type": "target", "rep": "R\x1b[2J1", "period": "2025-11", "metric": "m",
+              "value": "0"}
+    with pytest.raises(RecordError) as caught:
+        load_records([REP, CUSTOMER, CONTRACT, target])
+    message = str(caught.value)
+    assert "\x1b" not in message
+    assert "target of R\\u001b[2J1 for 2025-11" in message
+
+
+@pytest.mark.parametrize("field", ["type", "currency", "signed_at", "revision", "kind\u202e"])
+def test_huge_value_in_any_field_shortened(field: str) -> None:
+    contract = dict(CONTRACT, **{field: "\u202e" + "z" * 1_000_000})
+    with pytest.raises(RecordError) as caught:
+        load_records([REP, CUSTOMER, contract])
+    message = str(caught.value)
+    assert "\u202e" not in message
+    assert len(message) < 3000

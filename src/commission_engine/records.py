@@ -13,6 +13,7 @@ import bisect
 import dataclasses
 import difflib
 import functools
+import io
 import itertools
 import json
 import math
@@ -985,11 +986,12 @@ def load_records(
     A record with ``"revision": N`` above 1 replaces the lower revisions of
     the same record; see ``revisions``.
     """
-    if isinstance(raw, (str, bytes, bytearray, Mapping)) or not isinstance(raw, Iterable):
+    if isinstance(raw, (str, bytes, bytearray, memoryview, Mapping, io.IOBase)) or not isinstance(
+            raw, Iterable):
         # A text or one record would otherwise be read as a sequence of
         # characters or keys, each reported as a record that is not an object.
         msg = (f"load_records takes a list of records, not {type(raw).__name__}; pass one"
-               " record as a one-item list, and JSON Lines text to load_jsonl")
+               " record as a one-item list, and JSON Lines text or a file's text to load_jsonl")
         raise TypeError(msg)
     if not isinstance(raw, Sequence):
         # A generator or another iterable that has no length.
@@ -1752,7 +1754,7 @@ def _fix_for(error: Any) -> str | None:
         holder = "text" if _field_of(error) in _FORBIDDEN_IN else "id"
         return f"remove the control characters from the {holder}"
     if kind == "string_too_long" and _field_of(error) in _FORBIDDEN_IN:
-        return f"shorten it to {MAX_TEXT_CHARS} characters or fewer"
+        return f"shorten it to {MAX_TEXT_CHARS:,} characters or fewer"
     if kind == "string_too_long":
         return (f"shorten it to {error.get('ctx', {}).get('max_length', MAX_ID_CHARS)} characters"
                 " or fewer, such as a short code, and keep longer text in a field such as name")
