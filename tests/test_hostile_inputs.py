@@ -575,3 +575,40 @@ def test_lone_cr_ends_plan_string() -> None:
     # As the command line reads it: the string ends at the CR, unterminated.
     with pytest.raises(PlanError):
         load_plan('plan "demo\rEVIL" version "1"\ncurrency CNY\n')
+
+
+@pytest.mark.parametrize("line_end", ["\r\n", "\r"], ids=["crlf", "cr"])
+def test_plan_line_ends_read_as_lf(line_end: str) -> None:
+    text = bonus_plan("1.00")
+    assert load_plan(text.replace("\n", line_end)).source == load_plan(text).source
+    broken = text.replace("amount 1.00", "amount contract.amountx")
+    with pytest.raises(PlanError) as caught:
+        load_plan(broken.replace("\n", line_end))
+    with pytest.raises(PlanError) as expected:
+        load_plan(broken)
+    assert str(caught.value) == str(expected.value)
+
+
+def test_plan_file_name_escaped_cli(tmp_path: Path) -> None:
+    plan = write(tmp_path, "w\x1b]0;title\x07.plan", bonus_plan("1.00"))
+    done = run_cli("check", plan)
+    assert done.returncode == 0
+    assert "\x1b" not in done.stdout
+    assert done.stdout.endswith("w\\u001b]0;title\\u0007.plan: ok\n")
+
+
+def test_right_to_left_mark_kept_in_quoted_line() -> None:
+    text = HEADER + 'bonus b on contract:\n    paid to contract.rep\n' \
+        '    when product is "\u05e9\u05dc\u05d5\u05dd\u200f" and contract.amountx > 0\n' \
+        '    amount 1.00\n'
+    with pytest.raises(PlanError) as caught:
+        load_plan(text)
+    assert '"\u05e9\u05dc\u05d5\u05dd\u200f"' in str(caught.value.diagnostics[0].render())
+
+
+def test_verify_deeply_nested_result(tmp_path: Path) -> None:
+    plan = write(tmp_path, "p.plan", bonus_plan("1.00"))
+    records = write(tmp_path, "r.jsonl", "\n".join(json.dumps(row) for row in base()) + "\n")
+    stored = write(tmp_path, "result.json", "[" * 5000 + "]" * 5000)
+    stderr = rejected(run_cli("verify", stored, plan, records))
+    assert "the JSON nests too deeply to be a stored result" in stderr

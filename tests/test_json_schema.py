@@ -202,8 +202,10 @@ def test_line_schema_matches_to_dict() -> None:
     assert set(properties) == {*PayoutLine.__slots__, "text"}
 
 
-# The JSON text of the id pattern: no Cc character and no bidirectional control.
-ID_PATTERN = "^[^\\x00-\\x1f\\x7f-\\x9f\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]+$"
+# The JSON text of the id pattern: no Cc character, no line or paragraph
+# separator, and no bidirectional mark or control.
+ID_PATTERN = ("^[^\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e"
+              "\\u2066-\\u2069]+$")
 
 
 def test_cli_prints_one_type() -> None:

@@ -324,3 +324,31 @@ def test_huge_value_in_any_field_shortened(field: str) -> None:
     message = str(caught.value)
     assert "\u202e" not in message
     assert len(message) < 3000
+
+
+def test_line_break_in_target_cannot_forge_a_problem() -> None:
+    target = {"type": "target", "rep": "R1", "metric": "m", "value": "1",
+              "period": "2025-01\nline 99 (contract K9): forged"}
+    with pytest.raises(RecordError) as caught:
+        load_records([REP, CUSTOMER, CONTRACT, target])
+    lines = str(caught.value).splitlines()
+    assert len(lines) == 1 + len(caught.value.problems)
+    assert not any(line.startswith("line 99") for line in lines)
+
+
+@pytest.mark.parametrize("character", ["\u2028", "\u2029", "\u061c"])
+def test_separator_or_mark_in_id_rejected(character: str) -> None:
+    with pytest.raises(RecordError, match="which ids cannot contain"):
+        load_records([REP, CUSTOMER, dict(CONTRACT, id=f"K{character}1")])
+
+
+def test_line_separator_in_name_rejected() -> None:
+    with pytest.raises(RecordError, match="contains U\\+2028"):
+        load_records([dict(REP, name="Ana\u2028Bell"), CUSTOMER, CONTRACT])
+
+
+def test_long_escaped_value_keeps_the_reason() -> None:
+    with pytest.raises(RecordError) as caught:
+        load_records([dict(REP, name="\u202e" * 200 + "x"), CUSTOMER, CONTRACT])
+    (problem,) = caught.value.problems
+    assert "contains U+202E, a control character or bidirectional control" in problem.render()

@@ -65,10 +65,14 @@ def load_plan(text: str, filename: str = "<plan>", limits: Limits = DEFAULT_LIMI
     from . import collector
     from .money import EVALUATION_CONTEXT
 
-    # Editors on Windows start UTF-8 files with a byte order mark. It is not
-    # part of the plan, and dropping it here keeps it out of the digest too.
+    # Editors on Windows start UTF-8 files with a byte order mark and end
+    # lines with CR LF. Neither is part of the plan: dropping the mark and
+    # writing every line end as LF here gives the checker, the examples and
+    # the digest the text the command line reads.
     if isinstance(text, str):
-        text = text.removeprefix("\ufeff")
+        from .syntax import normal_line_ends
+
+        text = normal_line_ends(text.removeprefix("\ufeff"))
     # Loading builds the tree, the checker's tables and the compiled plan:
     # bulk work, with the cyclic collector paused (see collector.py).
     try:

@@ -24,7 +24,7 @@ from typing import Any, BinaryIO, TextIO
 
 from . import __version__, collector, load_plan, money, periods
 from .compile import CompiledPlan
-from .errors import CommissionError, escape_hidden, shorten
+from .errors import CommissionError, escape_hidden, safe_message, shorten
 from .explain import show_money
 from .jsonl import load_jsonl, parse_jsonl, reject_constant
 from .limits import DEFAULT_LIMITS, Limits, raise_hint
@@ -71,11 +71,16 @@ def _read(path: str, max_chars: int | None, newline: str | None) -> str:
         with Path(path).open("rb") as handle:
             return _read_utf8(handle, source, size, newline)
     except FileNotFoundError:
-        raise _UsageError(f"cannot read {path}: no such file") from None
+        raise _UsageError(f"cannot read {_shown(path)}: no such file") from None
     except IsADirectoryError:
-        raise _UsageError(f"cannot read {path}: it is a folder, not a file") from None
+        raise _UsageError(f"cannot read {_shown(path)}: it is a folder, not a file") from None
     except OSError as exc:
-        raise _UsageError(f"cannot read {source}: {exc.strerror}") from None
+        raise _UsageError(f"cannot read {_shown(source)}: {exc.strerror}") from None
+
+
+def _shown(name: str) -> str:
+    """Write a file name for a message or a report line: escaped, and at most 200 characters."""
+    return safe_message(name, 200)
 
 
 _CHUNK_BYTES = 1 << 16
@@ -127,7 +132,7 @@ def _not_utf8(source: str, exc: UnicodeDecodeError, start: int, parts: list[str]
     if newline is None:
         read = normal_line_ends(read)
     return _InputError(
-        f"cannot read {source}: not UTF-8 text ({exc.reason} at byte {start + exc.start:,},"
+        f"cannot read {_shown(source)}: not UTF-8 text ({exc.reason} at byte {start + exc.start:,},"
         f" line {read.count(chr(10)) + 1:,}); save the file as UTF-8")
 
 
@@ -165,7 +170,7 @@ def _load_plan_file(path: str, limits: Limits) -> CompiledPlan:
     text = _read_text(path, limits.max_plan_chars)
     if len(text) > limits.max_plan_chars:
         raise _InputError(
-            f"cannot read {path}: it is longer than the limit of {limits.max_plan_chars:,}"
+            f"cannot read {_shown(path)}: it is longer than the limit of {limits.max_plan_chars:,}"
             " characters (max_plan_chars); split the plan, or "
             + raise_hint("max_plan_chars").removeprefix("to allow more, "))
     return load_plan(text, path, limits)
@@ -248,7 +253,7 @@ def _command_check(args: argparse.Namespace) -> int:
     plan = _load_plan_file(args.plan, _limits(args))
     for warning in plan.checked.warnings:
         sys.stderr.write(warning.render(args.plan) + "\n")
-    sys.stdout.write(f"{args.plan}: ok\n")
+    sys.stdout.write(f"{_shown(args.plan)}: ok\n")
     return 0
 
 
@@ -313,7 +318,7 @@ def _command_statement(args: argparse.Namespace) -> int:
         return 0
     folder = Path(args.output_dir)
     if not folder.is_dir():
-        raise _UsageError(f"--output-dir {args.output_dir}: no such folder; create it first")
+        raise _UsageError(f"--output-dir {_shown(args.output_dir)}: no such folder; create it first")
     for payslip, name in zip(payslips, _file_names(payslips, args.format)):
         if args.format == "csv":
             text = payslip_csv((payslip,))
@@ -326,7 +331,7 @@ def _command_statement(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise _InputError(f"cannot write {folder / name}: {exc.strerror or exc};"
                               " check that the folder is writable and has free space") from None
-    sys.stdout.write(f"wrote {_count(len(payslips), 'payslip')} to {args.output_dir}\n")
+    sys.stdout.write(f"wrote {_count(len(payslips), 'payslip')} to {_shown(args.output_dir)}\n")
     return 0
 
 
@@ -402,17 +407,21 @@ def _command_verify(args: argparse.Namespace) -> int:
     try:
         stored = json.loads(text, parse_float=Decimal, parse_constant=reject_constant)
     except ValueError as exc:
-        raise _InputError(f"cannot read {args.result}: not valid JSON ({exc});"
+        raise _InputError(f"cannot read {_shown(args.result)}: not valid JSON ({exc});"
                           " pass the file that run --format json wrote") from None
+    except RecursionError:
+        # The json module reads arrays and objects by recursion.
+        raise _InputError(f"cannot read {_shown(args.result)}: the JSON nests too deeply to be a"
+                          " stored result; pass the file that run --format json wrote") from None
     limits = _limits(args)
     plan = _load_plan_file(args.plan, limits)
     records = read_jsonl(_read_records(args.records), limits)
     try:
         outcome = verify(stored, plan, records)
     except StoredResultError as exc:
-        raise _InputError(f"cannot verify {args.result}: {exc}") from None
+        raise _InputError(f"cannot verify {_shown(args.result)}: {exc}") from None
     if outcome.matches:
-        sys.stdout.write(f"{args.result}: match, every output reproduced"
+        sys.stdout.write(f"{_shown(args.result)}: match, every output reproduced"
                          f" (digest {stored.get('digest')})\n")
         return 0
     # The differences quote the stored file, which anyone may have edited.
@@ -470,7 +479,8 @@ def _command_test(args: argparse.Namespace) -> int:
     outcomes = run_examples(plan, args.plan)
     failed = 0
     for outcome in outcomes:
-        sys.stdout.write(outcome.report(plan.currency) + "\n")
+        # A report quotes the plan's example names and strings.
+        sys.stdout.write(_for_terminal(outcome.report(plan.currency)) + "\n")
         failed += not outcome.passed
     for invariant in plan.invariants:
         result = search(plan, invariant, args.max_examples)
@@ -478,9 +488,9 @@ def _command_test(args: argparse.Namespace) -> int:
             sys.stdout.write(f'invariant "{result.name}": ok ({result.examples} record sets)\n')
             continue
         failed += 1
-        _write_counterexample(args.plan, result, sys.stdout)
+        _write_counterexample(_shown(args.plan), result, sys.stdout)
     total = len(outcomes) + len(plan.invariants)
-    sys.stdout.write(f"{args.plan}: {total - failed} passed, {failed} failed\n")
+    sys.stdout.write(f"{_shown(args.plan)}: {total - failed} passed, {failed} failed\n")
     return 1 if failed else 0
 
 

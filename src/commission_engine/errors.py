@@ -27,16 +27,27 @@ def _printable(text: str) -> str:
 
 
 # Characters a message must not send to a terminal as they are: the C0
-# controls but tab and newline, DEL, the C1 controls, the line and paragraph
-# separators, and the bidirectional controls, which reorder the text after
-# them. A message shows each as \uXXXX.
-_HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029"
-                     "\u202a-\u202e\u2066-\u2069]")
+# controls, DEL, the C1 controls, the line and paragraph separators, and the
+# bidirectional marks and controls, which reorder the text after them. A
+# message shows each as \uXXXX. A message of several lines keeps its line
+# breaks and tabs; a value quoted in a message keeps none.
+_HIDDEN_IN_VALUE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
+                              "\u202a-\u202e\u2066-\u2069]")
+_HIDDEN_IN_MESSAGE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028"
+                                "\u2029\u202a-\u202e\u2066-\u2069]")
+# The characters a plan's text cannot hold (see syntax.py), which a quoted
+# source line shows as U+FFFD. The right-to-left marks are legitimate there.
+_HIDDEN_IN_PLAN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029"
+                             "\u202a-\u202e\u2066-\u2069]")
+
+
+def _escaped(found: re.Match[str]) -> str:
+    return f"\\u{ord(found.group()):04x}"
 
 
 def escape_hidden(text: str) -> str:
-    """Write each character that would drive a terminal or reorder text as ``\\uXXXX``."""
-    return _HIDDEN.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+    """Write each character of a message that would drive a terminal or reorder text as ``\\uXXXX``."""
+    return _HIDDEN_IN_MESSAGE.sub(_escaped, text)
 
 
 def shorten(text: str, limit: int) -> str:
@@ -46,9 +57,13 @@ def shorten(text: str, limit: int) -> str:
     return f"{text[:limit]}... ({len(text):,} characters)"
 
 
-def safe_message(text: str, limit: int = 400) -> str:
-    """Prepare a value from the input for a message: escaped, then shortened."""
-    return shorten(escape_hidden(text), limit)
+def safe_message(text: str, limit: int = 1000) -> str:
+    """Prepare one line of a message that may quote the input: escaped, then shortened.
+
+    Line breaks are escaped too, so a value cannot start a line of its own
+    that reads as another problem.
+    """
+    return shorten(_HIDDEN_IN_VALUE.sub(_escaped, text), limit)
 
 
 class CommissionError(Exception):
@@ -69,7 +84,7 @@ class Diagnostic:
 
     def render(self, filename: str = "<plan>") -> str:
         """Format as ``FILE:LINE:COL: error: message``, the line, a caret and a hint."""
-        parts = [f"{filename}:{self.line}:{self.column}: {self.severity}:"
+        parts = [f"{safe_message(filename, 200)}:{self.line}:{self.column}: {self.severity}:"
                  f" {safe_message(self.message, 600)}"]
         if self.source_line is not None:
             parts.extend(self._quoted_line())
@@ -81,7 +96,7 @@ class Diagnostic:
         """Quote the source line, or the part of a long one around the column, and a caret."""
         # U+FFFD takes the place of a hidden character, one column for one,
         # so the caret stays under its place.
-        line = _HIDDEN.sub("\ufffd", str(self.source_line))
+        line = _HIDDEN_IN_PLAN.sub("\ufffd", str(self.source_line))
         width = 1
         if self.end_column is not None and self.end_column > self.column:
             width = self.end_column - self.column

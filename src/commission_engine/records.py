@@ -511,12 +511,12 @@ TargetValue = Annotated[Decimal, BeforeValidator(_parse_money),
 Timestamp = Annotated[datetime, BeforeValidator(_parse_timestamp), _TIMESTAMP_SCHEMA]
 # Every text field is strict: pydantic's lax mode would turn bytes into text.
 # Names, teams, regions and products are printed in progress tables and
-# payslips, so they exclude the characters that drive a terminal or reorder
-# the text after them (the C0 and C1 controls and the bidirectional
-# embeddings, overrides and isolates). A refund's reason may also hold tabs
-# and line breaks, as CRM notes do.
-_TEXT_FORBIDDEN = r"\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
-_NOTE_FORBIDDEN = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+# payslips. So they exclude the characters that drive a terminal or reorder
+# the text after them, listed below. The right-to-left marks stay allowed,
+# as right-to-left names use them. A refund's reason may also hold tabs and
+# line breaks, as CRM notes do.
+_TEXT_FORBIDDEN = r"\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+_NOTE_FORBIDDEN = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
 MAX_TEXT_CHARS = 1000
 Text = Annotated[str, Strict(), Field(max_length=MAX_TEXT_CHARS,
                                       pattern=f"^[^{_TEXT_FORBIDDEN}]*$")]
@@ -530,10 +530,10 @@ PeriodText = Annotated[str, Strict(), BeforeValidator(_parse_period), WithJsonSc
 CurrencyCode = Annotated[str, Strict(), BeforeValidator(_parse_currency), WithJsonSchema(
     {"type": "string", "enum": list(money.known_currencies())})]
 # Ids are printed in statements and terminals: no control characters.
-# Ids exclude the characters of Unicode category Cc (C0, DEL and C1 controls)
-# and the bidirectional controls, which would reorder the text printed after
-# them. The pattern is written so that pydantic, Python and JSON Schema read it alike.
-_ID_FORBIDDEN = r"\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069"
+# Ids exclude the characters of Unicode category Cc (C0, DEL and C1 controls),
+# the line and paragraph separators, and the bidirectional marks and
+# controls, which would reorder the text printed after them. The pattern is written so that pydantic, Python and JSON Schema read it alike.
+_ID_FORBIDDEN = r"\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
 _ID_FORBIDDEN_TEXT = re.compile(f"[{_ID_FORBIDDEN}]")
 MAX_ID_CHARS = 200
 Identifier = Annotated[str, Strict(), Field(min_length=1, max_length=MAX_ID_CHARS,
@@ -1678,6 +1678,9 @@ def json_repr(value: Any) -> str:
             text = repr(value)
         except RecursionError:
             return "(a value nested too deeply to show)"
+    # Escaped before it is cut, so the escapes cannot push the message's
+    # own words past the length a problem is shortened to.
+    text = _escape_controls(text)
     if len(text) > _MAX_SHOWN_CHARS:
         return _clipped(text, len(text))
     return text
