@@ -15,6 +15,7 @@ import pytest
 from helpers import run_cli
 
 from commission_engine import EvaluationError, PlanError, RecordError, load_plan, load_records
+from commission_engine.errors import Diagnostic
 
 AS_OF = datetime.fromisoformat("2026-01-01T00:00:00+00:00")
 HEADER = 'plan "t" version "1"\ncurrency CNY\n\n'
@@ -612,3 +613,11 @@ def test_verify_deeply_nested_result(tmp_path: Path) -> None:
     stored = write(tmp_path, "result.json", "[" * 5000 + "]" * 5000)
     stderr = rejected(run_cli("verify", stored, plan, records))
     assert "the JSON nests too deeply to be a stored result" in stderr
+
+
+def test_caret_follows_tabs_and_wide_characters() -> None:
+    diagnostic = Diagnostic("m", 1, 8, 9, None, "error", "a\tb \u5a5a\u5a5a x")
+    quoted, caret = diagnostic.render().splitlines()[1:3]
+    assert quoted == "    a\tb \u5a5a\u5a5a x"
+    # A tab for the tab, two columns for each wide character.
+    assert caret == "     \t" + " " * 7 + "^"

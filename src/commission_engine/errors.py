@@ -7,6 +7,7 @@ Problems in user input are collected as values (``Diagnostic`` for plan text,
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 __all__ = [
@@ -109,7 +110,19 @@ class Diagnostic:
             line = line[start:start + _QUOTED_CHARS]
         offset = self.column - 1 - start
         width = max(1, min(width, len(line) - offset))
-        return [f"    {prefix}{line}{suffix}", "    " + " " * (len(prefix) + offset) + "^" * width]
+        return [f"    {prefix}{line}{suffix}",
+                "    " + " " * len(prefix) + _caret_indent(line[:offset]) + "^" * width]
+
+
+def _caret_indent(before: str) -> str:
+    """Return the blanks that put a caret under the character after ``before`` in a terminal.
+
+    A tab stays a tab, so both lines reach the same tab stop, and a wide
+    character, such as a Chinese one, takes two columns.
+    """
+    return "".join("\t" if char == "\t"
+                   else "  " if unicodedata.east_asian_width(char) in "WF" else " "
+                   for char in before)
 
 
 # The characters of a long source line that a diagnostic quotes around its column.
