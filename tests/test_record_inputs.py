@@ -352,3 +352,13 @@ def test_long_escaped_value_keeps_the_reason() -> None:
         load_records([dict(REP, name="\u202e" * 200 + "x"), CUSTOMER, CONTRACT])
     (problem,) = caught.value.problems
     assert "contains U+202E, a control character or bidirectional control" in problem.render()
+
+
+def test_messages_escape_what_ids_exclude() -> None:
+    # One set of characters: what an id cannot hold is what a message escapes.
+    from commission_engine.errors import escape_value
+    from commission_engine.records import _ID_FORBIDDEN_TEXT
+
+    for code in range(0x3000):
+        excluded = _ID_FORBIDDEN_TEXT.fullmatch(chr(code)) is not None
+        assert (escape_value(chr(code)) != chr(code)) == excluded, hex(code)

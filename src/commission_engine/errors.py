@@ -36,14 +36,19 @@ _HIDDEN_IN_VALUE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029
                               "\u202a-\u202e\u2066-\u2069]")
 _HIDDEN_IN_MESSAGE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028"
                                 "\u2029\u202a-\u202e\u2066-\u2069]")
-# The characters a plan's text cannot hold (see syntax.py), which a quoted
-# source line shows as U+FFFD. The right-to-left marks are legitimate there.
-_HIDDEN_IN_PLAN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029"
+# The characters a plan's text cannot hold, which the parser reports and a
+# quoted source line shows as U+FFFD. The right-to-left marks are legitimate there.
+HIDDEN_IN_PLAN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029"
                              "\u202a-\u202e\u2066-\u2069]")
 
 
 def _escaped(found: re.Match[str]) -> str:
     return f"\\u{ord(found.group()):04x}"
+
+
+def escape_value(text: str) -> str:
+    """Write each character of a quoted value that would drive a terminal or reorder text as ``\\uXXXX``."""
+    return _HIDDEN_IN_VALUE.sub(_escaped, text)
 
 
 def escape_hidden(text: str) -> str:
@@ -64,7 +69,7 @@ def safe_message(text: str, limit: int = 1000) -> str:
     Line breaks are escaped too, so a value cannot start a line of its own
     that reads as another problem.
     """
-    return shorten(_HIDDEN_IN_VALUE.sub(_escaped, text), limit)
+    return shorten(escape_value(text), limit)
 
 
 class CommissionError(Exception):
@@ -97,7 +102,7 @@ class Diagnostic:
         """Quote the source line, or the part of a long one around the column, and a caret."""
         # U+FFFD takes the place of a hidden character, one column for one,
         # so the caret stays under its place.
-        line = _HIDDEN_IN_PLAN.sub("\ufffd", str(self.source_line))
+        line = HIDDEN_IN_PLAN.sub("\ufffd", str(self.source_line))
         width = 1
         if self.end_column is not None and self.end_column > self.column:
             width = self.end_column - self.column

@@ -42,7 +42,7 @@ from pydantic import (
 from pydantic import dataclasses as pydantic_dataclasses
 
 from . import collector, money
-from .errors import EvaluationError, Problem, RecordError
+from .errors import EvaluationError, Problem, RecordError, escape_value, shorten
 from .limits import DEFAULT_LIMITS, Limits, raise_hint
 from .revisions import apply_revisions
 
@@ -532,7 +532,9 @@ CurrencyCode = Annotated[str, Strict(), BeforeValidator(_parse_currency), WithJs
 # Ids are printed in statements and terminals: no control characters.
 # Ids exclude the characters of Unicode category Cc (C0, DEL and C1 controls),
 # the line and paragraph separators, and the bidirectional marks and
-# controls, which would reorder the text printed after them. The pattern is written so that pydantic, Python and JSON Schema read it alike.
+# controls, which would reorder the text printed after them. The pattern is
+# written so that pydantic, Python and JSON Schema read it alike, and it is
+# the set that errors.escape_value writes as \uXXXX in messages.
 _ID_FORBIDDEN = r"\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
 _ID_FORBIDDEN_TEXT = re.compile(f"[{_ID_FORBIDDEN}]")
 MAX_ID_CHARS = 200
@@ -1556,19 +1558,12 @@ def _json_kind(value: Any) -> str:
     return type(value).__name__
 
 
-def _escape_controls(text: str) -> str:
-    """Write each character an id cannot contain as \\uXXXX, so a message prints it safely."""
-    return _ID_FORBIDDEN_TEXT.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
-
-
 def record_label(item: Mapping[str, Any]) -> str | None:
     """Name a record's dict in messages ("contract K1"), or return None without a readable name."""
     record_type = item.get("type")
     record_id = item.get("id")
     if isinstance(record_type, str) and record_type and isinstance(record_id, str):
-        if len(record_id) > _MAX_SHOWN_CHARS:
-            record_id = _clipped(record_id, len(record_id))
-        return _escape_controls(f"{record_type} {record_id}")
+        return escape_value(f"{record_type} {shorten(record_id, _MAX_SHOWN_CHARS)}")
     if isinstance(record_type, str) and record_type == "target":
         return f"target of {item.get('rep')} for {item.get('period')}"
     return None
@@ -1583,7 +1578,7 @@ def _translate(exc: ValidationError, items: Sequence[Any], positions: Sequence[s
         label = record_label(item)
         kind = error["type"]
         # A key may contain control characters, which a terminal would hide.
-        field_path = _escape_controls(".".join(str(part) for part in location[2:]))
+        field_path = escape_value(".".join(str(part) for part in location[2:]))
         if kind == "union_tag_not_found":
             collector.add(positions[index], label, "type", "the record has no 'type' field",
                           f"add \"type\": one of {', '.join(RECORD_TYPES)}")
@@ -1667,8 +1662,10 @@ def json_repr(value: Any) -> str:
     """
     import json
 
+    length = None
     if isinstance(value, str) and len(value) > _MAX_SHOWN_CHARS:
-        return _clipped(json.dumps(value[:_MAX_SHOWN_CHARS], ensure_ascii=False), len(value))
+        # Only the start of a long text is written, and its length is given.
+        length, value = len(value), value[:_MAX_SHOWN_CHARS]
     try:
         text = json.dumps(value, ensure_ascii=False, default=str)
     except RecursionError:
@@ -1680,18 +1677,14 @@ def json_repr(value: Any) -> str:
             return "(a value nested too deeply to show)"
     # Escaped before it is cut, so the escapes cannot push the message's
     # own words past the length a problem is shortened to.
-    text = _escape_controls(text)
-    if len(text) > _MAX_SHOWN_CHARS:
-        return _clipped(text, len(text))
-    return text
+    text = escape_value(text)
+    if length is None and len(text) <= _MAX_SHOWN_CHARS:
+        return text
+    return f"{text[:_MAX_SHOWN_CHARS]}... ({length or len(text):,} characters)"
 
 
 # The maximum number of characters of a value that a message quotes.
 _MAX_SHOWN_CHARS = 80
-
-
-def _clipped(text: str, length: int) -> str:
-    return f"{text[:_MAX_SHOWN_CHARS]}... ({length:,} characters)"
 
 
 def _describe_invalid(error: Any) -> str:
@@ -1723,7 +1716,7 @@ def _describe_invalid(error: Any) -> str:
         found = forbidden.search(str(error.get("input", "")))
         code = f"U+{ord(found.group()):04X}" if found else "a control character"
         holder = "ids" if field_name not in _FORBIDDEN_IN else f"the {field_name} field"
-        return (f"{_escape_controls(value)} contains {code}, a control character or"
+        return (f"{escape_value(value)} contains {code}, a control character or"
                 f" bidirectional control, which {holder} cannot contain")
     return f"{value} is invalid: {error['msg'].lower()}"
 

@@ -25,7 +25,7 @@ from lark.indenter import DedentError
 from lark.indenter import Indenter
 
 from . import tree as t
-from .errors import Diagnostic, PlanError
+from .errors import HIDDEN_IN_PLAN, Diagnostic, PlanError
 from .limits import DEFAULT_LIMITS, Limits, raise_hint
 from .syntax_errors import CATALOGUE, describe_syntax_error
 
@@ -445,8 +445,7 @@ def _too_deep(lines: list[str], limits: Limits) -> Diagnostic:
 # drive a terminal when a message prints them. They are the C0 controls but
 # tab, newline and carriage return, DEL and the C1 controls. The line and
 # paragraph separators and the bidirectional controls join them.
-_HIDDEN_CHARACTER = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_HIDDEN_CHARACTER = HIDDEN_IN_PLAN
 _MAX_HIDDEN_REPORTED = 20
 
 
