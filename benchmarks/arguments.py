@@ -26,15 +26,16 @@ from typing import Any
 
 AS_OF_EXAMPLE = "2026-06-30T00:00:00+08:00"
 
-# The largest --events. A generated record is about 120 bytes of JSON, and
-# the end-to-end run at 1,000,000 events reached 2.3 GB of resident memory
-# (docs/benchmarks.md). So 100,000,000 events are about 12 GB of JSON and,
-# by that estimate, some 230 GB of memory, 100 times the largest documented
-# run. A larger value is taken for a typing error before any work starts.
+# The largest --events. A generated record is about 125 bytes of JSON, and
+# the end-to-end run at 1,000,007 events reached 1.4 GB of resident memory.
+# So 100,000,000 events are about 12.5 GB of JSON and, by that estimate,
+# some 140 GB of memory, 100 times the largest measured run. A larger value
+# is taken for a typing error before any work starts.
 MAX_EVENTS = 100_000_000
-# The most timed rounds (--repeats, --rounds). The scripts report the median
-# of the rounds, whose defaults are 1 to 5. Each round runs every contender
-# once more, so a value above 1,000 is taken for a typing error.
+# The maximum number of timed rounds (--repeats, --rounds). The scripts
+# report the median of the rounds, whose defaults are 1 to 5. Each round
+# runs every contender once more, so a value above 1,000 is taken for a
+# typing error.
 MAX_ROUNDS = 1_000
 
 
